@@ -1,0 +1,56 @@
+/** Every Damselfly protocol ID starts with this. */
+export const PROTOCOL_PREFIX = 'damselfly'
+
+/** Piece exchange: manifest, bitfield, piece requests and data. */
+export const PIECE_PROTOCOL = `/${PROTOCOL_PREFIX}/piece/1.0.0`
+
+/** Ask a seed to pull a blob from its origin. */
+export const SEED_PROTOCOL = `/${PROTOCOL_PREFIX}/seed/1.0.0`
+
+/** Kademlia protocol ID of the private swarm DHT (not the public IPFS one). */
+export const KAD_PROTOCOL = `/${PROTOCOL_PREFIX}/kad/1.0.0`
+
+/** Gossip topic carrying every peer's load beacon. */
+export const BEACON_TOPIC = `/${PROTOCOL_PREFIX}/beacon/1.0.0`
+
+/** Prefix of the per-blob gossip topic; the blob's hex digest follows. */
+export const BLOB_TOPIC_PREFIX = `/${PROTOCOL_PREFIX}/blob/1.0.0/`
+
+/** Smallest piece. */
+export const MIN_PIECE_SIZE = 1024 * 1024
+
+/** Largest piece. */
+export const MAX_PIECE_SIZE = 64 * 1024 * 1024
+
+/** The piece size rule aims for about this many pieces per blob. */
+export const TARGET_PIECES = 512
+
+/** Most pieces a blob may have (bounds bitfields and manifests). */
+export const MAX_PIECES = 65536
+
+/** Largest blob the protocol describes: MAX_PIECES pieces of MAX_PIECE_SIZE (4 TiB). */
+export const MAX_BLOB_SIZE = BigInt(MAX_PIECES) * BigInt(MAX_PIECE_SIZE)
+
+/** Piece bytes travel in chunks of at most this size, far below the 4 MB read buffer. */
+export const MAX_CHUNK_SIZE = 256 * 1024
+
+/** Largest frame on the piece protocol (a full manifest of MAX_PIECES hashes fits). */
+export const MAX_PIECE_FRAME = 4 * 1024 * 1024
+
+/** Largest frame on the seed protocol. */
+export const MAX_SEED_FRAME = 16 * 1024
+
+/** Largest gossip message. */
+export const MAX_GOSSIP_MESSAGE = 64 * 1024
+
+/** Most piece indices in one Have or Announce. */
+export const MAX_HAVE_BATCH = 4096
+
+/** Most multiaddrs carried in an Announce or Beacon. */
+export const MAX_ADDRS = 16
+
+/** Longest origin URL a seed accepts. */
+export const MAX_URL_LENGTH = 4096
+
+/** Domain separation string prepended to a manifest part before it is signed. */
+export const MANIFEST_SIGNATURE_DOMAIN = 'damselfly-manifest-part-v1:'

@@ -1,0 +1,24 @@
+export class InvalidDigestError extends Error {
+  static override name = 'InvalidDigestError'
+  override name = 'InvalidDigestError'
+}
+
+export class MessageTooLargeError extends Error {
+  static override name = 'MessageTooLargeError'
+  override name = 'MessageTooLargeError'
+}
+
+export class MalformedMessageError extends Error {
+  static override name = 'MalformedMessageError'
+  override name = 'MalformedMessageError'
+}
+
+export class InvalidManifestError extends Error {
+  static override name = 'InvalidManifestError'
+  override name = 'InvalidManifestError'
+}
+
+export class BlobTooLargeError extends Error {
+  static override name = 'BlobTooLargeError'
+  override name = 'BlobTooLargeError'
+}

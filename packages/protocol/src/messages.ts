@@ -1,0 +1,158 @@
+import { MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
+import { isDigest } from './digest.js'
+import { MalformedMessageError, MessageTooLargeError } from './errors.js'
+import { Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
+import type { Bitfield as BitfieldMessage, Cancel, Choke, Error as ErrorMessage, Have, ManifestPart, Open, PieceData, Request } from './pb/messages.js'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** A decoded piece-protocol frame, discriminated by `type`. */
+export type PieceFrame =
+  | { type: 'open', open: Open }
+  | { type: 'manifest', manifest: ManifestPart[] }
+  | { type: 'bitfield', bitfield: BitfieldMessage }
+  | { type: 'have', have: Have }
+  | { type: 'request', request: Request }
+  | { type: 'cancel', cancel: Cancel }
+  | { type: 'data', data: PieceData }
+  | { type: 'choke', choke: Choke }
+  | { type: 'error', error: ErrorMessage }
+
+const LIMITS = {
+  manifest: 64,
+  manifest$: { hashes: MAX_PIECES },
+  have: { pieces: MAX_HAVE_BATCH }
+}
+
+function decodeWith<T> (what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err: any) {
+    if (err.name === 'MalformedMessageError' || err.name === 'MessageTooLargeError') throw err
+    if (err.name === 'MaxLengthError') throw new MessageTooLargeError(`${what}: ${err.message}`)
+    throw new MalformedMessageError(`${what} could not be decoded: ${err.message}`)
+  }
+}
+
+function checkPiece (n: number, what: string): void {
+  if (n >= MAX_PIECES) throw new MalformedMessageError(`${what} names piece ${n}, past the ${MAX_PIECES} piece limit`)
+}
+
+export function encodePieceFrame (frame: PieceFrame): Uint8Array {
+  const message: Partial<PieceMessage> = {}
+  switch (frame.type) {
+    case 'open': message.open = frame.open; break
+    case 'manifest': message.manifest = frame.manifest; break
+    case 'bitfield': message.bitfield = frame.bitfield; break
+    case 'have': message.have = frame.have; break
+    case 'request': message.request = frame.request; break
+    case 'cancel': message.cancel = frame.cancel; break
+    case 'data': message.data = frame.data; break
+    case 'choke': message.choke = frame.choke; break
+    case 'error': message.error = frame.error; break
+  }
+  return PieceMessage.encode(message)
+}
+
+/** Decode and validate one piece-protocol frame (exactly one field set). */
+export function decodePieceFrame (buf: Uint8Array | Uint8ArrayList): PieceFrame {
+  if (buf.byteLength > MAX_PIECE_FRAME) {
+    throw new MessageTooLargeError(`piece frame of ${buf.byteLength} bytes exceeds ${MAX_PIECE_FRAME}`)
+  }
+  const m = decodeWith('piece frame', () => PieceMessage.decode(buf, { limits: LIMITS as any }))
+  const frames: PieceFrame[] = []
+  if (m.open != null) frames.push({ type: 'open', open: m.open })
+  if (m.manifest.length > 0) frames.push({ type: 'manifest', manifest: m.manifest })
+  if (m.bitfield != null) frames.push({ type: 'bitfield', bitfield: m.bitfield })
+  if (m.have != null) frames.push({ type: 'have', have: m.have })
+  if (m.request != null) frames.push({ type: 'request', request: m.request })
+  if (m.cancel != null) frames.push({ type: 'cancel', cancel: m.cancel })
+  if (m.data != null) frames.push({ type: 'data', data: m.data })
+  if (m.choke != null) frames.push({ type: 'choke', choke: m.choke })
+  if (m.error != null) frames.push({ type: 'error', error: m.error })
+  if (frames.length !== 1) {
+    throw new MalformedMessageError(`piece frame must set exactly one message, it set ${frames.length}`)
+  }
+  const f = frames[0]!
+  switch (f.type) {
+    case 'open':
+      if (!isDigest(f.open.digest)) throw new MalformedMessageError('open names an invalid digest')
+      break
+    case 'bitfield':
+      if (f.bitfield.pieces > MAX_PIECES || f.bitfield.bits.byteLength !== Math.ceil(f.bitfield.pieces / 8)) {
+        throw new MalformedMessageError('bitfield length does not match its piece count')
+      }
+      break
+    case 'have':
+      for (const p of f.have.pieces) checkPiece(p, 'have')
+      break
+    case 'request':
+      checkPiece(f.request.piece, 'request')
+      break
+    case 'cancel':
+      checkPiece(f.cancel.piece, 'cancel')
+      break
+    case 'data':
+      checkPiece(f.data.piece, 'data')
+      if (f.data.data.byteLength > MAX_CHUNK_SIZE) {
+        throw new MessageTooLargeError(`data chunk of ${f.data.data.byteLength} bytes exceeds ${MAX_CHUNK_SIZE}`)
+      }
+      break
+    default:
+      break
+  }
+  return f
+}
+
+export function encodeSeedRequest (req: SeedRequest): Uint8Array {
+  return SeedRequest.encode(req)
+}
+
+export function decodeSeedRequest (buf: Uint8Array | Uint8ArrayList): SeedRequest {
+  if (buf.byteLength > MAX_SEED_FRAME) throw new MessageTooLargeError(`seed request of ${buf.byteLength} bytes exceeds ${MAX_SEED_FRAME}`)
+  const req = decodeWith('seed request', () => SeedRequest.decode(buf))
+  if (!isDigest(req.digest)) throw new MalformedMessageError('seed request names an invalid digest')
+  if (req.url.length > MAX_URL_LENGTH) throw new MessageTooLargeError(`seed request URL is longer than ${MAX_URL_LENGTH}`)
+  let url: URL
+  try {
+    url = new URL(req.url)
+  } catch {
+    throw new MalformedMessageError('seed request URL is not a URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new MalformedMessageError(`seed request URL scheme ${url.protocol} is not http or https`)
+  }
+  return req
+}
+
+export function encodeSeedResponse (res: Partial<SeedResponse>): Uint8Array {
+  return SeedResponse.encode(res)
+}
+
+export function decodeSeedResponse (buf: Uint8Array | Uint8ArrayList): SeedResponse {
+  if (buf.byteLength > MAX_SEED_FRAME) throw new MessageTooLargeError(`seed response of ${buf.byteLength} bytes exceeds ${MAX_SEED_FRAME}`)
+  return decodeWith('seed response', () => SeedResponse.decode(buf))
+}
+
+export function encodeAnnounce (a: Partial<Announce>): Uint8Array {
+  return Announce.encode(a)
+}
+
+export function decodeAnnounce (buf: Uint8Array): Announce {
+  if (buf.byteLength > MAX_GOSSIP_MESSAGE) throw new MessageTooLargeError(`announce of ${buf.byteLength} bytes exceeds ${MAX_GOSSIP_MESSAGE}`)
+  const a = decodeWith('announce', () => Announce.decode(buf, { limits: { have: MAX_HAVE_BATCH, addrs: MAX_ADDRS } }))
+  if (!isDigest(a.digest)) throw new MalformedMessageError('announce names an invalid digest')
+  if (a.pieces > MAX_PIECES) throw new MalformedMessageError('announce piece count is too large')
+  for (const p of a.have) {
+    if (p >= a.pieces) throw new MalformedMessageError(`announce names piece ${p} of a ${a.pieces}-piece blob`)
+  }
+  return a
+}
+
+export function encodeBeacon (b: Partial<Beacon>): Uint8Array {
+  return Beacon.encode(b)
+}
+
+export function decodeBeacon (buf: Uint8Array): Beacon {
+  if (buf.byteLength > MAX_GOSSIP_MESSAGE) throw new MessageTooLargeError(`beacon of ${buf.byteLength} bytes exceeds ${MAX_GOSSIP_MESSAGE}`)
+  return decodeWith('beacon', () => Beacon.decode(buf, { limits: { addrs: MAX_ADDRS } }))
+}

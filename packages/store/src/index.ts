@@ -1,0 +1,109 @@
+/**
+ * @packageDocumentation
+ *
+ * On-disk content for Damselfly: each blob is a data file written piece by
+ * piece in place, a persisted bitfield of verified pieces, and the signed
+ * manifest parts that say what each piece must hash to. A blob becomes
+ * complete only after its whole digest is verified; after a crash, a partial
+ * blob resumes from the pieces that re-verify, never from unverified bytes.
+ */
+
+import type { Bitfield, BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
+import type { AbortOptions } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export { createPieceStore } from './piece-store.js'
+export * from './errors.js'
+
+export interface PieceStoreInit {
+  /** Directory holding all blobs; created when missing. */
+  dataDir: string
+}
+
+export interface BlobSummary {
+  digest: BlobDigest
+  layout: BlobLayout
+  /** Verified pieces held. */
+  held: number
+  complete: boolean
+}
+
+export interface PieceStore {
+  /**
+   * Every blob on disk, complete or partial. Partial blobs found at start
+   * were re-verified piece by piece when the store was created.
+   */
+  list(): BlobSummary[]
+
+  /** The blob's handle when it is on disk (complete or partial). */
+  get(digest: BlobDigest): BlobHandle | undefined
+
+  /**
+   * The handle of a blob, created as an empty partial blob when absent.
+   * Throws LayoutMismatchError when the blob exists with another size or piece size.
+   */
+  open(digest: BlobDigest, layout: BlobLayout, options?: AbortOptions): Promise<BlobHandle>
+
+  /** Delete a blob (complete or partial) and its files. */
+  remove(digest: BlobDigest): Promise<void>
+
+  /** Close every open file. */
+  close(): Promise<void>
+}
+
+export interface BlobHandleEvents {
+  /** A piece was verified and written; detail is its index. */
+  piece: CustomEvent<number>
+  /** The whole digest was verified and the blob is complete. */
+  complete: CustomEvent<void>
+}
+
+export interface BlobHandle extends EventTarget {
+  readonly digest: BlobDigest
+  readonly layout: BlobLayout
+  /** Verified pieces held (read it, do not change it). */
+  readonly bitfield: Bitfield
+  readonly complete: boolean
+
+  /** The expected sha256 of a piece, once a manifest part covering it is known. */
+  pieceHash(index: number): Uint8Array | undefined
+
+  /**
+   * Remember verified manifest parts (persisted). A hash that conflicts with one
+   * already known is ignored, first one wins. Returns how many piece hashes were new.
+   */
+  addManifestParts(parts: VerifiedManifestPart[]): Promise<number>
+
+  /** Manifest parts, as received or signed, that together cover every hash known; forwarded to children. */
+  manifestParts(): ManifestPart[]
+
+  /**
+   * Verify a piece's sha256 against its manifest hash, then write it and mark
+   * it held. Throws PieceVerificationError (nothing written) on a mismatch and
+   * MissingPieceHashError when no manifest part covers the piece yet.
+   * Writing a piece already held is a no-op.
+   */
+  writePiece(index: number, data: Uint8Array | Uint8ArrayList, options?: AbortOptions): Promise<void>
+
+  /**
+   * Write a piece that came from the blob's origin (no manifest hash exists
+   * yet); returns its sha256 so the caller can sign a manifest part.
+   */
+  writeOriginPiece(index: number, data: Uint8Array | Uint8ArrayList, options?: AbortOptions): Promise<Uint8Array>
+
+  /** Read a held piece. Throws PieceNotHeldError when it is not held. */
+  readPiece(index: number, options?: AbortOptions): Promise<Uint8Array>
+
+  /** Read `length` bytes at `offset` from held pieces into a new buffer. */
+  read(offset: number, length: number, options?: AbortOptions): Promise<Uint8Array>
+
+  /** Resolves when the piece is held; rejects if the signal aborts or the blob is removed. */
+  waitForPiece(index: number, options?: AbortOptions): Promise<void>
+
+  /**
+   * With every piece held: verify the whole digest by re-reading the data,
+   * then atomically mark the blob complete. On a mismatch the blob is removed
+   * and DigestMismatchError (naming the digest actually found) is thrown.
+   */
+  finalize(options?: AbortOptions): Promise<void>
+}
