@@ -54,6 +54,8 @@ export interface PieceStore {
 export interface BlobHandleEvents {
   /** A piece was verified and written; detail is its index. */
   piece: CustomEvent<number>
+  /** New piece hashes became known (manifest parts added); detail is how many. */
+  hashes: CustomEvent<number>
   /** The whole digest was verified and the blob is complete. */
   complete: CustomEvent<void>
 }

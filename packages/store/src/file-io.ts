@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto'
+import { open } from 'node:fs/promises'
+import { HASH_CHUNK_SIZE } from './constants.js'
+import type { AbortOptions } from '@libp2p/interface'
+import type { FileHandle } from 'node:fs/promises'
+
+/** Fill `into` from the file at `position`; a short file is an error. */
+export async function readFully (file: FileHandle, into: Uint8Array, position: number): Promise<void> {
+  let done = 0
+  while (done < into.byteLength) {
+    const { bytesRead } = await file.read(into, done, into.byteLength - done, position + done)
+    if (bytesRead === 0) {
+      throw new Error(`file ends at byte ${position + done}, ${into.byteLength - done} bytes short`)
+    }
+    done += bytesRead
+  }
+}
+
+/** Write chunks one after another from `position` with positional writes. */
+export async function writeFully (file: FileHandle, chunks: Iterable<Uint8Array>, position: number): Promise<void> {
+  let at = position
+  for (const chunk of chunks) {
+    let done = 0
+    while (done < chunk.byteLength) {
+      const { bytesWritten } = await file.write(chunk, done, chunk.byteLength - done, at + done)
+      done += bytesWritten
+    }
+    at += chunk.byteLength
+  }
+}
+
+export function sha256 (chunks: Iterable<Uint8Array>): Uint8Array {
+  const hash = createHash('sha256')
+  for (const chunk of chunks) {
+    hash.update(chunk)
+  }
+  return toPlain(hash.digest())
+}
+
+/** The sha256 of a byte range of a file, read in fixed-size chunks. */
+export async function hashRange (file: FileHandle, offset: number, length: number, options: AbortOptions = {}): Promise<Uint8Array> {
+  const hash = createHash('sha256')
+  const buffer = new Uint8Array(Math.min(HASH_CHUNK_SIZE, length))
+  let done = 0
+  while (done < length) {
+    options.signal?.throwIfAborted()
+    const view = buffer.subarray(0, Math.min(buffer.byteLength, length - done))
+    await readFully(file, view, offset + done)
+    hash.update(view)
+    done += view.byteLength
+  }
+  return toPlain(hash.digest())
+}
+
+/** Make a rename or creation in `dir` durable. */
+export async function syncDir (dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) {
+    if (a[i] !== b[i]) return false
+  }
+  return true
+}
+
+export function hex (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+export function isNotFound (err: any): boolean {
+  return err?.code === 'ENOENT'
+}
+
+/** A Buffer seen as a plain Uint8Array, so callers compare like with like. */
+function toPlain (buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+}

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Bitfield, digestHex, layoutFor, parseDigest, pieceRange } from '@damselfly/protocol'
+import { HEX_NAME, TEMP_PREFIX } from './constants.js'
+import { LayoutMismatchError } from './errors.js'
+import { equalBytes, hashRange, isNotFound, readFully, syncDir, writeFully } from './file-io.js'
+import { readManifestFile } from './manifest-file.js'
+import { ManifestHashes } from './manifest-hashes.js'
+import { blobPaths, storeDirs } from './paths.js'
+import { StoredBlob } from './stored-blob.js'
+import type { BlobHandle, BlobSummary, PieceStore, PieceStoreInit } from './index.js'
+import type { StoreDirs } from './paths.js'
+import type { BlobDigest, BlobLayout, VerifiedManifestPart } from '@damselfly/protocol'
+import type { AbortOptions } from '@libp2p/interface'
+import type { FileHandle } from 'node:fs/promises'
+
+/**
+ * Open the store in `dataDir`: complete blobs are listed as they are, every
+ * partial blob is re-verified piece by piece, and leftovers of interrupted
+ * work are removed.
+ */
+export async function createPieceStore (init: PieceStoreInit): Promise<PieceStore> {
+  const store = new DiskPieceStore(storeDirs(init.dataDir))
+  await store.load()
+  return store
+}
+
+class DiskPieceStore implements PieceStore {
+  readonly #dirs: StoreDirs
+  readonly #blobs = new Map<BlobDigest, StoredBlob>()
+  /** Creation and removal of one digest happen one at a time. */
+  readonly #locks = new Map<BlobDigest, Promise<void>>()
+  #closed = false
+
+  constructor (dirs: StoreDirs) {
+    this.#dirs = dirs
+  }
+
+  async load (): Promise<void> {
+    await mkdir(this.#dirs.partial, { recursive: true })
+    await mkdir(this.#dirs.complete, { recursive: true })
+
+    const completeNames = new Set(await readdir(this.#dirs.complete))
+    for (const name of completeNames) {
+      if (name.startsWith(TEMP_PREFIX)) {
+        await rm(join(this.#dirs.complete, name), { recursive: true, force: true })
+      } else if (HEX_NAME.test(name)) {
+        await this.#loadComplete(name)
+      } else if (name.endsWith('.manifest') && !completeNames.has(name.slice(0, -'.manifest'.length))) {
+        // written just before a finalize that did not get to move the data
+        await rm(join(this.#dirs.complete, name), { force: true })
+      }
+    }
+
+    for (const entry of await readdir(this.#dirs.partial, { withFileTypes: true })) {
+      const path = join(this.#dirs.partial, entry.name)
+      if (entry.name.startsWith(TEMP_PREFIX)) {
+        await rm(path, { recursive: true, force: true })
+      } else if (HEX_NAME.test(entry.name)) {
+        const digest: BlobDigest = `sha256:${entry.name}`
+        if (this.#blobs.has(digest)) {
+          // finalize moved the data but did not get to remove the rest
+          await rm(path, { recursive: true, force: true })
+          continue
+        }
+        try {
+          this.#blobs.set(digest, await this.#loadPartial(digest))
+        } catch {
+          // unreadable: start that blob again rather than trust any of it
+          await rm(path, { recursive: true, force: true })
+        }
+      }
+    }
+  }
+
+  list (): BlobSummary[] {
+    return [...this.#blobs.values()].map(blob => ({
+      digest: blob.digest,
+      layout: blob.layout,
+      held: blob.bitfield.count,
+      complete: blob.complete
+    }))
+  }
+
+  get (digest: BlobDigest): BlobHandle | undefined {
+    return this.#blobs.get(digest)
+  }
+
+  async open (digest: BlobDigest, layout: BlobLayout, options: AbortOptions = {}): Promise<BlobHandle> {
+    this.#checkOpen()
+    parseDigest(digest)
+    options.signal?.throwIfAborted()
+    const wanted = layoutFor(layout.size, layout.pieceSize)
+    if (wanted.pieces !== layout.pieces) {
+      throw new LayoutMismatchError(`a blob of ${layout.size} bytes in pieces of ${layout.pieceSize} has ${wanted.pieces} pieces, not ${layout.pieces}`)
+    }
+    const existing = this.#blobs.get(digest)
+    if (existing != null) return sameLayout(existing, wanted)
+    return this.#withLock(digest, async () => {
+      const current = this.#blobs.get(digest)
+      if (current != null) return sameLayout(current, wanted)
+      this.#checkOpen()
+      const blob = await this.#createPartial(digest, wanted)
+      this.#blobs.set(digest, blob)
+      return blob
+    })
+  }
+
+  async remove (digest: BlobDigest): Promise<void> {
+    this.#checkOpen()
+    const hex = digestHex(digest)
+    await this.#withLock(digest, async () => {
+      const blob = this.#blobs.get(digest)
+      if (blob != null) {
+        await blob.remove()
+        return
+      }
+      const paths = blobPaths(this.#dirs, hex)
+      await rm(paths.partialDir, { recursive: true, force: true })
+      await rm(paths.completeData, { force: true })
+      await rm(paths.completeManifest, { force: true })
+    })
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    const blobs = [...this.#blobs.values()]
+    this.#blobs.clear()
+    await Promise.all(blobs.map(async blob => { await blob.close() }))
+  }
+
+  async #createPartial (digest: BlobDigest, layout: BlobLayout): Promise<StoredBlob> {
+    const hex = digestHex(digest)
+    const paths = blobPaths(this.#dirs, hex)
+    // built under a temporary name and renamed, so a crash never leaves half a blob directory
+    const temp = join(this.#dirs.partial, `${TEMP_PREFIX}${hex}-${randomUUID()}`)
+    let data: FileHandle | undefined
+    let bitfield: FileHandle | undefined
+    try {
+      await mkdir(temp)
+      await writeFile(join(temp, 'layout.json'), JSON.stringify({ size: layout.size, pieceSize: layout.pieceSize }))
+      await writeFile(join(temp, 'manifest'), new Uint8Array(0))
+      data = await open(join(temp, 'data'), 'w+')
+      await data.truncate(layout.size)
+      bitfield = await open(join(temp, 'bitfield'), 'w+')
+      await writeFully(bitfield, [new Uint8Array(Math.ceil(layout.pieces / 8))], 0)
+      await rename(temp, paths.partialDir)
+      await syncDir(this.#dirs.partial)
+    } catch (err) {
+      await Promise.allSettled([data?.close(), bitfield?.close()])
+      await rm(temp, { recursive: true, force: true })
+      throw err
+    }
+    return new StoredBlob({
+      digest,
+      layout,
+      paths,
+      hashes: new ManifestHashes(layout.pieces),
+      bitfield: new Bitfield(layout.pieces),
+      files: { data, bitfield },
+      onRemoved: blob => { this.#forget(blob) }
+    })
+  }
+
+  async #loadComplete (hex: string): Promise<void> {
+    const digest: BlobDigest = `sha256:${hex}`
+    const paths = blobPaths(this.#dirs, hex)
+    try {
+      const info = await stat(paths.completeData)
+      if (!info.isFile()) return
+      const parts = await readManifestFile(paths.completeManifest, digest)
+      // the manifest carries the piece size; without one, the protocol's rule gives it
+      const described = parts.find(part => part.size === info.size)
+      const layout = layoutFor(info.size, described?.pieceSize)
+      this.#blobs.set(digest, new StoredBlob({
+        digest,
+        layout,
+        paths,
+        hashes: hashesFrom(layout, parts),
+        onRemoved: blob => { this.#forget(blob) }
+      }))
+    } catch {
+      // left on disk untouched, just not served
+    }
+  }
+
+  async #loadPartial (digest: BlobDigest): Promise<StoredBlob> {
+    const paths = blobPaths(this.#dirs, digestHex(digest))
+    const saved = JSON.parse(await readFile(paths.partialLayout, 'utf8'))
+    if (typeof saved?.size !== 'number' || typeof saved?.pieceSize !== 'number') {
+      throw new Error(`${paths.partialLayout} does not describe a layout`)
+    }
+    const layout = layoutFor(saved.size, saved.pieceSize)
+    const hashes = hashesFrom(layout, await readManifestFile(paths.partialManifest, digest))
+
+    const data = await open(paths.partialData, 'r+')
+    let bitfieldFile: FileHandle | undefined
+    try {
+      if ((await data.stat()).size !== layout.size) {
+        await data.truncate(layout.size)
+      }
+      const { file, marked } = await openBitfield(paths.partialBitfield, layout.pieces)
+      bitfieldFile = file
+
+      // a bit may have reached the disk while its bytes did not, or the bytes
+      // may have been damaged since: only pieces that hash right count as held
+      const held = new Bitfield(layout.pieces)
+      for (const index of marked?.indices() ?? []) {
+        const expected = hashes.get(index)
+        if (expected == null) continue
+        const { offset, length } = pieceRange(layout.size, layout.pieceSize, index)
+        if (equalBytes(await hashRange(data, offset, length), expected)) {
+          held.set(index)
+        }
+      }
+      if (marked == null || held.count !== marked.count) {
+        await writeFully(bitfieldFile, [held.bytes], 0)
+      }
+      return new StoredBlob({
+        digest,
+        layout,
+        paths,
+        hashes,
+        bitfield: held,
+        files: { data, bitfield: bitfieldFile },
+        onRemoved: blob => { this.#forget(blob) }
+      })
+    } catch (err) {
+      await Promise.allSettled([data.close(), bitfieldFile?.close()])
+      throw err
+    }
+  }
+
+  #forget (blob: StoredBlob): void {
+    if (this.#blobs.get(blob.digest) === blob) {
+      this.#blobs.delete(blob.digest)
+    }
+  }
+
+  async #withLock<T> (digest: BlobDigest, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(digest) ?? Promise.resolve()
+    let release!: () => void
+    const current = new Promise<void>(resolve => { release = resolve })
+    this.#locks.set(digest, current)
+    await previous
+    try {
+      return await fn()
+    } finally {
+      release()
+      if (this.#locks.get(digest) === current) this.#locks.delete(digest)
+    }
+  }
+
+  #checkOpen (): void {
+    if (this.#closed) throw new Error('the piece store is closed')
+  }
+}
+
+function sameLayout (blob: StoredBlob, layout: BlobLayout): StoredBlob {
+  if (blob.layout.size !== layout.size || blob.layout.pieceSize !== layout.pieceSize) {
+    throw new LayoutMismatchError(`${blob.digest} is stored as ${blob.layout.size} bytes in pieces of ${blob.layout.pieceSize}, not ${layout.size} bytes in pieces of ${layout.pieceSize}`)
+  }
+  return blob
+}
+
+function hashesFrom (layout: BlobLayout, parts: VerifiedManifestPart[]): ManifestHashes {
+  const hashes = new ManifestHashes(layout.pieces)
+  for (const part of parts) {
+    if (part.size === layout.size && part.pieceSize === layout.pieceSize) {
+      hashes.add(part)
+    }
+  }
+  return hashes
+}
+
+/**
+ * Open a partial blob's bitfield file for in-place updates. `marked` is what
+ * it says, or undefined when it is missing or malformed (then it is resized
+ * and every piece counts as missing).
+ */
+async function openBitfield (path: string, pieces: number): Promise<{ file: FileHandle, marked?: Bitfield }> {
+  let file: FileHandle
+  try {
+    file = await open(path, 'r+')
+  } catch (err) {
+    if (!isNotFound(err)) throw err
+    file = await open(path, 'w+')
+  }
+  try {
+    const byteLength = Math.ceil(pieces / 8)
+    if ((await file.stat()).size === byteLength) {
+      const bytes = new Uint8Array(byteLength)
+      await readFully(file, bytes, 0)
+      try {
+        return { file, marked: new Bitfield(pieces, bytes) }
+      } catch {
+        // bits set past the last piece: the file is not trusted
+      }
+    }
+    await file.truncate(byteLength)
+    return { file }
+  } catch (err) {
+    await file.close()
+    throw err
+  }
+}

@@ -1,0 +1,414 @@
+import { open, rename, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { Bitfield, InvalidManifestError, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
+import { TEMP_PREFIX } from './constants.js'
+import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
+import { equalBytes, hashRange, hex, readFully, sha256, syncDir, writeFully } from './file-io.js'
+import { encodeManifestFrames } from './manifest-file.js'
+import type { BlobHandle } from './index.js'
+import type { ManifestHashes } from './manifest-hashes.js'
+import type { BlobPaths } from './paths.js'
+import type { BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
+import type { AbortOptions } from '@libp2p/interface'
+import type { FileHandle } from 'node:fs/promises'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface StoredBlobInit {
+  digest: BlobDigest
+  layout: BlobLayout
+  paths: BlobPaths
+  hashes: ManifestHashes
+  /** Verified pieces held; ignored for a complete blob. */
+  bitfield?: Bitfield
+  /** Open data and bitfield files of a partial blob; a complete blob has none. */
+  files?: { data: FileHandle, bitfield: FileHandle }
+  /** Called once the blob is removed, to drop it from the store. */
+  onRemoved(blob: StoredBlob): void
+}
+
+interface Waiter {
+  resolve(): void
+  reject(err: Error): void
+}
+
+/**
+ * One blob on disk. A partial blob lives in `partial/<hex>/`; pieces are
+ * written in place in `data` and only then marked in `bitfield`, so a bit
+ * never names bytes that were not written. `finalize` moves the data to
+ * `blobs/sha256/<hex>` once the whole digest verifies.
+ */
+export class StoredBlob extends EventTarget implements BlobHandle {
+  readonly digest: BlobDigest
+  readonly layout: BlobLayout
+  readonly bitfield: Bitfield
+  readonly #paths: BlobPaths
+  readonly #hashes: ManifestHashes
+  readonly #onRemoved: (blob: StoredBlob) => void
+  #complete: boolean
+  #data?: Promise<FileHandle>
+  #bitfieldFile?: FileHandle
+  /** Set once the blob was removed or the store closed; every later call fails with it. */
+  #gone?: Error
+  readonly #writing = new Map<number, Promise<void>>()
+  readonly #waiters = new Map<number, Set<Waiter>>()
+  /** Bitfield bytes are written one after another, each with the byte's latest value. */
+  #bitfieldWrites: Promise<void> = Promise.resolve()
+  /** Orders manifest appends, finalize and removal. */
+  #lock: Promise<void> = Promise.resolve()
+  #finalizing?: Promise<void>
+
+  constructor (init: StoredBlobInit) {
+    super()
+    this.digest = init.digest
+    this.layout = init.layout
+    this.#paths = init.paths
+    this.#hashes = init.hashes
+    this.#onRemoved = init.onRemoved
+    this.#complete = init.files == null
+    if (init.files != null) {
+      this.bitfield = init.bitfield ?? new Bitfield(init.layout.pieces)
+      this.#data = Promise.resolve(init.files.data)
+      this.#bitfieldFile = init.files.bitfield
+    } else {
+      this.bitfield = fullBitfield(init.layout.pieces)
+    }
+  }
+
+  get complete (): boolean {
+    return this.#complete
+  }
+
+  pieceHash (index: number): Uint8Array | undefined {
+    return this.#hashes.get(index)
+  }
+
+  async addManifestParts (parts: VerifiedManifestPart[]): Promise<number> {
+    this.#checkUsable()
+    for (const part of parts) {
+      if (part.digest !== this.digest) {
+        throw new InvalidManifestError(`manifest part is for ${part.digest}, not ${this.digest}`)
+      }
+      if (part.size !== this.layout.size || part.pieceSize !== this.layout.pieceSize) {
+        throw new LayoutMismatchError(`manifest part describes ${part.size} bytes in pieces of ${part.pieceSize}; ${this.digest} is ${this.layout.size} bytes in pieces of ${this.layout.pieceSize}`)
+      }
+    }
+    let added = 0
+    const keep: ManifestPart[] = []
+    for (const part of parts) {
+      const result = this.#hashes.add(part)
+      added += result.added
+      if (result.keep) keep.push(part.part)
+    }
+    if (keep.length > 0) {
+      await this.#exclusive(async () => {
+        this.#checkUsable()
+        const file = await open(this.#complete ? this.#paths.completeManifest : this.#paths.partialManifest, 'a')
+        try {
+          await file.appendFile(encodeManifestFrames(keep))
+        } finally {
+          await file.close()
+        }
+      })
+    }
+    if (added > 0) this.dispatchEvent(new CustomEvent('hashes', { detail: added }))
+    return added
+  }
+
+  manifestParts (): ManifestPart[] {
+    return this.#hashes.parts()
+  }
+
+  async writePiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<void> {
+    this.#checkUsable()
+    const chunks = this.#checkLength(index, data)
+    const expected = this.#hashes.get(index)
+    if (expected == null) {
+      // an origin piece can be held before any manifest covers it
+      if (this.#held(index)) return
+      throw new MissingPieceHashError(`no manifest part covers piece ${index} of ${this.digest} yet`)
+    }
+    const actual = sha256(chunks)
+    if (!equalBytes(actual, expected)) {
+      throw new PieceVerificationError(`piece ${index} of ${this.digest} has sha256 ${hex(actual)}, the manifest says ${hex(expected)}`)
+    }
+    await this.#store(index, chunks, options)
+  }
+
+  async writeOriginPiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<Uint8Array> {
+    this.#checkUsable()
+    const chunks = this.#checkLength(index, data)
+    const hash = sha256(chunks)
+    await this.#store(index, chunks, options)
+    return hash
+  }
+
+  async readPiece (index: number, options: AbortOptions = {}): Promise<Uint8Array> {
+    this.#checkUsable()
+    options.signal?.throwIfAborted()
+    const { offset, length } = this.#range(index)
+    if (!this.#held(index)) {
+      throw new PieceNotHeldError(`piece ${index} of ${this.digest} is not held`)
+    }
+    const out = new Uint8Array(length)
+    await this.#readAt(out, offset)
+    return out
+  }
+
+  async read (offset: number, length: number, options: AbortOptions = {}): Promise<Uint8Array> {
+    this.#checkUsable()
+    options.signal?.throwIfAborted()
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.layout.size) {
+      throw new RangeError(`bytes ${offset}..${offset + length} are outside ${this.digest} of ${this.layout.size} bytes`)
+    }
+    const out = new Uint8Array(length)
+    if (length === 0) return out
+    const first = Math.floor(offset / this.layout.pieceSize)
+    const last = Math.floor((offset + length - 1) / this.layout.pieceSize)
+    for (let index = first; index <= last; index++) {
+      if (!this.#held(index)) {
+        throw new PieceNotHeldError(`piece ${index} of ${this.digest} is not held`)
+      }
+    }
+    await this.#readAt(out, offset)
+    return out
+  }
+
+  async waitForPiece (index: number, options: AbortOptions = {}): Promise<void> {
+    this.#range(index)
+    this.#checkUsable()
+    if (this.#held(index)) return
+    const signal = options.signal
+    signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      let waiters = this.#waiters.get(index)
+      if (waiters == null) {
+        waiters = new Set()
+        this.#waiters.set(index, waiters)
+      }
+      const onAbort = (): void => {
+        forget()
+        reject(signal?.reason)
+      }
+      const forget = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        waiters.delete(waiter)
+        if (waiters.size === 0 && this.#waiters.get(index) === waiters) this.#waiters.delete(index)
+      }
+      const waiter: Waiter = {
+        resolve: () => { forget(); resolve() },
+        reject: (err) => { forget(); reject(err) }
+      }
+      waiters.add(waiter)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  async finalize (options: AbortOptions = {}): Promise<void> {
+    if (this.#complete) return
+    this.#checkUsable()
+    this.#finalizing ??= this.#exclusive(async () => { await this.#finalize(options) })
+      .finally(() => { this.#finalizing = undefined })
+    await this.#finalizing
+  }
+
+  /** Delete the blob's files; pending waits fail with BlobRemovedError. */
+  async remove (): Promise<void> {
+    await this.#exclusive(async () => {
+      await this.#destroy(new BlobRemovedError(`${this.digest} was removed`))
+    })
+  }
+
+  /** Close the blob's files, keeping them on disk. */
+  async close (): Promise<void> {
+    if (this.#gone != null) return
+    this.#gone = new BlobRemovedError(`${this.digest} is no longer available: the piece store was closed`)
+    this.#rejectWaiters(this.#gone)
+    await this.#closeFiles()
+  }
+
+  async #finalize (options: AbortOptions): Promise<void> {
+    if (this.#complete) return
+    // a piece whose bytes are written may still have its bit on the way to disk
+    await Promise.allSettled(this.#writing.values())
+    await this.#bitfieldWrites
+    this.#checkUsable()
+    if (!this.bitfield.complete) {
+      throw new PieceNotHeldError(`cannot finalize ${this.digest}: ${this.bitfield.count} of ${this.layout.pieces} pieces held`)
+    }
+    const data = await this.#dataFile()
+    const actual = digestFromHash(await this.#unlessGone(hashRange(data, 0, this.layout.size, options)))
+    if (actual !== this.digest) {
+      await this.#destroy(new BlobRemovedError(`${this.digest} was removed: its content did not match the digest`))
+      throw new DigestMismatchError(`blob content is ${actual}, expected ${this.digest}`, actual)
+    }
+    await this.#unlessGone(data.sync())
+    this.#checkUsable()
+
+    // The manifest goes first and the data rename makes the blob complete. A
+    // crash in between leaves an intact partial blob and an orphan manifest,
+    // which the store removes when it starts.
+    const completeDir = dirname(this.#paths.completeData)
+    const temp = join(completeDir, `${TEMP_PREFIX}${digestHex(this.digest)}.manifest`)
+    const manifest = await open(temp, 'w')
+    try {
+      await writeFully(manifest, [encodeManifestFrames(this.#hashes.parts())], 0)
+      await manifest.sync()
+    } finally {
+      await manifest.close()
+    }
+    await rename(temp, this.#paths.completeManifest)
+    // the open data file stays valid across the rename, so reads in flight carry on
+    await rename(this.#paths.partialData, this.#paths.completeData)
+    await syncDir(completeDir)
+    this.#complete = true
+    const bitfieldFile = this.#bitfieldFile
+    this.#bitfieldFile = undefined
+    await bitfieldFile?.close()
+    await rm(this.#paths.partialDir, { recursive: true, force: true })
+    this.dispatchEvent(new CustomEvent('complete'))
+  }
+
+  async #destroy (reason: Error): Promise<void> {
+    if (this.#gone == null) {
+      this.#gone = reason
+      this.#rejectWaiters(reason)
+      await this.#closeFiles()
+    }
+    await rm(this.#paths.partialDir, { recursive: true, force: true })
+    await rm(this.#paths.completeData, { force: true })
+    await rm(this.#paths.completeManifest, { force: true })
+    this.#onRemoved(this)
+  }
+
+  /** Write verified bytes in place, then persist the piece's bit. */
+  async #store (index: number, chunks: Uint8Array[], options: AbortOptions): Promise<void> {
+    if (this.#held(index)) return
+    const inFlight = this.#writing.get(index)
+    if (inFlight != null) {
+      await inFlight
+      return
+    }
+    options.signal?.throwIfAborted()
+    const write = this.#writeAndMark(index, chunks)
+    this.#writing.set(index, write)
+    try {
+      await write
+    } finally {
+      this.#writing.delete(index)
+    }
+  }
+
+  async #writeAndMark (index: number, chunks: Uint8Array[]): Promise<void> {
+    const data = await this.#dataFile()
+    await this.#unlessGone(writeFully(data, chunks, index * this.layout.pieceSize))
+    this.#checkUsable()
+    this.bitfield.set(index)
+    await this.#persistBit(index)
+    for (const waiter of [...this.#waiters.get(index) ?? []]) {
+      waiter.resolve()
+    }
+    this.dispatchEvent(new CustomEvent('piece', { detail: index }))
+  }
+
+  async #persistBit (index: number): Promise<void> {
+    const byteIndex = index >> 3
+    const write = this.#bitfieldWrites.then(async () => {
+      const file = this.#bitfieldFile
+      if (file == null) {
+        this.#checkUsable()
+        return
+      }
+      // the byte's value when its turn comes, so the last write carries every bit set so far
+      await this.#unlessGone(writeFully(file, [Uint8Array.of(this.bitfield.bytes[byteIndex] ?? 0)], byteIndex))
+    })
+    this.#bitfieldWrites = write.catch(() => {})
+    await write
+  }
+
+  async #readAt (into: Uint8Array, offset: number): Promise<void> {
+    const data = await this.#dataFile()
+    await this.#unlessGone(readFully(data, into, offset))
+  }
+
+  /** The open data file; a complete blob opens it on first use. */
+  async #dataFile (): Promise<FileHandle> {
+    this.#checkUsable()
+    if (this.#data == null) {
+      const opening = open(this.#paths.completeData, 'r')
+      this.#data = opening
+      opening.catch(() => {
+        if (this.#data === opening) this.#data = undefined
+      })
+    }
+    return this.#unlessGone(this.#data)
+  }
+
+  async #closeFiles (): Promise<void> {
+    const data = this.#data
+    const bitfield = this.#bitfieldFile
+    this.#data = undefined
+    this.#bitfieldFile = undefined
+    // FileHandle.close waits for reads and writes in flight on the handle
+    await Promise.allSettled([
+      data?.then(async file => { await file.close() }),
+      bitfield?.close()
+    ])
+  }
+
+  #rejectWaiters (err: Error): void {
+    for (const waiters of [...this.#waiters.values()]) {
+      for (const waiter of [...waiters]) waiter.reject(err)
+    }
+    this.#waiters.clear()
+  }
+
+  /** Await an I/O step; when the blob went away meanwhile, fail with that reason rather than EBADF. */
+  async #unlessGone<T> (step: Promise<T>): Promise<T> {
+    try {
+      return await step
+    } catch (err) {
+      throw this.#gone ?? err
+    }
+  }
+
+  async #exclusive (fn: () => Promise<void>): Promise<void> {
+    const previous = this.#lock
+    let release!: () => void
+    this.#lock = new Promise(resolve => { release = resolve })
+    await previous
+    try {
+      await fn()
+    } finally {
+      release()
+    }
+  }
+
+  #checkUsable (): void {
+    if (this.#gone != null) throw this.#gone
+  }
+
+  #held (index: number): boolean {
+    return this.#complete || this.bitfield.has(index)
+  }
+
+  #range (index: number): { offset: number, length: number } {
+    return pieceRange(this.layout.size, this.layout.pieceSize, index)
+  }
+
+  #checkLength (index: number, data: Uint8Array | Uint8ArrayList): Uint8Array[] {
+    const { length } = this.#range(index)
+    const chunks = data instanceof Uint8Array ? [data] : [...data]
+    const received = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
+    if (received !== length) {
+      throw new PieceVerificationError(`piece ${index} of ${this.digest} must be ${length} bytes, got ${received}`)
+    }
+    return chunks
+  }
+}
+
+function fullBitfield (pieces: number): Bitfield {
+  const bytes = new Uint8Array(Math.ceil(pieces / 8)).fill(0xff)
+  const spare = bytes.byteLength * 8 - pieces
+  if (spare > 0) bytes[bytes.byteLength - 1] = (0xff << spare) & 0xff
+  return new Bitfield(pieces, bytes)
+}
