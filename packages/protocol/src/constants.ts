@@ -43,6 +43,9 @@ export const MAX_SEED_FRAME = 16 * 1024
 /** Largest gossip message. */
 export const MAX_GOSSIP_MESSAGE = 64 * 1024
 
+/** Most manifest parts in one piece-protocol frame. */
+export const MAX_PARTS_PER_FRAME = 64
+
 /** Most piece indices in one Have or Announce. */
 export const MAX_HAVE_BATCH = 4096
 

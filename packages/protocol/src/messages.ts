@@ -1,4 +1,4 @@
-import { MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
+import { MAX_ADDRS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
@@ -18,7 +18,7 @@ export type PieceFrame =
   | { type: 'error', error: ErrorMessage }
 
 const LIMITS = {
-  manifest: 64,
+  manifest: MAX_PARTS_PER_FRAME,
   manifest$: { hashes: MAX_PIECES },
   have: { pieces: MAX_HAVE_BATCH }
 }

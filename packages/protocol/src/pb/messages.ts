@@ -1009,6 +1009,7 @@ export namespace Choke {
 export interface Error {
   code: Error.Code
   message: string
+  piece?: number
 }
 
 export namespace Error {
@@ -1018,7 +1019,8 @@ export namespace Error {
     BAD_REQUEST = 'BAD_REQUEST',
     BUSY = 'BUSY',
     INTERNAL = 'INTERNAL',
-    ORIGIN = 'ORIGIN'
+    ORIGIN = 'ORIGIN',
+    CANCELLED = 'CANCELLED'
   }
 
   enum __CodeValues {
@@ -1027,7 +1029,8 @@ export namespace Error {
     BAD_REQUEST = 2,
     BUSY = 3,
     INTERNAL = 4,
-    ORIGIN = 5
+    ORIGIN = 5,
+    CANCELLED = 6
   }
 
   export namespace Code {
@@ -1055,6 +1058,11 @@ export namespace Error {
           w.string(obj.message)
         }
 
+        if (obj.piece != null) {
+          w.uint32(24)
+          w.uint32(obj.piece)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1076,6 +1084,10 @@ export namespace Error {
             }
             case 2: {
               obj.message = reader.string()
+              break
+            }
+            case 3: {
+              obj.piece = reader.uint32()
               break
             }
             default: {
@@ -1107,6 +1119,13 @@ export namespace Error {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.piece`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1129,6 +1148,11 @@ export namespace Error {
     value: string
   }
 
+  export interface ErrorPieceFieldEvent {
+    field: '$.piece'
+    value: number
+  }
+
   export function encode (obj: Partial<Error>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Error.codec())
   }
@@ -1137,7 +1161,7 @@ export namespace Error {
     return decodeMessage(buf, Error.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Error>): Generator<ErrorCodeFieldEvent | ErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Error>): Generator<ErrorCodeFieldEvent | ErrorMessageFieldEvent | ErrorPieceFieldEvent> {
     return streamMessage(buf, Error.codec(), opts)
   }
 }
@@ -1501,6 +1525,11 @@ export namespace PieceMessage {
     value: string
   }
 
+  export interface PieceMessageErrorPieceFieldEvent {
+    field: '$.error.piece'
+    value: number
+  }
+
   export function encode (obj: Partial<PieceMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PieceMessage.codec())
   }
@@ -1509,7 +1538,7 @@ export namespace PieceMessage {
     return decodeMessage(buf, PieceMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PieceMessage>): Generator<PieceMessageOpenDigestFieldEvent | PieceMessageOpenWantManifestFieldEvent | PieceMessageManifestDigestFieldEvent | PieceMessageManifestSizeFieldEvent | PieceMessageManifestPieceSizeFieldEvent | PieceMessageManifestFirstFieldEvent | PieceMessageManifestHashesFieldEvent | PieceMessageManifestSignerFieldEvent | PieceMessageManifestSignatureFieldEvent | PieceMessageBitfieldPiecesFieldEvent | PieceMessageBitfieldBitsFieldEvent | PieceMessageHavePiecesFieldEvent | PieceMessageRequestPieceFieldEvent | PieceMessageCancelPieceFieldEvent | PieceMessageDataPieceFieldEvent | PieceMessageDataOffsetFieldEvent | PieceMessageDataDataFieldEvent | PieceMessageDataLastFieldEvent | PieceMessageChokeRetryAfterMsFieldEvent | PieceMessageErrorCodeFieldEvent | PieceMessageErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PieceMessage>): Generator<PieceMessageOpenDigestFieldEvent | PieceMessageOpenWantManifestFieldEvent | PieceMessageManifestDigestFieldEvent | PieceMessageManifestSizeFieldEvent | PieceMessageManifestPieceSizeFieldEvent | PieceMessageManifestFirstFieldEvent | PieceMessageManifestHashesFieldEvent | PieceMessageManifestSignerFieldEvent | PieceMessageManifestSignatureFieldEvent | PieceMessageBitfieldPiecesFieldEvent | PieceMessageBitfieldBitsFieldEvent | PieceMessageHavePiecesFieldEvent | PieceMessageRequestPieceFieldEvent | PieceMessageCancelPieceFieldEvent | PieceMessageDataPieceFieldEvent | PieceMessageDataOffsetFieldEvent | PieceMessageDataDataFieldEvent | PieceMessageDataLastFieldEvent | PieceMessageChokeRetryAfterMsFieldEvent | PieceMessageErrorCodeFieldEvent | PieceMessageErrorMessageFieldEvent | PieceMessageErrorPieceFieldEvent> {
     return streamMessage(buf, PieceMessage.codec(), opts)
   }
 }
@@ -1800,6 +1829,11 @@ export namespace SeedResponse {
     value: string
   }
 
+  export interface SeedResponseErrorPieceFieldEvent {
+    field: '$.error.piece'
+    value: number
+  }
+
   export function encode (obj: Partial<SeedResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SeedResponse.codec())
   }
@@ -1808,7 +1842,7 @@ export namespace SeedResponse {
     return decodeMessage(buf, SeedResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedResponse>): Generator<SeedResponseAcceptedFieldEvent | SeedResponseSizeFieldEvent | SeedResponsePieceSizeFieldEvent | SeedResponseErrorCodeFieldEvent | SeedResponseErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedResponse>): Generator<SeedResponseAcceptedFieldEvent | SeedResponseSizeFieldEvent | SeedResponsePieceSizeFieldEvent | SeedResponseErrorCodeFieldEvent | SeedResponseErrorMessageFieldEvent | SeedResponseErrorPieceFieldEvent> {
     return streamMessage(buf, SeedResponse.codec(), opts)
   }
 }
