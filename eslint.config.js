@@ -9,9 +9,7 @@ export default tseslint.config(
     files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
     languageOptions: {
       parserOptions: {
-        projectService: {
-          allowDefaultProject: ['packages/*/test/*.ts', 'packages/*/test/*/*.ts']
-        },
+        project: ['./tsconfig.lint.json'],
         tsconfigRootDir: import.meta.dirname
       }
     },

@@ -1,0 +1,90 @@
+// A local swarm on loopback: an HTTP origin serving a random blob, one seed
+// and N peers as separate `damselfly daemon` processes. Every peer fetches the
+// blob at once with `damselfly get`; the summary shows where the bytes came from.
+//
+//   npm start                     4 peers, 64 MiB
+//   npm start -- --peers 8 --size 256
+import { spawn } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const BIN = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
+const { values } = parseArgs({ options: { peers: { type: 'string', default: '4' }, size: { type: 'string', default: '64' } } })
+const peersWanted = Number(values.peers)
+const sizeMiB = Number(values.size)
+if (!Number.isInteger(peersWanted) || peersWanted < 1 || peersWanted > 32) throw new Error('--peers must be 1..32')
+if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 2048) throw new Error('--size must be 1..2048 (MiB)')
+
+const root = await mkdtemp(join(tmpdir(), 'damselfly-example-'))
+const children = new Set()
+let originBytes = 0
+const blob = randomBytes(sizeMiB * 1024 * 1024)
+const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`
+const origin = createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length })
+  originBytes += blob.length
+  res.end(blob)
+})
+await new Promise(resolve => origin.listen(0, '127.0.0.1', resolve))
+const url = `http://127.0.0.1:${origin.address().port}/blob`
+
+async function cleanup () {
+  for (const c of children) c.kill('SIGTERM')
+  origin.close()
+  await new Promise(resolve => setTimeout(resolve, 500))
+  for (const c of children) c.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+}
+process.on('SIGINT', () => { cleanup().finally(() => process.exit(130)) })
+
+function startDaemon (name, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'daemon', '--data-dir', join(root, name), '--api', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    children.add(child)
+    const d = { name, addrs: [] }
+    child.on('exit', code => { children.delete(child); if (d.api == null) reject(new Error(`${name} exited with ${code}`)) })
+    child.stdout.on('data', buf => {
+      for (const line of String(buf).split('\n')) {
+        const addr = /^listening on (\S+)/.exec(line)
+        if (addr != null) d.addrs.push(addr[1])
+        const api = /^control API on http:\/\/(\S+)/.exec(line)
+        if (api != null) { d.api = api[1]; resolve(d) }
+      }
+    })
+  })
+}
+
+function get (d) {
+  return new Promise(resolve => {
+    const started = performance.now()
+    const child = spawn(process.execPath, [BIN, 'get', url, '--digest', digest, '-o', join(root, `${d.name}.out`), '--api', d.api, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] })
+    child.on('exit', code => resolve({ code, seconds: (performance.now() - started) / 1000 }))
+  })
+}
+
+try {
+  console.log(`blob ${digest} (${sizeMiB} MiB) at ${url}`)
+  const seed = await startDaemon('seed', ['--seed'])
+  const peers = []
+  for (let i = 0; i < peersWanted; i++) peers.push(await startDaemon(`peer${i}`, ['--bootstrap', seed.addrs[0]]))
+  console.log(`started a seed and ${peers.length} peers; all peers fetch at once`)
+  const results = await Promise.all(peers.map(get))
+  const mib = n => (n / 1048576).toFixed(1)
+  console.log('\nnode      time   from origin  from peers  uploaded  parents')
+  let failed = 0
+  for (const [i, d] of [seed, ...peers].entries()) {
+    const s = await (await fetch(`http://${d.api}/api/v1/status`)).json()
+    const task = s.tasks.find(t => t.digest === digest)
+    const r = i === 0 ? undefined : results[i - 1]
+    if (r != null && r.code !== 0) failed++
+    console.log(`${d.name.padEnd(8)} ${r == null ? '     -' : r.code === 0 ? `${r.seconds.toFixed(1).padStart(5)}s` : ' FAIL '}  ${mib(s.stats.bytesFromOrigin).padStart(8)} MiB  ${mib(s.stats.bytesFromPeers).padStart(7)} MiB  ${mib(s.stats.bytesUploaded).padStart(5)} MiB  ${Object.keys(task?.parents ?? {}).length}`)
+  }
+  console.log(`\nthe origin sent ${mib(originBytes)} MiB for ${peers.length} copies of ${sizeMiB} MiB (${(originBytes / blob.length).toFixed(2)}x the blob; direct pulls would send ${peers.length}x)`)
+  process.exitCode = failed > 0 ? 1 : 0
+} finally {
+  await cleanup()
+}

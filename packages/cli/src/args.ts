@@ -1,0 +1,60 @@
+import { isIP } from 'node:net'
+
+/** A wrong flag or value: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  override name = 'UsageError'
+}
+
+/** `HOST:PORT`, `[v6]:PORT`, or `PORT` (loopback). */
+export function parseHostPort (value: string, flag: string): { host: string, port: number } {
+  let host = '127.0.0.1'
+  let port: string
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(value)
+  if (v6 != null) {
+    host = v6[1]!
+    port = v6[2]!
+  } else if (/^\d+$/.test(value)) {
+    port = value
+  } else {
+    const i = value.lastIndexOf(':')
+    if (i <= 0) throw new UsageError(`${flag} must be HOST:PORT, got ${JSON.stringify(value)}`)
+    host = value.slice(0, i)
+    port = value.slice(i + 1)
+  }
+  const n = Number(port)
+  if (!/^\d+$/.test(port) || n < 0 || n > 65535) throw new UsageError(`${flag} port must be 0..65535, got ${JSON.stringify(port)}`)
+  if (host !== 'localhost' && isIP(host) === 0) throw new UsageError(`${flag} host must be an IP address or localhost, got ${JSON.stringify(host)}`)
+  return { host, port: n }
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 }
+
+/** A byte count or rate such as `0`, `500000`, `100MB`, `1.5GiB`, `50MiB/s`. */
+export function parseBytes (value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(value.trim())
+  const unit = UNITS[(m?.[2] ?? '').toLowerCase()]
+  if (m == null || unit == null) throw new UsageError(`${flag} must be a size like 500000, 100MB or 1GiB, got ${JSON.stringify(value)}`)
+  return Math.round(Number(m[1]) * unit)
+}
+
+export function parseInteger (value: string, flag: string, min: number, max: number): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`)
+  return n
+}
+
+export function apiBase (api: string | undefined): string {
+  const { host, port } = parseHostPort(api ?? process.env.DAMSELFLY_API ?? '127.0.0.1:65002', '--api')
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+export function formatBytes (n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024
+    i++
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}

@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util'
+import { multiaddr } from '@multiformats/multiaddr'
+import { startDaemon } from '@damselfly/daemon'
+import { parseBytes, parseHostPort, parseInteger, UsageError } from '../args.js'
+
+export const DAEMON_HELP = `Usage: damselfly daemon --data-dir DIR [options]
+
+Runs a Damselfly node: joins the swarm, serves pieces, and answers the local control API.
+
+  --data-dir DIR           where blobs and the node key live (required)
+  --listen MULTIADDR       address to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
+  --bootstrap MULTIADDR    peer to join through, repeatable; /p2p/<peer id> optional
+  --seed                   pull blobs from their origin when asked, and feed the swarm
+  --trust-seed PEERID      accept manifests signed only by these peers, repeatable (default: any signer)
+  --no-origin-fallback     never pull from the origin directly when no seed answers
+  --seed-timeout MS        how long a seed may take to accept a request (default 5000)
+  --origin-timeout MS      origin response and idle deadline (default 30000)
+  --upload-rate RATE       node-wide upload limit, e.g. 100MB (default unlimited)
+  --download-rate RATE     node-wide download limit (default unlimited)
+  --upload-slots N         upload sessions served at once (default 16)
+  --max-parents N          parents per download (default 8)
+  --api HOST:PORT          control API address (default 127.0.0.1:65002)
+`
+
+function checkMultiaddr (value: string, flag: string): string {
+  try {
+    multiaddr(value)
+  } catch (err: any) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a multiaddr: ${err.message}`)
+  }
+  return value
+}
+
+export async function daemonCommand (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'data-dir': { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      bootstrap: { type: 'string', multiple: true },
+      seed: { type: 'boolean' },
+      'trust-seed': { type: 'string', multiple: true },
+      'no-origin-fallback': { type: 'boolean' },
+      'seed-timeout': { type: 'string' },
+      'origin-timeout': { type: 'string' },
+      'upload-rate': { type: 'string' },
+      'download-rate': { type: 'string' },
+      'upload-slots': { type: 'string' },
+      'max-parents': { type: 'string' },
+      api: { type: 'string' },
+      'test-corrupt-uploads': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) {
+    process.stdout.write(DAEMON_HELP)
+    return 0
+  }
+  if (values['data-dir'] == null) throw new UsageError('--data-dir is required')
+  if (values['test-corrupt-uploads'] === true && process.env.DAMSELFLY_TEST !== '1') {
+    throw new UsageError('--test-corrupt-uploads is for tests only (set DAMSELFLY_TEST=1)')
+  }
+  const daemon = await startDaemon({
+    dataDir: values['data-dir'],
+    listen: (values.listen ?? ['/ip4/127.0.0.1/tcp/0']).map(a => checkMultiaddr(a, '--listen')),
+    bootstrap: (values.bootstrap ?? []).map(a => checkMultiaddr(a, '--bootstrap')),
+    seed: values.seed === true,
+    trustedSeeds: values['trust-seed'],
+    originFallback: values['no-origin-fallback'] !== true,
+    seedTimeoutMs: values['seed-timeout'] != null ? parseInteger(values['seed-timeout'], '--seed-timeout', 1, 600_000) : undefined,
+    originTimeoutMs: values['origin-timeout'] != null ? parseInteger(values['origin-timeout'], '--origin-timeout', 1, 3_600_000) : undefined,
+    uploadRate: values['upload-rate'] != null ? parseBytes(values['upload-rate'], '--upload-rate') : undefined,
+    downloadRate: values['download-rate'] != null ? parseBytes(values['download-rate'], '--download-rate') : undefined,
+    uploadSlots: values['upload-slots'] != null ? parseInteger(values['upload-slots'], '--upload-slots', 1, 1024) : undefined,
+    maxParents: values['max-parents'] != null ? parseInteger(values['max-parents'], '--max-parents', 1, 64) : undefined,
+    api: parseHostPort(values.api ?? '127.0.0.1:65002', '--api'),
+    corruptUploads: values['test-corrupt-uploads'] === true
+  })
+  const s = daemon.swarm
+  process.stdout.write(`damselfly daemon ${values.seed === true ? '(seed) ' : ''}peer ${s.peerId}\n`)
+  for (const a of s.listenAddresses()) process.stdout.write(`listening on ${a}\n`)
+  process.stdout.write(`control API on http://${daemon.apiAddress}\n`)
+  await new Promise<void>(resolve => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  process.stdout.write('stopping\n')
+  await daemon.stop()
+  return 0
+}

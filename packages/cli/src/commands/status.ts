@@ -1,0 +1,35 @@
+import { parseArgs } from 'node:util'
+import { apiBase, formatBytes } from '../args.js'
+import { getJson } from '../http.js'
+
+export const STATUS_HELP = `Usage: damselfly status [--api HOST:PORT] [--json]
+
+Shows the local daemon's peer id, addresses, peers, tasks and byte counts.
+`
+
+export async function statusCommand (argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { api: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help === true) {
+    process.stdout.write(STATUS_HELP)
+    return 0
+  }
+  const status = await getJson(`${apiBase(values.api)}/api/v1/status`) as any
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify(status) + '\n')
+    return 0
+  }
+  const out: string[] = []
+  out.push(`peer        ${status.peerId}`)
+  for (const a of status.listenAddresses) out.push(`listening   ${a}`)
+  out.push(`peers       ${status.peers.length}${status.peers.some((p: any) => p.seed) ? ` (seeds: ${status.peers.filter((p: any) => p.seed).length})` : ''}`)
+  out.push(`from origin ${formatBytes(status.stats.bytesFromOrigin)}`)
+  out.push(`from peers  ${formatBytes(status.stats.bytesFromPeers)}`)
+  out.push(`uploaded    ${formatBytes(status.stats.bytesUploaded)}`)
+  out.push(`tasks       ${status.tasks.length}`)
+  for (const t of status.tasks) {
+    const pct = t.pieces > 0 ? Math.floor(t.piecesHeld / t.pieces * 100) : (t.state === 'complete' ? 100 : 0)
+    out.push(`  ${t.digest.slice(0, 19)}  ${t.state.padEnd(11)} ${String(pct).padStart(3)}%  ${t.size != null ? formatBytes(t.size) : '?'}  parents ${Object.keys(t.parents).length}${t.error != null ? `  error: ${t.error.message}` : ''}`)
+  }
+  process.stdout.write(out.join('\n') + '\n')
+  return 0
+}

@@ -1,0 +1,7 @@
+/**
+ * @packageDocumentation
+ *
+ * The `damselfly` command line: `daemon`, `get`, `status`.
+ */
+
+export { main } from './main.js'

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
+
+export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
+
+export interface DaemonProcess {
+  child: ChildProcess
+  peerId: string
+  addrs: string[]
+  api: string
+  dataDir: string
+  output: string[]
+}
+
+export interface RunResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the damselfly CLI to completion (bounded by timeoutMs). */
+export async function runCli (args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<RunResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', d => { stdout += d })
+  child.stderr.on('data', d => { stderr += d })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+/** Temp dirs and daemons of one test file, all cleaned up by stop(). */
+export class Cluster {
+  readonly daemons: DaemonProcess[] = []
+  #root: string | undefined
+
+  async root (): Promise<string> {
+    this.#root ??= await mkdtemp(join(tmpdir(), 'damselfly-e2e-'))
+    return this.#root
+  }
+
+  async start (name: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
+    const dataDir = join(await this.root(), name)
+    return this.startIn(dataDir, args, env)
+  }
+
+  async startIn (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
+    const child = spawn(process.execPath, [BIN, 'daemon', '--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    const output: string[] = []
+    const d: Partial<DaemonProcess> = { child, dataDir, output, addrs: [] }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`daemon in ${dataDir} did not start: ${output.join('')}`)), 30_000)
+      const onLine = (text: string): void => {
+        output.push(text)
+        for (const line of text.split('\n')) {
+          const peer = /peer (\S+)$/.exec(line)
+          if (peer != null) d.peerId = peer[1]
+          const addr = /^listening on (\S+)/.exec(line)
+          if (addr != null) d.addrs!.push(addr[1]!)
+          const api = /^control API on http:\/\/(\S+)/.exec(line)
+          if (api != null) {
+            d.api = api[1]
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+      }
+      child.stdout!.on('data', b => onLine(String(b)))
+      child.stderr!.on('data', b => output.push(String(b)))
+      child.on('exit', code => {
+        clearTimeout(timer)
+        reject(new Error(`daemon exited with ${code}: ${output.join('')}`))
+      })
+    })
+    const daemon = d as DaemonProcess
+    this.daemons.push(daemon)
+    return daemon
+  }
+
+  async api (d: DaemonProcess, path: string): Promise<any> {
+    const res = await fetch(`http://${d.api}${path}`, { signal: AbortSignal.timeout(10_000) })
+    return path === '/metrics' ? res.text() : res.json()
+  }
+
+  async kill (d: DaemonProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (d.child.exitCode != null || d.child.signalCode != null) return
+    const exited = new Promise(resolve => d.child.once('exit', resolve))
+    d.child.kill(signal)
+    await exited
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all(this.daemons.map(async d => {
+      const timer = setTimeout(() => d.child.kill('SIGKILL'), 5000)
+      await this.kill(d, 'SIGTERM')
+      clearTimeout(timer)
+    }))
+    if (this.#root != null) await rm(this.#root, { recursive: true, force: true })
+  }
+}
+
+/** Value of a Prometheus sample, e.g. metric(text, 'damselfly_received_bytes_total', { source: 'peer' }). */
+export function metric (text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue
+    const m = /^(\w+)(?:\{([^}]*)\})? (\S+)$/.exec(line)
+    if (m == null || m[1] !== name) continue
+    const have = (m[2] ?? '').split(',').filter(Boolean)
+    if (want.every(w => have.includes(w))) return Number(m[3])
+  }
+  return undefined
+}

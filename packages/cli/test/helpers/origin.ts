@@ -1,0 +1,98 @@
+import { createServer } from 'node:http'
+import { once } from 'node:events'
+import { createHash, randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import type { Server, ServerResponse } from 'node:http'
+
+export interface TestBlob {
+  path: string
+  data: Buffer
+  digest: string
+}
+
+export function makeBlob (path: string, size: number): TestBlob {
+  const data = randomBytes(size)
+  return { path, data, digest: `sha256:${createHash('sha256').update(data).digest('hex')}` }
+}
+
+/**
+ * A plain HTTP origin that serves blobs (with Range) and counts every body
+ * byte it sends, so tests can check how often the origin served a blob.
+ */
+export class TestOrigin {
+  readonly blobs = new Map<string, TestBlob>()
+  bytesSent = 0
+  requests = 0
+  /** Per path: status to answer instead, or 'hang' to never answer. */
+  readonly faults = new Map<string, number | 'hang'>()
+  /** Bytes per second per response; 0 for unlimited. */
+  rate = 0
+  #server: Server | undefined
+  url = ''
+
+  add (blob: TestBlob): void {
+    this.blobs.set(blob.path, blob)
+  }
+
+  async start (): Promise<void> {
+    this.#server = createServer((req, res) => {
+      this.requests++
+      const path = new URL(req.url ?? '/', 'http://x').pathname
+      const fault = this.faults.get(path)
+      if (fault === 'hang') return
+      if (typeof fault === 'number') {
+        res.writeHead(fault).end('fault injected')
+        return
+      }
+      const blob = this.blobs.get(path)
+      if (blob == null) {
+        res.writeHead(404).end('not found')
+        return
+      }
+      let start = 0
+      let status = 200
+      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
+      if (range != null) {
+        start = Number(range[1])
+        status = 206
+        headers['content-range'] = `bytes ${start}-${blob.data.length - 1}/${blob.data.length}`
+      }
+      headers['content-length'] = String(blob.data.length - start)
+      res.writeHead(status, headers)
+      this.#send(res, blob.data.subarray(start))
+    })
+    this.#server.listen(0, '127.0.0.1')
+    await once(this.#server, 'listening')
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+  }
+
+  #send (res: ServerResponse, data: Buffer): void {
+    const chunk = 64 * 1024
+    let offset = 0
+    const pump = (): void => {
+      while (offset < data.length) {
+        const part = data.subarray(offset, offset + chunk)
+        offset += part.length
+        this.bytesSent += part.length
+        const more = res.write(part)
+        if (this.rate > 0) {
+          setTimeout(pump, part.length / this.rate * 1000)
+          return
+        }
+        if (!more) {
+          res.once('drain', pump)
+          return
+        }
+      }
+      res.end()
+    }
+    res.on('error', () => {})
+    pump()
+  }
+
+  async stop (): Promise<void> {
+    this.#server?.closeAllConnections()
+    this.#server?.close()
+  }
+}

@@ -1,0 +1,183 @@
+import { createServer } from 'node:http'
+import { isDigest } from '@damselfly/protocol'
+import { renderMetrics } from './metrics.js'
+import type { BlobDigest } from '@damselfly/protocol'
+import type { Swarm } from '@damselfly/swarm'
+import type { Logger } from '@libp2p/interface'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+
+export interface ControlApiInit {
+  host: string
+  port: number
+}
+
+const MAX_BODY = 64 * 1024
+
+function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body, null, 2) + '\n'
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })
+  res.end(text)
+}
+
+function sendError (res: ServerResponse, status: number, where: 'daemon' | 'p2p' | 'origin' | 'request', message: string): void {
+  sendJson(res, status, { error: { where, message } }, { 'x-damselfly-error-type': where })
+}
+
+async function readBody (req: IncomingMessage): Promise<unknown> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength
+    if (size > MAX_BODY) throw new Error(`request body is larger than ${MAX_BODY} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+}
+
+interface DownloadParams {
+  digest: BlobDigest
+  url?: string
+  size?: number
+}
+
+function parseDownload (digest: string, url: unknown, size: unknown): DownloadParams {
+  if (!isDigest(digest)) throw new Error(`invalid digest ${JSON.stringify(digest.slice(0, 80))}: expected sha256:<64 lowercase hex digits>`)
+  let u: string | undefined
+  if (url != null && url !== '') {
+    if (typeof url !== 'string') throw new Error('url must be a string')
+    let parsed: URL
+    try { parsed = new URL(url) } catch { throw new Error(`invalid url ${JSON.stringify(url.slice(0, 200))}`) }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`url scheme ${parsed.protocol} is not http or https`)
+    u = url
+  }
+  let s: number | undefined
+  if (size != null && size !== '') {
+    s = Number(size)
+    if (!Number.isSafeInteger(s) || s < 0) throw new Error('size must be a non-negative integer')
+  }
+  return { digest, url: u, size: s }
+}
+
+function statusFor (where: string): number {
+  return where === 'origin' ? 502 : where === 'p2p' ? 504 : 500
+}
+
+/** The local control API: status, tasks, blob download, metrics, health. */
+export function createControlApi (swarm: Swarm, log: Logger): Server {
+  return createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handle(swarm, req, res).catch(err => {
+      log('control API error: %s', err.message)
+      if (!res.headersSent) sendError(res, 500, 'daemon', err.message)
+      else res.destroy(err)
+    })
+  })
+}
+
+async function handle (swarm: Swarm, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const path = url.pathname
+  const method = req.method ?? 'GET'
+
+  if (path === '/healthz' && method === 'GET') {
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.end('ok\n')
+    return
+  }
+  if (path === '/metrics' && method === 'GET') {
+    const text = renderMetrics(swarm)
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+    res.end(text)
+    return
+  }
+  if (path === '/api/v1/status' && method === 'GET') {
+    sendJson(res, 200, {
+      peerId: swarm.peerId,
+      listenAddresses: swarm.listenAddresses(),
+      peers: swarm.peers(),
+      tasks: swarm.tasks(),
+      stats: swarm.stats,
+      bans: swarm.bans()
+    })
+    return
+  }
+  if (path === '/api/v1/tasks' && method === 'GET') {
+    sendJson(res, 200, swarm.tasks())
+    return
+  }
+  if (path === '/api/v1/tasks' && method === 'POST') {
+    let params: DownloadParams
+    try {
+      const body = await readBody(req) as Record<string, unknown>
+      params = parseDownload(String(body.digest ?? ''), body.url, body.size)
+    } catch (err: any) {
+      sendError(res, 400, 'request', err.message)
+      return
+    }
+    const task = swarm.download(params)
+    sendJson(res, 202, task.summary())
+    return
+  }
+  const taskMatch = /^\/api\/v1\/tasks\/([^/]+)$/.exec(path)
+  if (taskMatch != null && method === 'GET') {
+    const digest = decodeURIComponent(taskMatch[1]!)
+    const task = isDigest(digest) ? swarm.task(digest) : undefined
+    if (task == null) {
+      sendError(res, 404, 'request', `no task for ${digest.slice(0, 80)}`)
+      return
+    }
+    sendJson(res, 200, task.summary())
+    return
+  }
+  const blobMatch = /^\/api\/v1\/blobs\/([^/]+)$/.exec(path)
+  if (blobMatch != null && (method === 'GET' || method === 'HEAD')) {
+    let params: DownloadParams
+    try {
+      params = parseDownload(decodeURIComponent(blobMatch[1]!), url.searchParams.get('url'), url.searchParams.get('size'))
+    } catch (err: any) {
+      sendError(res, 400, 'request', err.message)
+      return
+    }
+    await streamBlob(swarm, params, method === 'HEAD', req, res)
+    return
+  }
+  sendError(res, 404, 'request', `no such endpoint: ${method} ${path}`)
+}
+
+async function streamBlob (swarm: Swarm, params: DownloadParams, headOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const task = swarm.download(params)
+  const controller = new AbortController()
+  res.on('close', () => controller.abort(new Error('client went away')))
+  let layout
+  try {
+    layout = await task.whenLayoutKnown({ signal: controller.signal })
+  } catch (err: any) {
+    if (controller.signal.aborted) return
+    const where = err.where ?? 'daemon'
+    sendError(res, statusFor(where), where, err.message)
+    return
+  }
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(layout.size),
+    'docker-content-digest': params.digest
+  })
+  if (headOnly) {
+    res.end()
+    return
+  }
+  try {
+    for await (const piece of task.read({ signal: controller.signal })) {
+      if (!res.write(piece)) {
+        await new Promise<void>((resolve, reject) => {
+          res.once('drain', resolve)
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+        })
+      }
+    }
+    res.end()
+  } catch (err: any) {
+    // headers are gone: breaking the connection is the only way to say the body is bad
+    res.destroy(err)
+  }
+}

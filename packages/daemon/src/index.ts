@@ -1,0 +1,10 @@
+/**
+ * @packageDocumentation
+ *
+ * The Damselfly daemon: composes the swarm and store, and serves the local
+ * control API (status, tasks, blob streaming, Prometheus metrics, health).
+ */
+
+export { startDaemon } from './daemon.js'
+export type { Daemon, DaemonInit } from './daemon.js'
+export { renderMetrics } from './metrics.js'

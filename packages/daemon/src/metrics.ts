@@ -1,0 +1,30 @@
+import type { Swarm } from '@damselfly/swarm'
+
+function esc (v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
+
+/** Prometheus text exposition of the node's counters. */
+export function renderMetrics (swarm: Swarm): string {
+  const s = swarm.stats
+  const lines: string[] = []
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[Record<string, string>, number]>): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+    for (const [labels, value] of samples) {
+      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',')
+      lines.push(`${name}${l.length > 0 ? `{${l}}` : ''} ${value}`)
+    }
+  }
+  metric('damselfly_received_bytes_total', 'counter', 'Verified blob bytes received, by source.', [[{ source: 'origin' }, s.bytesFromOrigin], [{ source: 'peer' }, s.bytesFromPeers]])
+  metric('damselfly_uploaded_bytes_total', 'counter', 'Piece bytes sent to other peers.', [[{}, s.bytesUploaded]])
+  metric('damselfly_pieces_verified_total', 'counter', 'Pieces verified and stored.', [[{}, s.piecesVerified]])
+  metric('damselfly_pieces_rejected_total', 'counter', 'Pieces received that failed verification.', [[{}, s.piecesRejected]])
+  metric('damselfly_bans_total', 'counter', 'Peers banned for bad pieces or protocol violations.', [[{}, s.bans]])
+  metric('damselfly_active_uploads', 'gauge', 'Upload sessions being served.', [[{}, s.activeUploads]])
+  metric('damselfly_peers', 'gauge', 'Connected peers.', [[{}, swarm.peers().length]])
+  const tasks = swarm.tasks()
+  metric('damselfly_task_parents', 'gauge', 'Distinct parents that delivered verified pieces of a blob.', tasks.map(t => [{ digest: t.digest }, Object.keys(t.parents).length]))
+  metric('damselfly_task_pieces_held', 'gauge', 'Verified pieces held of a blob.', tasks.map(t => [{ digest: t.digest }, t.piecesHeld]))
+  metric('damselfly_task_complete', 'gauge', '1 when the blob is complete and verified.', tasks.map(t => [{ digest: t.digest }, t.state === 'complete' ? 1 : 0]))
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,735 @@
+import { layoutFor, pieceRange, rankSeeds, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
+import { ParentSession } from './parent-session.js'
+import { pickPiece } from './picker.js'
+import { TaskFailedError } from './errors.js'
+import type { OriginReader } from './origin.js'
+import type { ParentSessionEvents } from './parent-session.js'
+import type { SwarmNetwork } from './network.js'
+import type { PeerPenalties } from './penalties.js'
+import type { ParentRanker, ParentCandidate } from './ranking.js'
+import type { RateLimiter } from './rate-limit.js'
+import type { SwarmStats } from './stats.js'
+import type { BlobDigest, BlobLayout, ManifestPart, SeedResponse, VerifiedManifestPart } from '@damselfly/protocol'
+import type { BlobHandle, PieceStore } from '@damselfly/store'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface TaskConfig {
+  /** Parents fetched from at once. */
+  maxParents: number
+  /** Requests outstanding per parent. */
+  pipeline: number
+  /** How long a seed may take to accept a request. */
+  seedTimeoutMs: number
+  /** Pull from the origin directly when no seed answers. */
+  originFallback: boolean
+  /** Wait for peers this long before asking a seed. */
+  seedAfterMs: number
+  /** A parent silent this long with requests outstanding is dropped. */
+  stallMs: number
+  /** A request older than this is hedged to a second parent. */
+  hedgeAfterMs: number
+}
+
+export interface BeaconInfo {
+  uploadBps: number
+  activeUploads: number
+  freeUploadSlots: number
+  seed: boolean
+  at: number
+}
+
+export interface TaskContext {
+  network: SwarmNetwork
+  store: PieceStore
+  stats: SwarmStats
+  penalties: PeerPenalties
+  downloadLimiter: RateLimiter
+  ranker: ParentRanker
+  origin: OriginReader
+  config: TaskConfig
+  isSeed: boolean
+  trustedSigners?: ReadonlySet<string>
+  log: Logger
+  beacons: ReadonlyMap<string, BeaconInfo>
+  /** Known seeds (peer ids), not including this node. */
+  seeds(): string[]
+  requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse>
+  findProviders(digest: BlobDigest, onPeer: (peer: string) => void, options: AbortOptions): Promise<void>
+  /** A verified piece is now held: announce it and make sure the blob is provided. */
+  gained(digest: BlobDigest, index: number, pieces: number): void
+  joinTopic(digest: BlobDigest): void
+  leaveTopic(digest: BlobDigest): void
+}
+
+/** How long a parent that declined a piece is not asked for it again. */
+const DECLINE_BACKOFF_MS = 500
+
+export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | 'failed'
+
+export interface TaskRequest {
+  digest: BlobDigest
+  url?: string
+  size?: number
+}
+
+export interface TaskSummary {
+  digest: BlobDigest
+  url?: string
+  state: TaskState
+  size?: number
+  pieceSize?: number
+  pieces?: number
+  piecesHeld: number
+  bytesFromOrigin: number
+  bytesFromPeers: number
+  /** Bytes of verified pieces received from each parent. */
+  parents: Record<string, number>
+  activeParents: number
+  error?: { where: string, message: string }
+  startedAt: number
+  finishedAt?: number
+}
+
+interface Candidate {
+  retryAt: number
+  failures: number
+}
+
+/** One blob's download: the parents it draws on, what it asks each for, and where it falls back. */
+export class DownloadTask extends EventTarget {
+  readonly digest: BlobDigest
+  readonly url: string | undefined
+  readonly #ctx: TaskContext
+  readonly #wantSize: number | undefined
+  #state: TaskState = 'pending'
+  #handle: BlobHandle | undefined
+  #opening: Promise<BlobHandle> | undefined
+  #error: TaskFailedError | undefined
+  readonly #sessions = new Map<string, ParentSession>()
+  readonly #candidates = new Map<string, Candidate>()
+  readonly #banned = new Set<string>()
+  readonly #verifiedSignatures = new Set<string>()
+  readonly #declined = new Map<string, number>()
+  /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
+  readonly #writing = new Set<number>()
+  readonly #inflight = new Map<number, Set<string>>()
+  readonly #parentBytes = new Map<string, number>()
+  readonly #readers = new Map<symbol, number>()
+  #fromOrigin = 0
+  #fromPeers = 0
+  #startedAt = Date.now()
+  #finishedAt: number | undefined
+  #lastProgress = performance.now()
+  #seedAskedAt = 0
+  #originRunning = false
+  #timer: ReturnType<typeof setInterval> | undefined
+  #discovering = false
+  #lastDiscovery = 0
+  readonly #controller = new AbortController()
+  readonly #failed = new AbortController()
+  readonly done: Promise<void>
+  #resolve!: () => void
+  #reject!: (err: Error) => void
+  #layoutWaiters: Array<() => void> = []
+
+  constructor (ctx: TaskContext, request: TaskRequest) {
+    super()
+    this.#ctx = ctx
+    this.digest = request.digest
+    this.url = request.url
+    this.#wantSize = request.size
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    this.done.catch(() => {})
+  }
+
+  get state (): TaskState {
+    return this.#state
+  }
+
+  get error (): TaskFailedError | undefined {
+    return this.#error
+  }
+
+  get layout (): BlobLayout | undefined {
+    return this.#handle?.layout
+  }
+
+  /** Start downloading from peers (falling back to seeds, then the origin). */
+  start (): void {
+    const existing = this.#ctx.store.get(this.digest)
+    if (existing != null) this.#setHandle(existing)
+    if (existing?.complete === true) {
+      this.#complete()
+      return
+    }
+    this.#state = 'downloading'
+    this.#ctx.joinTopic(this.digest)
+    this.#timer = setInterval(() => this.#tick(), 200)
+    this.#tick()
+  }
+
+  /** Pull from the origin at once: what a seed does when asked. */
+  startFromOrigin (): void {
+    const existing = this.#ctx.store.get(this.digest)
+    if (existing != null) this.#setHandle(existing)
+    if (existing?.complete === true) {
+      this.#complete()
+      return
+    }
+    this.#state = 'downloading'
+    this.#ctx.joinTopic(this.digest)
+    this.#pullFromOrigin()
+  }
+
+  /** A peer said (through the DHT or gossip) that it holds pieces of this blob. */
+  addCandidate (peer: string): void {
+    // a task pulling from the origin has nothing to gain from parents
+    if (peer === this.#ctx.network.peerId || this.#banned.has(peer) || this.#originRunning) return
+    if (!this.#candidates.has(peer)) {
+      this.#candidates.set(peer, { retryAt: 0, failures: 0 })
+      if (this.#state === 'downloading') this.#connectMore()
+    }
+  }
+
+  /** Resolves when the blob's size is known. */
+  async whenLayoutKnown (options: AbortOptions = {}): Promise<BlobLayout> {
+    while (this.#handle == null) {
+      if (this.#error != null) throw this.#error
+      if (this.#state === 'complete') break
+      await new Promise<void>((resolve, reject) => {
+        this.#layoutWaiters.push(resolve)
+        const onAbort = (): void => reject(options.signal?.reason ?? new Error('aborted'))
+        options.signal?.addEventListener('abort', onAbort, { once: true })
+        this.done.catch(() => resolve())
+      })
+      options.signal?.throwIfAborted()
+    }
+    return this.#handle!.layout
+  }
+
+  /**
+   * The blob's bytes in order, each piece as soon as it is verified; ends
+   * after the whole digest is verified, or throws the task's error.
+   */
+  async * read (options: AbortOptions = {}): AsyncGenerator<Uint8Array> {
+    const layout = await this.whenLayoutKnown(options)
+    const handle = this.#handle!
+    const id = Symbol('reader')
+    // only failure stops a reader: a task that completed still serves its bytes
+    const signal = AbortSignal.any([this.#failed.signal, ...(options.signal != null ? [options.signal] : [])])
+    try {
+      for (let i = 0; i < layout.pieces; i++) {
+        this.#readers.set(id, i)
+        if (!handle.bitfield.has(i)) {
+          try {
+            await handle.waitForPiece(i, { signal })
+          } catch (err) {
+            if (this.#error != null) throw this.#error
+            throw err
+          }
+        }
+        yield await handle.readPiece(i, { signal })
+      }
+    } finally {
+      this.#readers.delete(id)
+    }
+    await this.done
+  }
+
+  summary (): TaskSummary {
+    const h = this.#handle
+    return {
+      digest: this.digest,
+      url: this.url,
+      state: this.#state,
+      size: h?.layout.size,
+      pieceSize: h?.layout.pieceSize,
+      pieces: h?.layout.pieces,
+      piecesHeld: h?.bitfield.count ?? 0,
+      bytesFromOrigin: this.#fromOrigin,
+      bytesFromPeers: this.#fromPeers,
+      parents: Object.fromEntries(this.#parentBytes),
+      activeParents: [...this.#sessions.values()].filter(s => s.open).length,
+      error: this.#error != null ? { where: this.#error.where, message: this.#error.message } : undefined,
+      startedAt: this.#startedAt,
+      finishedAt: this.#finishedAt
+    }
+  }
+
+  /** Stop everything; pieces held so far stay in the store. */
+  stop (): void {
+    this.#shutdown()
+  }
+
+  #setHandle (handle: BlobHandle): void {
+    if (this.#handle != null) return
+    this.#handle = handle
+    for (const w of this.#layoutWaiters.splice(0)) w()
+    this.dispatchEvent(new CustomEvent('layout'))
+  }
+
+  async #ensureHandle (layout: BlobLayout): Promise<BlobHandle> {
+    if (this.#handle != null) return this.#handle
+    this.#opening ??= this.#ctx.store.open(this.digest, layout)
+    const h = await this.#opening
+    this.#setHandle(h)
+    return h
+  }
+
+  #tick (): void {
+    if (this.#state !== 'downloading') return
+    const now = performance.now()
+    if (!this.#discovering && (this.#lastDiscovery === 0 || now - this.#lastDiscovery > 3000) && this.#sessions.size < this.#ctx.config.maxParents) {
+      this.#discover()
+    }
+    this.#connectMore()
+    this.#hedge(now)
+    this.#maybeAskSeeds(now)
+    this.#schedule()
+  }
+
+  #discover (): void {
+    this.#discovering = true
+    this.#lastDiscovery = performance.now()
+    this.#ctx.findProviders(this.digest, peer => this.addCandidate(peer), { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(3000)]) })
+      .catch(() => {})
+      .finally(() => {
+        this.#discovering = false
+        this.#lastDiscovery = performance.now()
+      })
+  }
+
+  #connectMore (): void {
+    const open = [...this.#sessions.values()].length
+    let room = this.#ctx.config.maxParents - open
+    if (room <= 0) return
+    const now = performance.now()
+    const ready: ParentCandidate[] = []
+    for (const [peer, c] of this.#candidates) {
+      if (this.#sessions.has(peer) || this.#banned.has(peer) || c.retryAt > now || this.#ctx.penalties.isBanned(peer)) continue
+      const b = this.#ctx.beacons.get(peer)
+      ready.push({ peer, delivered: 0, failures: c.failures, beacon: b })
+    }
+    for (const c of this.#ctx.ranker.rank(ready)) {
+      if (room-- <= 0) break
+      this.#connect(c.peer)
+    }
+  }
+
+  #connect (peer: string): void {
+    const session = new ParentSession(peer, this.digest, {
+      manifest: async parts => this.#onManifest(peer, parts),
+      availability: () => this.#schedule(),
+      declined: (index, busy) => {
+        this.#inflight.get(index)?.delete(peer)
+        // a busy parent just sent the piece to others: ask them, or ask again shortly
+        if (busy) this.#declined.set(`${peer}/${index}`, performance.now() + DECLINE_BACKOFF_MS)
+        this.#schedule()
+      },
+      piece: (index, data) => { this.#onPiece(session, index, data).catch(err => this.#fail(new TaskFailedError(`store failed: ${err.message}`, 'daemon'))) },
+      closed: reason => this.#onClosed(session, reason)
+    }, this.#ctx.downloadLimiter)
+    this.#sessions.set(peer, session)
+    session.connect(this.#ctx.network, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
+      .catch(err => {
+        this.#ctx.log('could not open a piece stream to %s: %s', peer, err.message)
+        session.close()
+        this.#onClosed(session, { kind: 'error', message: err.message })
+      })
+  }
+
+  #onClosed (session: ParentSession, reason: Parameters<ParentSessionEvents['closed']>[0]): void {
+    if (this.#sessions.get(session.peer) !== session) return
+    this.#ctx.log('session with %s for %s closed: %s', session.peer, this.digest, reason == null ? 'clean' : `${reason.kind} ${reason.message}`)
+    this.#sessions.delete(session.peer)
+    for (const index of session.outstanding) this.#inflight.get(index)?.delete(session.peer)
+    session.outstanding.length = 0
+    const c = this.#candidates.get(session.peer) ?? { retryAt: 0, failures: 0 }
+    this.#candidates.set(session.peer, c)
+    if (reason?.kind === 'violation') {
+      this.#ban(session.peer, reason.message)
+      this.#ctx.penalties.ban(session.peer, reason.message)
+      this.#ctx.stats.bans = Math.max(this.#ctx.stats.bans, this.#ctx.penalties.bans)
+    } else if (reason != null) {
+      c.failures++
+      c.retryAt = performance.now() + (reason.retryAfterMs ?? Math.min(5000, 500 * c.failures))
+    } else {
+      c.retryAt = performance.now() + 1000
+    }
+    if (this.#state === 'downloading') {
+      this.#connectMore()
+      this.#schedule()
+    }
+  }
+
+  #ban (peer: string, reason: string): void {
+    if (this.#banned.has(peer)) return
+    this.#banned.add(peer)
+    this.#ctx.stats.bans++
+    this.#ctx.log('banned %s for %s: %s', peer, this.digest, reason)
+    this.#sessions.get(peer)?.close(new Error(`banned: ${reason}`))
+  }
+
+  async #onManifest (peer: string, parts: ManifestPart[]): Promise<void> {
+    const verified: VerifiedManifestPart[] = []
+    const handle0 = this.#handle
+    for (const part of parts) {
+      // a part that tells us nothing new is not worth a signature check
+      if (handle0 != null && part.hashes.every((_, k) => handle0.pieceHash(part.first + k) != null)) continue
+      const sig = Buffer.from(part.signature).toString('base64')
+      if (this.#verifiedSignatures.has(sig)) continue
+      try {
+        verified.push(await verifyManifestPart(part, { digest: this.digest, trustedSigners: this.#ctx.trustedSigners }))
+        this.#verifiedSignatures.add(sig)
+      } catch (err: any) {
+        if (/not a trusted seed/.test(err.message)) continue
+        this.#ban(peer, err.message)
+        return
+      }
+    }
+    if (verified.length === 0) return
+    const first = verified[0]!
+    if (this.#wantSize != null && first.size !== this.#wantSize) {
+      this.#ban(peer, `manifest says ${first.size} bytes, expected ${this.#wantSize}`)
+      return
+    }
+    const handle = await this.#ensureHandle(layoutFor(first.size, first.pieceSize))
+    const consistent = verified.filter(v => v.size === handle.layout.size && v.pieceSize === handle.layout.pieceSize)
+    if (consistent.length > 0) await handle.addManifestParts(consistent)
+    this.#schedule()
+  }
+
+  #pickerState (handle: BlobHandle): Parameters<typeof pickPiece>[0] {
+    const sessions = [...this.#sessions.values()]
+    return {
+      pieces: handle.layout.pieces,
+      held: i => handle.bitfield.has(i),
+      hashKnown: i => handle.pieceHash(i) != null,
+      inflight: i => this.#inflight.get(i)?.size ?? 0,
+      availability: i => {
+        let n = 0
+        for (const s of sessions) if (s.have?.has(i) === true) n++
+        return n
+      }
+    }
+  }
+
+  #cursor (handle: BlobHandle): number | undefined {
+    let min: number | undefined
+    for (const pos of this.#readers.values()) {
+      let p = pos
+      while (p < handle.layout.pieces && handle.bitfield.has(p)) p++
+      if (min == null || p < min) min = p
+    }
+    return min
+  }
+
+  #schedule (): void {
+    const handle = this.#handle
+    if (handle == null || this.#state !== 'downloading' || handle.bitfield.complete) return
+    const state = this.#pickerState(handle)
+    const cursor = this.#cursor(handle)
+    let unrequested = 0
+    for (let i = 0; i < handle.layout.pieces; i++) {
+      if (!handle.bitfield.has(i) && state.inflight(i) === 0) unrequested++
+    }
+    const endgame = unrequested === 0
+    for (const s of this.#sessions.values()) {
+      if (!s.open || s.have == null || s.have.length !== handle.layout.pieces) continue
+      while (s.outstanding.length < this.#ctx.config.pipeline) {
+        const have = s.have
+        const now = performance.now()
+        const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor, endgame, maxDuplicates: 2 })
+        if (index == null) break
+        this.#request(s, index)
+      }
+    }
+  }
+
+  #isDeclined (peer: string, index: number, now: number): boolean {
+    if (this.#declined.size === 0) return false
+    const key = `${peer}/${index}`
+    const until = this.#declined.get(key)
+    if (until == null) return false
+    if (until > now) return true
+    this.#declined.delete(key)
+    return false
+  }
+
+  #request (s: ParentSession, index: number): void {
+    let set = this.#inflight.get(index)
+    if (set == null) {
+      set = new Set()
+      this.#inflight.set(index, set)
+    }
+    set.add(s.peer)
+    s.request(index).catch(err => s.close(err))
+  }
+
+  #hedge (now: number): void {
+    const handle = this.#handle
+    if (handle == null) return
+    for (const s of [...this.#sessions.values()]) {
+      if (s.outstanding.length > 0 && now - s.lastDataAt > this.#ctx.config.stallMs) {
+        this.#ctx.log('parent %s stalled for %s', s.peer, this.digest)
+        s.close(new Error('stalled'))
+        this.#onClosed(s, { kind: 'error', message: 'stalled' })
+        continue
+      }
+      const oldest = s.outstanding[0]
+      if (oldest == null) continue
+      const since = s.requestedAt.get(oldest) ?? now
+      if (now - since < this.#ctx.config.hedgeAfterMs || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
+      // the oldest request has waited too long: ask the best other parent for it too
+      const other = [...this.#sessions.values()]
+        .filter(o => o !== s && o.open && o.have?.has(oldest) === true && o.outstanding.length < this.#ctx.config.pipeline + 1)
+        .sort((a, b) => b.meter.rate - a.meter.rate)[0]
+      if (other != null) this.#request(other, oldest)
+    }
+  }
+
+  #maybeAskSeeds (now: number): void {
+    if (this.#originRunning || now - this.#seedAskedAt < 5000) return
+    const handle = this.#handle
+    const waited = performance.now() - this.#lastProgress
+    if (handle != null) {
+      // someone is still able to give us a piece: keep going
+      const state = this.#pickerState(handle)
+      let reachable = false
+      for (let i = 0; i < handle.layout.pieces && !reachable; i++) {
+        if (!handle.bitfield.has(i) && (state.inflight(i) > 0 || state.availability(i) > 0)) reachable = true
+      }
+      if (reachable || waited < this.#ctx.config.seedAfterMs * 3) return
+    } else if (waited < this.#ctx.config.seedAfterMs || this.#sessions.size > 0 && waited < this.#ctx.config.seedAfterMs * 3) {
+      return
+    }
+    this.#seedAskedAt = now
+    this.#askSeeds().catch(err => this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, 'p2p')))
+  }
+
+  async #askSeeds (): Promise<void> {
+    if (this.url == null) {
+      if (this.#candidates.size === 0 && performance.now() - this.#lastProgress > this.#ctx.config.seedTimeoutMs) {
+        throw new TaskFailedError(`no peer holds ${this.digest} and no origin URL is known`, 'p2p')
+      }
+      return
+    }
+    const self = this.#ctx.network.peerId
+    const seeds = rankSeeds(this.digest, [...this.#ctx.seeds(), ...(this.#ctx.isSeed ? [self] : [])])
+    for (const seed of seeds) {
+      if (this.#state !== 'downloading') return
+      if (seed === self) {
+        this.#pullFromOrigin()
+        return
+      }
+      try {
+        const res = await this.#ctx.requestSeed(seed, this.digest, this.url, this.#wantSize, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(this.#ctx.config.seedTimeoutMs)]) })
+        if (res.accepted) {
+          this.#ctx.log('seed %s accepted %s', seed, this.digest)
+          const c = this.#candidates.get(seed)
+          if (c != null) c.retryAt = 0
+          this.addCandidate(seed)
+          this.#lastProgress = performance.now()
+          return
+        }
+        if (res.error?.code === 'ORIGIN') {
+          throw new TaskFailedError(res.error.message, 'origin')
+        }
+        this.#ctx.log('seed %s refused %s: %s', seed, this.digest, res.error?.message)
+      } catch (err: any) {
+        if (err.name === 'TaskFailedError') throw err
+        this.#ctx.log('seed %s did not answer for %s: %s', seed, this.digest, err.message)
+      }
+    }
+    if (this.#ctx.config.originFallback) {
+      this.#ctx.log('no seed answered for %s: pulling from the origin', this.digest)
+      this.#pullFromOrigin()
+    } else if (this.#sessions.size === 0) {
+      throw new TaskFailedError(`no peer holds ${this.digest}, no seed answered, and origin fallback is off`, 'p2p')
+    }
+  }
+
+  #pullFromOrigin (): void {
+    if (this.#originRunning || this.url == null) {
+      if (this.url == null) this.#fail(new TaskFailedError(`no origin URL is known for ${this.digest}`, 'origin'))
+      return
+    }
+    this.#originRunning = true
+    this.#runOrigin(this.url).catch(err => {
+      this.#originRunning = false
+      if (this.#state !== 'downloading' && this.#state !== 'pending') return
+      this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, err.name === 'OriginError' ? 'origin' : 'daemon'))
+    })
+  }
+
+  async #runOrigin (url: string): Promise<void> {
+    const signal = this.#controller.signal
+    let handle = this.#handle
+    let start = 0
+    if (handle != null) {
+      while (start < handle.layout.pieces && handle.bitfield.has(start)) start++
+      if (start >= handle.layout.pieces) {
+        await this.#finish()
+        return
+      }
+    }
+    let buffer: Buffer | undefined
+    let index = start
+    let filled = 0
+    const key = this.#ctx.network.privateKey
+    const self = this.#ctx.network.peerId
+    const offset = handle != null ? start * handle.layout.pieceSize : 0
+    await this.#ctx.origin.read(url, offset, async size => {
+      if (this.#wantSize != null && size !== this.#wantSize) {
+        throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, expected ${this.#wantSize}`, 'origin')
+      }
+      handle = await this.#ensureHandle(layoutFor(size))
+      if (handle.layout.size !== size) {
+        throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, peers said ${handle.layout.size}`, 'origin')
+      }
+      buffer ??= Buffer.allocUnsafe(handle.layout.pieceSize)
+    }, async chunk => {
+      const h = handle!
+      let pos = 0
+      while (pos < chunk.byteLength) {
+        const { length } = pieceRange(h.layout.size, h.layout.pieceSize, index)
+        const n = Math.min(length - filled, chunk.byteLength - pos)
+        buffer!.set(chunk.subarray(pos, pos + n), filled)
+        filled += n
+        pos += n
+        if (filled === length) {
+          await this.#ctx.downloadLimiter.take(length, { signal })
+          if (!h.bitfield.has(index)) {
+            const hash = await h.writeOriginPiece(index, buffer!.subarray(0, length), { signal })
+            const body = { digest: this.digest, size: h.layout.size, pieceSize: h.layout.pieceSize, first: index, hashes: [hash] }
+            const part = await signManifestPart(body, key)
+            await h.addManifestParts([{ ...body, signer: self, part }])
+            this.#fromOrigin += length
+            this.#ctx.stats.bytesFromOrigin += length
+            this.#gained(index)
+          }
+          index++
+          filled = 0
+        }
+      }
+    }, { signal })
+    const h = handle!
+    if (h.layout.pieces > 0) {
+      const hashes: Uint8Array[] = []
+      for (let i = 0; i < h.layout.pieces; i++) {
+        const x = h.pieceHash(i)
+        if (x == null) break
+        hashes.push(x)
+      }
+      if (hashes.length === h.layout.pieces) {
+        const body = { digest: this.digest, size: h.layout.size, pieceSize: h.layout.pieceSize, first: 0, hashes }
+        const part = await signManifestPart(body, key)
+        await h.addManifestParts([{ ...body, signer: self, part }])
+      }
+    }
+    await this.#finish()
+  }
+
+  async #onPiece (session: ParentSession, index: number, data: Uint8ArrayList): Promise<void> {
+    const handle = this.#handle
+    // data already in flight from a parent banned a moment ago is not looked at
+    if (handle == null || this.#banned.has(session.peer) || handle.bitfield.has(index) || this.#writing.has(index)) {
+      this.#inflight.get(index)?.delete(session.peer)
+      this.#schedule()
+      return
+    }
+    this.#writing.add(index)
+    try {
+      // the piece counts as in flight until it is written, so nobody asks for it again meanwhile
+      await handle.writePiece(index, data)
+    } catch (err: any) {
+      this.#inflight.get(index)?.delete(session.peer)
+      if (err.name === 'PieceVerificationError') {
+        this.#ctx.stats.piecesRejected++
+        this.#ban(session.peer, err.message)
+        this.#schedule()
+        return
+      }
+      if (err.name === 'MissingPieceHashError') {
+        this.#ban(session.peer, err.message)
+        return
+      }
+      throw err
+    } finally {
+      this.#writing.delete(index)
+    }
+    this.#inflight.get(index)?.delete(session.peer)
+    this.#fromPeers += data.byteLength
+    this.#ctx.stats.bytesFromPeers += data.byteLength
+    this.#parentBytes.set(session.peer, (this.#parentBytes.get(session.peer) ?? 0) + data.byteLength)
+    // the losing copies of a hedged request are no longer wanted
+    for (const other of this.#inflight.get(index) ?? []) {
+      this.#sessions.get(other)?.cancel(index).catch(() => {})
+    }
+    this.#gained(index)
+    if (handle.bitfield.complete) {
+      await this.#finish()
+    } else {
+      this.#schedule()
+    }
+  }
+
+  #gained (index: number): void {
+    this.#lastProgress = performance.now()
+    this.#ctx.stats.piecesVerified++
+    this.#ctx.gained(this.digest, index, this.#handle!.layout.pieces)
+  }
+
+  async #finish (): Promise<void> {
+    const handle = this.#handle!
+    if (this.#state !== 'downloading') return
+    this.#state = 'verifying'
+    try {
+      await handle.finalize({ signal: this.#controller.signal })
+    } catch (err: any) {
+      if (err.name === 'DigestMismatchError') {
+        const where = this.#fromOrigin > 0 ? 'origin' : 'p2p'
+        this.#fail(new TaskFailedError(`digest mismatch: ${this.url ?? 'the content'} hashes to ${err.actual}, not ${this.digest}`, where))
+        return
+      }
+      this.#fail(new TaskFailedError(`verifying ${this.digest} failed: ${err.message}`, 'daemon'))
+      return
+    }
+    this.#complete()
+  }
+
+  #complete (): void {
+    this.#state = 'complete'
+    this.#finishedAt = Date.now()
+    this.#shutdown()
+    this.#resolve()
+    this.dispatchEvent(new CustomEvent('complete'))
+  }
+
+  #fail (err: TaskFailedError): void {
+    if (this.#state === 'complete' || this.#state === 'failed') return
+    this.#state = 'failed'
+    this.#error = err
+    this.#finishedAt = Date.now()
+    this.#ctx.log('task %s failed: %s', this.digest, err.message)
+    this.#shutdown(err)
+    this.#failed.abort(err)
+    this.#reject(err)
+    for (const w of this.#layoutWaiters.splice(0)) w()
+    this.dispatchEvent(new CustomEvent('failed'))
+  }
+
+  #shutdown (reason?: Error): void {
+    if (this.#timer != null) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#controller.abort(reason ?? new Error('task ended'))
+    for (const s of this.#sessions.values()) s.close()
+    this.#sessions.clear()
+    this.#ctx.leaveTopic(this.digest)
+  }
+}
+

@@ -1,0 +1,30 @@
+import { decodePieceFrame, encodeFrame, encodePieceFrame, FrameDecoder, MAX_PIECE_FRAME } from '@damselfly/protocol'
+import type { ByteStream } from './network.js'
+import type { PieceFrame } from '@damselfly/protocol'
+import type { AbortOptions } from '@libp2p/interface'
+
+/** Piece-protocol frames over a byte stream, with the frame size limit enforced. */
+export class FramedStream {
+  readonly stream: ByteStream
+
+  constructor (stream: ByteStream) {
+    this.stream = stream
+  }
+
+  /** Queue one whole frame; waits for drain when the send buffer is full. */
+  async send (frame: PieceFrame, options: AbortOptions = {}): Promise<void> {
+    if (!this.stream.send(encodeFrame(encodePieceFrame(frame)))) {
+      await this.stream.onDrain(options)
+    }
+  }
+
+  /** Decoded frames until the remote closes; throws on a malformed or oversized frame. */
+  async * frames (): AsyncGenerator<PieceFrame> {
+    const decoder = new FrameDecoder(MAX_PIECE_FRAME)
+    for await (const chunk of this.stream) {
+      for (const frame of decoder.push(chunk)) {
+        yield decodePieceFrame(frame)
+      }
+    }
+  }
+}

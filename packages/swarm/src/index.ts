@@ -1,0 +1,19 @@
+/**
+ * @packageDocumentation
+ *
+ * The Damselfly swarm: a libp2p node (TCP, TLS/Noise, Yamux, private
+ * Kademlia DHT, gossipsub), the piece-exchange protocol, and the downloader
+ * that fetches a blob's pieces from many parents at once, falling back to a
+ * seed and then the origin. Callers see `Swarm` and `DownloadTask`; libp2p
+ * types stay inside this package.
+ */
+
+export { createSwarm } from './swarm.js'
+export type { Swarm, SwarmInit, PeerSummary } from './swarm.js'
+export type { DownloadTask, TaskRequest, TaskSummary, TaskState, BeaconInfo } from './download-task.js'
+export type { SwarmStats } from './stats.js'
+export type { ParentRanker, ParentCandidate } from './ranking.js'
+export { LocalParentRanker } from './ranking.js'
+export { pickPiece } from './picker.js'
+export type { PickerState, PickOptions } from './picker.js'
+export * from './errors.js'

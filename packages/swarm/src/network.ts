@@ -1,0 +1,211 @@
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { noise } from '@libp2p/noise'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { blobCid, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
+import { createLibp2p } from 'libp2p'
+import type { BlobDigest } from '@damselfly/protocol'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { AbortOptions, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * The few stream operations Damselfly uses; libp2p 3 streams satisfy it.
+ * Keeping to this interface keeps libp2p types out of the exchange logic.
+ */
+export interface ByteStream extends AsyncIterable<Uint8Array | Uint8ArrayList> {
+  send(data: Uint8Array | Uint8ArrayList): boolean
+  onDrain(options?: AbortOptions): Promise<void>
+  close(options?: AbortOptions): Promise<void>
+  abort(err: Error): void
+}
+
+export interface StreamHandlerLimits {
+  maxInboundStreams: number
+  maxOutboundStreams: number
+}
+
+export interface ProviderRecord {
+  peer: string
+  addrs: string[]
+}
+
+/** What the swarm needs from the peer-to-peer network. */
+export interface SwarmNetwork {
+  readonly peerId: string
+  readonly privateKey: PrivateKey
+  listenAddresses(): string[]
+  connectedPeers(): string[]
+  /** Peers known (through identify) to speak a protocol. */
+  peersSupporting(protocol: string): string[]
+  handle(protocol: string, handler: (stream: ByteStream, peer: string) => void, limits: StreamHandlerLimits): Promise<void>
+  open(peer: string, protocol: string, options: AbortOptions): Promise<ByteStream>
+  dial(addr: string, options: AbortOptions): Promise<string>
+  rememberAddresses(peer: string, addrs: string[]): Promise<void>
+  hangUp(peer: string): Promise<void>
+  provide(digest: BlobDigest, options: AbortOptions): Promise<void>
+  findProviders(digest: BlobDigest, options: AbortOptions): AsyncIterable<ProviderRecord>
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<void>
+  onMessage(handler: (topic: string, from: string, data: Uint8Array) => void): void
+  stop(): Promise<void>
+}
+
+export interface NetworkInit {
+  privateKey: PrivateKey
+  listen: string[]
+}
+
+/** Yamux window per stream: several pieces in flight, below the 4 MB read buffer. */
+const STREAM_WINDOW = 2 * 1024 * 1024
+
+type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, ping: unknown }>
+
+export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
+  const node: Node = await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    // TLS first: on this stack it moves about 1.7x the bytes of Noise per CPU second
+    connectionEncrypters: [tls(), noise()],
+    streamMuxers: [yamux({
+      // the 256 KiB default window caps a stream at window / RTT, and the RTT
+      // between two busy event loops is milliseconds: start wide instead
+      streamOptions: { initialStreamWindowSize: STREAM_WINDOW, maxStreamWindowSize: STREAM_WINDOW }
+    })],
+    connectionManager: {
+      maxConnections: 300
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: KAD_PROTOCOL,
+        clientMode: false,
+        // a private swarm lives on LAN and loopback addresses: keep them all
+        peerInfoMapper: passthroughMapper,
+        allowQueryWithZeroPeers: true
+      }),
+      pubsub: gossipsub({
+        // drop the copies of a message that other mesh peers forward before
+        // checking signatures: without this every copy is verified, which cost
+        // more CPU than moving the blob itself. from+seqno is StrictSign's message id.
+        fastMsgIdFn: msg => `${Buffer.from(msg.from ?? []).toString('base64')}/${Buffer.from(msg.seqno ?? []).toString('base64')}`,
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: MAX_GOSSIP_MESSAGE * 2
+      })
+    }
+  }) as unknown as Node
+  return new Libp2pNetwork(node, init.privateKey)
+}
+
+class Libp2pNetwork implements SwarmNetwork {
+  readonly #node: Node
+  readonly privateKey: PrivateKey
+  readonly peerId: string
+
+  constructor (node: Node, privateKey: PrivateKey) {
+    this.#node = node
+    this.privateKey = privateKey
+    this.peerId = node.peerId.toString()
+  }
+
+  listenAddresses (): string[] {
+    return this.#node.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  connectedPeers (): string[] {
+    return this.#node.getPeers().map(p => p.toString())
+  }
+
+  peersSupporting (protocol: string): string[] {
+    const out: string[] = []
+    for (const conn of this.#node.getConnections()) {
+      out.push(conn.remotePeer.toString())
+    }
+    return [...new Set(out)].filter(p => this.#supports(p, protocol))
+  }
+
+  readonly #protocolCache = new Map<string, string[]>()
+
+  #supports (peer: string, protocol: string): boolean {
+    return this.#protocolCache.get(peer)?.includes(protocol) ?? false
+  }
+
+  async handle (protocol: string, handler: (stream: ByteStream, peer: string) => void, limits: StreamHandlerLimits): Promise<void> {
+    await this.#node.handle(protocol, (stream, connection) => {
+      handler(stream, connection.remotePeer.toString())
+    }, limits)
+  }
+
+  async open (peer: string, protocol: string, options: AbortOptions): Promise<ByteStream> {
+    return this.#node.dialProtocol(peerIdFromString(peer), protocol, options)
+  }
+
+  async dial (addr: string, options: AbortOptions): Promise<string> {
+    const conn = await this.#node.dial(multiaddr(addr), options)
+    return conn.remotePeer.toString()
+  }
+
+  async rememberAddresses (peer: string, addrs: string[]): Promise<void> {
+    if (addrs.length === 0 || peer === this.peerId) return
+    const multiaddrs = []
+    for (const a of addrs) {
+      try {
+        multiaddrs.push(multiaddr(a))
+      } catch {
+        // a peer's bad address is its problem: skip it
+      }
+    }
+    await this.#node.peerStore.merge(peerIdFromString(peer), { multiaddrs })
+  }
+
+  async hangUp (peer: string): Promise<void> {
+    await this.#node.hangUp(peerIdFromString(peer))
+  }
+
+  async provide (digest: BlobDigest, options: AbortOptions): Promise<void> {
+    await this.#node.contentRouting.provide(blobCid(digest), options)
+  }
+
+  async * findProviders (digest: BlobDigest, options: AbortOptions): AsyncIterable<ProviderRecord> {
+    for await (const p of this.#node.contentRouting.findProviders(blobCid(digest), options)) {
+      yield { peer: p.id.toString(), addrs: p.multiaddrs.map(m => m.toString()) }
+    }
+  }
+
+  subscribe (topic: string): void {
+    this.#node.services.pubsub.subscribe(topic)
+  }
+
+  unsubscribe (topic: string): void {
+    this.#node.services.pubsub.unsubscribe(topic)
+  }
+
+  async publish (topic: string, data: Uint8Array): Promise<void> {
+    await this.#node.services.pubsub.publish(topic, data)
+  }
+
+  onMessage (handler: (topic: string, from: string, data: Uint8Array) => void): void {
+    this.#node.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => {
+      const msg = evt.detail
+      if (msg.type !== 'signed') return
+      handler(msg.topic, msg.from.toString(), msg.data)
+    })
+    this.#node.addEventListener('peer:identify', (evt) => {
+      this.#protocolCache.set(evt.detail.peerId.toString(), evt.detail.protocols)
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.#node.stop()
+  }
+}

@@ -1,0 +1,156 @@
+import { Uint8ArrayList } from 'uint8arraylist'
+import { Bitfield, PIECE_PROTOCOL } from '@damselfly/protocol'
+import { ProtocolViolationError } from './errors.js'
+import { FramedStream } from './framed.js'
+import { RateMeter } from './rate-limit.js'
+import type { SwarmNetwork } from './network.js'
+import type { RateLimiter } from './rate-limit.js'
+import type { BlobDigest, ManifestPart } from '@damselfly/protocol'
+import type { AbortOptions } from '@libp2p/interface'
+
+export interface ParentSessionEvents {
+  /** Signed manifest parts arrived (not yet verified). */
+  manifest(parts: ManifestPart[]): Promise<void>
+  /** The parent's availability changed. */
+  availability(): void
+  /** A request ended without data: declined (busy), cancelled or refused. */
+  declined(index: number, busy: boolean): void
+  /** A whole piece arrived (not yet verified). */
+  piece(index: number, data: Uint8ArrayList): void
+  /** The session ended; `reason` is undefined on a clean close. */
+  closed(reason: { kind: 'choke' | 'not-found' | 'violation' | 'error', message: string, retryAfterMs?: number } | undefined): void
+}
+
+/** One requester-side stream to a parent for one blob. */
+export class ParentSession {
+  readonly peer: string
+  readonly digest: BlobDigest
+  readonly meter = new RateMeter(500)
+  /** Pieces requested and not yet fully received, oldest first. */
+  readonly outstanding: number[] = []
+  readonly requestedAt = new Map<number, number>()
+  have: Bitfield | undefined
+  lastDataAt = performance.now()
+  #framed: FramedStream | undefined
+  #closed = false
+  readonly #events: ParentSessionEvents
+  readonly #limiter: RateLimiter
+
+  constructor (peer: string, digest: BlobDigest, events: ParentSessionEvents, limiter: RateLimiter) {
+    this.peer = peer
+    this.digest = digest
+    this.#events = events
+    this.#limiter = limiter
+  }
+
+  get open (): boolean {
+    return this.#framed != null && !this.#closed
+  }
+
+  /** Open the stream and start reading; resolves once Open was sent. */
+  async connect (network: SwarmNetwork, options: AbortOptions): Promise<void> {
+    const stream = await network.open(this.peer, PIECE_PROTOCOL, options)
+    this.#framed = new FramedStream(stream)
+    await this.#framed.send({ type: 'open', open: { digest: this.digest, wantManifest: true } }, options)
+    this.#read().catch(() => {})
+  }
+
+  async request (index: number): Promise<void> {
+    if (!this.open) return
+    this.outstanding.push(index)
+    this.requestedAt.set(index, performance.now())
+    await this.#framed!.send({ type: 'request', request: { piece: index } })
+  }
+
+  async cancel (index: number): Promise<void> {
+    const i = this.outstanding.indexOf(index)
+    if (i < 0 || !this.open) return
+    // a piece already being sent arrives anyway; only queued ones are dropped
+    await this.#framed!.send({ type: 'cancel', cancel: { piece: index } })
+  }
+
+  close (err?: Error): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (err != null) {
+      this.#framed?.stream.abort(err)
+    } else {
+      this.#framed?.stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => {})
+    }
+  }
+
+  async #read (): Promise<void> {
+    let current: { piece: number, data: Uint8ArrayList } | undefined
+    let reason: Parameters<ParentSessionEvents['closed']>[0]
+    try {
+      for await (const frame of this.#framed!.frames()) {
+        switch (frame.type) {
+          case 'manifest':
+            await this.#events.manifest(frame.manifest)
+            break
+          case 'bitfield':
+            this.have = new Bitfield(frame.bitfield.pieces, frame.bitfield.bits)
+            this.#events.availability()
+            break
+          case 'have':
+            if (this.have == null) throw new ProtocolViolationError('have before bitfield')
+            for (const p of frame.have.pieces) {
+              if (p >= this.have.length) throw new ProtocolViolationError(`have names piece ${p} of ${this.have.length}`)
+              this.have.set(p)
+            }
+            this.#events.availability()
+            break
+          case 'data': {
+            const d = frame.data
+            if (current == null) {
+              if (this.outstanding.indexOf(d.piece) < 0) throw new ProtocolViolationError(`unrequested piece ${d.piece}`)
+              current = { piece: d.piece, data: new Uint8ArrayList() }
+            }
+            if (d.piece !== current.piece || d.offset !== current.data.byteLength) {
+              throw new ProtocolViolationError(`data for piece ${d.piece} at ${d.offset} out of order`)
+            }
+            await this.#limiter.take(d.data.byteLength)
+            current.data.append(d.data)
+            this.meter.add(d.data.byteLength)
+            this.lastDataAt = performance.now()
+            if (d.last) {
+              const done = current
+              current = undefined
+              const i = this.outstanding.indexOf(done.piece)
+              if (i >= 0) this.outstanding.splice(i, 1)
+              this.requestedAt.delete(done.piece)
+              this.#events.piece(done.piece, done.data)
+            }
+            break
+          }
+          case 'choke':
+            reason = { kind: 'choke', message: 'parent has no free upload slot', retryAfterMs: frame.choke.retryAfterMs }
+            return
+          case 'error': {
+            const piece = frame.error.piece
+            if (piece != null && frame.error.code !== 'NOT_FOUND') {
+              // an answer to one request: it is over, the session goes on
+              const i = this.outstanding.indexOf(piece)
+              if (i < 0) throw new ProtocolViolationError(`error for piece ${piece}, which is not outstanding`)
+              this.outstanding.splice(i, 1)
+              this.requestedAt.delete(piece)
+              this.#events.declined(piece, frame.error.code === 'BUSY')
+              break
+            }
+            reason = { kind: frame.error.code === 'NOT_FOUND' ? 'not-found' : 'error', message: frame.error.message }
+            return
+          }
+          default:
+            throw new ProtocolViolationError(`unexpected ${frame.type} from a parent`)
+        }
+      }
+    } catch (err: any) {
+      const violation = ['ProtocolViolationError', 'MalformedMessageError', 'MessageTooLargeError'].includes(err.name)
+      reason = { kind: violation ? 'violation' : 'error', message: err.message }
+    } finally {
+      this.#closed = true
+      if (reason?.kind === 'violation') this.#framed?.stream.abort(new Error(reason.message))
+      this.#events.closed(reason)
+    }
+  }
+}

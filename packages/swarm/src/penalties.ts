@@ -1,0 +1,29 @@
+/** Peers that broke the protocol; nobody trades with them until the ban ends. */
+export class PeerPenalties {
+  readonly #until = new Map<string, { until: number, reason: string }>()
+  readonly #durationMs: number
+  bans = 0
+
+  constructor (durationMs = 10 * 60_000) {
+    this.#durationMs = durationMs
+  }
+
+  ban (peer: string, reason: string): void {
+    if (!this.isBanned(peer)) this.bans++
+    this.#until.set(peer, { until: Date.now() + this.#durationMs, reason })
+  }
+
+  isBanned (peer: string): boolean {
+    const b = this.#until.get(peer)
+    if (b == null) return false
+    if (b.until < Date.now()) {
+      this.#until.delete(peer)
+      return false
+    }
+    return true
+  }
+
+  list (): Array<{ peer: string, reason: string, until: number }> {
+    return [...this.#until].filter(([p]) => this.isBanned(p)).map(([peer, b]) => ({ peer, ...b }))
+  }
+}

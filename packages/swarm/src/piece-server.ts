@@ -1,0 +1,329 @@
+import { Bitfield, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
+import { ProtocolViolationError } from './errors.js'
+import { FramedStream } from './framed.js'
+import type { ByteStream, SwarmNetwork } from './network.js'
+import type { PeerPenalties } from './penalties.js'
+import type { RateLimiter, RateMeter } from './rate-limit.js'
+import type { SwarmStats } from './stats.js'
+import type { BlobDigest, ManifestPart } from '@damselfly/protocol'
+import type { BlobHandle, PieceStore } from '@damselfly/store'
+import type { Logger } from '@libp2p/interface'
+
+export interface PieceServerInit {
+  /** Upload sessions served at once; further requesters are choked. @default 16 */
+  uploadSlots?: number
+  /** Outstanding requests a requester may queue on one stream. @default 8 */
+  maxQueuedRequests?: number
+  /** How long a requester may take to send Open. @default 10000 */
+  openTimeoutMs?: number
+  /** Test only: flip a byte in every piece served. @default false */
+  corruptUploads?: boolean
+  /** Copies of a piece sent within `superSeedWindowMs` before further requests are declined; 0 never declines. @default 2 */
+  superSeedCopies?: number
+  /** @default 2000 */
+  superSeedWindowMs?: number
+}
+
+export interface PieceServerComponents {
+  network: SwarmNetwork
+  store: PieceStore
+  stats: SwarmStats
+  penalties: PeerPenalties
+  uploadLimiter: RateLimiter
+  uploadMeter: RateMeter
+  log: Logger
+}
+
+/** Serves /damselfly/piece/1.0.0: manifest, bitfield, have updates and piece data. */
+export class PieceServer {
+  readonly #c: PieceServerComponents
+  readonly #slots: number
+  readonly #maxQueued: number
+  readonly #openTimeoutMs: number
+  readonly #corrupt: boolean
+  readonly #ledger: ServeLedger
+  #active = 0
+
+  constructor (components: PieceServerComponents, init: PieceServerInit = {}) {
+    this.#ledger = new ServeLedger(init.superSeedCopies ?? 2, init.superSeedWindowMs ?? 2000)
+    this.#c = components
+    this.#slots = init.uploadSlots ?? 16
+    this.#maxQueued = init.maxQueuedRequests ?? 8
+    this.#openTimeoutMs = init.openTimeoutMs ?? 10_000
+    this.#corrupt = init.corruptUploads ?? false
+  }
+
+  get freeSlots (): number {
+    return Math.max(0, this.#slots - this.#active)
+  }
+
+  get activeUploads (): number {
+    return this.#active
+  }
+
+  async start (): Promise<void> {
+    await this.#c.network.handle(PIECE_PROTOCOL, (stream, peer) => {
+      this.#serve(stream, peer).catch(err => {
+        this.#c.log('upload session with %s ended: %s', peer, err.message)
+      })
+    }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+  }
+
+  async #serve (stream: ByteStream, peer: string): Promise<void> {
+    const framed = new FramedStream(stream)
+    if (this.#c.penalties.isBanned(peer)) {
+      stream.abort(new Error('banned'))
+      return
+    }
+    if (this.#active >= this.#slots) {
+      await framed.send({ type: 'choke', choke: { retryAfterMs: 500 } })
+      await stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => stream.abort(new Error('close timed out')))
+      return
+    }
+    this.#active++
+    this.#c.stats.activeUploads = this.#active
+    const session = new UploadSession(this.#c, framed, peer, this.#maxQueued, this.#corrupt, this.#ledger)
+    try {
+      await session.run(this.#openTimeoutMs)
+    } finally {
+      this.#active--
+      this.#c.stats.activeUploads = this.#active
+    }
+  }
+}
+
+/**
+ * How often each piece went out recently. A node that has just sent a piece
+ * to `copies` peers declines further requests for it for a moment, so the
+ * peers that have it pass it on: the seed of a flash crowd then sends each
+ * piece about `copies` times instead of once per peer (super-seeding).
+ */
+export class ServeLedger {
+  readonly #copies: number
+  readonly #windowMs: number
+  readonly #served = new Map<string, number[]>()
+
+  constructor (copies: number, windowMs: number) {
+    this.#copies = copies
+    this.#windowMs = windowMs
+  }
+
+  /** True (and counted) when the piece may be sent now. */
+  admit (digest: string, piece: number): boolean {
+    if (this.#copies <= 0) return true
+    const key = `${digest}/${piece}`
+    const now = performance.now()
+    const recent = (this.#served.get(key) ?? []).filter(t => now - t < this.#windowMs)
+    if (recent.length >= this.#copies) {
+      this.#served.set(key, recent)
+      return false
+    }
+    recent.push(now)
+    this.#served.set(key, recent)
+    if (this.#served.size > 100_000) this.#served.clear()
+    return true
+  }
+}
+
+function isViolation (err: Error): boolean {
+  return err.name === 'ProtocolViolationError' || err.name === 'MalformedMessageError' || err.name === 'MessageTooLargeError'
+}
+
+class UploadSession {
+  readonly #c: PieceServerComponents
+  readonly #framed: FramedStream
+  readonly #peer: string
+  readonly #maxQueued: number
+  readonly #corrupt: boolean
+  readonly #ledger: ServeLedger
+  readonly #queue: number[] = []
+  #wake: (() => void) | undefined
+  #closed = false
+  #handle: BlobHandle | undefined
+  #covered: Bitfield | undefined
+  #unannounced: number[] = []
+  #ready = false
+  readonly #controller = new AbortController()
+
+  constructor (c: PieceServerComponents, framed: FramedStream, peer: string, maxQueued: number, corrupt: boolean, ledger: ServeLedger) {
+    this.#c = c
+    this.#ledger = ledger
+    this.#framed = framed
+    this.#peer = peer
+    this.#maxQueued = maxQueued
+    this.#corrupt = corrupt
+  }
+
+  async run (openTimeoutMs: number): Promise<void> {
+    const frames = this.#framed.frames()
+    const stream = this.#framed.stream
+    const timer = setTimeout(() => stream.abort(new Error('no Open within deadline')), openTimeoutMs)
+    let first
+    try {
+      first = await frames.next()
+    } catch (err: any) {
+      if (isViolation(err)) this.#violation(err.message)
+      else stream.abort(err)
+      return
+    } finally {
+      clearTimeout(timer)
+    }
+    if (first.done === true) return
+    if (first.value.type !== 'open') {
+      this.#violation(`expected open, got ${first.value.type}`)
+      return
+    }
+    const digest = first.value.open.digest as BlobDigest
+    const handle = this.#c.store.get(digest)
+    if (handle == null) {
+      await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.NOT_FOUND, message: `${digest} is not held here` } })
+      await stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => stream.abort(new Error('close timed out')))
+      return
+    }
+    this.#handle = handle
+    this.#covered = new Bitfield(handle.layout.pieces)
+    const onPiece = (evt: Event): void => {
+      this.#unannounced.push((evt as CustomEvent<number>).detail)
+      this.#announce().catch(err => this.#fail(err))
+    }
+    const onHashes = (): void => {
+      this.#announce().catch(err => this.#fail(err))
+    }
+    handle.addEventListener('piece', onPiece)
+    handle.addEventListener('hashes', onHashes)
+    try {
+      if (first.value.open.wantManifest) {
+        await this.#sendParts(handle.manifestParts())
+      }
+      // only pieces whose signed hash can be sent count as held; the others follow in Have frames
+      const snapshot = new Bitfield(handle.layout.pieces)
+      for (const i of handle.bitfield.indices()) {
+        if (handle.pieceHash(i) != null) snapshot.set(i)
+        else if (!this.#unannounced.includes(i)) this.#unannounced.push(i)
+      }
+      await this.#framed.send({ type: 'bitfield', bitfield: { pieces: handle.layout.pieces, bits: Uint8Array.from(snapshot.bytes) } })
+      // pieces gained while the bitfield was on its way are announced now, the rest were in it
+      this.#unannounced = this.#unannounced.filter(i => !snapshot.has(i))
+      this.#ready = true
+      await this.#announce()
+      const writer = this.#writeLoop()
+      try {
+        for await (const frame of frames) {
+          if (frame.type === 'request') {
+            if (this.#queue.length >= this.#maxQueued) {
+              throw new ProtocolViolationError(`more than ${this.#maxQueued} requests queued`)
+            }
+            if (frame.request.piece >= handle.layout.pieces) {
+              throw new ProtocolViolationError(`request for piece ${frame.request.piece} of a ${handle.layout.pieces}-piece blob`)
+            }
+            this.#queue.push(frame.request.piece)
+            this.#wake?.()
+          } else if (frame.type === 'cancel') {
+            const i = this.#queue.indexOf(frame.cancel.piece)
+            if (i >= 0) {
+              this.#queue.splice(i, 1)
+              await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.CANCELLED, message: 'cancelled', piece: frame.cancel.piece } })
+            }
+          } else {
+            throw new ProtocolViolationError(`unexpected ${frame.type} from a requester`)
+          }
+        }
+      } catch (err: any) {
+        // a malformed frame is the requester's fault; a reset or a closed connection is not
+        if (!this.#closed && isViolation(err)) this.#violation(err.message)
+        else this.#closed = true
+      }
+      this.#closed = true
+      this.#wake?.()
+      await writer
+    } finally {
+      handle.removeEventListener('piece', onPiece)
+      handle.removeEventListener('hashes', onHashes)
+      this.#controller.abort()
+    }
+  }
+
+  #violation (reason: string): void {
+    this.#closed = true
+    this.#c.log('peer %s broke the piece protocol: %s', this.#peer, reason)
+    this.#c.penalties.ban(this.#peer, reason)
+    this.#c.stats.bans = this.#c.penalties.bans
+    this.#framed.stream.abort(new Error(reason))
+  }
+
+  #fail (err: Error): void {
+    this.#closed = true
+    this.#framed.stream.abort(err)
+  }
+
+  async #sendParts (parts: ManifestPart[]): Promise<void> {
+    const covered = this.#covered!
+    const fresh = parts.filter(p => {
+      for (let i = p.first; i < p.first + p.hashes.length; i++) {
+        if (!covered.has(i)) return true
+      }
+      return false
+    })
+    if (fresh.length === 0) return
+    for (const p of fresh) {
+      for (let i = p.first; i < p.first + p.hashes.length; i++) covered.set(i)
+    }
+    for (let i = 0; i < fresh.length; i += MAX_PARTS_PER_FRAME) {
+      await this.#framed.send({ type: 'manifest', manifest: fresh.slice(i, i + MAX_PARTS_PER_FRAME) })
+    }
+  }
+
+  /**
+   * Tell the requester about pieces gained since the last Have. A piece is
+   * announced only once its signed hash can go with it (a seed signs a piece
+   * just after writing it), so the requester can always verify what it asks for.
+   */
+  async #announce (): Promise<void> {
+    if (this.#closed || !this.#ready || this.#unannounced.length === 0) return
+    const handle = this.#handle!
+    const ready = this.#unannounced.filter(i => handle.pieceHash(i) != null)
+    if (ready.length === 0) return
+    this.#unannounced = this.#unannounced.filter(i => handle.pieceHash(i) == null)
+    const uncovered = ready.filter(i => !this.#covered!.has(i))
+    if (uncovered.length > 0) {
+      await this.#sendParts(handle.manifestParts().filter(p => uncovered.some(i => i >= p.first && i < p.first + p.hashes.length)))
+    }
+    await this.#framed.send({ type: 'have', have: { pieces: ready } })
+  }
+
+  async #writeLoop (): Promise<void> {
+    const handle = this.#handle!
+    const signal = this.#controller.signal
+    try {
+      while (!this.#closed) {
+        const piece = this.#queue.shift()
+        if (piece == null) {
+          await new Promise<void>(resolve => { this.#wake = resolve })
+          this.#wake = undefined
+          continue
+        }
+        if (!handle.bitfield.has(piece)) {
+          await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BAD_REQUEST, message: `piece ${piece} is not held here`, piece } })
+          continue
+        }
+        if (!this.#ledger.admit(handle.digest, piece)) {
+          await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BUSY, message: `piece ${piece} was just sent to other peers: ask them`, piece } })
+          continue
+        }
+        const data = await handle.readPiece(piece, { signal })
+        if (this.#corrupt && data.byteLength > 0) data[data.byteLength >> 1] = (data[data.byteLength >> 1] ?? 0) ^ 0xff
+        const { length } = pieceRange(handle.layout.size, handle.layout.pieceSize, piece)
+        for (let offset = 0; offset < length && !this.#closed; offset += MAX_CHUNK_SIZE) {
+          const chunk = data.subarray(offset, Math.min(length, offset + MAX_CHUNK_SIZE)) as Uint8Array<ArrayBuffer>
+          await this.#c.uploadLimiter.take(chunk.byteLength, { signal })
+          await this.#framed.send({ type: 'data', data: { piece, offset, data: chunk, last: offset + chunk.byteLength >= length } }, { signal })
+          this.#c.stats.bytesUploaded += chunk.byteLength
+          this.#c.uploadMeter.add(chunk.byteLength)
+        }
+      }
+      await this.#framed.stream.close({ signal: AbortSignal.timeout(5000) })
+    } catch (err: any) {
+      this.#fail(err)
+    }
+  }
+}

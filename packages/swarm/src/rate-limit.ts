@@ -1,0 +1,72 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import type { AbortOptions } from '@libp2p/interface'
+
+/**
+ * A token bucket shared by every transfer in one direction. Callers take
+ * tokens for the bytes they are about to move; when the bucket is empty they
+ * wait, which backs pressure up to the stream.
+ */
+export class RateLimiter {
+  readonly #rate: number
+  readonly #burst: number
+  #tokens: number
+  #last = performance.now()
+
+  /** @param bytesPerSecond 0 or undefined for no limit */
+  constructor (bytesPerSecond?: number) {
+    this.#rate = bytesPerSecond ?? 0
+    this.#burst = Math.max(256 * 1024, this.#rate / 4)
+    this.#tokens = this.#burst
+  }
+
+  get limited (): boolean {
+    return this.#rate > 0
+  }
+
+  async take (bytes: number, options: AbortOptions = {}): Promise<void> {
+    if (this.#rate <= 0) return
+    const now = performance.now()
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) / 1000 * this.#rate)
+    this.#last = now
+    this.#tokens -= bytes
+    if (this.#tokens < 0) {
+      await delay(Math.ceil(-this.#tokens / this.#rate * 1000), undefined, { signal: options.signal })
+    }
+  }
+}
+
+/** Exponentially weighted rate in bytes per second. */
+export class RateMeter {
+  #rate = 0
+  #bytes = 0
+  #since = performance.now()
+  readonly #windowMs: number
+
+  constructor (windowMs = 1000) {
+    this.#windowMs = windowMs
+  }
+
+  add (bytes: number): void {
+    this.#bytes += bytes
+    this.#roll()
+  }
+
+  #roll (): void {
+    const now = performance.now()
+    const elapsed = now - this.#since
+    if (elapsed >= this.#windowMs) {
+      const sample = this.#bytes / (elapsed / 1000)
+      this.#rate = this.#rate === 0 ? sample : this.#rate * 0.5 + sample * 0.5
+      this.#bytes = 0
+      this.#since = now
+    }
+  }
+
+  /** Bytes per second over the last few windows. */
+  get rate (): number {
+    this.#roll()
+    const elapsed = performance.now() - this.#since
+    if (elapsed > this.#windowMs * 4) return 0
+    return this.#rate
+  }
+}

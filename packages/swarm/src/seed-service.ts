@@ -1,0 +1,83 @@
+import { decodeSeedRequest, decodeSeedResponse, encodeFrame, encodeSeedRequest, encodeSeedResponse, ErrorMessage, FrameDecoder, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
+import type { ByteStream, SwarmNetwork } from './network.js'
+import type { PeerPenalties } from './penalties.js'
+import type { BlobDigest, SeedRequest, SeedResponse } from '@damselfly/protocol'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+async function readOneFrame (stream: ByteStream, options: AbortOptions): Promise<Uint8Array> {
+  const decoder = new FrameDecoder(MAX_SEED_FRAME)
+  const onAbort = (): void => stream.abort(new Error('timed out waiting for a frame'))
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    for await (const chunk of stream) {
+      for (const frame of decoder.push(chunk)) return frame.subarray()
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+  throw new Error('stream ended before a whole frame arrived')
+}
+
+export interface SeedHandler {
+  /** Start (or join) pulling the blob from its origin; resolves with its size once the origin answered. */
+  (request: SeedRequest, options: AbortOptions): Promise<{ size: number }>
+}
+
+/** Both sides of /damselfly/seed/1.0.0. */
+export class SeedService {
+  readonly #network: SwarmNetwork
+  readonly #penalties: PeerPenalties
+  readonly #log: Logger
+
+  constructor (network: SwarmNetwork, penalties: PeerPenalties, log: Logger) {
+    this.#network = network
+    this.#penalties = penalties
+    this.#log = log
+  }
+
+  /** Serve seed requests (only a node started with --seed does). */
+  async serve (handler: SeedHandler, timeoutMs: number): Promise<void> {
+    await this.#network.handle(SEED_PROTOCOL, (stream, peer) => {
+      this.#answer(stream, peer, handler, timeoutMs).catch(err => {
+        this.#log('seed request from %s failed: %s', peer, err.message)
+        stream.abort(err)
+      })
+    }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
+  }
+
+  async #answer (stream: ByteStream, peer: string, handler: SeedHandler, timeoutMs: number): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs)
+    let req: SeedRequest
+    try {
+      req = decodeSeedRequest(await readOneFrame(stream, { signal }))
+    } catch (err: any) {
+      this.#penalties.ban(peer, `bad seed request: ${err.message}`)
+      stream.abort(err)
+      return
+    }
+    let res: Partial<SeedResponse>
+    try {
+      const { size } = await handler(req, { signal })
+      res = { accepted: true, size: BigInt(size), pieceSize: pieceSizeFor(size) }
+    } catch (err: any) {
+      const code = err.where === 'origin' || err.name === 'OriginError' ? ErrorMessage.Code.ORIGIN : ErrorMessage.Code.INTERNAL
+      res = { accepted: false, error: { code, message: err.message } }
+    }
+    stream.send(encodeFrame(encodeSeedResponse(res)))
+    await stream.close({ signal: AbortSignal.timeout(5000) })
+  }
+
+  /** Ask one seed to pull a blob. */
+  async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse> {
+    const stream = await this.#network.open(seed, SEED_PROTOCOL, options)
+    try {
+      stream.send(encodeFrame(encodeSeedRequest({ digest, url, size: BigInt(size ?? 0) })))
+      const res = decodeSeedResponse(await readOneFrame(stream, options))
+      await stream.close(options).catch(() => {})
+      return res
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+  }
+}

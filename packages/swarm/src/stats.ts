@@ -1,0 +1,14 @@
+/** Node-wide counters, rendered by the daemon as Prometheus metrics. */
+export interface SwarmStats {
+  bytesFromOrigin: number
+  bytesFromPeers: number
+  bytesUploaded: number
+  piecesVerified: number
+  piecesRejected: number
+  bans: number
+  activeUploads: number
+}
+
+export function newStats (): SwarmStats {
+  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0 }
+}

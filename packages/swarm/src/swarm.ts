@@ -1,0 +1,364 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { BEACON_TOPIC, blobTopic, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, MAX_HAVE_BATCH, parseDigest } from '@damselfly/protocol'
+import { createPieceStore } from '@damselfly/store'
+import { DownloadTask } from './download-task.js'
+import { createNetwork } from './network.js'
+import { OriginReader } from './origin.js'
+import { PeerPenalties } from './penalties.js'
+import { PieceServer } from './piece-server.js'
+import { LocalParentRanker } from './ranking.js'
+import { RateLimiter, RateMeter } from './rate-limit.js'
+import { SeedService } from './seed-service.js'
+import { newStats } from './stats.js'
+import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
+import type { SwarmNetwork } from './network.js'
+import type { ParentRanker } from './ranking.js'
+import type { SwarmStats } from './stats.js'
+import type { BlobDigest } from '@damselfly/protocol'
+import type { PieceStore } from '@damselfly/store'
+import type { Logger, PrivateKey } from '@libp2p/interface'
+
+export interface SwarmInit {
+  /** Where blobs and the node's key live. */
+  dataDir: string
+  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Multiaddrs to dial at start, with or without /p2p/<peer id>. @default [] */
+  bootstrap?: string[]
+  /** Pull from origins on request and feed the swarm. @default false */
+  seed?: boolean
+  /** Peer ids whose manifest signatures are accepted; empty accepts any signer. @default [] */
+  trustedSeeds?: string[]
+  /** Pull from the origin when no seed answers. @default true */
+  originFallback?: boolean
+  /** How long a seed may take to accept. @default 5000 */
+  seedTimeoutMs?: number
+  /** Wait for peers this long before asking a seed. @default 1000 */
+  seedAfterMs?: number
+  /** Node-wide upload limit in bytes/s; 0 for none. @default 0 */
+  uploadRate?: number
+  /** Node-wide download limit in bytes/s; 0 for none. @default 0 */
+  downloadRate?: number
+  /** Upload sessions served at once. @default 16 */
+  uploadSlots?: number
+  /** Parents per download. @default 8 */
+  maxParents?: number
+  /** Requests outstanding per parent. @default 4 */
+  pipeline?: number
+  /** Origin response and idle deadline. @default 30000 */
+  originTimeoutMs?: number
+  /** Replace local parent ranking (the scheduler does). */
+  ranker?: ParentRanker
+  /** Test only: corrupt every piece served. @default false */
+  corruptUploads?: boolean
+  logger: { forComponent(name: string): Logger }
+}
+
+export interface PeerSummary {
+  peer: string
+  seed: boolean
+  beacon?: BeaconInfo
+}
+
+/** The swarm as the daemon sees it; libp2p stays inside. */
+export interface Swarm {
+  readonly peerId: string
+  readonly store: PieceStore
+  readonly stats: SwarmStats
+  listenAddresses(): string[]
+  peers(): PeerSummary[]
+  /** Start a download, or join the one already running for that digest. */
+  download(request: TaskRequest): DownloadTask
+  task(digest: BlobDigest): DownloadTask | undefined
+  tasks(): TaskSummary[]
+  bans(): Array<{ peer: string, reason: string, until: number }>
+  stop(): Promise<void>
+}
+
+/** Pieces gained are batched into one gossip announcement this often. */
+const ANNOUNCE_INTERVAL_MS = 1000
+
+/** How often a node gossips its load beacon. */
+const BEACON_INTERVAL_MS = 5000
+
+async function loadKey (dataDir: string): Promise<PrivateKey> {
+  const file = join(dataDir, 'peer.key')
+  try {
+    return privateKeyFromProtobuf(await readFile(file))
+  } catch (err: any) {
+    if (err.code !== 'ENOENT') throw new Error(`cannot read the peer key ${file}: ${err.message}`)
+  }
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600 })
+  return key
+}
+
+export async function createSwarm (init: SwarmInit): Promise<Swarm> {
+  await mkdir(init.dataDir, { recursive: true })
+  const privateKey = await loadKey(init.dataDir)
+  const store = await createPieceStore({ dataDir: join(init.dataDir, 'store') })
+  const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] })
+  const swarm = new DamselflySwarm(init, network, store)
+  await swarm.start()
+  return swarm
+}
+
+class DamselflySwarm implements Swarm {
+  readonly store: PieceStore
+  readonly stats = newStats()
+  readonly #network: SwarmNetwork
+  readonly #init: SwarmInit
+  readonly #log: Logger
+  readonly #penalties = new PeerPenalties()
+  readonly #tasks = new Map<BlobDigest, DownloadTask>()
+  readonly #beacons = new Map<string, BeaconInfo>()
+  readonly #uploadMeter = new RateMeter(1000)
+  readonly #server: PieceServer
+  readonly #seedService: SeedService
+  readonly #ctx: TaskContext
+  readonly #pendingHave = new Map<BlobDigest, { pieces: number, have: number[] }>()
+  readonly #provided = new Set<BlobDigest>()
+  readonly #timers: Array<ReturnType<typeof setInterval>> = []
+  readonly #topics = new Map<string, number>()
+  readonly #controller = new AbortController()
+
+  constructor (init: SwarmInit, network: SwarmNetwork, store: PieceStore) {
+    this.#init = init
+    this.#network = network
+    this.store = store
+    this.#log = init.logger.forComponent('damselfly:swarm')
+    const uploadLimiter = new RateLimiter(init.uploadRate)
+    this.#server = new PieceServer({
+      network, store, stats: this.stats, penalties: this.#penalties, uploadLimiter, uploadMeter: this.#uploadMeter, log: init.logger.forComponent('damselfly:swarm:upload')
+    }, { uploadSlots: init.uploadSlots, corruptUploads: init.corruptUploads })
+    this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
+    const config: TaskConfig = {
+      maxParents: init.maxParents ?? 8,
+      pipeline: init.pipeline ?? 4,
+      seedTimeoutMs: init.seedTimeoutMs ?? 5000,
+      originFallback: init.originFallback ?? true,
+      seedAfterMs: init.seedAfterMs ?? 1000,
+      stallMs: 10_000,
+      hedgeAfterMs: 3000
+    }
+    this.#ctx = {
+      network,
+      store,
+      stats: this.stats,
+      penalties: this.#penalties,
+      downloadLimiter: new RateLimiter(init.downloadRate),
+      ranker: init.ranker ?? new LocalParentRanker(),
+      origin: new OriginReader({ headersTimeoutMs: init.originTimeoutMs, idleTimeoutMs: init.originTimeoutMs }),
+      config,
+      isSeed: init.seed === true,
+      trustedSigners: (init.trustedSeeds?.length ?? 0) > 0 ? new Set(init.trustedSeeds) : undefined,
+      log: init.logger.forComponent('damselfly:swarm:task'),
+      beacons: this.#beacons,
+      seeds: () => this.#seeds(),
+      requestSeed: async (seed, digest, url, size, options) => this.#seedService.request(seed, digest, url, size, options),
+      findProviders: async (digest, onPeer, options) => {
+        for await (const p of network.findProviders(digest, options)) {
+          await network.rememberAddresses(p.peer, p.addrs).catch(() => {})
+          onPeer(p.peer)
+        }
+      },
+      gained: (digest, index, pieces) => this.#gained(digest, index, pieces),
+      joinTopic: digest => this.#join(blobTopic(digest)),
+      leaveTopic: digest => {
+        // stay a little so late announcements and the final batch still flow
+        setTimeout(() => this.#leave(blobTopic(digest)), 30_000).unref()
+      }
+    }
+  }
+
+  get peerId (): string {
+    return this.#network.peerId
+  }
+
+  listenAddresses (): string[] {
+    return this.#network.listenAddresses()
+  }
+
+  async start (): Promise<void> {
+    await this.#server.start()
+    if (this.#init.seed === true) {
+      await this.#seedService.serve(async (req, options) => {
+        const task = this.#taskFor({ digest: req.digest as BlobDigest, url: req.url, size: req.size > 0n ? Number(req.size) : undefined }, true)
+        const layout = await task.whenLayoutKnown(options)
+        return { size: layout.size }
+      }, (this.#init.seedTimeoutMs ?? 5000) * 4)
+    }
+    this.#network.onMessage((topic, from, data) => this.#onGossip(topic, from, data))
+    this.#join(BEACON_TOPIC)
+    this.#timers.push(setInterval(() => this.#flushAnnouncements(), ANNOUNCE_INTERVAL_MS))
+    this.#timers.push(setInterval(() => { this.#beacon().catch(() => {}) }, BEACON_INTERVAL_MS))
+    this.#timers.push(setInterval(() => this.#reprovide(), 30_000))
+    for (const t of this.#timers) t.unref()
+    this.#bootstrap().catch(() => {})
+    this.#reprovide()
+  }
+
+  async #bootstrap (): Promise<void> {
+    const addrs = this.#init.bootstrap ?? []
+    for (let round = 0; round < 30 && !this.#controller.signal.aborted; round++) {
+      let missing = 0
+      for (const a of addrs) {
+        const peer = multiaddr(a).getComponents().find(c => c.name === 'p2p')?.value
+        if (peer != null && this.#network.connectedPeers().includes(peer)) continue
+        try {
+          const id = await this.#network.dial(a, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
+          this.#log('connected to bootstrap peer %s', id)
+        } catch (err: any) {
+          missing++
+          this.#log('bootstrap %s failed: %s', a, err.message)
+        }
+      }
+      if (missing === 0) return
+      await new Promise(resolve => setTimeout(resolve, round === 0 ? 500 : 2000).unref())
+    }
+  }
+
+  #seeds (): string[] {
+    const seeds = new Set(this.#network.peersSupporting('/damselfly/seed/1.0.0'))
+    for (const [peer, b] of this.#beacons) if (b.seed && Date.now() - b.at < 30_000) seeds.add(peer)
+    seeds.delete(this.peerId)
+    return [...seeds]
+  }
+
+  peers (): PeerSummary[] {
+    const seeds = new Set(this.#seeds())
+    return this.#network.connectedPeers().map(peer => ({ peer, seed: seeds.has(peer), beacon: this.#beacons.get(peer) }))
+  }
+
+  #taskFor (request: TaskRequest, fromOrigin: boolean): DownloadTask {
+    const digest = parseDigest(request.digest)
+    const existing = this.#tasks.get(digest)
+    if (existing != null && existing.state !== 'failed' && (existing.state !== 'complete' || this.store.get(digest)?.complete === true)) {
+      return existing
+    }
+    const task = new DownloadTask(this.#ctx, { ...request, digest })
+    this.#tasks.set(digest, task)
+    if (fromOrigin) task.startFromOrigin()
+    else task.start()
+    return task
+  }
+
+  download (request: TaskRequest): DownloadTask {
+    return this.#taskFor(request, false)
+  }
+
+  task (digest: BlobDigest): DownloadTask | undefined {
+    return this.#tasks.get(digest)
+  }
+
+  tasks (): TaskSummary[] {
+    return [...this.#tasks.values()].map(t => t.summary())
+  }
+
+  bans (): Array<{ peer: string, reason: string, until: number }> {
+    return this.#penalties.list()
+  }
+
+  #join (topic: string): void {
+    const n = this.#topics.get(topic) ?? 0
+    this.#topics.set(topic, n + 1)
+    if (n === 0) this.#network.subscribe(topic)
+  }
+
+  #leave (topic: string): void {
+    const n = (this.#topics.get(topic) ?? 1) - 1
+    if (n <= 0) {
+      this.#topics.delete(topic)
+      this.#network.unsubscribe(topic)
+    } else {
+      this.#topics.set(topic, n)
+    }
+  }
+
+  #gained (digest: BlobDigest, index: number, pieces: number): void {
+    let p = this.#pendingHave.get(digest)
+    if (p == null) {
+      p = { pieces, have: [] }
+      this.#pendingHave.set(digest, p)
+    }
+    p.have.push(index)
+    if (!this.#provided.has(digest)) {
+      this.#provided.add(digest)
+      this.#provide(digest)
+    }
+  }
+
+  #provide (digest: BlobDigest): void {
+    this.#network.provide(digest, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(20_000)]) })
+      .catch(err => {
+        this.#log('providing %s failed: %s', digest, err.message)
+        this.#provided.delete(digest)
+      })
+  }
+
+  #reprovide (): void {
+    for (const b of this.store.list()) {
+      if (b.held > 0) this.#provide(b.digest)
+    }
+  }
+
+  #addrs (): Array<Uint8Array<ArrayBuffer>> {
+    return this.#network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes))
+  }
+
+  #flushAnnouncements (): void {
+    for (const [digest, p] of this.#pendingHave) {
+      this.#pendingHave.delete(digest)
+      const handle = this.store.get(digest)
+      for (let i = 0; i < p.have.length; i += MAX_HAVE_BATCH) {
+        const data = encodeAnnounce({ digest, pieces: p.pieces, have: p.have.slice(i, i + MAX_HAVE_BATCH), complete: handle?.bitfield.complete ?? false, addrs: this.#addrs() })
+        this.#network.publish(blobTopic(digest), data).catch(() => {})
+      }
+    }
+  }
+
+  async #beacon (): Promise<void> {
+    await this.#network.publish(BEACON_TOPIC, encodeBeacon({
+      uploadBps: BigInt(Math.round(this.#uploadMeter.rate)),
+      activeUploads: this.#server.activeUploads,
+      freeUploadSlots: this.#server.freeSlots,
+      seed: this.#init.seed === true,
+      addrs: this.#addrs()
+    }))
+  }
+
+  #onGossip (topic: string, from: string, data: Uint8Array): void {
+    try {
+      if (topic === BEACON_TOPIC) {
+        const b = decodeBeacon(data)
+        this.#beacons.set(from, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, at: Date.now() })
+        return
+      }
+      const a = decodeAnnounce(data)
+      if (blobTopic(a.digest as BlobDigest) !== topic) return
+      const task = this.#tasks.get(a.digest as BlobDigest)
+      if (task == null || task.state !== 'downloading') return
+      if (this.#network.connectedPeers().includes(from)) {
+        task.addCandidate(from)
+        return
+      }
+      const addrs = a.addrs.flatMap(bytes => { try { return [multiaddr(bytes).toString()] } catch { return [] } })
+      this.#network.rememberAddresses(from, addrs)
+        .catch(() => {})
+        .finally(() => task.addCandidate(from))
+    } catch (err: any) {
+      this.#log('bad gossip from %s on %s: %s', from, topic, err.message)
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.#controller.abort()
+    for (const t of this.#timers) clearInterval(t)
+    for (const t of this.#tasks.values()) t.stop()
+    await this.#network.stop()
+    await this.store.close()
+  }
+}
