@@ -49,6 +49,8 @@ export interface TaskContext {
   origin: OriginReader
   config: TaskConfig
   isSeed: boolean
+  /** Piece size for blobs this node pulls from their origin; undefined follows the protocol's rule. */
+  pieceSize?: number
   trustedSigners?: ReadonlySet<string>
   log: Logger
   beacons: ReadonlyMap<string, BeaconInfo>
@@ -197,9 +199,9 @@ export class DownloadTask extends EventTarget {
 
   /** Resolves when the blob's size is known. */
   async whenLayoutKnown (options: AbortOptions = {}): Promise<BlobLayout> {
-    while (this.#handle == null) {
+    while (true) {
       if (this.#error != null) throw this.#error
-      if (this.#state === 'complete') break
+      if (this.#handle != null) return this.#handle.layout
       await new Promise<void>((resolve, reject) => {
         this.#layoutWaiters.push(resolve)
         const onAbort = (): void => reject(options.signal?.reason ?? new Error('aborted'))
@@ -208,7 +210,6 @@ export class DownloadTask extends EventTarget {
       })
       options.signal?.throwIfAborted()
     }
-    return this.#handle!.layout
   }
 
   /**
@@ -587,7 +588,7 @@ export class DownloadTask extends EventTarget {
       if (this.#wantSize != null && size !== this.#wantSize) {
         throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, expected ${this.#wantSize}`, 'origin')
       }
-      handle = await this.#ensureHandle(layoutFor(size))
+      handle = await this.#ensureHandle(layoutFor(size, this.#ctx.pieceSize))
       if (handle.layout.size !== size) {
         throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, peers said ${handle.layout.size}`, 'origin')
       }

@@ -7,7 +7,7 @@ export interface OriginInit {
   headersTimeoutMs?: number
   /** Longest silence while reading the body before the connection counts as broken. @default 30000 */
   idleTimeoutMs?: number
-  /** Times a broken or failing transfer is resumed. @default 5 */
+  /** Times a broken or failing transfer is resumed. @default 3 */
   retries?: number
 }
 
@@ -37,7 +37,7 @@ export class OriginReader {
   constructor (init: OriginInit = {}) {
     this.#headersTimeoutMs = init.headersTimeoutMs ?? 30_000
     this.#idleTimeoutMs = init.idleTimeoutMs ?? 30_000
-    this.#retries = init.retries ?? 5
+    this.#retries = init.retries ?? 3
   }
 
   /**

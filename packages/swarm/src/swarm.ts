@@ -50,6 +50,10 @@ export interface SwarmInit {
   pipeline?: number
   /** Origin response and idle deadline. @default 30000 */
   originTimeoutMs?: number
+  /** Piece size for blobs this node pulls from their origin, for experiments. @default size / 512 rounded up to a power of two, 1..64 MiB */
+  pieceSize?: number
+  /** Copies of a piece sent in quick succession before further requests for it are declined; 0 never declines. @default 2 */
+  superSeedCopies?: number
   /** Replace local parent ranking (the scheduler does). */
   ranker?: ParentRanker
   /** Test only: corrupt every piece served. @default false */
@@ -80,6 +84,9 @@ export interface Swarm {
 
 /** Pieces gained are batched into one gossip announcement this often. */
 const ANNOUNCE_INTERVAL_MS = 1000
+
+/** How long a seed remembers that pulling a blob from its origin failed. */
+const FAILED_PULL_MEMORY_MS = 30_000
 
 /** How often a node gossips its load beacon. */
 const BEACON_INTERVAL_MS = 5000
@@ -133,7 +140,7 @@ class DamselflySwarm implements Swarm {
     const uploadLimiter = new RateLimiter(init.uploadRate)
     this.#server = new PieceServer({
       network, store, stats: this.stats, penalties: this.#penalties, uploadLimiter, uploadMeter: this.#uploadMeter, log: init.logger.forComponent('damselfly:swarm:upload')
-    }, { uploadSlots: init.uploadSlots, corruptUploads: init.corruptUploads })
+    }, { uploadSlots: init.uploadSlots, corruptUploads: init.corruptUploads, superSeedCopies: init.superSeedCopies })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     const config: TaskConfig = {
       maxParents: init.maxParents ?? 8,
@@ -154,6 +161,7 @@ class DamselflySwarm implements Swarm {
       origin: new OriginReader({ headersTimeoutMs: init.originTimeoutMs, idleTimeoutMs: init.originTimeoutMs }),
       config,
       isSeed: init.seed === true,
+      pieceSize: init.pieceSize,
       trustedSigners: (init.trustedSeeds?.length ?? 0) > 0 ? new Set(init.trustedSeeds) : undefined,
       log: init.logger.forComponent('damselfly:swarm:task'),
       beacons: this.#beacons,
@@ -237,6 +245,11 @@ class DamselflySwarm implements Swarm {
     const digest = parseDigest(request.digest)
     const existing = this.#tasks.get(digest)
     if (existing != null && existing.state !== 'failed' && (existing.state !== 'complete' || this.store.get(digest)?.complete === true)) {
+      return existing
+    }
+    // a seed answers with a recent failure instead of pulling the origin again
+    // for every peer that asks (a wrong digest or a missing blob fails the same way)
+    if (fromOrigin && existing?.state === 'failed' && Date.now() - (existing.summary().finishedAt ?? 0) < FAILED_PULL_MEMORY_MS) {
       return existing
     }
     const task = new DownloadTask(this.#ctx, { ...request, digest })

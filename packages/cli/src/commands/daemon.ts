@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startDaemon } from '@damselfly/daemon'
+import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { parseBytes, parseHostPort, parseInteger, UsageError } from '../args.js'
 
 export const DAEMON_HELP = `Usage: damselfly daemon --data-dir DIR [options]
@@ -20,6 +21,10 @@ Runs a Damselfly node: joins the swarm, serves pieces, and answers the local con
   --upload-slots N         upload sessions served at once (default 16)
   --max-parents N          parents per download (default 8)
   --api HOST:PORT          control API address (default 127.0.0.1:65002)
+  --piece-size BYTES       piece size for blobs this node pulls from origins, for experiments
+                           (default: size / 512 rounded up to a power of two, 1 MiB..64 MiB)
+  --super-seed-copies N    copies of a piece sent in quick succession before more requests for it
+                           are declined so peers spread it; 0 turns it off (default 2)
 `
 
 function checkMultiaddr (value: string, flag: string): string {
@@ -29,6 +34,12 @@ function checkMultiaddr (value: string, flag: string): string {
     throw new UsageError(`${flag} ${JSON.stringify(value)} is not a multiaddr: ${err.message}`)
   }
   return value
+}
+
+function parsePieceSize (value: string): number {
+  const n = parseBytes(value, '--piece-size')
+  if (n < 64 * 1024 || n > MAX_PIECE_SIZE) throw new UsageError(`--piece-size must be between 64KiB and ${MAX_PIECE_SIZE / 1048576}MiB, got ${JSON.stringify(value)}`)
+  return n
 }
 
 export async function daemonCommand (argv: string[]): Promise<number> {
@@ -49,6 +60,8 @@ export async function daemonCommand (argv: string[]): Promise<number> {
       'upload-slots': { type: 'string' },
       'max-parents': { type: 'string' },
       api: { type: 'string' },
+      'piece-size': { type: 'string' },
+      'super-seed-copies': { type: 'string' },
       'test-corrupt-uploads': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
@@ -75,7 +88,9 @@ export async function daemonCommand (argv: string[]): Promise<number> {
     uploadSlots: values['upload-slots'] != null ? parseInteger(values['upload-slots'], '--upload-slots', 1, 1024) : undefined,
     maxParents: values['max-parents'] != null ? parseInteger(values['max-parents'], '--max-parents', 1, 64) : undefined,
     api: parseHostPort(values.api ?? '127.0.0.1:65002', '--api'),
-    corruptUploads: values['test-corrupt-uploads'] === true
+    corruptUploads: values['test-corrupt-uploads'] === true,
+    pieceSize: values['piece-size'] != null ? parsePieceSize(values['piece-size']) : undefined,
+    superSeedCopies: values['super-seed-copies'] != null ? parseInteger(values['super-seed-copies'], '--super-seed-copies', 0, 64) : undefined
   })
   const s = daemon.swarm
   process.stdout.write(`damselfly daemon ${values.seed === true ? '(seed) ' : ''}peer ${s.peerId}\n`)
