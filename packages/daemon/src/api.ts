@@ -101,6 +101,14 @@ async function handle (swarm: Swarm, req: IncomingMessage, res: ServerResponse):
     })
     return
   }
+  if (path === '/api/v1/peers' && method === 'GET') {
+    sendJson(res, 200, swarm.peers())
+    return
+  }
+  if (path === '/api/v1/events' && method === 'GET') {
+    streamEvents(swarm, req, res)
+    return
+  }
   if (path === '/api/v1/tasks' && method === 'GET') {
     sendJson(res, 200, swarm.tasks())
     return
@@ -142,6 +150,27 @@ async function handle (swarm: Swarm, req: IncomingMessage, res: ServerResponse):
     return
   }
   sendError(res, 404, 'request', `no such endpoint: ${method} ${path}`)
+}
+
+/**
+ * Server-Sent Events: a `status` snapshot, then `progress`, `done` and `ban`
+ * events as they happen, and a comment every 15 s to keep proxies from
+ * closing an idle stream.
+ */
+function streamEvents (swarm: Swarm, req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+  const write = (type: string, data: unknown): void => {
+    res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`)
+  }
+  write('status', { peerId: swarm.peerId, tasks: swarm.tasks(), stats: swarm.stats })
+  const stop = swarm.onEvent(event => { write(event.type, event) })
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+  const end = (): void => {
+    stop()
+    clearInterval(keepAlive)
+  }
+  req.on('close', end)
+  res.on('close', end)
 }
 
 async function streamBlob (swarm: Swarm, params: DownloadParams, headOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {

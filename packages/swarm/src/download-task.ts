@@ -58,6 +58,8 @@ export interface TaskContext {
   seeds(): string[]
   requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse>
   findProviders(digest: BlobDigest, onPeer: (peer: string) => void, options: AbortOptions): Promise<void>
+  /** A parent was banned from this download. */
+  banned(peer: string, reason: string, digest: BlobDigest): void
   /** A verified piece is now held: announce it and make sure the blob is provided. */
   gained(digest: BlobDigest, index: number, pieces: number): void
   joinTopic(digest: BlobDigest): void
@@ -352,9 +354,9 @@ export class DownloadTask extends EventTarget {
     const c = this.#candidates.get(session.peer) ?? { retryAt: 0, failures: 0 }
     this.#candidates.set(session.peer, c)
     if (reason?.kind === 'violation') {
+      // broke the protocol: out of this download and, for a while, out of every exchange
       this.#ban(session.peer, reason.message)
       this.#ctx.penalties.ban(session.peer, reason.message)
-      this.#ctx.stats.bans = Math.max(this.#ctx.stats.bans, this.#ctx.penalties.bans)
     } else if (reason != null) {
       c.failures++
       c.retryAt = performance.now() + (reason.retryAfterMs ?? Math.min(5000, 500 * c.failures))
@@ -372,6 +374,7 @@ export class DownloadTask extends EventTarget {
     this.#banned.add(peer)
     this.#ctx.stats.bans++
     this.#ctx.log('banned %s for %s: %s', peer, this.digest, reason)
+    this.#ctx.banned(peer, reason, this.digest)
     this.#sessions.get(peer)?.close(new Error(`banned: ${reason}`))
   }
 

@@ -9,7 +9,7 @@
  */
 
 export { createSwarm } from './swarm.js'
-export type { Swarm, SwarmInit, PeerSummary } from './swarm.js'
+export type { Swarm, SwarmInit, PeerSummary, SwarmEvent } from './swarm.js'
 export type { DownloadTask, TaskRequest, TaskSummary, TaskState, BeaconInfo } from './download-task.js'
 export type { SwarmStats } from './stats.js'
 export type { ParentRanker, ParentCandidate } from './ranking.js'

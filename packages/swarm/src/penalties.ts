@@ -4,13 +4,22 @@ export class PeerPenalties {
   readonly #durationMs: number
   bans = 0
 
-  constructor (durationMs = 10 * 60_000) {
+  readonly #onBan: ((peer: string, reason: string) => void) | undefined
+
+  constructor (onBan?: (peer: string, reason: string) => void, durationMs = 10 * 60_000) {
+    this.#onBan = onBan
     this.#durationMs = durationMs
   }
 
-  ban (peer: string, reason: string): void {
-    if (!this.isBanned(peer)) this.bans++
+  /** Returns true when the peer was not banned already. */
+  ban (peer: string, reason: string): boolean {
+    const fresh = !this.isBanned(peer)
     this.#until.set(peer, { until: Date.now() + this.#durationMs, reason })
+    if (fresh) {
+      this.bans++
+      this.#onBan?.(peer, reason)
+    }
+    return fresh
   }
 
   isBanned (peer: string): boolean {

@@ -246,8 +246,7 @@ class UploadSession {
   #violation (reason: string): void {
     this.#closed = true
     this.#c.log('peer %s broke the piece protocol: %s', this.#peer, reason)
-    this.#c.penalties.ban(this.#peer, reason)
-    this.#c.stats.bans = this.#c.penalties.bans
+    if (this.#c.penalties.ban(this.#peer, reason)) this.#c.stats.bans++
     this.#framed.stream.abort(new Error(reason))
   }
 

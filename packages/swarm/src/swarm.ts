@@ -61,6 +61,12 @@ export interface SwarmInit {
   logger: { forComponent(name: string): Logger }
 }
 
+/** What the swarm reports as it works; the CLI bar and a dashboard read the same events. */
+export type SwarmEvent =
+  | { type: 'progress', task: TaskSummary }
+  | { type: 'done', task: TaskSummary }
+  | { type: 'ban', peer: string, reason: string, digest?: string }
+
 export interface PeerSummary {
   peer: string
   seed: boolean
@@ -79,6 +85,8 @@ export interface Swarm {
   task(digest: BlobDigest): DownloadTask | undefined
   tasks(): TaskSummary[]
   bans(): Array<{ peer: string, reason: string, until: number }>
+  /** Listen to progress, completion and bans; returns a function that stops listening. */
+  onEvent(listener: (event: SwarmEvent) => void): () => void
   stop(): Promise<void>
 }
 
@@ -119,7 +127,7 @@ class DamselflySwarm implements Swarm {
   readonly #network: SwarmNetwork
   readonly #init: SwarmInit
   readonly #log: Logger
-  readonly #penalties = new PeerPenalties()
+  readonly #penalties = new PeerPenalties((peer, reason) => this.#emit({ type: 'ban', peer, reason }))
   readonly #tasks = new Map<BlobDigest, DownloadTask>()
   readonly #beacons = new Map<string, BeaconInfo>()
   readonly #uploadMeter = new RateMeter(1000)
@@ -131,6 +139,8 @@ class DamselflySwarm implements Swarm {
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #topics = new Map<string, number>()
   readonly #controller = new AbortController()
+  readonly #listeners = new Set<(event: SwarmEvent) => void>()
+  readonly #lastProgress = new Map<BlobDigest, number>()
 
   constructor (init: SwarmInit, network: SwarmNetwork, store: PieceStore) {
     this.#init = init
@@ -174,6 +184,7 @@ class DamselflySwarm implements Swarm {
         }
       },
       gained: (digest, index, pieces) => this.#gained(digest, index, pieces),
+      banned: (peer, reason, digest) => this.#emit({ type: 'ban', peer, reason, digest }),
       joinTopic: digest => this.#join(blobTopic(digest)),
       leaveTopic: digest => {
         // stay a little so late announcements and the final batch still flow
@@ -254,6 +265,9 @@ class DamselflySwarm implements Swarm {
     }
     const task = new DownloadTask(this.#ctx, { ...request, digest })
     this.#tasks.set(digest, task)
+    const done = (): void => this.#emit({ type: 'done', task: task.summary() })
+    task.addEventListener('complete', done, { once: true })
+    task.addEventListener('failed', done, { once: true })
     if (fromOrigin) task.startFromOrigin()
     else task.start()
     return task
@@ -291,7 +305,29 @@ class DamselflySwarm implements Swarm {
     }
   }
 
+  onEvent (listener: (event: SwarmEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  #emit (event: SwarmEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(event)
+      } catch (err: any) {
+        this.#log('event listener failed: %s', err.message)
+      }
+    }
+  }
+
   #gained (digest: BlobDigest, index: number, pieces: number): void {
+    // progress at most every 200 ms per blob: enough for a bar or a dashboard
+    const now = performance.now()
+    if (this.#listeners.size > 0 && now - (this.#lastProgress.get(digest) ?? 0) >= 200) {
+      this.#lastProgress.set(digest, now)
+      const task = this.#tasks.get(digest)
+      if (task != null) this.#emit({ type: 'progress', task: task.summary() })
+    }
     let p = this.#pendingHave.get(digest)
     if (p == null) {
       p = { pieces, have: [] }

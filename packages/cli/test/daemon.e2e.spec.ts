@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Cluster, metric, runCli } from './helpers/cluster.js'
+import { makeBlob, TestOrigin } from './helpers/origin.js'
+import type { DaemonProcess } from './helpers/cluster.js'
+
+const MiB = 1024 * 1024
+
+/** Collects Server-Sent Events from a daemon's /api/v1/events until stopped. */
+function subscribe (api: string): { events: Array<{ type: string, data: any }>, stop(): void } {
+  const events: Array<{ type: string, data: any }> = []
+  const controller = new AbortController()
+  void (async () => {
+    const res = await fetch(`http://${api}/api/v1/events`, { signal: controller.signal })
+    let buffer = ''
+    for await (const chunk of res.body!) {
+      buffer += Buffer.from(chunk).toString('utf8')
+      let end
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        const type = /^event: (.*)$/m.exec(block)?.[1]
+        const data = /^data: (.*)$/m.exec(block)?.[1]
+        if (type != null && data != null) events.push({ type, data: JSON.parse(data) })
+      }
+    }
+  })().catch(() => {})
+  return { events, stop: () => controller.abort() }
+}
+
+describe('the daemon as a user meets it', () => {
+  const cluster = new Cluster()
+  const origin = new TestOrigin()
+  let seed: DaemonProcess
+  let peer: DaemonProcess
+
+  beforeAll(async () => {
+    await origin.start()
+    seed = await cluster.start('seed', ['--seed'])
+    // a bootstrap address without /p2p/<id> works too
+    const bare = seed.addrs[0]!.replace(/\/p2p\/[^/]+$/, '')
+    expect(bare).not.toContain('/p2p/')
+    peer = await cluster.start('peer', ['--bootstrap', bare])
+  })
+
+  afterAll(async () => {
+    await cluster.stop()
+    await origin.stop()
+  })
+
+  it('reports progress as events and its state through status', async () => {
+    const blob = makeBlob('/events.bin', 24 * MiB)
+    origin.add(blob)
+    const sub = subscribe(peer.api)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(await cluster.root(), 'events.bin'), '--api', peer.api])
+    expect(r.code, r.stderr).toBe(0)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    sub.stop()
+    expect(sub.events[0]?.type).toBe('status')
+    const progress = sub.events.filter(e => e.type === 'progress' && e.data.task.digest === blob.digest).map(e => e.data.task.piecesHeld as number)
+    expect(progress.length).toBeGreaterThan(0)
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress)
+    const done = sub.events.find(e => e.type === 'done' && e.data.task.digest === blob.digest)
+    expect(done?.data.task.state).toBe('complete')
+    expect(done?.data.task.piecesHeld).toBe(done?.data.task.pieces)
+
+    const json = await runCli(['status', '--json', '--api', peer.api])
+    expect(json.code).toBe(0)
+    const status = JSON.parse(json.stdout)
+    expect(status.peerId).toBe(peer.peerId)
+    expect(status.peers).toContainEqual(expect.objectContaining({ peer: seed.peerId, seed: true }))
+    const task = status.tasks.find((t: any) => t.digest === blob.digest)
+    expect(task).toMatchObject({ state: 'complete', size: blob.data.length, bytesFromPeers: blob.data.length, bytesFromOrigin: 0 })
+    const human = await runCli(['status', '--api', peer.api])
+    expect(human.stdout).toContain(`peer        ${peer.peerId}`)
+    expect(human.stdout).toMatch(/from peers\s+24\.0 MiB/)
+    expect(human.stdout).toContain(`${blob.digest.slice(0, 19)}  complete`)
+  })
+
+  it('holds a download to --download-rate', async () => {
+    const blob = makeBlob('/limited.bin', 16 * MiB)
+    origin.add(blob)
+    const limited = await cluster.start('limited', ['--bootstrap', seed.addrs[0]!, '--download-rate', '4MiB'])
+    const started = performance.now()
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(await cluster.root(), 'limited.bin'), '--api', limited.api])
+    expect(r.code, r.stderr).toBe(0)
+    // a 1 MiB burst plus 4 MiB/s cannot move 16 MiB in less than 3.75 s
+    expect(performance.now() - started).toBeGreaterThanOrEqual(3750)
+  })
+
+  it('resumes from its verified pieces after SIGKILL and a restart', async () => {
+    const blob = makeBlob('/resume.bin', 32 * MiB)
+    origin.add(blob)
+    const root = await cluster.root()
+    const slow = await cluster.start('resumer', ['--bootstrap', seed.addrs[0]!, '--download-rate', '6MiB'])
+    const get = runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(root, 'resume-1.bin'), '--api', slow.api])
+    let held = 0
+    const deadline = Date.now() + 60_000
+    while (held < 10 && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      held = metric(await cluster.api(slow, '/metrics'), 'damselfly_task_pieces_held', { digest: blob.digest }) ?? 0
+    }
+    expect(held).toBeGreaterThanOrEqual(10)
+    await cluster.kill(slow, 'SIGKILL')
+    expect((await get).code).not.toBe(0)
+
+    const again = await cluster.startIn(slow.dataDir, ['--bootstrap', seed.addrs[0]!])
+    expect(again.peerId, 'same key, same peer id').toBe(slow.peerId)
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(root, 'resume-2.bin'), '--api', again.api])
+    expect(r.code, r.stderr).toBe(0)
+    expect((await readFile(join(root, 'resume-2.bin'))).equals(blob.data)).toBe(true)
+    const status = await cluster.api(again, '/api/v1/status')
+    // only the pieces it did not have were fetched again
+    expect(status.stats.bytesFromPeers).toBeLessThanOrEqual(blob.data.length - held * MiB + MiB)
+    expect(status.stats.bytesFromPeers).toBeGreaterThan(0)
+  })
+})

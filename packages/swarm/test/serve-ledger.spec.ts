@@ -1,0 +1,59 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { ServeLedger } from '../src/piece-server.js'
+import { LocalParentRanker } from '../src/ranking.js'
+import { RateLimiter } from '../src/rate-limit.js'
+
+describe('ServeLedger (super-seeding)', () => {
+  it('admits a piece `copies` times per window, then declines, then admits again', async () => {
+    const ledger = new ServeLedger(2, 100)
+    expect(ledger.admit('d', 1)).toBe(true)
+    expect(ledger.admit('d', 1)).toBe(true)
+    expect(ledger.admit('d', 1)).toBe(false)
+    expect(ledger.admit('d', 2)).toBe(true)
+    expect(ledger.admit('other', 1)).toBe(true)
+    await delay(150)
+    expect(ledger.admit('d', 1)).toBe(true)
+  })
+
+  it('never declines when turned off', () => {
+    const ledger = new ServeLedger(0, 1000)
+    for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBe(true)
+  })
+})
+
+describe('RateLimiter', () => {
+  it('does not wait without a limit', async () => {
+    const limiter = new RateLimiter()
+    const started = performance.now()
+    for (let i = 0; i < 100; i++) await limiter.take(10 * 1024 * 1024)
+    expect(performance.now() - started).toBeLessThan(1000)
+  })
+
+  it('holds a transfer to its rate once the burst is spent', async () => {
+    const limiter = new RateLimiter(1024 * 1024)
+    const started = performance.now()
+    // the burst is 256 KiB; 768 KiB more at 1 MiB/s needs about 0.75 s
+    for (let i = 0; i < 4; i++) await limiter.take(256 * 1024)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(600)
+  })
+
+  it('gives up waiting when its signal aborts', async () => {
+    const limiter = new RateLimiter(1024)
+    await limiter.take(256 * 1024)
+    await expect(limiter.take(1024 * 1024, { signal: AbortSignal.timeout(50) })).rejects.toThrow()
+  })
+})
+
+describe('LocalParentRanker', () => {
+  it('puts parents that deliver faster first and seeds after peers of equal speed', () => {
+    const ranked = new LocalParentRanker().rank([
+      { peer: 'slow', observedBps: 1e6, delivered: 3, failures: 0 },
+      { peer: 'fast', observedBps: 5e7, delivered: 3, failures: 0 },
+      { peer: 'seed', observedBps: 1e7, delivered: 3, failures: 0, beacon: { uploadBps: 1e7, activeUploads: 1, freeUploadSlots: 3, seed: true } },
+      { peer: 'peer', observedBps: 1e7, delivered: 3, failures: 0, beacon: { uploadBps: 1e7, activeUploads: 1, freeUploadSlots: 3, seed: false } },
+      { peer: 'flaky', observedBps: 5e7, delivered: 3, failures: 9 }
+    ])
+    expect(ranked.map(c => c.peer)).toEqual(['fast', 'peer', 'seed', 'flaky', 'slow'])
+  })
+})
