@@ -164,29 +164,28 @@ export class DownloadTask extends EventTarget {
 
   /** Start downloading from peers (falling back to seeds, then the origin). */
   start (): void {
-    const existing = this.#ctx.store.get(this.digest)
-    if (existing != null) this.#setHandle(existing)
-    if (existing?.complete === true) {
-      this.#complete()
-      return
-    }
-    this.#state = 'downloading'
-    this.#ctx.joinTopic(this.digest)
+    if (!this.#begin()) return
     this.#timer = setInterval(() => this.#tick(), 200)
     this.#tick()
   }
 
   /** Pull from the origin at once: what a seed does when asked. */
   startFromOrigin (): void {
+    if (!this.#begin()) return
+    this.#pullFromOrigin()
+  }
+
+  /** Pick up what the store already holds; false when there is nothing left to fetch. */
+  #begin (): boolean {
     const existing = this.#ctx.store.get(this.digest)
     if (existing != null) this.#setHandle(existing)
     if (existing?.complete === true) {
       this.#complete()
-      return
+      return false
     }
     this.#state = 'downloading'
     this.#ctx.joinTopic(this.digest)
-    this.#pullFromOrigin()
+    return true
   }
 
   /** A peer said (through the DHT or gossip) that it holds pieces of this blob. */
