@@ -3,7 +3,7 @@ import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
 import type { Bitfield as BitfieldMessage, Cancel, Choke, Error as ErrorMessage, Have, ManifestPart, Open, PieceData, Request } from './pb/messages.js'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 /** A decoded piece-protocol frame, discriminated by `type`. */
 export type PieceFrame =
@@ -13,9 +13,17 @@ export type PieceFrame =
   | { type: 'have', have: Have }
   | { type: 'request', request: Request }
   | { type: 'cancel', cancel: Cancel }
-  | { type: 'data', data: PieceData }
+  | { type: 'data', data: PieceDataFrame }
   | { type: 'choke', choke: Choke }
   | { type: 'error', error: ErrorMessage }
+
+/**
+ * Piece data as decoded: the bytes may stay a list of the buffers they
+ * arrived in, so a 256 KiB chunk is never copied just to be parsed.
+ */
+export interface PieceDataFrame extends Omit<PieceData, 'data'> {
+  data: Uint8Array | Uint8ArrayList
+}
 
 const LIMITS = {
   manifest: MAX_PARTS_PER_FRAME,
@@ -46,7 +54,7 @@ export function encodePieceFrame (frame: PieceFrame): Uint8Array {
     case 'have': message.have = frame.have; break
     case 'request': message.request = frame.request; break
     case 'cancel': message.cancel = frame.cancel; break
-    case 'data': message.data = frame.data; break
+    case 'data': message.data = { ...frame.data, data: (frame.data.data instanceof Uint8Array ? frame.data.data : frame.data.data.subarray()) as Uint8Array<ArrayBuffer> }; break
     case 'choke': message.choke = frame.choke; break
     case 'error': message.error = frame.error; break
   }
@@ -57,6 +65,14 @@ export function encodePieceFrame (frame: PieceFrame): Uint8Array {
 export function decodePieceFrame (buf: Uint8Array | Uint8ArrayList): PieceFrame {
   if (buf.byteLength > MAX_PIECE_FRAME) {
     throw new MessageTooLargeError(`piece frame of ${buf.byteLength} bytes exceeds ${MAX_PIECE_FRAME}`)
+  }
+  const fast = decodeDataFast(buf)
+  if (fast != null) {
+    checkPiece(fast.piece, 'data')
+    if (fast.data.byteLength > MAX_CHUNK_SIZE) {
+      throw new MessageTooLargeError(`data chunk of ${fast.data.byteLength} bytes exceeds ${MAX_CHUNK_SIZE}`)
+    }
+    return { type: 'data', data: fast }
   }
   const m = decodeWith('piece frame', () => PieceMessage.decode(buf, { limits: LIMITS as any }))
   const frames: PieceFrame[] = []
@@ -101,6 +117,86 @@ export function decodePieceFrame (buf: Uint8Array | Uint8ArrayList): PieceFrame 
       break
   }
   return f
+}
+
+const DATA_TAG = (7 << 3) | 2
+
+function varintBytes (n: number): number[] {
+  const out: number[] = []
+  do {
+    let b = n & 0x7f
+    n = Math.floor(n / 128)
+    if (n > 0) b |= 0x80
+    out.push(b)
+  } while (n > 0)
+  return out
+}
+
+/**
+ * A whole piece-protocol frame carrying piece data, built around `data`
+ * without copying it: the length prefix and protobuf header, then the bytes.
+ * Decoders see an ordinary PieceMessage{data}; the data field comes last.
+ */
+export function encodePieceDataFrame (piece: number, offset: number, data: Uint8Array, last: boolean): Uint8ArrayList {
+  const inner: number[] = []
+  if (piece !== 0) inner.push(0x08, ...varintBytes(piece))
+  if (offset !== 0) inner.push(0x10, ...varintBytes(offset))
+  if (last) inner.push(0x20, 0x01)
+  inner.push(0x1a, ...varintBytes(data.byteLength))
+  const innerLength = inner.length + data.byteLength
+  const outer = [DATA_TAG, ...varintBytes(innerLength)]
+  const header = [...varintBytes(outer.length + innerLength), ...outer, ...inner]
+  return new Uint8ArrayList(Uint8Array.from(header), data)
+}
+
+/**
+ * Parse a frame that holds only PieceMessage{data} without copying the
+ * bytes; undefined for anything else (which then takes the general path).
+ */
+function decodeDataFast (buf: Uint8Array | Uint8ArrayList): PieceDataFrame | undefined {
+  const list = buf instanceof Uint8ArrayList ? buf : new Uint8ArrayList(buf)
+  let pos = 0
+  const varint = (): number | undefined => {
+    let n = 0
+    let mul = 1
+    for (let i = 0; i < 5; i++) {
+      if (pos >= list.byteLength) return undefined
+      const b = list.get(pos++)
+      n += (b & 0x7f) * mul
+      if ((b & 0x80) === 0) return n
+      mul *= 128
+    }
+    return undefined
+  }
+  if (list.byteLength < 2 || list.get(0) !== DATA_TAG) return undefined
+  pos = 1
+  const innerLength = varint()
+  if (innerLength == null || pos + innerLength !== list.byteLength) return undefined
+  const frame: PieceDataFrame = { piece: 0, offset: 0, last: false, data: new Uint8Array(0) }
+  let sawData = false
+  while (pos < list.byteLength) {
+    const tag = varint()
+    if (tag === 0x08 || tag === 0x10 || tag === 0x20) {
+      const v = varint()
+      if (v == null) return undefined
+      if (tag === 0x08) frame.piece = v
+      else if (tag === 0x10) frame.offset = v
+      else frame.last = v !== 0
+    } else if (tag === 0x1a && !sawData) {
+      const length = varint()
+      if (length == null || pos + length > list.byteLength) return undefined
+      const bytes = list.sublist(pos, pos + length)
+      // one underlying buffer: hand out a view of it; several: keep the list
+      const chunks = bytes[Symbol.iterator]()
+      chunks.next()
+      frame.data = chunks.next().done === true ? bytes.subarray() : bytes
+      pos += length
+      sawData = true
+    } else {
+      return undefined
+    }
+  }
+  return frame
 }
 
 export function encodeSeedRequest (req: SeedRequest): Uint8Array {

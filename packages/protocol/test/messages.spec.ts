@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import {
   ErrorMessage, MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
   decodeAnnounce, decodeBeacon, decodePieceFrame, decodeSeedRequest, decodeSeedResponse,
-  encodeAnnounce, encodeBeacon, encodePieceFrame, encodeSeedRequest, encodeSeedResponse
+  encodeAnnounce, encodeBeacon, encodeFrame, encodePieceFrame, encodeSeedRequest, encodeSeedResponse
 } from '../src/index.js'
 import type { PieceFrame } from '../src/index.js'
 
@@ -234,3 +234,45 @@ describe('gossip messages', () => {
     expectError(() => decodeBeacon(new Uint8Array(MAX_GOSSIP_MESSAGE + 1)), 'MessageTooLargeError')
   })
 })
+
+describe('piece data frames built without copying', () => {
+  it('decode to the same message as the protobuf encoding, in one buffer or split anywhere', async () => {
+    const { encodePieceDataFrame, FrameDecoder, MAX_PIECE_FRAME } = await import('../src/index.js')
+    const data = Uint8Array.from({ length: 1000 }, (_, i) => i % 251)
+    for (const [piece, offset, last] of [[0, 0, false], [7, 262144, true], [65535, 1, false]] as const) {
+      const frame = encodePieceDataFrame(piece, offset, data, last).subarray()
+      const viaProtobuf = encodeFrame(encodePieceFrame({ type: 'data', data: { piece, offset, data, last } }))
+      for (const bytes of [frame, viaProtobuf.subarray()]) {
+        for (const split of [1, 3, 17, 500, bytes.byteLength]) {
+          const decoder = new FrameDecoder(MAX_PIECE_FRAME)
+          const frames = []
+          for (let i = 0; i < bytes.byteLength; i += split) frames.push(...decoder.push(bytes.subarray(i, i + split)))
+          expect(frames).toHaveLength(1)
+          const f = decodePieceFrame(frames[0]!)
+          expect(f.type).toBe('data')
+          if (f.type !== 'data') return
+          expect(f.data.piece).toBe(piece)
+          expect(f.data.offset).toBe(offset)
+          expect(f.data.last).toBe(last)
+          const got = f.data.data instanceof Uint8Array ? f.data.data : f.data.data.subarray()
+          expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true)
+        }
+      }
+    }
+  })
+
+  it('still enforces the chunk limit and the piece limit', async () => {
+    const { encodePieceDataFrame, MAX_PIECES: maxPieces } = await import('../src/index.js')
+    const big = encodePieceDataFrame(1, 0, new Uint8Array(MAX_CHUNK_SIZE + 1), true).subarray()
+    expectError(() => decodePieceFrame(stripLength(big)), 'MessageTooLargeError')
+    const far = encodePieceDataFrame(maxPieces, 0, new Uint8Array(8), true).subarray()
+    expectError(() => decodePieceFrame(stripLength(far)), 'MalformedMessageError')
+  })
+})
+
+/** The frame body without its varint length prefix. */
+function stripLength (frame: Uint8Array): Uint8Array {
+  let i = 0
+  while ((frame[i]! & 0x80) !== 0) i++
+  return frame.subarray(i + 1)
+}

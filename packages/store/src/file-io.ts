@@ -17,15 +17,24 @@ export async function readFully (file: FileHandle, into: Uint8Array, position: n
 }
 
 /** Write chunks one after another from `position` with positional writes. */
+/** Write chunks back to back at `position`: one writev where the kernel takes it all. */
 export async function writeFully (file: FileHandle, chunks: Iterable<Uint8Array>, position: number): Promise<void> {
+  let pending = [...chunks].filter(c => c.byteLength > 0)
   let at = position
-  for (const chunk of chunks) {
-    let done = 0
-    while (done < chunk.byteLength) {
-      const { bytesWritten } = await file.write(chunk, done, chunk.byteLength - done, at + done)
-      done += bytesWritten
+  while (pending.length > 0) {
+    const { bytesWritten } = await file.writev(pending, at)
+    at += bytesWritten
+    let skip = bytesWritten
+    const rest: Uint8Array[] = []
+    for (const c of pending) {
+      if (skip >= c.byteLength) {
+        skip -= c.byteLength
+      } else {
+        rest.push(skip > 0 ? c.subarray(skip) : c)
+        skip = 0
+      }
     }
-    at += chunk.byteLength
+    pending = rest
   }
 }
 

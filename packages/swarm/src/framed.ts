@@ -2,6 +2,7 @@ import { decodePieceFrame, encodeFrame, encodePieceFrame, FrameDecoder, MAX_PIEC
 import type { ByteStream } from './network.js'
 import type { PieceFrame } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Piece-protocol frames over a byte stream, with the frame size limit enforced. */
 export class FramedStream {
@@ -14,6 +15,13 @@ export class FramedStream {
   /** Queue one whole frame; waits for drain when the send buffer is full. */
   async send (frame: PieceFrame, options: AbortOptions = {}): Promise<void> {
     if (!this.stream.send(encodeFrame(encodePieceFrame(frame)))) {
+      await this.stream.onDrain(options)
+    }
+  }
+
+  /** Queue bytes that already form whole frames (see encodePieceDataFrame). */
+  async sendRaw (frames: Uint8ArrayList, options: AbortOptions = {}): Promise<void> {
+    if (!this.stream.send(frames)) {
       await this.stream.onDrain(options)
     }
   }

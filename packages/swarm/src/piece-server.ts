@@ -1,4 +1,4 @@
-import { Bitfield, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
+import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
@@ -12,7 +12,7 @@ import type { Logger } from '@libp2p/interface'
 export interface PieceServerInit {
   /** Upload sessions served at once; further requesters are choked. @default 16 */
   uploadSlots?: number
-  /** Outstanding requests a requester may queue on one stream. @default 8 */
+  /** Outstanding requests a requester may queue on one stream. @default 32 */
   maxQueuedRequests?: number
   /** How long a requester may take to send Open. @default 10000 */
   openTimeoutMs?: number
@@ -48,7 +48,7 @@ export class PieceServer {
     this.#ledger = new ServeLedger(init.superSeedCopies ?? 2, init.superSeedWindowMs ?? 2000)
     this.#c = components
     this.#slots = init.uploadSlots ?? 16
-    this.#maxQueued = init.maxQueuedRequests ?? 8
+    this.#maxQueued = init.maxQueuedRequests ?? 32
     this.#openTimeoutMs = init.openTimeoutMs ?? 10_000
     this.#corrupt = init.corruptUploads ?? false
   }
@@ -313,9 +313,9 @@ class UploadSession {
         if (this.#corrupt && data.byteLength > 0) data[data.byteLength >> 1] = (data[data.byteLength >> 1] ?? 0) ^ 0xff
         const { length } = pieceRange(handle.layout.size, handle.layout.pieceSize, piece)
         for (let offset = 0; offset < length && !this.#closed; offset += MAX_CHUNK_SIZE) {
-          const chunk = data.subarray(offset, Math.min(length, offset + MAX_CHUNK_SIZE)) as Uint8Array<ArrayBuffer>
+          const chunk = data.subarray(offset, Math.min(length, offset + MAX_CHUNK_SIZE))
           await this.#c.uploadLimiter.take(chunk.byteLength, { signal })
-          await this.#framed.send({ type: 'data', data: { piece, offset, data: chunk, last: offset + chunk.byteLength >= length } }, { signal })
+          await this.#framed.sendRaw(encodePieceDataFrame(piece, offset, chunk, offset + chunk.byteLength >= length), { signal })
           this.#c.stats.bytesUploaded += chunk.byteLength
           this.#c.uploadMeter.add(chunk.byteLength)
         }
