@@ -66,6 +66,15 @@ export interface TaskContext {
   leaveTopic(digest: BlobDigest): void
 }
 
+/** How long one DHT provider lookup may take. */
+const DISCOVERY_TIMEOUT_MS = 2000
+
+/** Verified pieces kept in memory for streaming readers, at most. */
+const FRESH_BYTES_MAX = 16 * 1024 * 1024
+
+/** Bytes to keep requested from each parent: enough to cover a round trip between busy event loops. */
+const PIPELINE_BYTES = 4 * 1024 * 1024
+
 /** How long a parent that declined a piece is not asked for it again. */
 const DECLINE_BACKOFF_MS = 500
 
@@ -115,6 +124,8 @@ export class DownloadTask extends EventTarget {
   readonly #banned = new Set<string>()
   readonly #verifiedSignatures = new Set<string>()
   readonly #declined = new Map<string, number>()
+  readonly #fresh = new Map<number, Uint8Array[]>()
+  #freshBytes = 0
   /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
   readonly #writing = new Set<number>()
   readonly #inflight = new Map<number, Set<string>>()
@@ -125,10 +136,11 @@ export class DownloadTask extends EventTarget {
   #startedAt = Date.now()
   #finishedAt: number | undefined
   #lastProgress = performance.now()
-  #seedAskedAt = 0
+  #seedAskedAt = -Infinity
   #originRunning = false
   #timer: ReturnType<typeof setInterval> | undefined
   #discovering = false
+  #nobodyHasIt = false
   #lastDiscovery = 0
   readonly #controller = new AbortController()
   readonly #failed = new AbortController()
@@ -234,7 +246,17 @@ export class DownloadTask extends EventTarget {
             throw err
           }
         }
-        yield await handle.readPiece(i, { signal })
+        if (i === layout.pieces - 1) {
+          // a client that has every byte thinks it has the blob: the last
+          // piece waits until the whole digest is verified
+          await this.done
+        }
+        const fresh = this.#takeFresh(i)
+        if (fresh != null) {
+          yield * fresh
+        } else {
+          yield await handle.readPiece(i, { signal })
+        }
       }
     } finally {
       this.#readers.delete(id)
@@ -267,6 +289,25 @@ export class DownloadTask extends EventTarget {
     this.#shutdown()
   }
 
+  /** A piece verified a moment ago, kept for the reader about to ask for it. */
+  #takeFresh (index: number): Uint8Array[] | undefined {
+    const chunks = this.#fresh.get(index)
+    if (chunks == null) return undefined
+    this.#fresh.delete(index)
+    this.#freshBytes -= chunks.reduce((n, c) => n + c.byteLength, 0)
+    return chunks
+  }
+
+  /** Keep a verified piece in memory when a streaming reader will want it soon. */
+  #keepFresh (index: number, data: Uint8ArrayList): void {
+    if (this.#freshBytes + data.byteLength > FRESH_BYTES_MAX) return
+    let wanted = false
+    for (const pos of this.#readers.values()) if (pos <= index) wanted = true
+    if (!wanted) return
+    this.#fresh.set(index, [...data])
+    this.#freshBytes += data.byteLength
+  }
+
   #setHandle (handle: BlobHandle): void {
     if (this.#handle != null) return
     this.#handle = handle
@@ -295,13 +336,24 @@ export class DownloadTask extends EventTarget {
   }
 
   #discover (): void {
+    if (this.#ctx.network.connectedPeers().length === 0) {
+      // alone: a DHT lookup has nobody to ask (and kad-dht would wait out its timeout)
+      this.#lastDiscovery = performance.now()
+      if (this.#candidates.size === 0 && this.#handle == null) this.#nobodyHasIt = true
+      return
+    }
     this.#discovering = true
     this.#lastDiscovery = performance.now()
-    this.#ctx.findProviders(this.digest, peer => this.addCandidate(peer), { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(3000)]) })
+    this.#ctx.findProviders(this.digest, peer => this.addCandidate(peer), { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)]) })
       .catch(() => {})
       .finally(() => {
         this.#discovering = false
         this.#lastDiscovery = performance.now()
+        // nobody has it: no point waiting out seedAfterMs before asking a seed
+        if (this.#candidates.size === 0 && this.#handle == null) {
+          this.#nobodyHasIt = true
+          this.#tick()
+        }
       })
   }
 
@@ -443,7 +495,7 @@ export class DownloadTask extends EventTarget {
     const endgame = unrequested === 0
     for (const s of this.#sessions.values()) {
       if (!s.open || s.have == null || s.have.length !== handle.layout.pieces) continue
-      while (s.outstanding.length < this.#ctx.config.pipeline) {
+      while (s.outstanding.length < this.#pipeline(handle)) {
         const have = s.have
         const now = performance.now()
         const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor, endgame, maxDuplicates: 2 })
@@ -461,6 +513,11 @@ export class DownloadTask extends EventTarget {
     if (until > now) return true
     this.#declined.delete(key)
     return false
+  }
+
+  /** Requests kept outstanding per parent: at least the configured count, and PIPELINE_BYTES of small pieces. */
+  #pipeline (handle: BlobHandle): number {
+    return Math.min(16, Math.max(this.#ctx.config.pipeline, Math.ceil(PIPELINE_BYTES / handle.layout.pieceSize)))
   }
 
   #request (s: ParentSession, index: number): void {
@@ -489,7 +546,7 @@ export class DownloadTask extends EventTarget {
       if (now - since < this.#ctx.config.hedgeAfterMs || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
       // the oldest request has waited too long: ask the best other parent for it too
       const other = [...this.#sessions.values()]
-        .filter(o => o !== s && o.open && o.have?.has(oldest) === true && o.outstanding.length < this.#ctx.config.pipeline + 1)
+        .filter(o => o !== s && o.open && o.have?.has(oldest) === true && o.outstanding.length < this.#pipeline(handle) + 1)
         .sort((a, b) => b.meter.rate - a.meter.rate)[0]
       if (other != null) this.#request(other, oldest)
     }
@@ -507,7 +564,7 @@ export class DownloadTask extends EventTarget {
         if (!handle.bitfield.has(i) && (state.inflight(i) > 0 || state.availability(i) > 0)) reachable = true
       }
       if (reachable || waited < this.#ctx.config.seedAfterMs * 3) return
-    } else if (waited < this.#ctx.config.seedAfterMs || this.#sessions.size > 0 && waited < this.#ctx.config.seedAfterMs * 3) {
+    } else if (!this.#nobodyHasIt && (waited < this.#ctx.config.seedAfterMs || (this.#sessions.size > 0 && waited < this.#ctx.config.seedAfterMs * 3))) {
       return
     }
     this.#seedAskedAt = now
@@ -666,6 +723,7 @@ export class DownloadTask extends EventTarget {
       this.#writing.delete(index)
     }
     this.#inflight.get(index)?.delete(session.peer)
+    this.#keepFresh(index, data)
     this.#fromPeers += data.byteLength
     this.#ctx.stats.bytesFromPeers += data.byteLength
     this.#parentBytes.set(session.peer, (this.#parentBytes.get(session.peer) ?? 0) + data.byteLength)
@@ -732,6 +790,10 @@ export class DownloadTask extends EventTarget {
     this.#controller.abort(reason ?? new Error('task ended'))
     for (const s of this.#sessions.values()) s.close()
     this.#sessions.clear()
+    if (this.#readers.size === 0) {
+      this.#fresh.clear()
+      this.#freshBytes = 0
+    }
     this.#ctx.leaveTopic(this.digest)
   }
 }

@@ -1,6 +1,9 @@
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { setTimeout as delay } from 'node:timers/promises'
 import { OriginError } from './errors.js'
 import type { AbortOptions } from '@libp2p/interface'
+import type { IncomingMessage } from 'node:http'
 
 export interface OriginInit {
   /** Deadline for the origin's response headers. @default 30000 */
@@ -86,42 +89,20 @@ export class OriginReader {
   }
 
   async #once (url: string, offset: number, onSize: (size: number) => Promise<void>, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions): Promise<void> {
-    const controller = new AbortController()
-    const signals = [controller.signal]
-    if (options.signal != null) signals.push(options.signal)
-    const signal = AbortSignal.any(signals)
-    let idle = setTimeout(() => controller.abort(new OriginError(`${describe(url)} did not answer within ${this.#headersTimeoutMs} ms`, true)), this.#headersTimeoutMs)
+    const res = await this.#request(url, offset, options, 0)
     try {
-      const headers: Record<string, string> = {}
-      if (offset > 0) headers.range = `bytes=${offset}-`
-      let res: Response
-      try {
-        res = await fetch(url, { headers, signal, redirect: 'follow' })
-      } catch (err: any) {
-        if (controller.signal.aborted) throw controller.signal.reason
-        throw new OriginError(`${describe(url)} could not be reached: ${err.cause?.message ?? err.message}`, true)
-      }
-      if (res.status >= 500 || res.status === 429) {
-        await res.body?.cancel()
-        throw new OriginError(`${describe(url)} answered ${res.status} ${res.statusText}`, true)
-      }
-      if (res.status !== 200 && res.status !== 206) {
-        await res.body?.cancel()
-        throw new OriginError(`${describe(url)} answered ${res.status} ${res.statusText}`)
-      }
       let size: number
       let skip = 0
-      if (res.status === 206) {
-        const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '')
+      const status = res.statusCode ?? 0
+      if (status === 206) {
+        const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))
         if (m == null || Number(m[1]) !== offset) {
-          await res.body?.cancel()
           throw new OriginError(`${describe(url)} sent an unusable Content-Range`)
         }
         size = Number(m[3])
       } else {
-        const length = res.headers.get('content-length')
+        const length = res.headers['content-length']
         if (length == null || !/^\d+$/.test(length)) {
-          await res.body?.cancel()
           throw new OriginError(`${describe(url)} did not send a Content-Length`)
         }
         size = Number(length)
@@ -129,38 +110,78 @@ export class OriginReader {
         skip = offset
       }
       await onSize(size)
-      if (res.body == null) return
-      const reader = res.body.getReader()
-      const arm = (): void => {
-        clearTimeout(idle)
-        idle = setTimeout(() => controller.abort(new OriginError(`${describe(url)} sent nothing for ${this.#idleTimeoutMs} ms`, true)), this.#idleTimeoutMs)
-      }
-      arm()
-      try {
-        while (true) {
-          let r
-          try {
-            r = await reader.read()
-          } catch (err: any) {
-            if (controller.signal.aborted) throw controller.signal.reason
-            throw new OriginError(`${describe(url)} broke off: ${err.cause?.message ?? err.message}`, true)
-          }
-          if (r.done) break
-          arm()
-          let chunk: Uint8Array = r.value
-          if (skip > 0) {
-            const n = Math.min(skip, chunk.byteLength)
-            skip -= n
-            chunk = chunk.subarray(n)
-            if (chunk.byteLength === 0) continue
-          }
-          await sink(chunk)
+      await new Promise<void>((resolve, reject) => {
+        let idle: ReturnType<typeof setTimeout> | undefined
+        const arm = (): void => {
+          clearTimeout(idle)
+          idle = setTimeout(() => res.destroy(new OriginError(`${describe(url)} sent nothing for ${this.#idleTimeoutMs} ms`, true)), this.#idleTimeoutMs)
         }
-      } finally {
-        reader.releaseLock()
-      }
+        const onAbort = (): void => { res.destroy(options.signal?.reason ?? new Error('aborted')) }
+        options.signal?.addEventListener('abort', onAbort, { once: true })
+        const finish = (err?: Error): void => {
+          clearTimeout(idle)
+          options.signal?.removeEventListener('abort', onAbort)
+          if (err != null) reject(err)
+          else resolve()
+        }
+        arm()
+        // pull chunks one at a time so a slow sink (disk, rate limit) backs up to the socket
+        const pump = async (): Promise<void> => {
+          for await (const buf of res) {
+            arm()
+            let chunk: Uint8Array = buf as Buffer
+            if (skip > 0) {
+              const n = Math.min(skip, chunk.byteLength)
+              skip -= n
+              chunk = chunk.subarray(n)
+              if (chunk.byteLength === 0) continue
+            }
+            await sink(chunk)
+          }
+        }
+        pump().then(() => finish(), (err: any) => {
+          if (err.fromSink === true || err.name === 'OriginError') finish(err)
+          else finish(new OriginError(`${describe(url)} broke off: ${err.message}`, true))
+        })
+      })
     } finally {
-      clearTimeout(idle)
+      res.destroy()
     }
+  }
+
+  /** GET with Range from `offset`, following up to 5 redirects; resolves with a 200 or 206 response. */
+  async #request (url: string, offset: number, options: AbortOptions, redirects: number): Promise<IncomingMessage> {
+    let target: URL
+    try {
+      target = new URL(url)
+    } catch {
+      throw new OriginError(`${JSON.stringify(url.slice(0, 200))} is not a URL`)
+    }
+    const get = target.protocol === 'https:' ? httpsGet : target.protocol === 'http:' ? httpGet : undefined
+    if (get == null) throw new OriginError(`${target.protocol} origins are not supported`)
+    const headers: Record<string, string> = {}
+    if (offset > 0) headers.range = `bytes=${offset}-`
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = get(target, { headers, signal: options.signal })
+      const timer = setTimeout(() => req.destroy(new OriginError(`${describe(url)} did not answer within ${this.#headersTimeoutMs} ms`, true)), this.#headersTimeoutMs)
+      req.once('response', res => {
+        clearTimeout(timer)
+        resolve(res)
+      })
+      req.once('error', (err: any) => {
+        clearTimeout(timer)
+        if (err.name === 'OriginError' || options.signal?.aborted === true) reject(err)
+        else reject(new OriginError(`${describe(url)} could not be reached: ${err.message}`, true))
+      })
+    })
+    const status = res.statusCode ?? 0
+    if ([301, 302, 303, 307, 308].includes(status) && res.headers.location != null) {
+      res.resume()
+      if (redirects >= 5) throw new OriginError(`${describe(url)} redirected more than 5 times`)
+      return this.#request(new URL(res.headers.location, target).toString(), offset, options, redirects + 1)
+    }
+    if (status === 200 || status === 206) return res
+    res.resume()
+    throw new OriginError(`${describe(url)} answered ${status} ${res.statusMessage ?? ''}`.trimEnd(), status >= 500 || status === 429)
   }
 }
