@@ -1,0 +1,151 @@
+// Parent side of the Damselfly measurement: two `damselfly daemon` processes,
+// a seed A that pulls the blob from the origin, and B that fetches it from A.
+import { get } from 'node:http'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as delay } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { makeTempDir, removeTempDir, spawnNode, stopChild, withDeadline } from './processes.mjs'
+
+const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
+const POLL_MS = 50
+
+/**
+ * Start a daemon, adding its process to `owned` at once (so a failure while
+ * it starts still stops it); resolves with its peer id, listen addresses and
+ * API base URL once it has printed them.
+ */
+function startDaemon (dataDir, args, owned, signal) {
+  const child = spawnNode([BIN, 'daemon', '--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], { stdout: 'pipe' })
+  owned.push(child)
+  const daemon = { child, peerId: undefined, addrs: [], api: undefined }
+  return new Promise((resolve, reject) => {
+    let pending = ''
+    // keep reading stdout for the daemon's whole life, or its writes would block
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', text => {
+      const lines = (pending + text).split('\n')
+      pending = lines.pop()
+      for (const line of lines) {
+        const peer = / peer (\S+)$/.exec(line)
+        if (peer != null) daemon.peerId = peer[1]
+        const addr = /^listening on (\S+)/.exec(line)
+        if (addr != null) daemon.addrs.push(addr[1])
+        const api = /^control API on (http:\/\/\S+)/.exec(line)
+        if (api != null) {
+          daemon.api = api[1]
+          resolve(daemon)
+        }
+      }
+    })
+    child.once('exit', code => reject(new Error(`damselfly daemon exited with ${code} before its API was up (args: ${args.join(' ')})`)))
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+}
+
+async function getJson (url, signal) {
+  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
+  const body = await res.json()
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body)}`)
+  return body
+}
+
+/** Poll until `check()` returns a value other than undefined; bounded by `signal`. */
+async function pollUntil (check, signal) {
+  while (true) {
+    const value = await check()
+    if (value !== undefined) return value
+    await delay(POLL_MS, undefined, { signal })
+  }
+}
+
+/**
+ * GET `url` and discard the body, counting bytes. node:http rather than fetch:
+ * web streams cost this process CPU that the daemons, on a small machine, need.
+ */
+function drain (url, signal) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const req = get(url, { signal }, res => {
+      let bytes = 0
+      if (res.statusCode !== 200) {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', t => { text += t })
+        res.on('end', () => reject(new Error(`GET ${url}: ${res.statusCode} ${text.trim()}`)))
+        return
+      }
+      let firstByte
+      res.on('data', buf => {
+        firstByte ??= performance.now()
+        bytes += buf.byteLength
+      })
+      res.on('end', () => resolve({ bytes, seconds: (performance.now() - started) / 1000, firstByteSeconds: ((firstByte ?? started) - started) / 1000 }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+}
+
+/** The daemon's task summary once it is complete; a failed task fails the run. */
+function taskWhenComplete (daemon, digest, signal) {
+  return pollUntil(async () => {
+    const task = await getJson(`${daemon.api}/api/v1/tasks/${digest}`, signal)
+    if (task.state === 'failed') throw new Error(`task failed on ${daemon.peerId}: ${task.error?.where}: ${task.error?.message}`)
+    return task.state === 'complete' ? task : undefined
+  }, signal)
+}
+
+/**
+ * One transfer: fresh data dirs for A and B (nothing cached from an earlier
+ * run), A made to hold the whole blob, then B's fetch timed from request to
+ * last byte. `pieceSize` undefined leaves the protocol's rule in charge.
+ */
+export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs }) {
+  const label = `damselfly${pieceSize != null ? ` (piece size ${pieceSize})` : ''}`
+  const dir = await makeTempDir('damselfly-bench-pair-')
+  const owned = []
+  try {
+    return await withDeadline(timeoutMs, label, async signal => {
+      const a = await startDaemon(join(dir, 'a'), ['--seed', ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal)
+      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0]], owned, signal)
+      // wait until B has identified A as a seed, so B's timing holds no bootstrap
+      await pollUntil(async () => {
+        const status = await getJson(`${b.api}/api/v1/status`, signal)
+        return status.peers.some(p => p.peer === a.peerId && p.seed) ? true : undefined
+      }, signal)
+
+      const path = `/api/v1/blobs/${blob.digest}?url=${encodeURIComponent(origin.url)}`
+      const warm = await drain(a.api + path, signal)
+      if (warm.bytes !== blob.size) throw new Error(`${label}: A streamed ${warm.bytes} bytes, expected ${blob.size}`)
+      const held = await taskWhenComplete(a, blob.digest, signal)
+      if (pieceSize != null && held.pieceSize !== pieceSize) throw new Error(`${label}: A cut ${held.pieceSize}-byte pieces`)
+
+      const originRequests = origin.counters.requests
+      const got = await drain(b.api + path, signal)
+      const task = await taskWhenComplete(b, blob.digest, signal)
+      if (got.bytes !== blob.size) throw new Error(`${label}: B streamed ${got.bytes} bytes, expected ${blob.size}`)
+      // the point is the swarm's speed: bytes that came from the origin would make the figure meaningless
+      if (task.bytesFromPeers !== blob.size || task.bytesFromOrigin !== 0 || origin.counters.requests !== originRequests) {
+        throw new Error(`${label}: B took ${task.bytesFromPeers} bytes from peers and ${task.bytesFromOrigin} from the origin ` +
+          `(origin requests during B's fetch: ${origin.counters.requests - originRequests}); expected all ${blob.size} from peers`)
+      }
+      // B's own clock: task created (request arrived) to every piece verified and stored
+      const taskSeconds = (task.finishedAt - task.startedAt) / 1000
+      return {
+        seconds: got.seconds,
+        bytesPerSecond: blob.size / got.seconds,
+        // discovery, manifest and the first piece: the fixed cost before bytes flow
+        firstByteSeconds: got.firstByteSeconds,
+        taskSeconds,
+        taskBytesPerSecond: blob.size / taskSeconds,
+        pieceSize: task.pieceSize,
+        pieces: task.pieces,
+        seedSeconds: warm.seconds
+      }
+    })
+  } finally {
+    await Promise.all(owned.map(child => stopChild(child)))
+    await removeTempDir(dir)
+  }
+}

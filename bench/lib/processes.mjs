@@ -1,0 +1,154 @@
+// Child processes and temp dirs the benchmark owns, so that every exit path
+// (success, a failed measurement, Ctrl-C) stops the former and removes the latter.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const children = new Set()
+const tempDirs = new Set()
+
+/**
+ * Start `node args...` with the running Node (process.execPath: Node 24 under npm).
+ * `ipc` adds a message channel; children use it to report and to notice the parent is gone.
+ */
+export function spawnNode (args, { ipc = false, stdout = 'inherit' } = {}) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', stdout, 'inherit', ...(ipc ? ['ipc'] : [])] })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
+function exited (child) {
+  return child.exitCode != null || child.signalCode != null
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
+export async function stopChild (child, graceMs = 5000) {
+  if (child == null || exited(child)) return
+  const gone = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await gone
+  clearTimeout(timer)
+}
+
+/** Resolves with the child's exit code (or signal name), waiting at most `ms`. */
+export async function waitExit (child, ms) {
+  if (exited(child)) return child.exitCode ?? child.signalCode
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
+  const [code, signal] = await once(child, 'exit')
+  clearTimeout(timer)
+  return code ?? signal
+}
+
+/**
+ * The next IPC message of `type` from a child. Rejects if the child exits
+ * first or `signal` aborts, so a crashed or hung peer cannot stall the bench.
+ */
+export function nextMessage (child, type, signal) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const onMessage = msg => {
+      if (msg?.type === 'error') {
+        done()
+        reject(new Error(msg.message))
+      } else if (msg?.type === type) {
+        done()
+        resolve(msg)
+      }
+    }
+    const onExit = (code, sig) => {
+      done()
+      reject(new Error(`child ${child.pid} exited with ${code ?? sig} before sending "${type}"`))
+    }
+    const onAbort = () => {
+      done()
+      reject(signal.reason)
+    }
+    if (exited(child)) {
+      reject(new Error(`child ${child.pid} has already exited`))
+      return
+    }
+    if (signal?.aborted === true) {
+      reject(signal.reason)
+      return
+    }
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+export async function makeTempDir (prefix) {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  tempDirs.add(dir)
+  return dir
+}
+
+export async function removeTempDir (dir) {
+  tempDirs.delete(dir)
+  await rm(dir, { recursive: true, force: true })
+}
+
+/** Stop every child still running and remove every temp dir. */
+export async function cleanupAll () {
+  await Promise.allSettled([...children].map(c => stopChild(c, 3000)))
+  await Promise.allSettled([...tempDirs].map(removeTempDir))
+}
+
+let interrupted = false
+
+/** True once Ctrl-C or SIGTERM arrived: failures after that are the cleanup's doing. */
+export function wasInterrupted () {
+  return interrupted
+}
+
+/** On Ctrl-C or SIGTERM: clean up, then exit with 128 + signal number. */
+export function cleanupOnSignals () {
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+    process.on(sig, () => {
+      if (interrupted) return
+      interrupted = true
+      process.stderr.write(`\n${sig}: stopping child processes and removing temp dirs\n`)
+      cleanupAll().finally(() => process.exit(code))
+    })
+  }
+}
+
+/**
+ * Run `fn(signal)` with a deadline: `signal` aborts after `ms` and the
+ * returned promise rejects then even if `fn` ignores the signal.
+ */
+export async function withDeadline (ms, label, fn) {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new Error(`${label}: no result within ${ms / 1000} s`)), ms)
+  const aborted = new Promise((resolve, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  })
+  aborted.catch(() => {})
+  try {
+    return await Promise.race([fn(controller.signal), aborted])
+  } finally {
+    clearTimeout(timer)
+    controller.abort(new Error(`${label}: finished`))
+  }
+}
+
+/**
+ * Rejects when the child reports an error or exits with a non-zero code;
+ * never resolves. Race it against what the other side of a pair reports.
+ */
+export function failureOf (child) {
+  const failed = new Promise((resolve, reject) => {
+    child.on('message', msg => { if (msg?.type === 'error') reject(new Error(msg.message)) })
+    child.once('exit', (code, sig) => { if (code !== 0) reject(new Error(`child ${child.pid} exited with ${code ?? sig}`)) })
+  })
+  failed.catch(() => {})
+  return failed
+}

@@ -1,0 +1,51 @@
+// Summaries and the printed table.
+import { cpus, totalmem } from 'node:os'
+
+const MiB = 1024 * 1024
+
+export function machine () {
+  const list = cpus()
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 1024 ** 3),
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version
+  }
+}
+
+function median (values) {
+  const s = [...values].sort((x, y) => x - y)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/** Best and median of one measurement's runs; the best run's extra fields are kept. */
+export function summarize (runs) {
+  const rates = runs.map(r => r.bytesPerSecond)
+  const best = runs.reduce((x, y) => (y.bytesPerSecond > x.bytesPerSecond ? y : x))
+  return { best, bestBytesPerSecond: best.bytesPerSecond, medianBytesPerSecond: median(rates), runs }
+}
+
+export const mibps = bytesPerSecond => (bytesPerSecond / MiB).toFixed(1)
+const gbps = bytesPerSecond => (bytesPerSecond * 8 / 1e9).toFixed(2)
+
+export function formatSize (bytes) {
+  return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`
+}
+
+/** Rows of { name, summary, note }: best MiB/s, Gbit/s, median and every run. */
+export function table (rows) {
+  const head = ['measurement', 'best MiB/s', 'Gbit/s', 'median', 'runs (MiB/s)', 'note']
+  const body = rows.map(({ name, summary, note }) => [
+    name,
+    mibps(summary.bestBytesPerSecond),
+    gbps(summary.bestBytesPerSecond),
+    mibps(summary.medianBytesPerSecond),
+    summary.runs.map(r => mibps(r.bytesPerSecond)).join(', '),
+    note ?? ''
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map(r => r[i].length)))
+  const line = cells => cells.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
+  return [line(head), line(widths.map(w => '-'.repeat(w))), ...body.map(line)].join('\n')
+}

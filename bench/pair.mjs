@@ -1,0 +1,175 @@
+// Throughput of one blob between two processes on loopback, measured three ways
+// in the same run so the figures share a machine and a moment:
+//   1. raw TCP (node:net), the ceiling of the machine and of Node's sockets;
+//   2. a raw libp2p stream on the daemon's stack (TCP + TLS or Noise + Yamux),
+//      the ceiling Damselfly's piece exchange can reach;
+//   3. Damselfly itself: daemon B fetching a blob that seed daemon A holds,
+//      once with the protocol's piece size rule and once per fixed piece size.
+// Prints a table and writes bench/results/pair.json.
+//
+//   npm run bench:pair                      256 MiB, 2 runs of each
+//   npm run bench:pair -- --quick           64 MiB, fewer piece sizes
+//   npm run bench:pair -- --size 512 --runs 3
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { pieceSizeFor } from '@damselfly/protocol'
+import { measureDamselfly } from './lib/damselfly-pair.mjs'
+import { createBlob, startOrigin } from './lib/origin.mjs'
+import { cleanupAll, cleanupOnSignals, makeTempDir, wasInterrupted } from './lib/processes.mjs'
+import { measureRawPair, RAW_LIBP2P, RAW_TCP } from './lib/raw-pair.mjs'
+import { formatSize, machine, mibps, summarize, table } from './lib/report.mjs'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+/** What the raw senders write per call, as the daemon's piece server writes piece data. */
+const CHUNK = 256 * KiB
+const TARGET_RATIO = 0.85
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'pair.json')
+
+const HELP = `Usage: npm run bench:pair -- [--size MiB] [--quick] [--runs N]
+
+  --size MiB   blob size (default 256; 64 with --quick)
+  --quick      64 MiB and piece sizes 256 KiB, 1 MiB, 4 MiB (default: also 16 MiB)
+  --runs N     runs of each measurement, best reported (default 2)
+`
+
+function options () {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '2' },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+  if (values.help) {
+    process.stdout.write(HELP)
+    process.exit(0)
+  }
+  const sizeMiB = Number(values.size ?? (values.quick ? 64 : 256))
+  const runs = Number(values.runs)
+  if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 4096) throw new Error('--size must be an integer 1..4096 (MiB)')
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be an integer 1..20')
+  return {
+    size: sizeMiB * MiB,
+    runs,
+    quick: values.quick,
+    // 16 MiB pieces of a 64 MiB blob are only 4 pieces: nothing to learn in --quick
+    pieceSizes: values.quick ? [256 * KiB, MiB, 4 * MiB] : [256 * KiB, MiB, 4 * MiB, 16 * MiB],
+    // 120 s per measurement at the default size; more for larger blobs
+    timeoutMs: 120_000 * Math.max(1, sizeMiB / 256)
+  }
+}
+
+async function main () {
+  const opts = options()
+  const host = machine()
+  console.log(`bench:pair  ${formatSize(opts.size)} blob, ${opts.runs} run(s) each, best reported`)
+  console.log(`machine: ${host.cpus} x ${host.cpuModel}, ${host.memoryGiB} GiB, ${host.platform}, Node ${host.node}\n`)
+
+  const measurements = [
+    {
+      key: 'tcp',
+      name: 'raw TCP (node:net)',
+      run: () => measureRawPair({
+        label: 'raw TCP', script: RAW_TCP, bytes: opts.size, timeoutMs: opts.timeoutMs,
+        receiveArgs: [], sendArgs: addr => [addr, String(opts.size), String(CHUNK)]
+      })
+    },
+    ...[['libp2pTls', 'tls,noise', 'raw libp2p TLS + yamux'], ['libp2pNoise', 'noise', 'raw libp2p Noise + yamux']].map(([key, encrypters, name]) => ({
+      key,
+      name,
+      run: () => measureRawPair({
+        label: name, script: RAW_LIBP2P, bytes: opts.size, timeoutMs: opts.timeoutMs,
+        receiveArgs: [encrypters], sendArgs: addr => [encrypters, addr, String(opts.size), String(CHUNK)]
+      })
+    })),
+    {
+      key: 'damselfly',
+      name: `damselfly B <- A (rule: ${formatSize(pieceSizeFor(opts.size))} pieces)`,
+      damselfly: true
+    },
+    ...opts.pieceSizes.map(pieceSize => ({
+      key: `damselfly-${pieceSize}`,
+      name: `damselfly, --piece-size ${formatSize(pieceSize)}`,
+      pieceSize,
+      damselfly: true
+    }))
+  ]
+
+  const dir = await makeTempDir('damselfly-bench-blob-')
+  process.stdout.write('writing the blob ... ')
+  const blob = await createBlob(dir, opts.size)
+  console.log(blob.digest)
+  const origin = await startOrigin(blob)
+  try {
+    // rounds rather than all runs of one kind in a row: slow drift of the
+    // machine (thermal, page cache, neighbours) then touches every row alike
+    const runs = new Map(measurements.map(m => [m.key, []]))
+    for (let round = 1; round <= opts.runs; round++) {
+      for (const m of measurements) {
+        const result = m.damselfly
+          ? await measureDamselfly({ blob, origin, pieceSize: m.pieceSize, timeoutMs: opts.timeoutMs })
+          : await m.run()
+        runs.get(m.key).push(result)
+        const extra = result.taskSeconds != null ? `, first byte ${result.firstByteSeconds.toFixed(2)} s, task complete ${result.taskSeconds.toFixed(2)} s` : ''
+        console.log(`  run ${round}/${opts.runs}  ${m.name.padEnd(44)} ${mibps(result.bytesPerSecond).padStart(7)} MiB/s  (${result.seconds.toFixed(2)} s${extra})`)
+      }
+    }
+
+    const summaries = Object.fromEntries(measurements.map(m => [m.key, summarize(runs.get(m.key))]))
+    const rows = measurements.map(m => {
+      const s = summaries[m.key]
+      let note
+      if (m.key === 'libp2pTls' || m.key === 'libp2pNoise') note = `${s.best.encryption} ${s.best.multiplexer}`
+      if (m.damselfly) note = `first byte ${s.best.firstByteSeconds.toFixed(2)} s; task complete ${mibps(s.best.taskBytesPerSecond)} MiB/s (${s.best.taskSeconds.toFixed(2)} s); ${s.best.pieces} pieces`
+      return { name: m.name, summary: s, note }
+    })
+    const ratio = summaries.damselfly.bestBytesPerSecond / summaries.libp2pTls.bestBytesPerSecond
+    const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET'
+
+    console.log(`\n${table(rows)}\n`)
+    console.log('damselfly: B\'s HTTP GET from request to last byte (streaming to this process included);')
+    console.log('           "task complete" is B\'s own clock from the request to the last piece verified and stored.')
+    console.log(`ratio damselfly / raw libp2p (TLS) = ${ratio.toFixed(3)}  (target >= ${TARGET_RATIO})  ${verdict}`)
+
+    const report = {
+      bench: 'pair',
+      date: new Date().toISOString(),
+      machine: host,
+      blobBytes: opts.size,
+      chunkBytes: CHUNK,
+      runs: opts.runs,
+      reported: 'best of runs (highest bytes/s); median also given',
+      measurements: Object.fromEntries(measurements.map(m => {
+        const s = summaries[m.key]
+        return [m.key, {
+          name: m.name,
+          pieceSize: m.damselfly ? s.best.pieceSize : undefined,
+          bestBytesPerSecond: Math.round(s.bestBytesPerSecond),
+          medianBytesPerSecond: Math.round(s.medianBytesPerSecond),
+          runs: s.runs.map(r => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toFixed(4)) : v])))
+        }]
+      })),
+      ratio: { damselflyOverLibp2pTls: Number(ratio.toFixed(4)), target: TARGET_RATIO, verdict }
+    }
+    await mkdir(dirname(RESULTS), { recursive: true })
+    await writeFile(`${RESULTS}.tmp`, JSON.stringify(report, null, 2) + '\n')
+    await rename(`${RESULTS}.tmp`, RESULTS)
+    console.log(`wrote ${RESULTS}`)
+  } finally {
+    await origin.close()
+  }
+}
+
+cleanupOnSignals()
+try {
+  await main()
+} catch (err) {
+  if (!wasInterrupted()) console.error(`\nbench:pair failed: ${err?.stack ?? err}`)
+  process.exitCode = 1
+} finally {
+  await cleanupAll()
+}
