@@ -116,4 +116,36 @@ describe('the daemon as a user meets it', () => {
     expect(status.stats.bytesFromPeers).toBeLessThanOrEqual(blob.data.length - held * MiB + MiB)
     expect(status.stats.bytesFromPeers).toBeGreaterThan(0)
   })
+
+  it('resumes a broken origin connection with Range and serves the blob once', async () => {
+    const blob = makeBlob('/breaks.bin', 12 * MiB)
+    origin.add(blob)
+    origin.breakOnce.set(blob.path, 5 * MiB + 12345)
+    const sentBefore = origin.bytesSent
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(await cluster.root(), 'breaks.bin'), '--api', peer.api])
+    expect(r.code, r.stderr).toBe(0)
+    expect((await readFile(join(await cluster.root(), 'breaks.bin'))).equals(blob.data)).toBe(true)
+    // the seed asked again from where the broken connection left it, not from zero
+    const starts = origin.ranges.map(r => Number(/^bytes=(\d+)-$/.exec(r)?.[1]))
+    expect(starts.some(n => n > 0 && n <= 5 * MiB + 12345)).toBe(true)
+    expect(origin.bytesSent - sentBefore).toBeLessThanOrEqual(blob.data.length + MiB)
+  })
+
+  it('goes to the origin itself when there is no seed, unless told not to', async () => {
+    const blob = makeBlob('/alone.bin', 6 * MiB)
+    origin.add(blob)
+    const loner = await cluster.start('loner')
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(await cluster.root(), 'alone.bin'), '--api', loner.api])
+    expect(r.code, r.stderr).toBe(0)
+    const status = await cluster.api(loner, '/api/v1/status')
+    expect(status.stats.bytesFromOrigin).toBe(blob.data.length)
+
+    const strict = await cluster.start('strict', ['--no-origin-fallback', '--seed-timeout', '1000'])
+    const other = makeBlob('/alone-2.bin', 1 * MiB)
+    origin.add(other)
+    const out = join(await cluster.root(), 'alone-2.bin')
+    const refused = await runCli(['get', `${origin.url}${other.path}`, '--digest', other.digest, '-o', out, '--api', strict.api], 60_000)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/no seed answered, and origin fallback is off/)
+  })
 })

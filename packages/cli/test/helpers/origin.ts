@@ -25,6 +25,10 @@ export class TestOrigin {
   requests = 0
   /** Per path: status to answer instead, or 'hang' to never answer. */
   readonly faults = new Map<string, number | 'hang'>()
+  /** Per path: break the connection once after sending this many body bytes. */
+  readonly breakOnce = new Map<string, number>()
+  /** Range headers received, in order. */
+  readonly ranges: string[] = []
   /** Bytes per second per response; 0 for unlimited. */
   rate = 0
   #server: Server | undefined
@@ -49,6 +53,7 @@ export class TestOrigin {
         res.writeHead(404).end('not found')
         return
       }
+      if (req.headers.range != null) this.ranges.push(req.headers.range)
       let start = 0
       let status = 200
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
@@ -60,6 +65,13 @@ export class TestOrigin {
       }
       headers['content-length'] = String(blob.data.length - start)
       res.writeHead(status, headers)
+      const cut = this.breakOnce.get(path)
+      if (cut != null && cut > start) {
+        this.breakOnce.delete(path)
+        this.bytesSent += cut - start
+        res.write(blob.data.subarray(start, cut), () => res.destroy())
+        return
+      }
       this.#send(res, blob.data.subarray(start))
     })
     this.#server.listen(0, '127.0.0.1')
