@@ -4,6 +4,7 @@
 //
 //   npm start                     4 peers, 64 MiB
 //   npm start -- --peers 8 --size 256
+//   npm start -- --piece-size 4194304      the seed cuts pieces of 4 MiB instead of the rule's size
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -13,7 +14,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const BIN = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
-const { values } = parseArgs({ options: { peers: { type: 'string', default: '4' }, size: { type: 'string', default: '64' } } })
+const { values } = parseArgs({ options: { peers: { type: 'string', default: '4' }, size: { type: 'string', default: '64' }, 'piece-size': { type: 'string' } } })
 const peersWanted = Number(values.peers)
 const sizeMiB = Number(values.size)
 if (!Number.isInteger(peersWanted) || peersWanted < 1 || peersWanted > 32) throw new Error('--peers must be 1..32')
@@ -68,7 +69,7 @@ function get (d) {
 
 try {
   console.log(`blob ${digest} (${sizeMiB} MiB) at ${url}`)
-  const seed = await startDaemon('seed', ['--seed'])
+  const seed = await startDaemon('seed', ['--seed', ...(values['piece-size'] != null ? ['--piece-size', values['piece-size']] : [])])
   const peers = []
   for (let i = 0; i < peersWanted; i++) peers.push(await startDaemon(`peer${i}`, ['--bootstrap', seed.addrs[0]]))
   console.log(`started a seed and ${peers.length} peers; all peers fetch at once`)
@@ -83,7 +84,9 @@ try {
     if (r != null && r.code !== 0) failed++
     console.log(`${d.name.padEnd(8)} ${r == null ? '     -' : r.code === 0 ? `${r.seconds.toFixed(1).padStart(5)}s` : ' FAIL '}  ${mib(s.stats.bytesFromOrigin).padStart(8)} MiB  ${mib(s.stats.bytesFromPeers).padStart(7)} MiB  ${mib(s.stats.bytesUploaded).padStart(5)} MiB  ${Object.keys(task?.parents ?? {}).length}`)
   }
-  console.log(`\nthe origin sent ${mib(originBytes)} MiB for ${peers.length} copies of ${sizeMiB} MiB (${(originBytes / blob.length).toFixed(2)}x the blob; direct pulls would send ${peers.length}x)`)
+  const times = results.filter(r => r.code === 0).map(r => r.seconds).sort((a, b) => a - b)
+  if (times.length > 0) console.log(`\ncompletion: median ${times[Math.floor(times.length / 2)].toFixed(1)} s, slowest ${times[times.length - 1].toFixed(1)} s`)
+  console.log(`the origin sent ${mib(originBytes)} MiB for ${peers.length} copies of ${sizeMiB} MiB (${(originBytes / blob.length).toFixed(2)}x the blob; direct pulls would send ${peers.length}x)`)
   process.exitCode = failed > 0 ? 1 : 0
 } finally {
   await cleanup()

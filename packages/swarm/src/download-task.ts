@@ -177,7 +177,14 @@ export class DownloadTask extends EventTarget {
   /** Start downloading from peers (falling back to seeds, then the origin). */
   start (): void {
     if (!this.#begin()) return
-    this.#timer = setInterval(() => this.#tick(), 200)
+    this.#timer = setInterval(() => {
+      try {
+        this.#tick()
+      } catch (err: any) {
+        // a bug in one tick must not take the daemon down; the next tick tries again
+        this.#ctx.log.error('tick of %s failed: %e', this.digest, err)
+      }
+    }, 200)
     this.#tick()
   }
 
@@ -505,6 +512,17 @@ export class DownloadTask extends EventTarget {
     }
   }
 
+  /**
+   * How long the oldest request to a parent may wait before a second parent
+   * is asked too: the configured floor, or four times what the parent's
+   * measured rate needs for the requests ahead of it (big pieces take a while).
+   */
+  #hedgeAfter (handle: BlobHandle, s: ParentSession): number {
+    const bytesAhead = s.outstanding.length * handle.layout.pieceSize
+    const rate = Math.max(s.meter.rate, 4 * 1024 * 1024)
+    return Math.max(this.#ctx.config.hedgeAfterMs, 4 * bytesAhead / rate * 1000)
+  }
+
   #isDeclined (peer: string, index: number, now: number): boolean {
     if (this.#declined.size === 0) return false
     const key = `${peer}/${index}`
@@ -543,7 +561,7 @@ export class DownloadTask extends EventTarget {
       const oldest = s.outstanding[0]
       if (oldest == null) continue
       const since = s.requestedAt.get(oldest) ?? now
-      if (now - since < this.#ctx.config.hedgeAfterMs || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
+      if (now - since < this.#hedgeAfter(handle, s) || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
       // the oldest request has waited too long: ask the best other parent for it too
       const other = [...this.#sessions.values()]
         .filter(o => o !== s && o.open && o.have?.has(oldest) === true && o.outstanding.length < this.#pipeline(handle) + 1)

@@ -101,6 +101,7 @@ export class PieceServer {
 export class ServeLedger {
   readonly #copies: number
   readonly #windowMs: number
+  /** Per piece: when each recent send finished (Infinity while still sending). */
   readonly #served = new Map<string, number[]>()
 
   constructor (copies: number, windowMs: number) {
@@ -108,20 +109,28 @@ export class ServeLedger {
     this.#windowMs = windowMs
   }
 
-  /** True (and counted) when the piece may be sent now. */
-  admit (digest: string, piece: number): boolean {
-    if (this.#copies <= 0) return true
+  /**
+   * Whether the piece may be sent now. When it may, returns the function to
+   * call once it has been sent: the window runs from then, since the
+   * receivers can pass a piece on only once they have all of it.
+   */
+  admit (digest: string, piece: number): (() => void) | undefined {
+    if (this.#copies <= 0) return () => {}
     const key = `${digest}/${piece}`
     const now = performance.now()
     const recent = (this.#served.get(key) ?? []).filter(t => now - t < this.#windowMs)
     if (recent.length >= this.#copies) {
       this.#served.set(key, recent)
-      return false
+      return undefined
     }
-    recent.push(now)
+    recent.push(Infinity)
     this.#served.set(key, recent)
     if (this.#served.size > 100_000) this.#served.clear()
-    return true
+    return () => {
+      const list = this.#served.get(key)
+      const i = list?.indexOf(Infinity) ?? -1
+      if (list != null && i >= 0) list[i] = performance.now()
+    }
   }
 }
 
@@ -305,24 +314,34 @@ class UploadSession {
           await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BAD_REQUEST, message: `piece ${piece} is not held here`, piece } })
           continue
         }
-        if (!this.#ledger.admit(handle.digest, piece)) {
+        const sent = this.#ledger.admit(handle.digest, piece)
+        if (sent == null) {
           await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BUSY, message: `piece ${piece} was just sent to other peers: ask them`, piece } })
           continue
         }
-        const data = await handle.readPiece(piece, { signal })
-        if (this.#corrupt && data.byteLength > 0) data[data.byteLength >> 1] = (data[data.byteLength >> 1] ?? 0) ^ 0xff
-        const { length } = pieceRange(handle.layout.size, handle.layout.pieceSize, piece)
-        for (let offset = 0; offset < length && !this.#closed; offset += MAX_CHUNK_SIZE) {
-          const chunk = data.subarray(offset, Math.min(length, offset + MAX_CHUNK_SIZE))
-          await this.#c.uploadLimiter.take(chunk.byteLength, { signal })
-          await this.#framed.sendRaw(encodePieceDataFrame(piece, offset, chunk, offset + chunk.byteLength >= length), { signal })
-          this.#c.stats.bytesUploaded += chunk.byteLength
-          this.#c.uploadMeter.add(chunk.byteLength)
+        try {
+          await this.#sendPiece(handle, piece, signal)
+        } finally {
+          // a send that broke off counts as sent: the window must end either way
+          sent()
         }
       }
       await this.#framed.stream.close({ signal: AbortSignal.timeout(5000) })
     } catch (err: any) {
       this.#fail(err)
+    }
+  }
+
+  async #sendPiece (handle: BlobHandle, piece: number, signal: AbortSignal): Promise<void> {
+    const data = await handle.readPiece(piece, { signal })
+    if (this.#corrupt && data.byteLength > 0) data[data.byteLength >> 1] = (data[data.byteLength >> 1] ?? 0) ^ 0xff
+    const { length } = pieceRange(handle.layout.size, handle.layout.pieceSize, piece)
+    for (let offset = 0; offset < length && !this.#closed; offset += MAX_CHUNK_SIZE) {
+      const chunk = data.subarray(offset, Math.min(length, offset + MAX_CHUNK_SIZE))
+      await this.#c.uploadLimiter.take(chunk.byteLength, { signal })
+      await this.#framed.sendRaw(encodePieceDataFrame(piece, offset, chunk, offset + chunk.byteLength >= length), { signal })
+      this.#c.stats.bytesUploaded += chunk.byteLength
+      this.#c.uploadMeter.add(chunk.byteLength)
     }
   }
 }

@@ -137,6 +137,7 @@ class DamselflySwarm implements Swarm {
   readonly #pendingHave = new Map<BlobDigest, { pieces: number, have: number[] }>()
   readonly #provided = new Set<BlobDigest>()
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
+  readonly #leaveTimers = new Set<ReturnType<typeof setTimeout>>()
   readonly #topics = new Map<string, number>()
   readonly #controller = new AbortController()
   readonly #listeners = new Set<(event: SwarmEvent) => void>()
@@ -188,7 +189,12 @@ class DamselflySwarm implements Swarm {
       joinTopic: digest => this.#join(blobTopic(digest)),
       leaveTopic: digest => {
         // stay a little so late announcements and the final batch still flow
-        setTimeout(() => this.#leave(blobTopic(digest)), 30_000).unref()
+        const timer = setTimeout(() => {
+          this.#leaveTimers.delete(timer)
+          this.#safely('leaving a topic', () => this.#leave(blobTopic(digest)))
+        }, 30_000)
+        timer.unref()
+        this.#leaveTimers.add(timer)
       }
     }
   }
@@ -212,9 +218,9 @@ class DamselflySwarm implements Swarm {
     }
     this.#network.onMessage((topic, from, data) => this.#onGossip(topic, from, data))
     this.#join(BEACON_TOPIC)
-    this.#timers.push(setInterval(() => this.#flushAnnouncements(), ANNOUNCE_INTERVAL_MS))
+    this.#timers.push(setInterval(() => this.#safely('announcing pieces', () => this.#flushAnnouncements()), ANNOUNCE_INTERVAL_MS))
     this.#timers.push(setInterval(() => { this.#beacon().catch(() => {}) }, BEACON_INTERVAL_MS))
-    this.#timers.push(setInterval(() => this.#reprovide(), 30_000))
+    this.#timers.push(setInterval(() => this.#safely('re-providing blobs', () => this.#reprovide()), 30_000))
     for (const t of this.#timers) t.unref()
     this.#bootstrap().catch(() => {})
     this.#reprovide()
@@ -403,9 +409,21 @@ class DamselflySwarm implements Swarm {
     }
   }
 
+  /** Run a timer's work; a bug in it is logged, never allowed to take the daemon down. */
+  #safely (what: string, fn: () => void): void {
+    if (this.#controller.signal.aborted) return
+    try {
+      fn()
+    } catch (err: any) {
+      this.#log.error('%s failed: %e', what, err)
+    }
+  }
+
   async stop (): Promise<void> {
     this.#controller.abort()
     for (const t of this.#timers) clearInterval(t)
+    for (const t of this.#leaveTimers) clearTimeout(t)
+    this.#leaveTimers.clear()
     for (const t of this.#tasks.values()) t.stop()
     await this.#network.stop()
     await this.store.close()

@@ -7,18 +7,31 @@ import { RateLimiter } from '../src/rate-limit.js'
 describe('ServeLedger (super-seeding)', () => {
   it('admits a piece `copies` times per window, then declines, then admits again', async () => {
     const ledger = new ServeLedger(2, 100)
-    expect(ledger.admit('d', 1)).toBe(true)
-    expect(ledger.admit('d', 1)).toBe(true)
-    expect(ledger.admit('d', 1)).toBe(false)
-    expect(ledger.admit('d', 2)).toBe(true)
-    expect(ledger.admit('other', 1)).toBe(true)
+    ledger.admit('d', 1)?.()
+    ledger.admit('d', 1)?.()
+    expect(ledger.admit('d', 1)).toBeUndefined()
+    expect(ledger.admit('d', 2)).toBeTypeOf('function')
+    expect(ledger.admit('other', 1)).toBeTypeOf('function')
     await delay(150)
-    expect(ledger.admit('d', 1)).toBe(true)
+    expect(ledger.admit('d', 1)).toBeTypeOf('function')
+  })
+
+  it('counts a send still in progress as recent, and starts the window when it ends', async () => {
+    const ledger = new ServeLedger(1, 100)
+    const sent = ledger.admit('d', 1)
+    expect(sent).toBeTypeOf('function')
+    await delay(150)
+    // still sending after longer than the window: others must wait
+    expect(ledger.admit('d', 1)).toBeUndefined()
+    sent!()
+    expect(ledger.admit('d', 1)).toBeUndefined()
+    await delay(150)
+    expect(ledger.admit('d', 1)).toBeTypeOf('function')
   })
 
   it('never declines when turned off', () => {
     const ledger = new ServeLedger(0, 1000)
-    for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBe(true)
+    for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBeTypeOf('function')
   })
 })
 
