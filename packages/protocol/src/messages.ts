@@ -217,6 +217,10 @@ export function decodeSeedRequest (buf: Uint8Array | Uint8ArrayList): SeedReques
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new MalformedMessageError(`seed request URL scheme ${url.protocol} is not http or https`)
   }
+  if (url.username !== '' || url.password !== '') {
+    // credentials stay with the seed that holds them; they never travel between peers
+    throw new MalformedMessageError('seed request URL must not carry credentials')
+  }
   return req
 }
 

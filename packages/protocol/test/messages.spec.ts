@@ -185,7 +185,9 @@ describe('seed messages', () => {
     ['an empty URL', ''],
     ['an ftp URL', 'ftp://registry.example/blob'],
     ['a file URL', 'file:///etc/passwd'],
-    ['a data URL', 'data:text/plain,hello']
+    ['a data URL', 'data:text/plain,hello'],
+    ['a URL with a user and password', 'https://user:secret@registry.example/blob'],
+    ['a URL with a user', 'https://token@registry.example/blob']
   ])('rejects %s', (_what, url) => {
     expectError(() => decodeSeedRequest(encodeSeedRequest({ ...req, url })), 'MalformedMessageError')
   })
