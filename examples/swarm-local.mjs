@@ -10,10 +10,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { DAMSELFLY_BIN, spawnDaemon } from '@damselfly/cli'
 
-const BIN = resolve(import.meta.dirname, '../packages/cli/dist/bin.js')
 const { values } = parseArgs({ options: { peers: { type: 'string', default: '4' }, size: { type: 'string', default: '64' }, 'piece-size': { type: 'string' } } })
 const peersWanted = Number(values.peers)
 const sizeMiB = Number(values.size)
@@ -42,27 +42,21 @@ async function cleanup () {
 }
 process.on('SIGINT', () => { cleanup().finally(() => process.exit(130)) })
 
-function startDaemon (name, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'daemon', '--data-dir', join(root, name), '--api', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    children.add(child)
-    const d = { name, addrs: [] }
-    child.on('exit', code => { children.delete(child); if (d.api == null) reject(new Error(`${name} exited with ${code}`)) })
-    child.stdout.on('data', buf => {
-      for (const line of String(buf).split('\n')) {
-        const addr = /^listening on (\S+)/.exec(line)
-        if (addr != null) d.addrs.push(addr[1])
-        const api = /^control API on http:\/\/(\S+)/.exec(line)
-        if (api != null) { d.api = api[1]; resolve(d) }
-      }
-    })
+async function startDaemon (name, args) {
+  const d = await spawnDaemon(['--data-dir', join(root, name), '--api', '127.0.0.1:0', ...args], {
+    stderr: 'inherit',
+    onSpawn: child => {
+      children.add(child)
+      child.once('exit', () => children.delete(child))
+    }
   })
+  return { ...d, name }
 }
 
 function get (d) {
   return new Promise(resolve => {
     const started = performance.now()
-    const child = spawn(process.execPath, [BIN, 'get', url, '--digest', digest, '-o', join(root, `${d.name}.out`), '--api', d.api, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] })
+    const child = spawn(process.execPath, [DAMSELFLY_BIN, 'get', url, '--digest', digest, '-o', join(root, `${d.name}.out`), '--api', d.api, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] })
     child.on('exit', code => resolve({ code, seconds: (performance.now() - started) / 1000 }))
   })
 }

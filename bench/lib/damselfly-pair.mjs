@@ -4,10 +4,9 @@ import { get } from 'node:http'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
-import { makeTempDir, removeTempDir, spawnNode, stopChild, withDeadline } from './processes.mjs'
+import { spawnDaemon } from '@damselfly/cli'
+import { makeTempDir, removeTempDir, stopChild, track, withDeadline } from './processes.mjs'
 
-const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
 const POLL_MS = 50
 
 /**
@@ -15,32 +14,13 @@ const POLL_MS = 50
  * it starts still stops it); resolves with its peer id, listen addresses and
  * API base URL once it has printed them.
  */
-function startDaemon (dataDir, args, owned, signal) {
-  const child = spawnNode([BIN, 'daemon', '--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], { stdout: 'pipe' })
-  owned.push(child)
-  const daemon = { child, peerId: undefined, addrs: [], api: undefined }
-  return new Promise((resolve, reject) => {
-    let pending = ''
-    // keep reading stdout for the daemon's whole life, or its writes would block
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', text => {
-      const lines = (pending + text).split('\n')
-      pending = lines.pop()
-      for (const line of lines) {
-        const peer = / peer (\S+)$/.exec(line)
-        if (peer != null) daemon.peerId = peer[1]
-        const addr = /^listening on (\S+)/.exec(line)
-        if (addr != null) daemon.addrs.push(addr[1])
-        const api = /^control API on (http:\/\/\S+)/.exec(line)
-        if (api != null) {
-          daemon.api = api[1]
-          resolve(daemon)
-        }
-      }
-    })
-    child.once('exit', code => reject(new Error(`damselfly daemon exited with ${code} before its API was up (args: ${args.join(' ')})`)))
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+async function startDaemon (dataDir, args, owned, signal) {
+  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], {
+    stderr: 'inherit',
+    signal,
+    onSpawn: child => { owned.push(child); track(child) }
   })
+  return { ...d, api: `http://${d.api}` }
 }
 
 async function getJson (url, signal) {

@@ -14,7 +14,11 @@ const tempDirs = new Set()
  * `ipc` adds a message channel; children use it to report and to notice the parent is gone.
  */
 export function spawnNode (args, { ipc = false, stdout = 'inherit' } = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', stdout, 'inherit', ...(ipc ? ['ipc'] : [])] })
+  return track(spawn(process.execPath, args, { stdio: ['ignore', stdout, 'inherit', ...(ipc ? ['ipc'] : [])] }))
+}
+
+/** Own a child started elsewhere: it is stopped by cleanupAll. */
+export function track (child) {
   children.add(child)
   child.once('exit', () => children.delete(child))
   return child

@@ -50,6 +50,19 @@ describe('bad input', () => {
     expect(await exists(out)).toBe(false)
   })
 
+  it('a wrong --size is a clear error after one origin request', async () => {
+    const blob = makeBlob('/wrong-size.bin', 2 * MiB)
+    origin.add(blob)
+    const requests = origin.requests
+    const out = join(root, 'wrong-size.bin')
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '--size', '1000', '-o', out, '--api', peer.api], 60_000)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/origin has 2097152 bytes .*, expected 1000/)
+    expect(await exists(out)).toBe(false)
+    // the origin answered correctly; asking it again could not help
+    expect(origin.requests - requests).toBe(1)
+  })
+
   it('an origin 404 is a clear error', async () => {
     const out = join(root, 'missing.bin')
     const digest = `sha256:${createHash('sha256').update('missing').digest('hex')}`
@@ -130,6 +143,7 @@ describe('bad input', () => {
       [['get', 'http://127.0.0.1/x', '--digest', 'sha256:XYZ', '-o', join(root, 'x')], /--digest .* is not sha256:<64 lowercase hex digits>/],
       [['get', 'ftp://127.0.0.1/x', '--digest', `sha256:${'a'.repeat(64)}`, '-o', join(root, 'x')], /scheme ftp: is not http or https/],
       [['get', 'http://127.0.0.1/x', '-o', join(root, 'x')], /--digest is required/],
+      [['get', 'https://user:secret@127.0.0.1/x', '--digest', `sha256:${'a'.repeat(64)}`, '-o', join(root, 'x')], /must not carry credentials/],
       [['daemon', '--data-dir', join(root, 'd'), '--api', 'nonsense'], /--api must be HOST:PORT/],
       [['daemon', '--data-dir', join(root, 'd'), '--listen', 'not-a-multiaddr'], /--listen "not-a-multiaddr" is not a multiaddr/],
       [['daemon', '--data-dir', join(root, 'd'), '--upload-rate', 'fast'], /--upload-rate must be a size/],

@@ -1,5 +1,6 @@
+import { once } from 'node:events'
 import { createServer } from 'node:http'
-import { isDigest } from '@damselfly/protocol'
+import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { renderMetrics } from './metrics.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { Swarm } from '@damselfly/swarm'
@@ -46,9 +47,7 @@ function parseDownload (digest: string, url: unknown, size: unknown): DownloadPa
   let u: string | undefined
   if (url != null && url !== '') {
     if (typeof url !== 'string') throw new Error('url must be a string')
-    let parsed: URL
-    try { parsed = new URL(url) } catch { throw new Error(`invalid url ${JSON.stringify(url.slice(0, 200))}`) }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`url scheme ${parsed.protocol} is not http or https`)
+    parseOriginUrl(url)
     u = url
   }
   let s: number | undefined
@@ -197,12 +196,7 @@ async function streamBlob (swarm: Swarm, params: DownloadParams, headOnly: boole
   }
   try {
     for await (const piece of task.read({ signal: controller.signal })) {
-      if (!res.write(piece)) {
-        await new Promise<void>((resolve, reject) => {
-          res.once('drain', resolve)
-          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
-        })
-      }
+      if (!res.write(piece)) await once(res, 'drain', { signal: controller.signal })
     }
     res.end()
   } catch (err: any) {

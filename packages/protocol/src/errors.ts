@@ -22,3 +22,8 @@ export class BlobTooLargeError extends Error {
   static override name = 'BlobTooLargeError'
   override name = 'BlobTooLargeError'
 }
+
+export class InvalidUrlError extends Error {
+  static override name = 'InvalidUrlError'
+  override name = 'InvalidUrlError'
+}

@@ -1,17 +1,37 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 
-/** Frames are an unsigned LEB128 varint length followed by that many bytes. */
-export function encodeFrame (payload: Uint8Array): Uint8ArrayList {
-  const header: number[] = []
-  let n = payload.byteLength
+/** An unsigned LEB128 varint, as protobuf and the frame length prefix use. */
+export function encodeVarint (n: number): number[] {
+  const out: number[] = []
   do {
     let b = n & 0x7f
     n = Math.floor(n / 128)
     if (n > 0) b |= 0x80
-    header.push(b)
+    out.push(b)
   } while (n > 0)
-  return new Uint8ArrayList(Uint8Array.from(header), payload)
+  return out
+}
+
+/**
+ * The varint at `offset`: its value and how many bytes it took, or
+ * undefined when it is incomplete or longer than 5 bytes (past uint32).
+ */
+export function readVarint (list: Uint8ArrayList, offset: number): { value: number, bytes: number } | undefined {
+  let value = 0
+  let mul = 1
+  for (let i = 0; i < 5 && offset + i < list.byteLength; i++) {
+    const b = list.get(offset + i)
+    value += (b & 0x7f) * mul
+    if ((b & 0x80) === 0) return { value, bytes: i + 1 }
+    mul *= 128
+  }
+  return undefined
+}
+
+/** Frames are an unsigned LEB128 varint length followed by that many bytes. */
+export function encodeFrame (payload: Uint8Array): Uint8ArrayList {
+  return new Uint8ArrayList(Uint8Array.from(encodeVarint(payload.byteLength)), payload)
 }
 
 /**
@@ -34,24 +54,13 @@ export class FrameDecoder {
   * push (chunk: Uint8Array | Uint8ArrayList): Generator<Uint8ArrayList> {
     this.#buffer.append(chunk)
     while (true) {
-      let length = 0
-      let shift = 1
-      let headerLength = 0
-      let complete = false
-      for (let i = 0; i < this.#buffer.byteLength; i++) {
-        const b = this.#buffer.get(i)
-        length += (b & 0x7f) * shift
-        shift *= 128
-        headerLength++
-        if ((b & 0x80) === 0) {
-          complete = true
-          break
-        }
-        if (headerLength >= 5) {
-          throw new MalformedMessageError('frame length varint is longer than 5 bytes')
-        }
+      const header = readVarint(this.#buffer, 0)
+      if (header == null) {
+        if (this.#buffer.byteLength >= 5) throw new MalformedMessageError('frame length varint is longer than 5 bytes')
+        return
       }
-      if (!complete) return
+      const length = header.value
+      const headerLength = header.bytes
       if (length > this.#maxLength) {
         throw new MessageTooLargeError(`frame of ${length} bytes exceeds the ${this.#maxLength} byte limit`)
       }

@@ -1,6 +1,8 @@
 import { MAX_ADDRS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
+import { encodeVarint, readVarint } from './framing.js'
+import { parseOriginUrl } from './origin-url.js'
 import { Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
 import type { Bitfield as BitfieldMessage, Cancel, Choke, Error as ErrorMessage, Have, ManifestPart, Open, PieceData, Request } from './pb/messages.js'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -121,17 +123,6 @@ export function decodePieceFrame (buf: Uint8Array | Uint8ArrayList): PieceFrame 
 
 const DATA_TAG = (7 << 3) | 2
 
-function varintBytes (n: number): number[] {
-  const out: number[] = []
-  do {
-    let b = n & 0x7f
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    out.push(b)
-  } while (n > 0)
-  return out
-}
-
 /**
  * A whole piece-protocol frame carrying piece data, built around `data`
  * without copying it: the length prefix and protobuf header, then the bytes.
@@ -139,13 +130,13 @@ function varintBytes (n: number): number[] {
  */
 export function encodePieceDataFrame (piece: number, offset: number, data: Uint8Array, last: boolean): Uint8ArrayList {
   const inner: number[] = []
-  if (piece !== 0) inner.push(0x08, ...varintBytes(piece))
-  if (offset !== 0) inner.push(0x10, ...varintBytes(offset))
+  if (piece !== 0) inner.push(0x08, ...encodeVarint(piece))
+  if (offset !== 0) inner.push(0x10, ...encodeVarint(offset))
   if (last) inner.push(0x20, 0x01)
-  inner.push(0x1a, ...varintBytes(data.byteLength))
+  inner.push(0x1a, ...encodeVarint(data.byteLength))
   const innerLength = inner.length + data.byteLength
-  const outer = [DATA_TAG, ...varintBytes(innerLength)]
-  const header = [...varintBytes(outer.length + innerLength), ...outer, ...inner]
+  const outer = [DATA_TAG, ...encodeVarint(innerLength)]
+  const header = [...encodeVarint(outer.length + innerLength), ...outer, ...inner]
   return new Uint8ArrayList(Uint8Array.from(header), data)
 }
 
@@ -157,16 +148,9 @@ function decodeDataFast (buf: Uint8Array | Uint8ArrayList): PieceDataFrame | und
   const list = buf instanceof Uint8ArrayList ? buf : new Uint8ArrayList(buf)
   let pos = 0
   const varint = (): number | undefined => {
-    let n = 0
-    let mul = 1
-    for (let i = 0; i < 5; i++) {
-      if (pos >= list.byteLength) return undefined
-      const b = list.get(pos++)
-      n += (b & 0x7f) * mul
-      if ((b & 0x80) === 0) return n
-      mul *= 128
-    }
-    return undefined
+    const v = readVarint(list, pos)
+    if (v != null) pos += v.bytes
+    return v?.value
   }
   if (list.byteLength < 2 || list.get(0) !== DATA_TAG) return undefined
   pos = 1
@@ -208,18 +192,10 @@ export function decodeSeedRequest (buf: Uint8Array | Uint8ArrayList): SeedReques
   const req = decodeWith('seed request', () => SeedRequest.decode(buf))
   if (!isDigest(req.digest)) throw new MalformedMessageError('seed request names an invalid digest')
   if (req.url.length > MAX_URL_LENGTH) throw new MessageTooLargeError(`seed request URL is longer than ${MAX_URL_LENGTH}`)
-  let url: URL
   try {
-    url = new URL(req.url)
-  } catch {
-    throw new MalformedMessageError('seed request URL is not a URL')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MalformedMessageError(`seed request URL scheme ${url.protocol} is not http or https`)
-  }
-  if (url.username !== '' || url.password !== '') {
-    // credentials stay with the seed that holds them; they never travel between peers
-    throw new MalformedMessageError('seed request URL must not carry credentials')
+    parseOriginUrl(req.url)
+  } catch (err: any) {
+    throw new MalformedMessageError(`seed request ${err.message}`)
   }
   return req
 }

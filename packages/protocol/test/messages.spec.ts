@@ -278,3 +278,15 @@ function stripLength (frame: Uint8Array): Uint8Array {
   while ((frame[i]! & 0x80) !== 0) i++
   return frame.subarray(i + 1)
 }
+
+describe('parseOriginUrl', () => {
+  it('accepts http and https URLs and says what is wrong with others', async () => {
+    const { parseOriginUrl } = await import('../src/index.js')
+    expect(parseOriginUrl('https://registry.example:5000/v2/x/blobs/sha256:00').host).toBe('registry.example:5000')
+    expect(parseOriginUrl('http://127.0.0.1/blob').protocol).toBe('http:')
+    expect(() => parseOriginUrl('registry.example/x')).toThrow(/is not a URL/)
+    expect(() => parseOriginUrl('ftp://registry.example/x')).toThrow(/scheme ftp: is not http or https/)
+    expect(() => parseOriginUrl('https://user:secret@registry.example/x')).toThrow(/must not carry credentials/)
+    expectError(() => parseOriginUrl('https://token@registry.example/x'), 'InvalidUrlError')
+  })
+})

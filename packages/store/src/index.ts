@@ -79,6 +79,9 @@ export interface BlobHandle extends EventTarget {
   /** Manifest parts, as received or signed, that together cover every hash known; forwarded to children. */
   manifestParts(): ManifestPart[]
 
+  /** A part covering the piece's hash (the whole manifest when known), to forward with it. */
+  manifestPartFor(index: number): ManifestPart | undefined
+
   /**
    * Verify a piece's sha256 against its manifest hash, then write it and mark
    * it held. Throws PieceVerificationError (nothing written) on a mismatch and

@@ -5,8 +5,6 @@ interface KeptPart {
   part: ManifestPart
   /** Hashes this part was the first to supply. */
   contributed: number
-  /** Covers every piece and agrees with every hash known. */
-  whole: boolean
 }
 
 /**
@@ -15,10 +13,14 @@ interface KeptPart {
  */
 export class ManifestHashes {
   readonly #hashes: Array<Uint8Array | undefined>
+  /** The part that supplied each hash. */
+  readonly #supplier: Array<ManifestPart | undefined>
   readonly #kept: KeptPart[] = []
+  #whole: ManifestPart | undefined
 
   constructor (pieces: number) {
     this.#hashes = new Array<Uint8Array | undefined>(pieces)
+    this.#supplier = new Array<ManifestPart | undefined>(pieces)
   }
 
   get (index: number): Uint8Array | undefined {
@@ -38,23 +40,31 @@ export class ManifestHashes {
       const known = this.#hashes[index]
       if (known == null) {
         this.#hashes[index] = hash
+        this.#supplier[index] = part.part
         added++
       } else if (!equalBytes(known, hash)) {
         agrees = false
       }
     })
     const whole = agrees && part.first === 0 && part.hashes.length === this.#hashes.length
-    const keep = added > 0 || (whole && !this.#kept.some(k => k.whole))
+    const keep = added > 0 || (whole && this.#whole == null)
     if (keep) {
-      this.#kept.push({ part: part.part, contributed: added, whole })
+      this.#kept.push({ part: part.part, contributed: added })
     }
+    // the first part that covers every piece and agrees with every hash known
+    if (whole) this.#whole ??= part.part
     return { added, keep }
+  }
+
+  /** A part to send along with a piece: the whole manifest when known, else the part that supplied its hash. */
+  partFor (index: number): ManifestPart | undefined {
+    if (this.#hashes[index] == null) return undefined
+    return this.#whole ?? this.#supplier[index]
   }
 
   /** Parts that together cover every known hash: one whole part when there is one. */
   parts (): ManifestPart[] {
-    const whole = this.#kept.find(k => k.whole)
-    if (whole != null) return [whole.part]
+    if (this.#whole != null) return [this.#whole]
     return this.#kept.filter(k => k.contributed > 0).map(k => k.part)
   }
 }

@@ -118,6 +118,10 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     return this.#hashes.parts()
   }
 
+  manifestPartFor (index: number): ManifestPart | undefined {
+    return this.#hashes.partFor(index)
+  }
+
   async writePiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<void> {
     this.#checkUsable()
     const chunks = this.#checkLength(index, data)

@@ -367,6 +367,23 @@ describe('piece store', () => {
     expect(again.pieceHash(5)).toEqual(blob.hashes[5])
   })
 
+  it('names the part to forward with a piece: the one that supplied its hash, then the whole manifest', async () => {
+    const blob = testBlob(6 * 1024, 1024)
+    const store = await newStore()
+    const handle = await store.open(blob.digest, blob.layout)
+    const first = await manifestPart(blob, 0, 3)
+    const second = await manifestPart(blob, 3, 3)
+    expect(handle.manifestPartFor(4)).toBeUndefined()
+    await handle.addManifestParts([first, second])
+    expect(handle.manifestPartFor(1)).toBe(first.part)
+    expect(handle.manifestPartFor(4)).toBe(second.part)
+    const whole = await manifestPart(blob)
+    await handle.addManifestParts([whole])
+    expect(handle.manifestPartFor(1)).toBe(whole.part)
+    expect(handle.manifestPartFor(4)).toBe(whole.part)
+    await store.close()
+  })
+
   it('returns the hash of an origin piece and holds it', async () => {
     const blob = testBlob(2500, 1024)
     const store = await newStore()

@@ -1,9 +1,10 @@
 import { layoutFor, pieceRange, rankSeeds, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { ParentSession } from './parent-session.js'
 import { pickPiece } from './picker.js'
+import type { PickerState } from './picker.js'
 import { TaskFailedError } from './errors.js'
 import type { OriginReader } from './origin.js'
-import type { ParentSessionEvents } from './parent-session.js'
+import type { CloseReason } from './parent-session.js'
 import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import type { ParentRanker, ParentCandidate } from './ranking.js'
@@ -144,10 +145,11 @@ export class DownloadTask extends EventTarget {
   #lastDiscovery = 0
   readonly #controller = new AbortController()
   readonly #failed = new AbortController()
-  readonly done: Promise<void>
-  #resolve!: () => void
-  #reject!: (err: Error) => void
-  #layoutWaiters: Array<() => void> = []
+  readonly #done = Promise.withResolvers<void>()
+  /** Settles when the blob is complete and verified, or with the task's error. */
+  readonly done = this.#done.promise
+  /** Settles when the blob's size is known, or with the task's error. */
+  readonly #layout = Promise.withResolvers<BlobLayout>()
 
   constructor (ctx: TaskContext, request: TaskRequest) {
     super()
@@ -155,11 +157,8 @@ export class DownloadTask extends EventTarget {
     this.digest = request.digest
     this.url = request.url
     this.#wantSize = request.size
-    this.done = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
     this.done.catch(() => {})
+    this.#layout.promise.catch(() => {})
   }
 
   get state (): TaskState {
@@ -219,16 +218,21 @@ export class DownloadTask extends EventTarget {
 
   /** Resolves when the blob's size is known. */
   async whenLayoutKnown (options: AbortOptions = {}): Promise<BlobLayout> {
-    while (true) {
+    const signal = options.signal
+    let onAbort: (() => void) | undefined
+    try {
+      const layout = await (signal == null
+        ? this.#layout.promise
+        : Promise.race([this.#layout.promise, new Promise<never>((_resolve, reject) => {
+          signal.throwIfAborted()
+          onAbort = () => reject(signal.reason)
+          signal.addEventListener('abort', onAbort, { once: true })
+        })]))
+      // a task that failed after its size was known (a digest mismatch) has no blob to give
       if (this.#error != null) throw this.#error
-      if (this.#handle != null) return this.#handle.layout
-      await new Promise<void>((resolve, reject) => {
-        this.#layoutWaiters.push(resolve)
-        const onAbort = (): void => reject(options.signal?.reason ?? new Error('aborted'))
-        options.signal?.addEventListener('abort', onAbort, { once: true })
-        this.done.catch(() => resolve())
-      })
-      options.signal?.throwIfAborted()
+      return layout
+    } finally {
+      if (onAbort != null) signal?.removeEventListener('abort', onAbort)
     }
   }
 
@@ -318,7 +322,7 @@ export class DownloadTask extends EventTarget {
   #setHandle (handle: BlobHandle): void {
     if (this.#handle != null) return
     this.#handle = handle
-    for (const w of this.#layoutWaiters.splice(0)) w()
+    this.#layout.resolve(handle.layout)
     this.dispatchEvent(new CustomEvent('layout'))
   }
 
@@ -403,7 +407,7 @@ export class DownloadTask extends EventTarget {
       })
   }
 
-  #onClosed (session: ParentSession, reason: Parameters<ParentSessionEvents['closed']>[0]): void {
+  #onClosed (session: ParentSession, reason: CloseReason | undefined): void {
     if (this.#sessions.get(session.peer) !== session) return
     this.#ctx.log('session with %s for %s closed: %s', session.peer, this.digest, reason == null ? 'clean' : `${reason.kind} ${reason.message}`)
     this.#sessions.delete(session.peer)
@@ -465,18 +469,19 @@ export class DownloadTask extends EventTarget {
     this.#schedule()
   }
 
-  #pickerState (handle: BlobHandle): Parameters<typeof pickPiece>[0] {
-    const sessions = [...this.#sessions.values()]
+  /** What the picker needs, with each piece's availability counted once over the parents' bitfields. */
+  #pickerState (handle: BlobHandle): PickerState {
+    const availability = new Uint16Array(handle.layout.pieces)
+    for (const s of this.#sessions.values()) {
+      if (s.have?.length !== handle.layout.pieces) continue
+      for (const i of s.have.indices()) availability[i]!++
+    }
     return {
       pieces: handle.layout.pieces,
       held: i => handle.bitfield.has(i),
       hashKnown: i => handle.pieceHash(i) != null,
       inflight: i => this.#inflight.get(i)?.size ?? 0,
-      availability: i => {
-        let n = 0
-        for (const s of sessions) if (s.have?.has(i) === true) n++
-        return n
-      }
+      availability: i => availability[i] ?? 0
     }
   }
 
@@ -575,18 +580,22 @@ export class DownloadTask extends EventTarget {
     const handle = this.#handle
     const waited = performance.now() - this.#lastProgress
     if (handle != null) {
-      // someone is still able to give us a piece: keep going
-      const state = this.#pickerState(handle)
-      let reachable = false
-      for (let i = 0; i < handle.layout.pieces && !reachable; i++) {
-        if (!handle.bitfield.has(i) && (state.inflight(i) > 0 || state.availability(i) > 0)) reachable = true
-      }
-      if (reachable || waited < this.#ctx.config.seedAfterMs * 3) return
+      // recent progress, or a parent that can still give us a piece: keep going
+      if (waited < this.#ctx.config.seedAfterMs * 3 || this.#canProgress(handle)) return
     } else if (!this.#nobodyHasIt && (waited < this.#ctx.config.seedAfterMs || (this.#sessions.size > 0 && waited < this.#ctx.config.seedAfterMs * 3))) {
       return
     }
     this.#seedAskedAt = now
     this.#askSeeds().catch(err => this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, 'p2p')))
+  }
+
+  /** Some missing piece is in flight or held by a parent. */
+  #canProgress (handle: BlobHandle): boolean {
+    const state = this.#pickerState(handle)
+    for (let i = 0; i < handle.layout.pieces; i++) {
+      if (!handle.bitfield.has(i) && (state.inflight(i) > 0 || state.availability(i) > 0)) return true
+    }
+    return false
   }
 
   async #askSeeds (): Promise<void> {
@@ -632,8 +641,9 @@ export class DownloadTask extends EventTarget {
   }
 
   #pullFromOrigin (): void {
-    if (this.#originRunning || this.url == null) {
-      if (this.url == null) this.#fail(new TaskFailedError(`no origin URL is known for ${this.digest}`, 'origin'))
+    if (this.#originRunning) return
+    if (this.url == null) {
+      this.#fail(new TaskFailedError(`no origin URL is known for ${this.digest}`, 'origin'))
       return
     }
     this.#originRunning = true
@@ -785,7 +795,7 @@ export class DownloadTask extends EventTarget {
     this.#state = 'complete'
     this.#finishedAt = Date.now()
     this.#shutdown()
-    this.#resolve()
+    this.#done.resolve()
     this.dispatchEvent(new CustomEvent('complete'))
   }
 
@@ -797,8 +807,8 @@ export class DownloadTask extends EventTarget {
     this.#ctx.log('task %s failed: %s', this.digest, err.message)
     this.#shutdown(err)
     this.#failed.abort(err)
-    this.#reject(err)
-    for (const w of this.#layoutWaiters.splice(0)) w()
+    this.#done.reject(err)
+    this.#layout.reject(err)
     this.dispatchEvent(new CustomEvent('failed'))
   }
 

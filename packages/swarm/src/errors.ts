@@ -10,11 +10,6 @@ export class OriginError extends Error {
   }
 }
 
-export class NoSourceError extends Error {
-  static override name = 'NoSourceError'
-  override name = 'NoSourceError'
-}
-
 export class ProtocolViolationError extends Error {
   static override name = 'ProtocolViolationError'
   override name = 'ProtocolViolationError'

@@ -48,7 +48,6 @@ export interface SwarmNetwork {
   open(peer: string, protocol: string, options: AbortOptions): Promise<ByteStream>
   dial(addr: string, options: AbortOptions): Promise<string>
   rememberAddresses(peer: string, addrs: string[]): Promise<void>
-  hangUp(peer: string): Promise<void>
   provide(digest: BlobDigest, options: AbortOptions): Promise<void>
   findProviders(digest: BlobDigest, options: AbortOptions): AsyncIterable<ProviderRecord>
   subscribe(topic: string): void
@@ -112,10 +111,19 @@ class Libp2pNetwork implements SwarmNetwork {
   readonly privateKey: PrivateKey
   readonly peerId: string
 
+  /** What each peer said it speaks, from identify. */
+  readonly #protocols = new Map<string, string[]>()
+
   constructor (node: Node, privateKey: PrivateKey) {
     this.#node = node
     this.privateKey = privateKey
     this.peerId = node.peerId.toString()
+    node.addEventListener('peer:identify', (evt) => {
+      this.#protocols.set(evt.detail.peerId.toString(), evt.detail.protocols)
+    })
+    node.addEventListener('peer:disconnect', (evt) => {
+      this.#protocols.delete(evt.detail.toString())
+    })
   }
 
   listenAddresses (): string[] {
@@ -127,17 +135,7 @@ class Libp2pNetwork implements SwarmNetwork {
   }
 
   peersSupporting (protocol: string): string[] {
-    const out: string[] = []
-    for (const conn of this.#node.getConnections()) {
-      out.push(conn.remotePeer.toString())
-    }
-    return [...new Set(out)].filter(p => this.#supports(p, protocol))
-  }
-
-  readonly #protocolCache = new Map<string, string[]>()
-
-  #supports (peer: string, protocol: string): boolean {
-    return this.#protocolCache.get(peer)?.includes(protocol) ?? false
+    return this.connectedPeers().filter(p => this.#protocols.get(p)?.includes(protocol) ?? false)
   }
 
   async handle (protocol: string, handler: (stream: ByteStream, peer: string) => void, limits: StreamHandlerLimits): Promise<void> {
@@ -168,10 +166,6 @@ class Libp2pNetwork implements SwarmNetwork {
     await this.#node.peerStore.merge(peerIdFromString(peer), { multiaddrs })
   }
 
-  async hangUp (peer: string): Promise<void> {
-    await this.#node.hangUp(peerIdFromString(peer))
-  }
-
   async provide (digest: BlobDigest, options: AbortOptions): Promise<void> {
     await this.#node.contentRouting.provide(blobCid(digest), options)
   }
@@ -199,9 +193,6 @@ class Libp2pNetwork implements SwarmNetwork {
       const msg = evt.detail
       if (msg.type !== 'signed') return
       handler(msg.topic, msg.from.toString(), msg.data)
-    })
-    this.#node.addEventListener('peer:identify', (evt) => {
-      this.#protocolCache.set(evt.detail.peerId.toString(), evt.detail.protocols)
     })
   }
 

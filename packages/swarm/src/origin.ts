@@ -18,6 +18,16 @@ export interface OriginHead {
   size: number
 }
 
+/** Carries an error thrown by the caller's sink past the retry logic, unchanged. */
+class SinkFailure extends Error {
+  readonly error: Error
+
+  constructor (error: Error) {
+    super(error.message)
+    this.error = error
+  }
+}
+
 function describe (url: string): string {
   try {
     const u = new URL(url)
@@ -63,12 +73,7 @@ export class OriginReader {
         }, async chunk => {
           position += chunk.byteLength
           attempt = 0
-          try {
-            await sink(chunk)
-          } catch (err: any) {
-            err.fromSink = true
-            throw err
-          }
+          await sink(chunk)
         }, options)
         if (total != null && position < total) {
           throw new OriginError(`${describe(url)} closed the connection at byte ${position} of ${total}`, true)
@@ -76,7 +81,8 @@ export class OriginReader {
         return
       } catch (err: any) {
         if (options.signal?.aborted === true) throw options.signal.reason ?? err
-        if (err.fromSink === true) throw err
+        // the caller's own failure (disk, a size it did not expect) is not the origin's: no retry
+        if (err instanceof SinkFailure) throw err.error
         const retryable = err.name !== 'OriginError' || err.retryable === true
         if (!retryable || attempt >= this.#retries) {
           if (err.name === 'OriginError') throw err
@@ -109,41 +115,41 @@ export class OriginReader {
         // the origin ignored Range: skip what we already have
         skip = offset
       }
-      await onSize(size)
-      await new Promise<void>((resolve, reject) => {
-        let idle: ReturnType<typeof setTimeout> | undefined
-        const arm = (): void => {
-          clearTimeout(idle)
-          idle = setTimeout(() => res.destroy(new OriginError(`${describe(url)} sent nothing for ${this.#idleTimeoutMs} ms`, true)), this.#idleTimeoutMs)
-        }
-        const onAbort = (): void => { res.destroy(options.signal?.reason ?? new Error('aborted')) }
-        options.signal?.addEventListener('abort', onAbort, { once: true })
-        const finish = (err?: Error): void => {
-          clearTimeout(idle)
-          options.signal?.removeEventListener('abort', onAbort)
-          if (err != null) reject(err)
-          else resolve()
-        }
-        arm()
-        // pull chunks one at a time so a slow sink (disk, rate limit) backs up to the socket
-        const pump = async (): Promise<void> => {
-          for await (const buf of res) {
-            arm()
-            let chunk: Uint8Array = buf as Buffer
-            if (skip > 0) {
-              const n = Math.min(skip, chunk.byteLength)
-              skip -= n
-              chunk = chunk.subarray(n)
-              if (chunk.byteLength === 0) continue
-            }
+      try {
+        await onSize(size)
+      } catch (err: any) {
+        throw new SinkFailure(err)
+      }
+      // the request carries options.signal, so aborting it ends this loop too
+      let idle: ReturnType<typeof setTimeout> | undefined
+      const arm = (): void => {
+        clearTimeout(idle)
+        idle = setTimeout(() => res.destroy(new OriginError(`${describe(url)} sent nothing for ${this.#idleTimeoutMs} ms`, true)), this.#idleTimeoutMs)
+      }
+      arm()
+      try {
+        // one chunk at a time, so a slow sink (disk, rate limit) backs up to the socket
+        for await (const buf of res) {
+          arm()
+          let chunk: Uint8Array = buf as Buffer
+          if (skip > 0) {
+            const n = Math.min(skip, chunk.byteLength)
+            skip -= n
+            chunk = chunk.subarray(n)
+            if (chunk.byteLength === 0) continue
+          }
+          try {
             await sink(chunk)
+          } catch (err: any) {
+            throw new SinkFailure(err)
           }
         }
-        pump().then(() => finish(), (err: any) => {
-          if (err.fromSink === true || err.name === 'OriginError') finish(err)
-          else finish(new OriginError(`${describe(url)} broke off: ${err.message}`, true))
-        })
-      })
+      } catch (err: any) {
+        if (err instanceof SinkFailure || err.name === 'OriginError') throw err
+        throw new OriginError(`${describe(url)} broke off: ${err.message}`, true)
+      } finally {
+        clearTimeout(idle)
+      }
     } finally {
       res.destroy()
     }

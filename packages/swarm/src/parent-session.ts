@@ -8,6 +8,13 @@ import type { RateLimiter } from './rate-limit.js'
 import type { BlobDigest, ManifestPart } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
 
+/** Why a session ended, when not cleanly. */
+export interface CloseReason {
+  kind: 'choke' | 'not-found' | 'violation' | 'error'
+  message: string
+  retryAfterMs?: number
+}
+
 export interface ParentSessionEvents {
   /** Signed manifest parts arrived (not yet verified). */
   manifest(parts: ManifestPart[]): Promise<void>
@@ -18,7 +25,7 @@ export interface ParentSessionEvents {
   /** A whole piece arrived (not yet verified). */
   piece(index: number, data: Uint8ArrayList): void
   /** The session ended; `reason` is undefined on a clean close. */
-  closed(reason: { kind: 'choke' | 'not-found' | 'violation' | 'error', message: string, retryAfterMs?: number } | undefined): void
+  closed(reason: CloseReason | undefined): void
 }
 
 /** One requester-side stream to a parent for one blob. */
@@ -81,7 +88,7 @@ export class ParentSession {
 
   async #read (): Promise<void> {
     let current: { piece: number, data: Uint8ArrayList } | undefined
-    let reason: Parameters<ParentSessionEvents['closed']>[0]
+    let reason: CloseReason | undefined
     try {
       for await (const frame of this.#framed!.frames()) {
         switch (frame.type) {

@@ -2,7 +2,6 @@
 export class PeerPenalties {
   readonly #until = new Map<string, { until: number, reason: string }>()
   readonly #durationMs: number
-  bans = 0
 
   readonly #onBan: ((peer: string, reason: string) => void) | undefined
 
@@ -15,10 +14,7 @@ export class PeerPenalties {
   ban (peer: string, reason: string): boolean {
     const fresh = !this.isBanned(peer)
     this.#until.set(peer, { until: Date.now() + this.#durationMs, reason })
-    if (fresh) {
-      this.bans++
-      this.#onBan?.(peer, reason)
-    }
+    if (fresh) this.#onBan?.(peer, reason)
     return fresh
   }
 

@@ -292,10 +292,12 @@ class UploadSession {
     const ready = this.#unannounced.filter(i => handle.pieceHash(i) != null)
     if (ready.length === 0) return
     this.#unannounced = this.#unannounced.filter(i => handle.pieceHash(i) == null)
-    const uncovered = ready.filter(i => !this.#covered!.has(i))
-    if (uncovered.length > 0) {
-      await this.#sendParts(handle.manifestParts().filter(p => uncovered.some(i => i >= p.first && i < p.first + p.hashes.length)))
+    const parts = new Set<ManifestPart>()
+    for (const i of ready) {
+      const part = this.#covered!.has(i) ? undefined : handle.manifestPartFor(i)
+      if (part != null) parts.add(part)
     }
+    await this.#sendParts([...parts])
     await this.#framed.send({ type: 'have', have: { pieces: ready } })
   }
 

@@ -2,7 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { BEACON_TOPIC, blobTopic, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, MAX_HAVE_BATCH, parseDigest } from '@damselfly/protocol'
+import { BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, MAX_HAVE_BATCH, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
 import { createPieceStore } from '@damselfly/store'
 import { DownloadTask } from './download-task.js'
 import { createNetwork } from './network.js'
@@ -220,10 +220,10 @@ class DamselflySwarm implements Swarm {
     this.#join(BEACON_TOPIC)
     this.#timers.push(setInterval(() => this.#safely('announcing pieces', () => this.#flushAnnouncements()), ANNOUNCE_INTERVAL_MS))
     this.#timers.push(setInterval(() => { this.#beacon().catch(() => {}) }, BEACON_INTERVAL_MS))
-    this.#timers.push(setInterval(() => this.#safely('re-providing blobs', () => this.#reprovide()), 30_000))
+    this.#timers.push(setInterval(() => this.#safely('providing blobs', () => this.#provideMissing()), 10_000))
     for (const t of this.#timers) t.unref()
     this.#bootstrap().catch(() => {})
-    this.#reprovide()
+    this.#provideMissing()
   }
 
   async #bootstrap (): Promise<void> {
@@ -247,7 +247,7 @@ class DamselflySwarm implements Swarm {
   }
 
   #seeds (): string[] {
-    const seeds = new Set(this.#network.peersSupporting('/damselfly/seed/1.0.0'))
+    const seeds = new Set(this.#network.peersSupporting(SEED_PROTOCOL))
     for (const [peer, b] of this.#beacons) if (b.seed && Date.now() - b.at < 30_000) seeds.add(peer)
     seeds.delete(this.peerId)
     return [...seeds]
@@ -340,13 +340,18 @@ class DamselflySwarm implements Swarm {
       this.#pendingHave.set(digest, p)
     }
     p.have.push(index)
-    if (!this.#provided.has(digest)) {
-      this.#provided.add(digest)
-      this.#provide(digest)
-    }
+    this.#provide(digest)
   }
 
+  /**
+   * Publish this node as a provider of the blob, once: kad-dht republishes
+   * provider records itself. One that could not be made (no DHT peer yet, or
+   * failed) is made by the periodic #provideMissing.
+   */
   #provide (digest: BlobDigest): void {
+    // with no DHT peer kad-dht "provides" to nobody and reports success: wait for one
+    if (this.#provided.has(digest) || this.#network.peersSupporting(KAD_PROTOCOL).length === 0) return
+    this.#provided.add(digest)
     this.#network.provide(digest, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(20_000)]) })
       .catch(err => {
         this.#log('providing %s failed: %s', digest, err.message)
@@ -354,7 +359,7 @@ class DamselflySwarm implements Swarm {
       })
   }
 
-  #reprovide (): void {
+  #provideMissing (): void {
     for (const b of this.store.list()) {
       if (b.held > 0) this.#provide(b.digest)
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { isDigest } from '@damselfly/protocol'
+import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { apiBase, formatBytes, parseBytes, UsageError } from '../args.js'
 import { DaemonError, getJson } from '../http.js'
 
@@ -55,13 +55,11 @@ export async function getCommand (argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('get takes exactly one URL')
   const url = positionals[0]!
-  let parsedUrl: URL
   try {
-    parsedUrl = new URL(url)
-  } catch {
-    throw new UsageError(`${JSON.stringify(url)} is not a URL`)
+    parseOriginUrl(url)
+  } catch (err: any) {
+    throw new UsageError(err.message)
   }
-  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') throw new UsageError(`URL scheme ${parsedUrl.protocol} is not http or https`)
   if (values.digest == null) throw new UsageError('--digest is required')
   if (!isDigest(values.digest)) throw new UsageError(`--digest ${JSON.stringify(values.digest.slice(0, 80))} is not sha256:<64 lowercase hex digits>`)
   if (values.output == null) throw new UsageError('-o FILE is required')

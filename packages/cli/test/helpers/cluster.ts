@@ -1,18 +1,12 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { DAMSELFLY_BIN, spawnDaemon } from '@damselfly/cli'
+import type { DaemonProcess as SpawnedDaemon } from '@damselfly/cli'
 
-export const BIN = resolve(import.meta.dirname, '../../dist/bin.js')
-
-export interface DaemonProcess {
-  child: ChildProcess
-  peerId: string
-  addrs: string[]
-  api: string
+export interface DaemonProcess extends SpawnedDaemon {
   dataDir: string
-  output: string[]
 }
 
 export interface RunResult {
@@ -23,7 +17,7 @@ export interface RunResult {
 
 /** Runs the damselfly CLI to completion (bounded by timeoutMs). */
 export async function runCli (args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [DAMSELFLY_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => { stdout += d })
@@ -50,37 +44,7 @@ export class Cluster {
   }
 
   async startIn (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
-    const child = spawn(process.execPath, [BIN, 'daemon', '--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    const output: string[] = []
-    const d: Partial<DaemonProcess> = { child, dataDir, output, addrs: [] }
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`daemon in ${dataDir} did not start: ${output.join('')}`)), 30_000)
-      const onLine = (text: string): void => {
-        output.push(text)
-        for (const line of text.split('\n')) {
-          const peer = /peer (\S+)$/.exec(line)
-          if (peer != null) d.peerId = peer[1]
-          const addr = /^listening on (\S+)/.exec(line)
-          if (addr != null) d.addrs!.push(addr[1]!)
-          const api = /^control API on http:\/\/(\S+)/.exec(line)
-          if (api != null) {
-            d.api = api[1]
-            clearTimeout(timer)
-            resolve()
-          }
-        }
-      }
-      child.stdout!.on('data', b => onLine(String(b)))
-      child.stderr!.on('data', b => output.push(String(b)))
-      child.on('exit', code => {
-        clearTimeout(timer)
-        reject(new Error(`daemon exited with ${code}: ${output.join('')}`))
-      })
-    })
-    const daemon = d as DaemonProcess
+    const daemon = { ...await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], { env }), dataDir }
     this.daemons.push(daemon)
     return daemon
   }

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
+
+/** The `damselfly` entry point that `spawnDaemon` runs. */
+export const DAMSELFLY_BIN = fileURLToPath(new URL('./bin.js', import.meta.url))
+
+export interface DaemonProcess {
+  child: ChildProcess
+  peerId: string
+  /** Listen multiaddrs, with /p2p/<peer id>. */
+  addrs: string[]
+  /** host:port of the control API. */
+  api: string
+  /** Everything it wrote so far, stdout and (when piped) stderr. */
+  output: string[]
+}
+
+export interface SpawnDaemonOptions {
+  env?: Record<string, string>
+  /** stderr piped into `output`, or passed through to this process. @default 'pipe' */
+  stderr?: 'pipe' | 'inherit'
+  /** Called with the child as soon as it exists, so a caller can track it for cleanup. */
+  onSpawn?(child: ChildProcess): void
+  /** @default 30000 */
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Run `damselfly daemon ARGS` as a child process and resolve once it has
+ * printed its peer id, listen addresses and control API address. A daemon
+ * that exits, times out or is aborted before that is stopped, and the
+ * promise rejects with what it printed.
+ */
+export async function spawnDaemon (args: string[], options: SpawnDaemonOptions = {}): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [DAMSELFLY_BIN, 'daemon', ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', options.stderr ?? 'pipe']
+  })
+  options.onSpawn?.(child)
+  const output: string[] = []
+  const d: { peerId?: string, addrs: string[], api?: string } = { addrs: [] }
+  child.stderr?.on('data', b => output.push(String(b)))
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`damselfly daemon did not start within ${options.timeoutMs ?? 30_000} ms: ${output.join('')}`)), options.timeoutMs ?? 30_000)
+      const onAbort = (): void => reject(options.signal?.reason)
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      const done = (): void => {
+        clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+      }
+      let pending = ''
+      // read stdout for the daemon's whole life, or its writes would block
+      child.stdout!.setEncoding('utf8')
+      child.stdout!.on('data', (text: string) => {
+        output.push(text)
+        const lines = (pending + text).split('\n')
+        pending = lines.pop() ?? ''
+        for (const line of lines) {
+          const peer = / peer (\S+)$/.exec(line)
+          if (peer != null) d.peerId = peer[1]
+          const addr = /^listening on (\S+)/.exec(line)
+          if (addr != null) d.addrs.push(addr[1]!)
+          const api = /^control API on http:\/\/(\S+)/.exec(line)
+          if (api != null) {
+            d.api = api[1]
+            done()
+            resolve()
+          }
+        }
+      })
+      child.once('exit', code => {
+        done()
+        reject(new Error(`damselfly daemon exited with ${code} before its API was up: ${output.join('')}`))
+      })
+    })
+  } catch (err) {
+    if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
+    throw err
+  }
+  return { child, peerId: d.peerId!, addrs: d.addrs, api: d.api!, output }
+}
