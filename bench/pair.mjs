@@ -11,7 +11,7 @@
 //   npm run bench:pair -- --quick           64 MiB, fewer piece sizes
 //   npm run bench:pair -- --size 512 --runs 3
 import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { pieceSizeFor } from '@damselfly/protocol'
@@ -33,6 +33,7 @@ const HELP = `Usage: npm run bench:pair -- [--size MiB] [--quick] [--runs N]
   --size MiB   blob size (default 256; 64 with --quick)
   --quick      64 MiB and piece sizes 256 KiB, 1 MiB, 4 MiB (default: also 16 MiB)
   --runs N     runs of each measurement, best reported (default 2)
+  --cpu-prof DIR  the daemons write V8 CPU profiles (.cpuprofile) into DIR
 `
 
 function options () {
@@ -41,6 +42,7 @@ function options () {
       size: { type: 'string' },
       quick: { type: 'boolean', default: false },
       runs: { type: 'string', default: '2' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -56,6 +58,7 @@ function options () {
     size: sizeMiB * MiB,
     runs,
     quick: values.quick,
+    cpuProfDir: values['cpu-prof'] != null ? resolve(values['cpu-prof']) : undefined,
     // 16 MiB pieces of a 64 MiB blob are only 4 pieces: nothing to learn in --quick
     pieceSizes: values.quick ? [256 * KiB, MiB, 4 * MiB] : [256 * KiB, MiB, 4 * MiB, 16 * MiB],
     // 120 s per measurement at the default size; more for larger blobs
@@ -111,7 +114,7 @@ async function main () {
     for (let round = 1; round <= opts.runs; round++) {
       for (const m of measurements) {
         const result = m.damselfly
-          ? await measureDamselfly({ blob, origin, pieceSize: m.pieceSize, timeoutMs: opts.timeoutMs })
+          ? await measureDamselfly({ blob, origin, pieceSize: m.pieceSize, timeoutMs: opts.timeoutMs, cpuProfDir: opts.cpuProfDir })
           : await m.run()
         runs.get(m.key).push(result)
         const extra = result.taskSeconds != null ? `, first byte ${result.firstByteSeconds.toFixed(2)} s, task complete ${result.taskSeconds.toFixed(2)} s` : ''
@@ -124,15 +127,16 @@ async function main () {
       const s = summaries[m.key]
       let note
       if (m.key === 'libp2pTls' || m.key === 'libp2pNoise') note = `${s.best.encryption} ${s.best.multiplexer}`
-      if (m.damselfly) note = `first byte ${s.best.firstByteSeconds.toFixed(2)} s; task complete ${mibps(s.best.taskBytesPerSecond)} MiB/s (${s.best.taskSeconds.toFixed(2)} s); ${s.best.pieces} pieces`
+      if (m.damselfly) note = `first byte ${s.best.firstByteSeconds.toFixed(2)} s; task complete ${mibps(s.best.taskBytesPerSecond)} MiB/s (${s.best.taskSeconds.toFixed(2)} s); ${s.best.pieces} pieces; client CPU ${s.best.clientCpuSeconds.toFixed(2)} s`
       return { name: m.name, summary: s, note }
     })
     const ratio = summaries.damselfly.bestBytesPerSecond / summaries.libp2pTls.bestBytesPerSecond
     const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET'
 
-    console.log(`\n${table(rows)}\n`)
+    console.log(`\n${table(rows, opts.size)}\n`)
     console.log('damselfly: B\'s HTTP GET from request to last byte (streaming to this process included);')
     console.log('           "task complete" is B\'s own clock from the request to the last piece verified and stored.')
+    console.log('CPU s/GiB: CPU seconds each side spent per GiB moved (damselfly: A serving / B fetching, storing and streaming).')
     console.log(`ratio damselfly / raw libp2p (TLS) = ${ratio.toFixed(3)}  (target >= ${TARGET_RATIO})  ${verdict}`)
 
     const report = {

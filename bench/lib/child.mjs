@@ -1,6 +1,12 @@
 // The parent side of a bench child: report over IPC, die with the parent.
 import { randomBytes } from 'node:crypto'
 
+/** CPU seconds (user + system) this process spent since `since` (from process.cpuUsage()). */
+export function cpuSecondsSince (since) {
+  const { user, system } = process.cpuUsage(since)
+  return (user + system) / 1e6
+}
+
 /** Send one message to the parent and wait until it has been handed to the channel. */
 export function report (msg) {
   return new Promise(resolve => process.send(msg, () => resolve()))

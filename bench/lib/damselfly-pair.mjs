@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as delay } from 'node:timers/promises'
 import { spawnDaemon } from '@damselfly/cli'
-import { makeTempDir, removeTempDir, stopChild, track, withDeadline } from './processes.mjs'
+import { cpuSecondsOf, makeTempDir, removeTempDir, stopChild, track, withDeadline } from './processes.mjs'
 
 const POLL_MS = 50
 
@@ -14,8 +14,9 @@ const POLL_MS = 50
  * it starts still stops it); resolves with its peer id, listen addresses and
  * API base URL once it has printed them.
  */
-async function startDaemon (dataDir, args, owned, signal) {
+async function startDaemon (dataDir, args, owned, signal, execArgv) {
   const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], {
+    execArgv,
     stderr: 'inherit',
     signal,
     onSpawn: child => { owned.push(child); track(child) }
@@ -81,14 +82,16 @@ function taskWhenComplete (daemon, digest, signal) {
  * run), A made to hold the whole blob, then B's fetch timed from request to
  * last byte. `pieceSize` undefined leaves the protocol's rule in charge.
  */
-export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs }) {
+export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs, cpuProfDir }) {
   const label = `damselfly${pieceSize != null ? ` (piece size ${pieceSize})` : ''}`
   const dir = await makeTempDir('damselfly-bench-pair-')
   const owned = []
   try {
     return await withDeadline(timeoutMs, label, async signal => {
-      const a = await startDaemon(join(dir, 'a'), ['--seed', ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal)
-      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0]], owned, signal)
+      // with --cpu-prof, each daemon writes a V8 CPU profile when it is stopped
+      const profile = name => cpuProfDir != null ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${name}-${pieceSize ?? 'rule'}-${Date.now()}.cpuprofile`] : undefined
+      const a = await startDaemon(join(dir, 'a'), ['--seed', ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal, profile('a'))
+      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0]], owned, signal, profile('b'))
       // wait until B has identified A as a seed, so B's timing holds no bootstrap
       await pollUntil(async () => {
         const status = await getJson(`${b.api}/api/v1/status`, signal)
@@ -102,8 +105,12 @@ export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs }) 
       if (pieceSize != null && held.pieceSize !== pieceSize) throw new Error(`${label}: A cut ${held.pieceSize}-byte pieces`)
 
       const originRequests = origin.counters.requests
+      const cpuBefore = await Promise.all([cpuSecondsOf(a.child.pid), cpuSecondsOf(b.child.pid)])
+      const clientCpu = process.cpuUsage()
       const got = await drain(b.api + path, signal)
       const task = await taskWhenComplete(b, blob.digest, signal)
+      const cpuAfter = await Promise.all([cpuSecondsOf(a.child.pid), cpuSecondsOf(b.child.pid)])
+      const { user, system } = process.cpuUsage(clientCpu)
       if (got.bytes !== blob.size) throw new Error(`${label}: B streamed ${got.bytes} bytes, expected ${blob.size}`)
       // the point is the swarm's speed: bytes that came from the origin would make the figure meaningless
       if (task.bytesFromPeers !== blob.size || task.bytesFromOrigin !== 0 || origin.counters.requests !== originRequests) {
@@ -118,6 +125,10 @@ export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs }) 
         // discovery, manifest and the first piece: the fixed cost before bytes flow
         firstByteSeconds: got.firstByteSeconds,
         taskSeconds,
+        // CPU spent while B fetched: A serving, B fetching and streaming, this process draining
+        senderCpuSeconds: cpuAfter[0] != null ? cpuAfter[0] - cpuBefore[0] : undefined,
+        receiverCpuSeconds: cpuAfter[1] != null ? cpuAfter[1] - cpuBefore[1] : undefined,
+        clientCpuSeconds: (user + system) / 1e6,
         taskBytesPerSecond: blob.size / taskSeconds,
         pieceSize: task.pieceSize,
         pieces: task.pieces,

@@ -2,11 +2,29 @@
 // (success, a failed measurement, Ctrl-C) stops the former and removes the latter.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const children = new Set()
+/** Kernel clock ticks per second, the unit of /proc/PID/stat's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100
+
+/**
+ * CPU seconds (user + system) process `pid` has used so far, from
+ * /proc/PID/stat; undefined where there is no /proc (not Linux).
+ */
+export async function cpuSecondsOf (pid) {
+  let stat
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  // the command name in field 2 may hold spaces: count fields after its ')'
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
 const tempDirs = new Set()
 
 /**

@@ -2,7 +2,7 @@
 // (packages/swarm/src/network.ts): TCP, the given encrypters, Yamux with a
 // 2 MiB stream window. No DHT, gossipsub or identify: only the byte path.
 //   raw-libp2p.mjs receive ENCRYPTERS                      reports { ready, addr } then { result, ... }
-//   raw-libp2p.mjs send ENCRYPTERS MULTIADDR BYTES CHUNK   sends BYTES on one stream and closes it
+//   raw-libp2p.mjs send ENCRYPTERS MULTIADDR BYTES CHUNK   sends BYTES on one stream, closes it, reports { sent, cpuSeconds }
 // ENCRYPTERS is a comma-separated list in preference order: tls,noise or noise.
 import { performance } from 'node:perf_hooks'
 import { noise } from '@libp2p/noise'
@@ -11,7 +11,7 @@ import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { chunks, report, runChild } from './child.mjs'
+import { chunks, cpuSecondsSince, report, runChild } from './child.mjs'
 
 const PROTOCOL = '/bench/1.0.0'
 /** Same as STREAM_WINDOW in packages/swarm/src/network.ts. */
@@ -41,12 +41,13 @@ async function receive (encrypters) {
   await node.handle(PROTOCOL, async (stream, connection) => {
     try {
       const started = performance.now()
+      const cpu = process.cpuUsage()
       let bytes = 0
       for await (const chunk of stream) bytes += chunk.byteLength
       const seconds = (performance.now() - started) / 1000
       await stream.close({ signal: AbortSignal.timeout(10_000) })
       // name what was negotiated, so the table cannot silently measure the wrong stack
-      done.resolve({ type: 'result', bytes, seconds, encryption: connection.encryption, multiplexer: connection.multiplexer })
+      done.resolve({ type: 'result', bytes, seconds, cpuSeconds: cpuSecondsSince(cpu), encryption: connection.encryption, multiplexer: connection.multiplexer })
     } catch (err) {
       done.reject(err)
     }
@@ -63,6 +64,7 @@ async function send (encrypters, addr, total, chunkSize) {
   // connect first, so the handshake is not part of the stream being timed
   await node.dial(multiaddr(addr), { signal })
   const stream = await node.dialProtocol(multiaddr(addr), PROTOCOL, { signal })
+  const cpu = process.cpuUsage()
   try {
     for (const chunk of chunks(total, chunkSize)) {
       if (!stream.send(chunk)) await stream.onDrain({ signal })
@@ -75,6 +77,7 @@ async function send (encrypters, addr, total, chunkSize) {
     stream.abort(err)
     throw err
   }
+  await report({ type: 'sent', cpuSeconds: cpuSecondsSince(cpu) })
   await node.stop()
 }
 

@@ -17,11 +17,14 @@ export async function measureRawPair ({ label, script, receiveArgs, sendArgs, by
       receiver = spawnNode([script, 'receive', ...receiveArgs], { ipc: true })
       const { addr } = await nextMessage(receiver, 'ready', signal)
       sender = spawnNode([script, 'send', ...sendArgs(addr)], { ipc: true })
+      const sent = nextMessage(sender, 'sent', signal)
+      sent.catch(() => {}) // a failure is reported by the race below
       const result = await Promise.race([nextMessage(receiver, 'result', signal), failureOf(sender)])
       if (result.bytes !== bytes) throw new Error(`${label}: receiver counted ${result.bytes} bytes, expected ${bytes}`)
+      const { cpuSeconds: senderCpuSeconds } = await sent
       const codes = await Promise.all([waitExit(sender, 10_000), waitExit(receiver, 10_000)])
       if (codes.some(c => c !== 0)) throw new Error(`${label}: children exited with ${codes.join(', ')}`)
-      return { seconds: result.seconds, encryption: result.encryption, multiplexer: result.multiplexer, bytesPerSecond: bytes / result.seconds }
+      return { seconds: result.seconds, senderCpuSeconds, receiverCpuSeconds: result.cpuSeconds, encryption: result.encryption, multiplexer: result.multiplexer, bytesPerSecond: bytes / result.seconds }
     })
   } finally {
     await Promise.all([stopChild(sender), stopChild(receiver)])

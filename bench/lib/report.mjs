@@ -34,18 +34,30 @@ export function formatSize (bytes) {
   return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`
 }
 
-/** Rows of { name, summary, note }: best MiB/s, Gbit/s, median and every run. */
-export function table (rows) {
-  const head = ['measurement', 'best MiB/s', 'Gbit/s', 'median', 'runs (MiB/s)', 'note']
+const GiB = 1024 * MiB
+
+/** CPU seconds per GiB moved, sender / receiver, of the best run ('' when not measured). */
+function cpuPerGiB (run, bytes) {
+  const per = s => (s == null ? '?' : (s * GiB / bytes).toFixed(1))
+  return run.senderCpuSeconds == null && run.receiverCpuSeconds == null ? '' : `${per(run.senderCpuSeconds)} / ${per(run.receiverCpuSeconds)}`
+}
+
+/**
+ * Rows of { name, summary, note }: best MiB/s, Gbit/s, median, every run, and
+ * the CPU the best run cost each side per GiB of `bytes`.
+ */
+export function table (rows, bytes) {
+  const head = ['measurement', 'best MiB/s', 'Gbit/s', 'median', 'CPU s/GiB send / recv', 'runs (MiB/s)', 'note']
   const body = rows.map(({ name, summary, note }) => [
     name,
     mibps(summary.bestBytesPerSecond),
     gbps(summary.bestBytesPerSecond),
     mibps(summary.medianBytesPerSecond),
+    cpuPerGiB(summary.best, bytes),
     summary.runs.map(r => mibps(r.bytesPerSecond)).join(', '),
     note ?? ''
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map(r => r[i].length)))
-  const line = cells => cells.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
+  const line = cells => cells.map((c, i) => (i === 0 || i >= 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
   return [line(head), line(widths.map(w => '-'.repeat(w))), ...body.map(line)].join('\n')
 }

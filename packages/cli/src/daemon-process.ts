@@ -18,6 +18,8 @@ export interface DaemonProcess {
 
 export interface SpawnDaemonOptions {
   env?: Record<string, string>
+  /** Node options for the child, e.g. `['--cpu-prof', '--cpu-prof-dir', DIR]`. */
+  execArgv?: string[]
   /** stderr piped into `output`, or passed through to this process. @default 'pipe' */
   stderr?: 'pipe' | 'inherit'
   /** Called with the child as soon as it exists, so a caller can track it for cleanup. */
@@ -34,7 +36,7 @@ export interface SpawnDaemonOptions {
  * promise rejects with what it printed.
  */
 export async function spawnDaemon (args: string[], options: SpawnDaemonOptions = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [DAMSELFLY_BIN, 'daemon', ...args], {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), DAMSELFLY_BIN, 'daemon', ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'pipe']
   })
