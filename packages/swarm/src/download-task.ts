@@ -81,6 +81,9 @@ const DECLINE_BACKOFF_MS = 500
 
 export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | 'failed'
 
+/** How long after asking the seeds a task asks them again. */
+const SEED_RETRY_MS = 5000
+
 export interface TaskRequest {
   digest: BlobDigest
   url?: string
@@ -139,6 +142,7 @@ export class DownloadTask extends EventTarget {
   #lastProgress = performance.now()
   #seedAskedAt = -Infinity
   #originRunning = false
+  #seedAccepted = false
   #timer: ReturnType<typeof setInterval> | undefined
   #discovering = false
   #nobodyHasIt = false
@@ -239,15 +243,22 @@ export class DownloadTask extends EventTarget {
   /**
    * The blob's bytes in order, each piece as soon as it is verified; ends
    * after the whole digest is verified, or throws the task's error.
+   * `start` and `end` (exclusive) read a byte range; a range that stops
+   * short of the last piece does not wait for the whole digest.
    */
-  async * read (options: AbortOptions = {}): AsyncGenerator<Uint8Array> {
+  async * read (options: AbortOptions & { start?: number, end?: number } = {}): AsyncGenerator<Uint8Array> {
     const layout = await this.whenLayoutKnown(options)
     const handle = this.#handle!
+    const start = Math.max(0, options.start ?? 0)
+    const end = Math.min(layout.size, options.end ?? layout.size)
+    if (end <= start) return
+    const first = Math.floor(start / layout.pieceSize)
+    const last = Math.ceil(end / layout.pieceSize) - 1
     const id = Symbol('reader')
     // only failure stops a reader: a task that completed still serves its bytes
     const signal = AbortSignal.any([this.#failed.signal, ...(options.signal != null ? [options.signal] : [])])
     try {
-      for (let i = 0; i < layout.pieces; i++) {
+      for (let i = first; i <= last; i++) {
         this.#readers.set(id, i)
         if (!handle.bitfield.has(i)) {
           try {
@@ -262,17 +273,31 @@ export class DownloadTask extends EventTarget {
           // piece waits until the whole digest is verified
           await this.done
         }
+        const pieceStart = i * layout.pieceSize
+        const from = Math.max(start, pieceStart) - pieceStart
+        const to = Math.min(end, pieceStart + layout.pieceSize) - pieceStart
         const fresh = this.#takeFresh(i)
-        if (fresh != null) {
-          yield * fresh
+        const chunks = fresh ?? [await handle.readPiece(i, { signal })]
+        if (from === 0 && to === (i === layout.pieces - 1 ? layout.size - pieceStart : layout.pieceSize)) {
+          yield * chunks
         } else {
-          yield await handle.readPiece(i, { signal })
+          yield * sliceChunks(chunks, from, to)
         }
       }
     } finally {
       this.#readers.delete(id)
     }
-    await this.done
+    if (last === layout.pieces - 1) await this.done
+  }
+
+  /**
+   * Where this task's bytes come from, as far as it knows now: 'origin'
+   * when it pulls from the origin itself, 'seed' when a seed pulls for it,
+   * 'peers' otherwise.
+   */
+  get feed (): 'origin' | 'seed' | 'peers' {
+    if (this.#originRunning || this.#fromOrigin > 0) return 'origin'
+    return this.#seedAccepted ? 'seed' : 'peers'
   }
 
   summary (): TaskSummary {
@@ -576,7 +601,7 @@ export class DownloadTask extends EventTarget {
   }
 
   #maybeAskSeeds (now: number): void {
-    if (this.#originRunning || now - this.#seedAskedAt < 5000) return
+    if (this.#originRunning || now - this.#seedAskedAt < SEED_RETRY_MS) return
     const handle = this.#handle
     const waited = performance.now() - this.#lastProgress
     if (handle != null) {
@@ -607,6 +632,13 @@ export class DownloadTask extends EventTarget {
     }
     const self = this.#ctx.network.peerId
     const seeds = rankSeeds(this.digest, [...this.#ctx.seeds(), ...(this.#ctx.isSeed ? [self] : [])])
+    if (seeds.length === 0 && Date.now() - this.#startedAt < this.#ctx.config.seedTimeoutMs) {
+      // no seed known yet (a node that has just started may not have met
+      // one): the swarm gets until the seed deadline before this node goes
+      // to the origin itself
+      this.#seedAskedAt = performance.now() - SEED_RETRY_MS + 250
+      return
+    }
     for (const seed of seeds) {
       if (this.#state !== 'downloading') return
       if (seed === self) {
@@ -617,6 +649,7 @@ export class DownloadTask extends EventTarget {
         const res = await this.#ctx.requestSeed(seed, this.digest, this.url, this.#wantSize, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(this.#ctx.config.seedTimeoutMs)]) })
         if (res.accepted) {
           this.#ctx.log('seed %s accepted %s', seed, this.digest)
+          this.#seedAccepted = true
           const c = this.#candidates.get(seed)
           if (c != null) c.retryAt = 0
           this.addCandidate(seed)
@@ -624,7 +657,9 @@ export class DownloadTask extends EventTarget {
           return
         }
         if (res.error?.code === 'ORIGIN') {
-          throw new TaskFailedError(res.error.message, 'origin')
+          // the seed's origin said no: its status travels only as text ("... answered 404 Not Found")
+          const status = /\banswered (\d{3})\b/.exec(res.error.message)?.[1]
+          throw new TaskFailedError(res.error.message, 'origin', status != null ? Number(status) : undefined)
         }
         this.#ctx.log('seed %s refused %s: %s', seed, this.digest, res.error?.message)
       } catch (err: any) {
@@ -650,7 +685,7 @@ export class DownloadTask extends EventTarget {
     this.#runOrigin(this.url).catch(err => {
       this.#originRunning = false
       if (this.#state !== 'downloading' && this.#state !== 'pending') return
-      this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, err.name === 'OriginError' ? 'origin' : 'daemon'))
+      this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, err.name === 'OriginError' ? 'origin' : 'daemon', err.status))
     })
   }
 
@@ -826,3 +861,14 @@ export class DownloadTask extends EventTarget {
   }
 }
 
+/** The bytes [from, to) of a piece held as consecutive chunks. */
+function * sliceChunks (chunks: Iterable<Uint8Array>, from: number, to: number): Generator<Uint8Array> {
+  let pos = 0
+  for (const c of chunks) {
+    const a = Math.max(from, pos)
+    const b = Math.min(to, pos + c.byteLength)
+    if (a < b) yield c.subarray(a - pos, b - pos)
+    pos += c.byteLength
+    if (pos >= to) return
+  }
+}

@@ -3,10 +3,13 @@ export class OriginError extends Error {
   override name = 'OriginError'
   /** False when retrying cannot help (4xx, size mismatch). */
   readonly retryable: boolean
+  /** The origin's HTTP status, when it answered with an error. */
+  readonly status?: number
 
-  constructor (message: string, retryable = false) {
+  constructor (message: string, retryable = false, status?: number) {
     super(message)
     this.retryable = retryable
+    this.status = status
   }
 }
 
@@ -20,9 +23,12 @@ export class TaskFailedError extends Error {
   override name = 'TaskFailedError'
   /** Where it failed: origin, p2p or daemon. */
   readonly where: 'origin' | 'p2p' | 'daemon'
+  /** The origin's HTTP status when it refused the blob (404, 401, ...), as far as this node knows it. */
+  readonly status?: number
 
-  constructor (message: string, where: 'origin' | 'p2p' | 'daemon') {
+  constructor (message: string, where: 'origin' | 'p2p' | 'daemon', status?: number) {
     super(message)
     this.where = where
+    this.status = status
   }
 }

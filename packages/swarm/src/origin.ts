@@ -5,6 +5,18 @@ import { OriginError } from './errors.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { IncomingMessage } from 'node:http'
 
+/**
+ * What this node adds to requests to an origin: credentials that stay on
+ * this node (a registry's basic auth or bearer tokens) and the CAs to trust.
+ * The registry client implements it; without one, origins are read anonymously.
+ */
+export interface OriginAccess {
+  /** Headers (Authorization) and CA certificates for a request to `url`. */
+  access(url: URL, signal?: AbortSignal): Promise<{ headers: Record<string, string>, ca?: string[] }>
+  /** `url` answered 401 with this challenge; true when a retry now carries new credentials. */
+  unauthorized(url: URL, challenge: string | undefined, signal?: AbortSignal): Promise<boolean>
+}
+
 export interface OriginInit {
   /** Deadline for the origin's response headers. @default 30000 */
   headersTimeoutMs?: number
@@ -12,6 +24,7 @@ export interface OriginInit {
   idleTimeoutMs?: number
   /** Times a broken or failing transfer is resumed. @default 3 */
   retries?: number
+  access?: OriginAccess
 }
 
 export interface OriginHead {
@@ -46,8 +59,10 @@ export class OriginReader {
   readonly #headersTimeoutMs: number
   readonly #idleTimeoutMs: number
   readonly #retries: number
+  readonly #access?: OriginAccess
 
   constructor (init: OriginInit = {}) {
+    this.#access = init.access
     this.#headersTimeoutMs = init.headersTimeoutMs ?? 30_000
     this.#idleTimeoutMs = init.idleTimeoutMs ?? 30_000
     this.#retries = init.retries ?? 3
@@ -156,7 +171,7 @@ export class OriginReader {
   }
 
   /** GET with Range from `offset`, following up to 5 redirects; resolves with a 200 or 206 response. */
-  async #request (url: string, offset: number, options: AbortOptions, redirects: number): Promise<IncomingMessage> {
+  async #request (url: string, offset: number, options: AbortOptions, redirects: number, authorized = false): Promise<IncomingMessage> {
     let target: URL
     try {
       target = new URL(url)
@@ -165,10 +180,18 @@ export class OriginReader {
     }
     const get = target.protocol === 'https:' ? httpsGet : target.protocol === 'http:' ? httpGet : undefined
     if (get == null) throw new OriginError(`${target.protocol} origins are not supported`)
-    const headers: Record<string, string> = {}
+    let access: { headers: Record<string, string>, ca?: string[] } = { headers: {} }
+    if (this.#access != null) {
+      try {
+        access = await this.#access.access(target, options.signal)
+      } catch (err: any) {
+        throw new OriginError(`${describe(url)}: cannot authorize: ${err.message}`, false, 401)
+      }
+    }
+    const headers: Record<string, string> = { ...access.headers }
     if (offset > 0) headers.range = `bytes=${offset}-`
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = get(target, { headers, signal: options.signal })
+      const req = get(target, { headers, signal: options.signal, ...(access.ca != null && target.protocol === 'https:' ? { ca: access.ca } : {}) })
       const timer = setTimeout(() => req.destroy(new OriginError(`${describe(url)} did not answer within ${this.#headersTimeoutMs} ms`, true)), this.#headersTimeoutMs)
       req.once('response', res => {
         clearTimeout(timer)
@@ -188,6 +211,15 @@ export class OriginReader {
     }
     if (status === 200 || status === 206) return res
     res.resume()
-    throw new OriginError(`${describe(url)} answered ${status} ${res.statusMessage ?? ''}`.trimEnd(), status >= 500 || status === 429)
+    if (status === 401 && !authorized && this.#access != null) {
+      let retry: boolean
+      try {
+        retry = await this.#access.unauthorized(target, res.headers['www-authenticate'], options.signal)
+      } catch (err: any) {
+        throw new OriginError(`${describe(url)} answered 401 and authorizing failed: ${err.message}`, false, 401)
+      }
+      if (retry) return this.#request(url, offset, options, redirects, true)
+    }
+    throw new OriginError(`${describe(url)} answered ${status} ${res.statusMessage ?? ''}`.trimEnd(), status >= 500 || status === 429, status)
   }
 }

@@ -15,6 +15,7 @@ import { SeedService } from './seed-service.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
 import type { SwarmNetwork } from './network.js'
+import type { OriginAccess } from './origin.js'
 import type { ParentRanker } from './ranking.js'
 import type { SwarmStats } from './stats.js'
 import type { BlobDigest } from '@damselfly/protocol'
@@ -54,6 +55,8 @@ export interface SwarmInit {
   pieceSize?: number
   /** Copies of a piece sent in quick succession before further requests for it are declined; 0 never declines. @default 2 */
   superSeedCopies?: number
+  /** Credentials and CAs for origins (the registry client); anonymous without. */
+  originAccess?: OriginAccess
   /** Replace local parent ranking (the scheduler does). */
   ranker?: ParentRanker
   /** Test only: corrupt every piece served. @default false */
@@ -169,7 +172,7 @@ class DamselflySwarm implements Swarm {
       penalties: this.#penalties,
       downloadLimiter: new RateLimiter(init.downloadRate),
       ranker: init.ranker ?? new LocalParentRanker(),
-      origin: new OriginReader({ headersTimeoutMs: init.originTimeoutMs, idleTimeoutMs: init.originTimeoutMs }),
+      origin: new OriginReader({ headersTimeoutMs: init.originTimeoutMs, idleTimeoutMs: init.originTimeoutMs, access: init.originAccess }),
       config,
       isSeed: init.seed === true,
       pieceSize: init.pieceSize,
