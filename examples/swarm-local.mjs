@@ -43,7 +43,7 @@ async function cleanup () {
 process.on('SIGINT', () => { cleanup().finally(() => process.exit(130)) })
 
 async function startDaemon (name, args) {
-  const d = await spawnDaemon(['--data-dir', join(root, name), '--api', '127.0.0.1:0', ...args], {
+  const d = await spawnDaemon(['--data-dir', join(root, name), '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
     stderr: 'inherit',
     onSpawn: child => {
       children.add(child)

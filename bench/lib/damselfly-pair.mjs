@@ -15,7 +15,7 @@ const POLL_MS = 50
  * API base URL once it has printed them.
  */
 async function startDaemon (dataDir, args, owned, signal, execArgv) {
-  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], {
+  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
     execArgv,
     stderr: 'inherit',
     signal,

@@ -12,6 +12,8 @@ export interface DaemonProcess {
   addrs: string[]
   /** host:port of the control API. */
   api: string
+  /** host:port of the registry mirror, unless started with --no-mirror. */
+  mirror?: string
   /** Everything it wrote so far, stdout and (when piped) stderr. */
   output: string[]
 }
@@ -42,7 +44,7 @@ export async function spawnDaemon (args: string[], options: SpawnDaemonOptions =
   })
   options.onSpawn?.(child)
   const output: string[] = []
-  const d: { peerId?: string, addrs: string[], api?: string } = { addrs: [] }
+  const d: { peerId?: string, addrs: string[], api?: string, mirror?: string } = { addrs: [] }
   child.stderr?.on('data', b => output.push(String(b)))
   try {
     await new Promise<void>((resolve, reject) => {
@@ -65,6 +67,8 @@ export async function spawnDaemon (args: string[], options: SpawnDaemonOptions =
           if (peer != null) d.peerId = peer[1]
           const addr = /^listening on (\S+)/.exec(line)
           if (addr != null) d.addrs.push(addr[1]!)
+          const mirror = /^registry mirror on http:\/\/(\S+)/.exec(line)
+          if (mirror != null) d.mirror = mirror[1]
           const api = /^control API on http:\/\/(\S+)/.exec(line)
           if (api != null) {
             d.api = api[1]
@@ -82,5 +86,5 @@ export async function spawnDaemon (args: string[], options: SpawnDaemonOptions =
     if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
     throw err
   }
-  return { child, peerId: d.peerId!, addrs: d.addrs, api: d.api!, output }
+  return { child, peerId: d.peerId!, addrs: d.addrs, api: d.api!, mirror: d.mirror, output }
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http'
 import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { renderMetrics } from './metrics.js'
 import type { BlobDigest } from '@damselfly/protocol'
+import type { MirrorStats } from '@damselfly/registry'
 import type { Swarm } from '@damselfly/swarm'
 import type { Logger } from '@libp2p/interface'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -63,9 +64,15 @@ function statusFor (where: string): number {
 }
 
 /** The local control API: status, tasks, blob download, metrics, health. */
-export function createControlApi (swarm: Swarm, log: Logger): Server {
+/** What the control API reports besides the swarm. */
+export interface ApiExtras {
+  /** The registry mirror's counters and address, when it runs. */
+  mirror?: { stats: MirrorStats, address(): string | undefined }
+}
+
+export function createControlApi (swarm: Swarm, log: Logger, extras: ApiExtras = {}): Server {
   return createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
-    handle(swarm, req, res).catch(err => {
+    handle(swarm, extras, req, res).catch(err => {
       log('control API error: %s', err.message)
       if (!res.headersSent) sendError(res, 500, 'daemon', err.message)
       else res.destroy(err)
@@ -73,7 +80,7 @@ export function createControlApi (swarm: Swarm, log: Logger): Server {
   })
 }
 
-async function handle (swarm: Swarm, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const path = url.pathname
   const method = req.method ?? 'GET'
@@ -84,7 +91,7 @@ async function handle (swarm: Swarm, req: IncomingMessage, res: ServerResponse):
     return
   }
   if (path === '/metrics' && method === 'GET') {
-    const text = renderMetrics(swarm)
+    const text = renderMetrics(swarm, extras.mirror?.stats)
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
     res.end(text)
     return
@@ -96,7 +103,8 @@ async function handle (swarm: Swarm, req: IncomingMessage, res: ServerResponse):
       peers: swarm.peers(),
       tasks: swarm.tasks(),
       stats: swarm.stats,
-      bans: swarm.bans()
+      bans: swarm.bans(),
+      mirror: extras.mirror != null ? { address: extras.mirror.address(), ...extras.mirror.stats } : undefined
     })
     return
   }

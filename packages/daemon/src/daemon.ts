@@ -1,44 +1,97 @@
 import { once } from 'node:events'
+import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
+import { Mirror, RegistryClient } from '@damselfly/registry'
 import { createSwarm } from '@damselfly/swarm'
 import { createControlApi } from './api.js'
+import { SwarmBlobs } from './blobs.js'
+import type { UpstreamInit } from '@damselfly/registry'
 import type { Swarm, SwarmInit } from '@damselfly/swarm'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-export interface DaemonInit extends Omit<SwarmInit, 'logger'> {
+export interface ListenAddress {
+  host: string
+  port: number
+}
+
+export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess'> {
   /** Control API address. @default { host: '127.0.0.1', port: 65002 } */
-  api?: { host: string, port: number }
+  api?: ListenAddress
+  /** Registry-mirror address; null for none. @default { host: '127.0.0.1', port: 65001 } */
+  mirror?: ListenAddress | null
+  /** Upstream registries: endpoints, insecure hosts, credentials, CAs, and the default for requests without `ns`. */
+  registry?: UpstreamInit & { defaultRegistry?: string }
 }
 
 export interface Daemon {
   readonly swarm: Swarm
+  /** The registry mirror, when it runs. */
+  readonly mirror?: Mirror
   /** host:port the control API listens on. */
   readonly apiAddress: string
+  /** host:port the registry mirror listens on, when it runs. */
+  readonly mirrorAddress?: string
   stop(): Promise<void>
+}
+
+async function listen (server: Server, at: ListenAddress, what: string): Promise<string> {
+  server.listen(at.port, at.host)
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err })])
+  } catch (err: any) {
+    throw new Error(`cannot listen on ${at.host}:${at.port} for the ${what}: ${err.message}`)
+  }
+  const addr = server.address() as AddressInfo
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  return `${host}:${addr.port}`
+}
+
+function close (server: Server | undefined): void {
+  if (server == null) return
+  server.closeAllConnections()
+  server.close()
 }
 
 export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   const logger = defaultLogger()
   const log = logger.forComponent('damselfly:daemon')
-  const swarm = await createSwarm({ ...init, logger })
-  const server = createControlApi(swarm, log)
-  const api = init.api ?? { host: '127.0.0.1', port: 65002 }
-  server.listen(api.port, api.host)
+  const upstream = new RegistryClient(init.registry)
+  // the swarm reaches registries with this node's credentials; they never leave it
+  const swarm = await createSwarm({ ...init, logger, originAccess: upstream })
+  const servers: Server[] = []
   try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err })])
-  } catch (err: any) {
-    await swarm.stop()
-    throw new Error(`cannot listen on ${api.host}:${api.port} for the control API: ${err.message}`)
-  }
-  const addr = server.address() as AddressInfo
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  return {
-    swarm,
-    apiAddress: `${host}:${addr.port}`,
-    async stop () {
-      server.closeAllConnections()
-      server.close()
-      await swarm.stop()
+    let mirror: Mirror | undefined
+    let mirrorAddress: string | undefined
+    const mirrorAt = init.mirror === undefined ? { host: '127.0.0.1', port: 65001 } : init.mirror
+    if (mirrorAt != null) {
+      mirror = new Mirror({
+        upstream,
+        blobs: new SwarmBlobs(swarm),
+        manifestDir: join(init.dataDir, 'manifests'),
+        defaultRegistry: init.registry?.defaultRegistry,
+        log: message => log('mirror: %s', message)
+      })
+      const mirrorServer = mirror.createServer()
+      servers.push(mirrorServer)
+      mirrorAddress = await listen(mirrorServer, mirrorAt, 'registry mirror')
     }
+    const apiServer = createControlApi(swarm, log, mirror != null ? { mirror: { stats: mirror.stats, address: () => mirrorAddress } } : {})
+    servers.push(apiServer)
+    const apiAddress = await listen(apiServer, init.api ?? { host: '127.0.0.1', port: 65002 }, 'control API')
+    return {
+      swarm,
+      mirror,
+      apiAddress,
+      mirrorAddress,
+      async stop () {
+        servers.forEach(close)
+        await swarm.stop()
+      }
+    }
+  } catch (err) {
+    servers.forEach(close)
+    await swarm.stop()
+    throw err
   }
 }

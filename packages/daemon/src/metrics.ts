@@ -1,3 +1,4 @@
+import type { MirrorStats } from '@damselfly/registry'
 import type { Swarm } from '@damselfly/swarm'
 
 function esc (v: string): string {
@@ -5,7 +6,7 @@ function esc (v: string): string {
 }
 
 /** Prometheus text exposition of the node's counters. */
-export function renderMetrics (swarm: Swarm): string {
+export function renderMetrics (swarm: Swarm, mirror?: MirrorStats): string {
   const s = swarm.stats
   const lines: string[] = []
   const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[Record<string, string>, number]>): void => {
@@ -26,5 +27,11 @@ export function renderMetrics (swarm: Swarm): string {
   metric('damselfly_task_parents', 'gauge', 'Distinct parents that delivered verified pieces of a blob.', tasks.map(t => [{ digest: t.digest }, Object.keys(t.parents).length]))
   metric('damselfly_task_pieces_held', 'gauge', 'Verified pieces held of a blob.', tasks.map(t => [{ digest: t.digest }, t.piecesHeld]))
   metric('damselfly_task_complete', 'gauge', '1 when the blob is complete and verified.', tasks.map(t => [{ digest: t.digest }, t.state === 'complete' ? 1 : 0]))
+  if (mirror != null) {
+    metric('damselfly_mirror_bytes_total', 'counter', 'Bytes the registry mirror served to clients, by where they came from (cache, peer, seed, upstream).',
+      Object.entries(mirror.bytes).map(([source, n]) => [{ source }, n]))
+    metric('damselfly_mirror_requests_total', 'counter', 'Requests the registry mirror answered, by kind; rejected counts error answers.',
+      Object.entries(mirror.requests).map(([kind, n]) => [{ kind }, n]))
+  }
   return lines.join('\n') + '\n'
 }

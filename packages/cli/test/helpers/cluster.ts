@@ -44,7 +44,7 @@ export class Cluster {
   }
 
   async startIn (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
-    const daemon = { ...await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', ...args], { env }), dataDir }
+    const daemon = { ...await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], { env }), dataDir }
     this.daemons.push(daemon)
     return daemon
   }

@@ -1,0 +1,262 @@
+import { getCACertificates } from 'node:tls'
+import { basicAuthorization, normalizeRegistryKey, parseChallenge, pullScope, TokenCache } from './auth.js'
+import { UpstreamError } from './errors.js'
+import { flatHeaders, readBody, send } from './http.js'
+import { isRegistryHost } from './reference.js'
+import type { BasicCredentials, Challenge } from './auth.js'
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+
+/** One upstream registry, as configured. */
+export interface RegistryHostConfig {
+  /** Base URL of its API, e.g. https://registry-1.docker.io. @default https://<host>, or http://<host> when insecure */
+  endpoint?: string
+  /** Reach it over plain HTTP. @default false */
+  insecure?: boolean
+  username?: string
+  password?: string
+}
+
+export interface UpstreamInit {
+  /** Per-registry settings, keyed by the registry's name in image references (docker.io, ghcr.io, host:port). */
+  registries?: Record<string, RegistryHostConfig>
+  /** Registries reached over plain HTTP, as Docker's --insecure-registry. */
+  insecure?: string[]
+  /** Extra CA certificates (PEM) trusted for HTTPS besides the system's. */
+  ca?: string
+  /** Credentials from a Docker config.json, by registry. Config entries win over these. */
+  dockerCredentials?: Map<string, BasicCredentials>
+  /** Deadline for an upstream's response headers. @default 30000 */
+  timeoutMs?: number
+}
+
+/** Registries whose API lives somewhere other than https://<name>. */
+const WELL_KNOWN_ENDPOINTS: Record<string, string> = {
+  'docker.io': 'https://registry-1.docker.io'
+}
+
+/** Largest token-server answer read. */
+const MAX_TOKEN_BODY = 64 * 1024
+const MAX_REDIRECTS = 5
+
+interface Endpoint {
+  registry: string
+  url: URL
+  credentials?: BasicCredentials
+}
+
+/** What a request to a registry needs from the node: headers that authorize it and the CAs to trust. */
+export interface RequestAccess {
+  headers: Record<string, string>
+  ca?: string[]
+}
+
+/**
+ * The node's way to its upstream registries: where each one's API is,
+ * whether it is plain HTTP, which credentials go to it (never anywhere
+ * else), the bearer-token exchange, and which CAs to trust.
+ */
+export class RegistryClient {
+  readonly #registries: Map<string, RegistryHostConfig>
+  readonly #insecure: Set<string>
+  readonly #docker: Map<string, BasicCredentials>
+  readonly #timeoutMs: number
+  readonly #ca: string[] | undefined
+  readonly #tokens: TokenCache
+  /** Last challenge seen per endpoint origin, so later requests authorize up front. */
+  readonly #challenges = new Map<string, Challenge>()
+
+  constructor (init: UpstreamInit = {}) {
+    this.#registries = new Map(Object.entries(init.registries ?? {}).map(([k, v]) => [normalizeRegistryKey(k), v]))
+    this.#insecure = new Set((init.insecure ?? []).map(normalizeRegistryKey))
+    for (const [name, c] of this.#registries) if (c.insecure === true) this.#insecure.add(name)
+    this.#docker = init.dockerCredentials ?? new Map()
+    this.#timeoutMs = init.timeoutMs ?? 30_000
+    this.#ca = init.ca != null ? [...systemAndDefaultCas(), init.ca] : systemAndDefaultCas()
+    this.#tokens = new TokenCache(async (url, headers, signal) => {
+      const res = await this.#send(url, { headers, signal }, 0)
+      const body = await readBody(res, MAX_TOKEN_BODY)
+      return { status: res.statusCode ?? 0, body: body.toString('utf8') }
+    })
+  }
+
+  /** True when `registry` is reached over plain HTTP. */
+  isInsecure (registry: string): boolean {
+    return this.#insecure.has(normalizeRegistryKey(registry))
+  }
+
+  /** Base URL of `registry`'s API. */
+  endpoint (registry: string): URL {
+    const name = normalizeRegistryKey(registry)
+    if (!isRegistryHost(name)) throw new UpstreamError(`${JSON.stringify(registry.slice(0, 100))} is not a registry host`)
+    const configured = this.#registries.get(name)?.endpoint ?? WELL_KNOWN_ENDPOINTS[name]
+    if (configured != null) return new URL(configured)
+    return new URL(`${this.isInsecure(name) ? 'http' : 'https'}://${name}`)
+  }
+
+  blobUrl (registry: string, name: string, digest: string): URL {
+    return new URL(`/v2/${name}/blobs/${digest}`, this.endpoint(registry))
+  }
+
+  manifestUrl (registry: string, name: string, reference: string): URL {
+    return new URL(`/v2/${name}/manifests/${reference}`, this.endpoint(registry))
+  }
+
+  /**
+   * Headers and CAs for a request to `url`. Credentials go only to a known
+   * registry endpoint, and over plain HTTP only to a registry named insecure:
+   * a redirect to blob storage gets none.
+   */
+  async access (url: URL, signal?: AbortSignal): Promise<RequestAccess> {
+    const headers: Record<string, string> = {}
+    const endpoint = this.#endpointOf(url)
+    if (endpoint != null) {
+      const auth = await this.#authorization(endpoint, url, signal)
+      if (auth != null) headers.authorization = auth
+    }
+    return { headers, ca: this.#ca }
+  }
+
+  /**
+   * `url` was answered 401 with `header` as its challenge. Fetch what that
+   * challenge asks for; true when a retry now carries new credentials.
+   */
+  async unauthorized (url: URL, header: string | undefined, signal?: AbortSignal): Promise<boolean> {
+    const endpoint = this.#endpointOf(url)
+    const challenge = parseChallenge(header)
+    if (endpoint == null || challenge == null) return false
+    const known = this.#challenges.get(endpoint.url.origin)
+    this.#challenges.set(endpoint.url.origin, challenge)
+    if (challenge.scheme === 'bearer') {
+      const scope = challenge.params.scope ?? scopeOf(url)
+      // a cached token that was refused is stale: the next one is fetched afresh
+      if (known?.scheme === 'bearer') this.#tokens.forget(challenge, scope)
+      try {
+        await this.#tokens.token(challenge, scope, endpoint.credentials, signal)
+      } catch (err: any) {
+        throw new UpstreamError(`cannot authorize with ${endpoint.registry}: ${err.message}`, { status: 401 })
+      }
+      return true
+    }
+    // basic: worth a retry only if we have credentials and did not already send them
+    return challenge.scheme === 'basic' && endpoint.credentials != null && known?.scheme !== 'basic'
+  }
+
+  /**
+   * A request to a registry, authorized the way `access` and `unauthorized`
+   * describe, retried once after a 401 it can answer, following redirects.
+   * `clientAuthorization`, when given, is sent instead of the node's own
+   * credentials: the client's identity decides what it may see.
+   */
+  async request (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal, clientAuthorization?: string } = {}): Promise<IncomingMessage> {
+    for (let attempt = 0; ; attempt++) {
+      const headers: OutgoingHttpHeaders = { ...options.headers }
+      if (options.clientAuthorization != null) {
+        headers.authorization = options.clientAuthorization
+      } else {
+        const a = await this.access(url, options.signal)
+        Object.assign(headers, a.headers)
+      }
+      let res: IncomingMessage
+      try {
+        res = await this.#send(url, { method: options.method, headers, signal: options.signal }, 0)
+      } catch (err: any) {
+        if (options.signal?.aborted === true) throw err
+        throw new UpstreamError(`${url.host} could not be reached: ${err.message}`)
+      }
+      if (res.statusCode === 401 && options.clientAuthorization == null && attempt === 0 &&
+        await this.unauthorized(url, header(res, 'www-authenticate'), options.signal)) {
+        res.resume()
+        continue
+      }
+      return res
+    }
+  }
+
+  #endpointOf (url: URL): Endpoint | undefined {
+    for (const registry of this.#knownRegistries(url)) {
+      let endpoint: URL
+      try {
+        endpoint = this.endpoint(registry)
+      } catch {
+        continue
+      }
+      if (endpoint.origin !== url.origin) continue
+      // plain HTTP carries credentials only to a registry the operator named insecure
+      const mayCarry = endpoint.protocol === 'https:' || this.isInsecure(registry)
+      return { registry, url: endpoint, credentials: mayCarry ? this.#credentials(registry) : undefined }
+    }
+    return undefined
+  }
+
+  /** Registries `url` may belong to: its host, and any configured registry whose endpoint is on that origin. */
+  * #knownRegistries (url: URL): Generator<string> {
+    yield normalizeRegistryKey(url.host)
+    for (const [name, c] of this.#registries) if (c.endpoint != null) yield name
+    for (const name of Object.keys(WELL_KNOWN_ENDPOINTS)) yield name
+  }
+
+  #credentials (registry: string): BasicCredentials | undefined {
+    const c = this.#registries.get(registry)
+    if (c?.username != null && c.password != null) return { username: c.username, password: c.password }
+    return this.#docker.get(registry)
+  }
+
+  async #authorization (endpoint: Endpoint, url: URL, signal: AbortSignal | undefined): Promise<string | undefined> {
+    const challenge = this.#challenges.get(endpoint.url.origin)
+    if (challenge?.scheme === 'bearer') {
+      const scope = scopeOf(url)
+      const cached = this.#tokens.cached(challenge, scope) ?? this.#tokens.cached(challenge, challenge.params.scope ?? '')
+      if (cached != null) return `Bearer ${cached}`
+      // the registry wants tokens: get one for this scope before asking
+      try {
+        return `Bearer ${await this.#tokens.token(challenge, scope, endpoint.credentials, signal)}`
+      } catch {
+        return undefined
+      }
+    }
+    if (challenge?.scheme === 'basic' && endpoint.credentials != null) return basicAuthorization(endpoint.credentials)
+    return undefined
+  }
+
+  async #send (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal }, redirects: number): Promise<IncomingMessage> {
+    const res = await send(url, { ...options, ca: this.#ca, timeoutMs: this.#timeoutMs })
+    const status = res.statusCode ?? 0
+    const location = res.headers.location
+    if ([301, 302, 303, 307, 308].includes(status) && location != null) {
+      res.resume()
+      if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`)
+      const next = new URL(location, url)
+      // credentials stay with the registry: a redirect elsewhere is followed without them
+      const headers = { ...options.headers }
+      if (next.origin !== url.origin) delete headers.authorization
+      return this.#send(next, { ...options, headers, method: status === 303 ? 'GET' : options.method }, redirects + 1)
+    }
+    return res
+  }
+}
+
+function header (res: IncomingMessage, name: string): string | undefined {
+  return flatHeaders(res)[name]
+}
+
+/** The pull scope of a /v2/<name>/... URL, or '' when the path names no repository. */
+function scopeOf (url: URL): string {
+  const m = /^\/v2\/(.+)\/(?:manifests|blobs)\/[^/]+$/.exec(url.pathname)
+  return m != null ? pullScope(m[1]!) : ''
+}
+
+let cas: string[] | undefined
+
+/** Node's bundled CAs plus the operating system's store, read once. */
+function systemAndDefaultCas (): string[] {
+  if (cas == null) {
+    const all = new Set(getCACertificates('default'))
+    try {
+      for (const c of getCACertificates('system')) all.add(c)
+    } catch {
+      // a platform without a readable system store keeps Node's bundle
+    }
+    cas = [...all]
+  }
+  return cas
+}

@@ -1,0 +1,27 @@
+// The real components the tests drive (a registry mirror is tested against
+// the real thing, never a mock of it): the CNCF distribution registry,
+// containerd with ctr, and skopeo, all from Debian. Missing ones are
+// installed with apt-get when this runs as root; otherwise it says what to
+// install and fails, before any test starts.
+import { spawnSync } from 'node:child_process'
+
+const TOOLS = [
+  { command: 'docker-registry', pkg: 'docker-registry' },
+  { command: 'containerd', pkg: 'containerd' },
+  { command: 'ctr', pkg: 'containerd' },
+  { command: 'skopeo', pkg: 'skopeo' }
+]
+
+const has = command => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+const missing = [...new Set(TOOLS.filter(t => !has(t.command)).map(t => t.pkg))]
+if (missing.length === 0) process.exit(0)
+
+const apt = args => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0
+if (process.getuid?.() === 0 && has('apt-get')) {
+  console.log(`installing the test tools: ${missing.join(' ')}`)
+  const install = ['install', '-y', '--no-install-recommends', ...missing]
+  // a fresh machine may have no package lists yet
+  if (apt(install) || (apt(['update']) && apt(install))) process.exit(0)
+}
+console.error(`the tests need ${missing.join(', ')} (Debian packages); install them with:\n  sudo apt-get install -y ${missing.join(' ')}`)
+process.exit(1)
