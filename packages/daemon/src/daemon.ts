@@ -22,6 +22,22 @@ export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess'> {
   mirror?: ListenAddress | null
   /** Upstream registries: endpoints, insecure hosts, credentials, CAs, and the default for requests without `ns`. */
   registry?: UpstreamInit & { defaultRegistry?: string }
+  /** Disk use of the blob store. */
+  storage?: StorageLimits
+}
+
+/**
+ * The blob store's disk quota. Above `highWatermark * quotaBytes` the least
+ * recently used complete blobs are removed until use is below
+ * `lowWatermark * quotaBytes`; blobs being served or downloaded are never removed.
+ */
+export interface StorageLimits {
+  /** 0 for no quota. @default 0 */
+  quotaBytes: number
+  /** Fraction of the quota that starts a collection. @default 0.9 */
+  highWatermark: number
+  /** Fraction of the quota a collection brings use down to. @default 0.8 */
+  lowWatermark: number
 }
 
 export interface Daemon {

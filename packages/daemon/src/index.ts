@@ -6,6 +6,6 @@
  */
 
 export { startDaemon } from './daemon.js'
-export type { Daemon, DaemonInit, ListenAddress } from './daemon.js'
+export type { Daemon, DaemonInit, ListenAddress, StorageLimits } from './daemon.js'
 export { SwarmBlobs } from './blobs.js'
 export { renderMetrics } from './metrics.js'
