@@ -1,14 +1,16 @@
 import { UsageError } from './args.js'
 import { DAEMON_HELP, daemonCommand } from './commands/daemon.js'
 import { GET_HELP, getCommand } from './commands/get.js'
+import { RUNTIME_CONFIG_HELP, runtimeConfigCommand } from './commands/runtime-config.js'
 import { STATUS_HELP, statusCommand } from './commands/status.js'
 
 const HELP = `Usage: damselfly <command> [options]
 
 Commands:
-  daemon    run a node (see damselfly daemon --help)
-  get       fetch a blob through the swarm into a file
-  status    show the local daemon's state
+  daemon          run a node (see damselfly daemon --help)
+  get             fetch a blob through the swarm into a file
+  runtime-config  point containerd, CRI-O or Docker at the registry mirror
+  status          show the local daemon's state
 
 Run damselfly <command> --help for a command's options.
 `
@@ -16,6 +18,7 @@ Run damselfly <command> --help for a command's options.
 const COMMANDS: Record<string, { run(argv: string[]): Promise<number>, help: string }> = {
   daemon: { run: daemonCommand, help: DAEMON_HELP },
   get: { run: getCommand, help: GET_HELP },
+  'runtime-config': { run: runtimeConfigCommand, help: RUNTIME_CONFIG_HELP },
   status: { run: statusCommand, help: STATUS_HELP }
 }
 
