@@ -18,14 +18,21 @@ export class SwarmBlobs implements BlobProvider {
   }
 
   async open ({ digest, upstream, signal }: { digest: string, upstream: URL, signal: AbortSignal }): Promise<BlobHandle> {
-    const held = this.#swarm.store.get(digest as `sha256:${string}`)
+    const store = this.#swarm.store
+    const held = store.get(digest as `sha256:${string}`)
     if (held?.complete === true) {
       return {
         size: held.layout.size,
         source: 'cache',
         async * read (start, end, signal) {
-          for (let pos = start; pos < end; pos += CACHE_CHUNK) {
-            yield await held.read(pos, Math.min(CACHE_CHUNK, end - pos), { signal })
+          // garbage collection leaves it alone while a client reads it
+          const release = store.hold(held.digest)
+          try {
+            for (let pos = start; pos < end; pos += CACHE_CHUNK) {
+              yield await held.read(pos, Math.min(CACHE_CHUNK, end - pos), { signal })
+            }
+          } finally {
+            release()
           }
         }
       }

@@ -7,6 +7,7 @@ import { createControlApi } from './api.js'
 import { SwarmBlobs } from './blobs.js'
 import type { UpstreamInit } from '@damselfly/registry'
 import type { Swarm, SwarmInit } from '@damselfly/swarm'
+import type { Logger } from '@libp2p/interface'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -95,12 +96,14 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     const apiServer = createControlApi(swarm, log, mirror != null ? { mirror: { stats: mirror.stats, address: () => mirrorAddress } } : {})
     servers.push(apiServer)
     const apiAddress = await listen(apiServer, init.api ?? { host: '127.0.0.1', port: 65002 }, 'control API')
+    const collector = startCollector(swarm, init.storage, log)
     return {
       swarm,
       mirror,
       apiAddress,
       mirrorAddress,
       async stop () {
+        collector.stop()
         servers.forEach(close)
         await swarm.stop()
       }
@@ -109,5 +112,51 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     servers.forEach(close)
     await swarm.stop()
     throw err
+  }
+}
+
+/** How often the disk quota is checked besides after each finished download. */
+const COLLECT_INTERVAL_MS = 30_000
+
+/**
+ * Keeps the store within its quota: past the high watermark, least recently
+ * used blobs that nothing holds are removed down to the low watermark.
+ * Checked at start, after every finished download, and every 30 s; one
+ * collection runs at a time.
+ */
+function startCollector (swarm: Swarm, limits: StorageLimits | undefined, log: Logger): { stop(): void } {
+  if (limits == null || limits.quotaBytes <= 0) return { stop () {} }
+  const high = limits.quotaBytes * limits.highWatermark
+  const low = limits.quotaBytes * limits.lowWatermark
+  let running: Promise<void> | undefined
+  let again = false
+  const check = (): void => {
+    if (running != null) {
+      again = true
+      return
+    }
+    if (swarm.store.usage() <= high) return
+    running = swarm.collectGarbage(low)
+      .then(removed => {
+        if (removed.length > 0) log('disk quota: removed %d blob(s), %d bytes held now', removed.length, swarm.store.usage())
+        if (swarm.store.usage() > high) log('disk quota: %d bytes held, above the high watermark, but every blob is in use', swarm.store.usage())
+      }, err => { log.error('disk quota: collection failed: %e', err) })
+      .finally(() => {
+        running = undefined
+        if (again) {
+          again = false
+          check()
+        }
+      })
+  }
+  const timer = setInterval(check, COLLECT_INTERVAL_MS)
+  timer.unref()
+  const off = swarm.onEvent(event => { if (event.type === 'done') check() })
+  check()
+  return {
+    stop () {
+      clearInterval(timer)
+      off()
+    }
   }
 }

@@ -23,6 +23,8 @@ export function renderMetrics (swarm: Swarm, mirror?: MirrorStats): string {
   metric('damselfly_bans_total', 'counter', 'Peers banned for bad pieces or protocol violations.', [[{}, s.bans]])
   metric('damselfly_active_uploads', 'gauge', 'Upload sessions being served.', [[{}, s.activeUploads]])
   metric('damselfly_peers', 'gauge', 'Connected peers.', [[{}, swarm.peers().length]])
+  metric('damselfly_store_bytes', 'gauge', 'Bytes of blobs on disk, complete or partial.', [[{}, swarm.store.usage()]])
+  metric('damselfly_store_blobs', 'gauge', 'Blobs on disk, complete or partial.', [[{}, swarm.store.list().length]])
   const tasks = swarm.tasks()
   metric('damselfly_task_parents', 'gauge', 'Distinct parents that delivered verified pieces of a blob.', tasks.map(t => [{ digest: t.digest }, Object.keys(t.parents).length]))
   metric('damselfly_task_pieces_held', 'gauge', 'Verified pieces held of a blob.', tasks.map(t => [{ digest: t.digest }, t.piecesHeld]))

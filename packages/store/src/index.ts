@@ -26,6 +26,10 @@ export interface BlobSummary {
   /** Verified pieces held. */
   held: number
   complete: boolean
+  /** When it was created or a hold on it last ended (ms since the epoch); survives a restart through the data file's mtime. */
+  lastUsed: number
+  /** True while something holds it (see PieceStore.hold). */
+  inUse: boolean
 }
 
 export interface PieceStore {
@@ -46,6 +50,22 @@ export interface PieceStore {
 
   /** Delete a blob (complete or partial) and its files. */
   remove(digest: BlobDigest): Promise<void>
+
+  /**
+   * Mark a blob as in use (being downloaded, served to a client or uploaded
+   * to a peer) until the returned function is called: collect() never
+   * removes it meanwhile. The blob need not exist yet. Holds nest.
+   */
+  hold(digest: BlobDigest): () => void
+
+  /** Bytes of every blob on disk, complete or partial (a partial blob counts at its full size). */
+  usage(): number
+
+  /**
+   * Remove blobs not in use, least recently used first, until usage() is at
+   * most `maxBytes` or nothing removable is left. Returns what was removed.
+   */
+  collect(maxBytes: number): Promise<BlobDigest[]>
 
   /** Close every open file. */
   close(): Promise<void>

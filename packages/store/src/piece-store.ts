@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Bitfield, digestHex, layoutFor, parseDigest, pieceRange } from '@damselfly/protocol'
 import { HEX_NAME, TEMP_PREFIX } from './constants.js'
@@ -31,6 +31,10 @@ class DiskPieceStore implements PieceStore {
   readonly #blobs = new Map<BlobDigest, StoredBlob>()
   /** Creation and removal of one digest happen one at a time. */
   readonly #locks = new Map<BlobDigest, Promise<void>>()
+  /** Holds per digest (see hold()). */
+  readonly #holds = new Map<BlobDigest, number>()
+  /** Last use per digest, ms since the epoch; loaded from the data files' mtimes. */
+  readonly #lastUsed = new Map<BlobDigest, number>()
   #closed = false
 
   constructor (dirs: StoreDirs) {
@@ -79,8 +83,61 @@ class DiskPieceStore implements PieceStore {
       digest: blob.digest,
       layout: blob.layout,
       held: blob.bitfield.count,
-      complete: blob.complete
+      complete: blob.complete,
+      lastUsed: this.#lastUsed.get(blob.digest) ?? 0,
+      inUse: (this.#holds.get(blob.digest) ?? 0) > 0
     }))
+  }
+
+  hold (digest: BlobDigest): () => void {
+    this.#holds.set(digest, (this.#holds.get(digest) ?? 0) + 1)
+    // last use is when a use ends: a blob read for a long time stays where it was in the order meanwhile
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const n = (this.#holds.get(digest) ?? 1) - 1
+      if (n > 0) this.#holds.set(digest, n)
+      else this.#holds.delete(digest)
+      this.#used(digest)
+    }
+  }
+
+  usage (): number {
+    let total = 0
+    for (const blob of this.#blobs.values()) total += blob.layout.size
+    return total
+  }
+
+  async collect (maxBytes: number): Promise<BlobDigest[]> {
+    const removed: BlobDigest[] = []
+    let total = this.usage()
+    if (total <= maxBytes) return removed
+    const candidates = this.list()
+      .filter(b => !b.inUse)
+      .sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const b of candidates) {
+      if (total <= maxBytes) break
+      // taken up again while earlier removals ran
+      if ((this.#holds.get(b.digest) ?? 0) > 0 || this.#blobs.get(b.digest) == null) continue
+      await this.remove(b.digest)
+      total -= b.layout.size
+      removed.push(b.digest)
+    }
+    return removed
+  }
+
+  /** Record a use now, in memory and (so it survives a restart) as the data file's mtime. */
+  #used (digest: BlobDigest): void {
+    const now = Date.now()
+    this.#lastUsed.set(digest, now)
+    const blob = this.#blobs.get(digest)
+    if (blob == null) return
+    const paths = blobPaths(this.#dirs, digestHex(digest))
+    const file = blob.complete ? paths.completeData : paths.partialData
+    utimes(file, now / 1000, now / 1000).catch(() => {
+      // gone meanwhile, or a read-only disk: the in-memory time still orders this run
+    })
   }
 
   get (digest: BlobDigest): BlobHandle | undefined {
@@ -103,6 +160,7 @@ class DiskPieceStore implements PieceStore {
       this.#checkOpen()
       const blob = await this.#createPartial(digest, wanted)
       this.#blobs.set(digest, blob)
+      this.#lastUsed.set(digest, Date.now())
       return blob
     })
   }
@@ -169,6 +227,7 @@ class DiskPieceStore implements PieceStore {
     try {
       const info = await stat(paths.completeData)
       if (!info.isFile()) return
+      this.#lastUsed.set(digest, info.mtimeMs)
       const parts = await readManifestFile(paths.completeManifest, digest)
       // the manifest carries the piece size; without one, the protocol's rule gives it
       const described = parts.find(part => part.size === info.size)
@@ -197,6 +256,7 @@ class DiskPieceStore implements PieceStore {
     const data = await open(paths.partialData, 'r+')
     let bitfieldFile: FileHandle | undefined
     try {
+      this.#lastUsed.set(digest, (await data.stat()).mtimeMs)
       if ((await data.stat()).size !== layout.size) {
         await data.truncate(layout.size)
       }
@@ -235,6 +295,7 @@ class DiskPieceStore implements PieceStore {
   #forget (blob: StoredBlob): void {
     if (this.#blobs.get(blob.digest) === blob) {
       this.#blobs.delete(blob.digest)
+      this.#lastUsed.delete(blob.digest)
     }
   }
 

@@ -81,6 +81,9 @@ const DECLINE_BACKOFF_MS = 500
 
 export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | 'failed'
 
+/** Connected peers asked directly when the DHT names no holder. */
+const PROBE_CONNECTED_PEERS = 8
+
 /** How long after asking the seeds a task asks them again. */
 const SEED_RETRY_MS = 5000
 
@@ -143,6 +146,8 @@ export class DownloadTask extends EventTarget {
   #seedAskedAt = -Infinity
   #originRunning = false
   #seedAccepted = false
+  /** Keeps garbage collection off the blob while the task runs. */
+  #release: (() => void) | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #discovering = false
   #nobodyHasIt = false
@@ -199,6 +204,7 @@ export class DownloadTask extends EventTarget {
 
   /** Pick up what the store already holds; false when there is nothing left to fetch. */
   #begin (): boolean {
+    this.#release ??= this.#ctx.store.hold(this.digest)
     const existing = this.#ctx.store.get(this.digest)
     if (existing != null) this.#setHandle(existing)
     if (existing?.complete === true) {
@@ -251,12 +257,17 @@ export class DownloadTask extends EventTarget {
     const handle = this.#handle!
     const start = Math.max(0, options.start ?? 0)
     const end = Math.min(layout.size, options.end ?? layout.size)
-    if (end <= start) return
+    if (end <= start) {
+      // an empty blob has no piece to wait for, but its digest is still checked
+      if (layout.size === 0) await this.done
+      return
+    }
     const first = Math.floor(start / layout.pieceSize)
     const last = Math.ceil(end / layout.pieceSize) - 1
     const id = Symbol('reader')
     // only failure stops a reader: a task that completed still serves its bytes
     const signal = AbortSignal.any([this.#failed.signal, ...(options.signal != null ? [options.signal] : [])])
+    const release = this.#ctx.store.hold(this.digest)
     try {
       for (let i = first; i <= last; i++) {
         this.#readers.set(id, i)
@@ -286,6 +297,7 @@ export class DownloadTask extends EventTarget {
       }
     } finally {
       this.#readers.delete(id)
+      release()
     }
     if (last === layout.pieces - 1) await this.done
   }
@@ -388,6 +400,10 @@ export class DownloadTask extends EventTarget {
         // nobody has it: no point waiting out seedAfterMs before asking a seed
         if (this.#candidates.size === 0 && this.#handle == null) {
           this.#nobodyHasIt = true
+          // provider records take a while to spread (a holder that has just
+          // restarted provides again only once it has DHT peers): the peers
+          // at hand are asked directly; those without the blob say so at once
+          for (const peer of this.#ctx.network.connectedPeers().slice(0, PROBE_CONNECTED_PEERS)) this.addCandidate(peer)
           this.#tick()
         }
       })
@@ -848,6 +864,7 @@ export class DownloadTask extends EventTarget {
   }
 
   #shutdown (reason?: Error): void {
+    this.#release?.()
     if (this.#timer != null) clearInterval(this.#timer)
     this.#timer = undefined
     this.#controller.abort(reason ?? new Error('task ended'))

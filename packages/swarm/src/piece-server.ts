@@ -200,6 +200,8 @@ class UploadSession {
     }
     handle.addEventListener('piece', onPiece)
     handle.addEventListener('hashes', onHashes)
+    // garbage collection leaves a blob alone while a peer is being served from it
+    const release = this.#c.store.hold(digest)
     try {
       if (first.value.open.wantManifest) {
         await this.#sendParts(handle.manifestParts())
@@ -246,6 +248,7 @@ class UploadSession {
       this.#wake?.()
       await writer
     } finally {
+      release()
       handle.removeEventListener('piece', onPiece)
       handle.removeEventListener('hashes', onHashes)
       this.#controller.abort()

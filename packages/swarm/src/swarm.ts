@@ -88,6 +88,11 @@ export interface Swarm {
   task(digest: BlobDigest): DownloadTask | undefined
   tasks(): TaskSummary[]
   bans(): Array<{ peer: string, reason: string, until: number }>
+  /**
+   * Remove blobs nobody is using, least recently used first, until the
+   * store holds at most `maxBytes`; returns what was removed.
+   */
+  collectGarbage(maxBytes: number): Promise<BlobDigest[]>
   /** Listen to progress, completion and bans; returns a function that stops listening. */
   onEvent(listener: (event: SwarmEvent) => void): () => void
   stop(): Promise<void>
@@ -292,6 +297,17 @@ class DamselflySwarm implements Swarm {
 
   tasks (): TaskSummary[] {
     return [...this.#tasks.values()].map(t => t.summary())
+  }
+
+  async collectGarbage (maxBytes: number): Promise<BlobDigest[]> {
+    const removed = await this.store.collect(maxBytes)
+    for (const digest of removed) {
+      // a later request starts afresh; the blob is provided again once it is back
+      if (this.#tasks.get(digest)?.state === 'complete') this.#tasks.delete(digest)
+      this.#provided.delete(digest)
+      this.#log('removed %s to stay within the disk quota', digest)
+    }
+    return removed
   }
 
   bans (): Array<{ peer: string, reason: string, until: number }> {
