@@ -193,18 +193,33 @@ async function streamBlob (swarm: Swarm, params: DownloadParams, headOnly: boole
     sendError(res, statusFor(where), where, err.message)
     return
   }
-  res.writeHead(200, {
+  const headers = {
     'content-type': 'application/octet-stream',
     'content-length': String(layout.size),
     'docker-content-digest': params.digest
-  })
+  }
   if (headOnly) {
+    res.writeHead(200, headers)
     res.end()
     return
   }
+  const pieces = task.read({ signal: controller.signal })[Symbol.asyncIterator]()
+  let next
   try {
-    for await (const piece of task.read({ signal: controller.signal })) {
-      if (!res.write(piece)) await once(res, 'drain', { signal: controller.signal })
+    // the status waits for the first verified bytes: a task that fails before
+    // them gets a JSON error, not a connection closed after a 200
+    next = await pieces.next()
+  } catch (err: any) {
+    if (controller.signal.aborted) return
+    const where = err.where ?? 'daemon'
+    sendError(res, statusFor(where), where, err.message)
+    return
+  }
+  res.writeHead(200, headers)
+  try {
+    while (next.done !== true) {
+      if (!res.write(next.value)) await once(res, 'drain', { signal: controller.signal })
+      next = await pieces.next()
     }
     res.end()
   } catch (err: any) {

@@ -247,14 +247,20 @@ export class Mirror {
     const [start, end] = range ?? [0, handle.size]
     headers['content-length'] = end - start
     if (range != null) headers['content-range'] = `bytes ${start}-${end - 1}/${handle.size}`
-    res.writeHead(range != null ? 206 : 200, headers)
     if (req.method === 'HEAD' || end === start) {
+      res.writeHead(range != null ? 206 : 200, headers)
       res.end()
       return
     }
-    for await (const chunk of handle.read(start, end, controller.signal)) {
-      this.#count(handle.source, chunk.byteLength)
-      if (!res.write(chunk)) await once(res, 'drain', { signal: controller.signal })
+    // the status waits for the first verified bytes: a blob that fails before
+    // them gets a real OCI error, not a connection closed after a 200
+    const bytes = handle.read(start, end, controller.signal)[Symbol.asyncIterator]()
+    let next = await bytes.next()
+    res.writeHead(range != null ? 206 : 200, headers)
+    while (next.done !== true) {
+      this.#count(handle.source, next.value.byteLength)
+      if (!res.write(next.value)) await once(res, 'drain', { signal: controller.signal })
+      next = await bytes.next()
     }
     res.end()
   }
