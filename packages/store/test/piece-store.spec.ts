@@ -109,7 +109,7 @@ describe('piece store', () => {
     expect((await handle.readPiece(5)).byteLength).toBe(300)
     expect(await handle.read(1000, 3000)).toEqual(blob.bytes.slice(1000, 4000))
     expect(await handle.read(0, blob.layout.size)).toEqual(blob.bytes)
-    expect(store.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 6, complete: false }])
+    expect(store.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 6, complete: false, lastUsed: expect.any(Number), inUse: false }])
 
     // writing a held piece again changes nothing
     await handle.writePiece(0, blob.pieces[0]!)
@@ -178,7 +178,7 @@ describe('piece store', () => {
 
     await store.close()
     const restarted = await newStore()
-    expect(restarted.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 5, complete: true }])
+    expect(restarted.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 5, complete: true, lastUsed: expect.any(Number), inUse: false }])
     const again = restarted.get(blob.digest)!
     expect(again.complete).toBe(true)
     expect(await again.read(0, blob.layout.size)).toEqual(blob.bytes)
@@ -234,7 +234,7 @@ describe('piece store', () => {
     const restarted = await newStore()
     const resumed = restarted.get(blob.digest)!
     expect([...resumed.bitfield.indices()]).toEqual([0, 2, 3])
-    expect(restarted.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 3, complete: false }])
+    expect(restarted.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 3, complete: false, lastUsed: expect.any(Number), inUse: false }])
     // the origin piece 7 had no signed hash, so it is not trusted either
     expect(resumed.pieceHash(7)).toBeUndefined()
     expect((await rejection(resumed.readPiece(1))).name).toBe('PieceNotHeldError')
@@ -456,6 +456,6 @@ describe('piece store', () => {
 
     await store.close()
     const restarted = await newStore()
-    expect(restarted.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 0, complete: true }])
+    expect(restarted.list()).toEqual([{ digest: blob.digest, layout: blob.layout, held: 0, complete: true, lastUsed: expect.any(Number), inUse: false }])
   })
 })
