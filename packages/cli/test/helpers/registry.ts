@@ -257,6 +257,8 @@ export interface Credentials {
 export interface StartRegistryOptions {
   /** Require HTTP basic auth (htpasswd, bcrypt) for everything. */
   auth?: Credentials
+  /** Require bearer tokens from this token server (the registry's `auth: token` mode). */
+  token?: { realm: string, service: string, issuer: string, certPath: string }
   /** Max wait for /v2/ to answer, per start. Default 15 s. */
   readyTimeoutMs?: number
 }
@@ -282,6 +284,7 @@ export class TestRegistry {
   readonly url: string
   readonly root: string
   readonly auth: Credentials | undefined
+  readonly token: StartRegistryOptions['token']
   #readyTimeoutMs: number
   #child: ChildProcess | undefined
   #output = ''
@@ -292,6 +295,7 @@ export class TestRegistry {
     this.host = `127.0.0.1:${port}`
     this.url = `http://${this.host}`
     this.auth = opts.auth
+    this.token = opts.token
     this.#readyTimeoutMs = opts.readyTimeoutMs ?? 15_000
   }
 
@@ -327,6 +331,9 @@ export class TestRegistry {
       const htpasswd = join(this.root, 'htpasswd')
       await writeFile(htpasswd, `${this.auth.user}:${bcrypt.hashSync(this.auth.password, 10)}\n`)
       lines.push('auth:', '  htpasswd:', '    realm: damselfly-test', `    path: ${JSON.stringify(htpasswd)}`)
+    } else if (this.token != null) {
+      lines.push('auth:', '  token:', `    realm: ${JSON.stringify(this.token.realm)}`, `    service: ${JSON.stringify(this.token.service)}`,
+        `    issuer: ${JSON.stringify(this.token.issuer)}`, `    rootcertbundle: ${JSON.stringify(this.token.certPath)}`)
     }
     await writeFile(this.configPath, lines.join('\n') + '\n')
   }
@@ -355,7 +362,7 @@ export class TestRegistry {
       try {
         const res = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(1000) })
         await res.arrayBuffer()
-        if (res.status === 200 || (res.status === 401 && this.auth != null)) return
+        if (res.status === 200 || (res.status === 401 && (this.auth != null || this.token != null))) return
       } catch {
         // not listening yet
       }
