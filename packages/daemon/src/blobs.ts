@@ -27,11 +27,19 @@ export class SwarmBlobs implements BlobProvider {
         async * read (start, end, signal) {
           // garbage collection leaves it alone while a client reads it
           const release = store.hold(held.digest)
+          const next = (pos: number): Promise<Uint8Array> | undefined => pos < end ? held.read(pos, Math.min(CACHE_CHUNK, end - pos), { signal }) : undefined
+          // one read ahead: the disk works while the client takes the previous chunk
+          let pending = next(start)
           try {
-            for (let pos = start; pos < end; pos += CACHE_CHUNK) {
-              yield await held.read(pos, Math.min(CACHE_CHUNK, end - pos), { signal })
+            let pos = start
+            while (pending != null) {
+              const chunk = await pending
+              pos += chunk.byteLength
+              pending = next(pos)
+              yield chunk
             }
           } finally {
+            pending?.catch(() => {})
             release()
           }
         }
