@@ -76,7 +76,7 @@ export async function signManifestPart (body: ManifestPartBody, key: PrivateKey)
   const signature = await key.sign(manifestSigningBytes(body))
   return {
     digest: body.digest,
-    size: BigInt(body.size),
+    size: body.size,
     pieceSize: body.pieceSize,
     first: body.first,
     hashes: body.hashes.map(h => Uint8Array.from(h)),
@@ -94,12 +94,12 @@ export interface VerifyManifestOptions {
 
 /** Check a received manifest part: shape, layout, signer trust and signature. */
 export async function verifyManifestPart (part: ManifestPart, options: VerifyManifestOptions = {}): Promise<VerifiedManifestPart> {
-  if (part.size > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (!Number.isSafeInteger(part.size) || part.size < 0) {
     throw new InvalidManifestError('manifest part size is too large')
   }
   const body: ManifestPartBody = {
     digest: part.digest as BlobDigest,
-    size: Number(part.size),
+    size: part.size,
     pieceSize: part.pieceSize,
     first: part.first,
     hashes: part.hashes

@@ -38,7 +38,7 @@ const frames: PieceFrame[] = [
     type: 'manifest',
     manifest: [{
       digest: DIGEST,
-      size: 3n * 1024n * 1024n,
+      size: 3 * 1024 * 1024,
       pieceSize: 1024 * 1024,
       first: 1,
       hashes: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)],
@@ -165,14 +165,14 @@ describe('piece frames', () => {
 })
 
 describe('seed messages', () => {
-  const req = { digest: DIGEST, url: 'https://registry.example/v2/library/nginx/blobs/' + DIGEST, size: 1234n }
+  const req = { digest: DIGEST, url: 'https://registry.example/v2/library/nginx/blobs/' + DIGEST, size: 1234 }
 
   it('round trips a request and a response', () => {
     expect(decodeSeedRequest(encodeSeedRequest(req))).toEqual(req)
-    expect(decodeSeedRequest(encodeSeedRequest({ ...req, url: 'http://10.0.0.1:5000/x', size: 0n }))).toEqual({ ...req, url: 'http://10.0.0.1:5000/x', size: 0n })
-    const ok = { accepted: true, size: 1234n, pieceSize: 1048576 }
+    expect(decodeSeedRequest(encodeSeedRequest({ ...req, url: 'http://10.0.0.1:5000/x', size: 0 }))).toEqual({ ...req, url: 'http://10.0.0.1:5000/x', size: 0 })
+    const ok = { accepted: true, size: 1234, pieceSize: 1048576 }
     expect(decodeSeedResponse(encodeSeedResponse(ok))).toEqual(ok)
-    const refused = { accepted: false, size: 0n, pieceSize: 0, error: { code: ErrorMessage.Code.ORIGIN, message: 'upstream said 404' } }
+    const refused = { accepted: false, size: 0, pieceSize: 0, error: { code: ErrorMessage.Code.ORIGIN, message: 'upstream said 404' } }
     expect(decodeSeedResponse(encodeSeedResponse(refused))).toEqual(refused)
   })
 
@@ -207,7 +207,7 @@ describe('seed messages', () => {
 
 describe('gossip messages', () => {
   const announce = { digest: DIGEST, pieces: 10, have: [0, 9], complete: false, addrs: [Uint8Array.from([4, 127, 0, 0, 1, 6, 0x0f, 0xa1])] }
-  const beacon = { uploadBps: 125_000_000n, activeUploads: 3, freeUploadSlots: 5, seed: true, addrs: [Uint8Array.from([4, 10, 0, 0, 2, 6, 0x0f, 0xa1])] }
+  const beacon = { uploadBps: 125_000_000, activeUploads: 3, freeUploadSlots: 5, seed: true, addrs: [Uint8Array.from([4, 10, 0, 0, 2, 6, 0x0f, 0xa1])] }
 
   it('round trips Announce and Beacon', () => {
     expect(decodeAnnounce(encodeAnnounce(announce))).toEqual(announce)
@@ -288,5 +288,19 @@ describe('parseOriginUrl', () => {
     expect(() => parseOriginUrl('ftp://registry.example/x')).toThrow(/scheme ftp: is not http or https/)
     expect(() => parseOriginUrl('https://user:secret@registry.example/x')).toThrow(/must not carry credentials/)
     expectError(() => parseOriginUrl('https://token@registry.example/x'), 'InvalidUrlError')
+  })
+})
+
+describe('64-bit sizes', () => {
+  // protons-runtime 7.1.2 wrote uint64 values in [2^31, 2^32) as garbage: a 2 GiB blob's
+  // SeedResponse decoded to size 0 and the peer gave up on its seed
+  const sizes = [2 ** 31 - 1, 2 ** 31, 3_000_000_000, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]
+
+  it('survive a round trip in every message that carries one', () => {
+    for (const size of sizes) {
+      expect(decodeSeedResponse(encodeSeedResponse({ accepted: true, size, pieceSize: 1 << 20 })).size, String(size)).toBe(size)
+      expect(decodeSeedRequest(encodeSeedRequest({ digest: DIGEST, url: 'http://x/', size })).size, String(size)).toBe(size)
+      expect(decodeBeacon(encodeBeacon({ uploadBps: size, activeUploads: 0, freeUploadSlots: 0, seed: false, addrs: [] })).uploadBps, String(size)).toBe(size)
+    }
   })
 })

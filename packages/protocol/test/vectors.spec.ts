@@ -25,12 +25,16 @@ function fromHex (s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'hex'))
 }
 
-function toJson (v: unknown): unknown {
+/** JS message -> the vectors' JSON: proto field names, bytes as hex, uint64 fields as decimal strings. */
+function toJson (v: unknown, key = ''): unknown {
   if (v instanceof Uint8Array) return hex(v)
-  if (typeof v === 'bigint') return v.toString()
-  if (Array.isArray(v)) return v.map(toJson)
+  if (typeof v === 'bigint' || (typeof v === 'number' && U64_FIELDS.has(key))) return v.toString()
+  if (Array.isArray(v)) return v.map(x => toJson(x, key))
   if (v != null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`), toJson(x)]))
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => {
+      const name = k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`)
+      return [name, toJson(x, name)]
+    }))
   }
   return v
 }
@@ -38,7 +42,7 @@ function toJson (v: unknown): unknown {
 function fromJson (v: unknown, key = ''): any {
   if (Array.isArray(v)) return v.map(x => fromJson(x, key))
   if (typeof v === 'string' && BYTES_FIELDS.has(key)) return fromHex(v)
-  if (typeof v === 'string' && U64_FIELDS.has(key)) return BigInt(v)
+  if (typeof v === 'string' && U64_FIELDS.has(key)) return Number(v)
   if (v != null && typeof v === 'object') {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), fromJson(x, k)]))
   }

@@ -58,7 +58,7 @@ export class SeedService {
     let res: Partial<SeedResponse>
     try {
       const { size } = await handler(req, { signal })
-      res = { accepted: true, size: BigInt(size), pieceSize: pieceSizeFor(size) }
+      res = { accepted: true, size, pieceSize: pieceSizeFor(size) }
     } catch (err: any) {
       const code = err.where === 'origin' || err.name === 'OriginError' ? ErrorMessage.Code.ORIGIN : ErrorMessage.Code.INTERNAL
       res = { accepted: false, error: { code, message: err.message } }
@@ -71,7 +71,7 @@ export class SeedService {
   async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse> {
     const stream = await this.#network.open(seed, SEED_PROTOCOL, options)
     try {
-      stream.send(encodeFrame(encodeSeedRequest({ digest, url, size: BigInt(size ?? 0) })))
+      stream.send(encodeFrame(encodeSeedRequest({ digest, url, size: size ?? 0 })))
       const res = decodeSeedResponse(await readOneFrame(stream, options))
       await stream.close(options).catch(() => {})
       return res

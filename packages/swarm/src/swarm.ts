@@ -219,7 +219,7 @@ class DamselflySwarm implements Swarm {
     await this.#server.start()
     if (this.#init.seed === true) {
       await this.#seedService.serve(async (req, options) => {
-        const task = this.#taskFor({ digest: req.digest as BlobDigest, url: req.url, size: req.size > 0n ? Number(req.size) : undefined }, true)
+        const task = this.#taskFor({ digest: req.digest as BlobDigest, url: req.url, size: req.size > 0 ? req.size : undefined }, true)
         const layout = await task.whenLayoutKnown(options)
         return { size: layout.size }
       }, (this.#init.seedTimeoutMs ?? 5000) * 4)
@@ -401,7 +401,7 @@ class DamselflySwarm implements Swarm {
 
   async #beacon (): Promise<void> {
     await this.#network.publish(BEACON_TOPIC, encodeBeacon({
-      uploadBps: BigInt(Math.round(this.#uploadMeter.rate)),
+      uploadBps: Math.round(this.#uploadMeter.rate),
       activeUploads: this.#server.activeUploads,
       freeUploadSlots: this.#server.freeSlots,
       seed: this.#init.seed === true,

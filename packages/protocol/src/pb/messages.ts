@@ -5,7 +5,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface ManifestPart {
   digest: string
-  size: bigint
+  size: number
   pieceSize: number
   first: number
   hashes: Uint8Array<ArrayBuffer>[]
@@ -28,9 +28,9 @@ export namespace ManifestPart {
           w.string(obj.digest)
         }
 
-        if ((obj.size != null && obj.size !== 0n)) {
+        if ((obj.size != null && obj.size !== 0)) {
           w.uint32(16)
-          w.uint64(obj.size)
+          w.uint64Number(obj.size)
         }
 
         if ((obj.pieceSize != null && obj.pieceSize !== 0)) {
@@ -66,7 +66,7 @@ export namespace ManifestPart {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           digest: '',
-          size: 0n,
+          size: 0,
           pieceSize: 0,
           first: 0,
           hashes: [],
@@ -85,7 +85,7 @@ export namespace ManifestPart {
               break
             }
             case 2: {
-              obj.size = reader.uint64()
+              obj.size = reader.uint64Number()
               break
             }
             case 3: {
@@ -141,7 +141,7 @@ export namespace ManifestPart {
             case 2: {
               yield {
                 field: `${prefix}.size`,
-                value: reader.uint64()
+                value: reader.uint64Number()
               }
               break
             }
@@ -207,7 +207,7 @@ export namespace ManifestPart {
 
   export interface ManifestPartSizeFieldEvent {
     field: '$.size'
-    value: bigint
+    value: number
   }
 
   export interface ManifestPartPieceSizeFieldEvent {
@@ -1430,7 +1430,7 @@ export namespace PieceMessage {
 
   export interface PieceMessageManifestSizeFieldEvent {
     field: '$.manifest[].size'
-    value: bigint
+    value: number
     index: number
   }
 
@@ -1546,7 +1546,7 @@ export namespace PieceMessage {
 export interface SeedRequest {
   digest: string
   url: string
-  size: bigint
+  size: number
 }
 
 export namespace SeedRequest {
@@ -1569,9 +1569,9 @@ export namespace SeedRequest {
           w.string(obj.url)
         }
 
-        if ((obj.size != null && obj.size !== 0n)) {
+        if ((obj.size != null && obj.size !== 0)) {
           w.uint32(24)
-          w.uint64(obj.size)
+          w.uint64Number(obj.size)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1581,7 +1581,7 @@ export namespace SeedRequest {
         const obj: any = {
           digest: '',
           url: '',
-          size: 0n
+          size: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1599,7 +1599,7 @@ export namespace SeedRequest {
               break
             }
             case 3: {
-              obj.size = reader.uint64()
+              obj.size = reader.uint64Number()
               break
             }
             default: {
@@ -1634,7 +1634,7 @@ export namespace SeedRequest {
             case 3: {
               yield {
                 field: `${prefix}.size`,
-                value: reader.uint64()
+                value: reader.uint64Number()
               }
               break
             }
@@ -1662,7 +1662,7 @@ export namespace SeedRequest {
 
   export interface SeedRequestSizeFieldEvent {
     field: '$.size'
-    value: bigint
+    value: number
   }
 
   export function encode (obj: Partial<SeedRequest>): Uint8Array<ArrayBuffer> {
@@ -1680,7 +1680,7 @@ export namespace SeedRequest {
 
 export interface SeedResponse {
   accepted: boolean
-  size: bigint
+  size: number
   pieceSize: number
   error?: Error
 }
@@ -1700,9 +1700,9 @@ export namespace SeedResponse {
           w.bool(obj.accepted)
         }
 
-        if ((obj.size != null && obj.size !== 0n)) {
+        if ((obj.size != null && obj.size !== 0)) {
           w.uint32(16)
-          w.uint64(obj.size)
+          w.uint64Number(obj.size)
         }
 
         if ((obj.pieceSize != null && obj.pieceSize !== 0)) {
@@ -1721,7 +1721,7 @@ export namespace SeedResponse {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           accepted: false,
-          size: 0n,
+          size: 0,
           pieceSize: 0
         }
 
@@ -1736,7 +1736,7 @@ export namespace SeedResponse {
               break
             }
             case 2: {
-              obj.size = reader.uint64()
+              obj.size = reader.uint64Number()
               break
             }
             case 3: {
@@ -1774,7 +1774,7 @@ export namespace SeedResponse {
             case 2: {
               yield {
                 field: `${prefix}.size`,
-                value: reader.uint64()
+                value: reader.uint64Number()
               }
               break
             }
@@ -1811,7 +1811,7 @@ export namespace SeedResponse {
 
   export interface SeedResponseSizeFieldEvent {
     field: '$.size'
-    value: bigint
+    value: number
   }
 
   export interface SeedResponsePieceSizeFieldEvent {
@@ -2064,7 +2064,7 @@ export namespace Announce {
 }
 
 export interface Beacon {
-  uploadBps: bigint
+  uploadBps: number
   activeUploads: number
   freeUploadSlots: number
   seed: boolean
@@ -2081,9 +2081,9 @@ export namespace Beacon {
           w.fork()
         }
 
-        if ((obj.uploadBps != null && obj.uploadBps !== 0n)) {
+        if ((obj.uploadBps != null && obj.uploadBps !== 0)) {
           w.uint32(8)
-          w.uint64(obj.uploadBps)
+          w.uint64Number(obj.uploadBps)
         }
 
         if ((obj.activeUploads != null && obj.activeUploads !== 0)) {
@@ -2113,7 +2113,7 @@ export namespace Beacon {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          uploadBps: 0n,
+          uploadBps: 0,
           activeUploads: 0,
           freeUploadSlots: 0,
           seed: false,
@@ -2127,7 +2127,7 @@ export namespace Beacon {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.uploadBps = reader.uint64()
+              obj.uploadBps = reader.uint64Number()
               break
             }
             case 2: {
@@ -2172,7 +2172,7 @@ export namespace Beacon {
             case 1: {
               yield {
                 field: `${prefix}.uploadBps`,
-                value: reader.uint64()
+                value: reader.uint64Number()
               }
               break
             }
@@ -2226,7 +2226,7 @@ export namespace Beacon {
 
   export interface BeaconUploadBpsFieldEvent {
     field: '$.uploadBps'
-    value: bigint
+    value: number
   }
 
   export interface BeaconActiveUploadsFieldEvent {
