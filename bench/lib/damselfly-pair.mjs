@@ -1,13 +1,10 @@
 // Parent side of the Damselfly measurement: two `damselfly daemon` processes,
 // a seed A that pulls the blob from the origin, and B that fetches it from A.
-import { get } from 'node:http'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
-import { setTimeout as delay } from 'node:timers/promises'
 import { spawnDaemon } from '@damselfly/cli'
+import { drain, getJson, pollUntil } from './http-client.mjs'
 import { cpuSecondsOf, makeTempDir, removeTempDir, stopChild, track, withDeadline } from './processes.mjs'
 
-const POLL_MS = 50
 
 /**
  * Start a daemon, adding its process to `owned` at once (so a failure while
@@ -22,50 +19,6 @@ async function startDaemon (dataDir, args, owned, signal, execArgv) {
     onSpawn: child => { owned.push(child); track(child) }
   })
   return { ...d, api: `http://${d.api}` }
-}
-
-async function getJson (url, signal) {
-  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
-  const body = await res.json()
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body)}`)
-  return body
-}
-
-/** Poll until `check()` returns a value other than undefined; bounded by `signal`. */
-async function pollUntil (check, signal) {
-  while (true) {
-    const value = await check()
-    if (value !== undefined) return value
-    await delay(POLL_MS, undefined, { signal })
-  }
-}
-
-/**
- * GET `url` and discard the body, counting bytes. node:http rather than fetch:
- * web streams cost this process CPU that the daemons, on a small machine, need.
- */
-function drain (url, signal) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    const req = get(url, { signal }, res => {
-      let bytes = 0
-      if (res.statusCode !== 200) {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', t => { text += t })
-        res.on('end', () => reject(new Error(`GET ${url}: ${res.statusCode} ${text.trim()}`)))
-        return
-      }
-      let firstByte
-      res.on('data', buf => {
-        firstByte ??= performance.now()
-        bytes += buf.byteLength
-      })
-      res.on('end', () => resolve({ bytes, seconds: (performance.now() - started) / 1000, firstByteSeconds: ((firstByte ?? started) - started) / 1000 }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-  })
 }
 
 /** The daemon's task summary once it is complete; a failed task fails the run. */

@@ -11,6 +11,21 @@ const children = new Set()
 const CLOCK_TICKS = 100
 
 /**
+ * Peak resident memory (VmHWM) of process `pid` since it started, in bytes,
+ * from /proc/PID/status; undefined where there is no /proc.
+ */
+export async function peakRssOf (pid) {
+  let status
+  try {
+    status = await readFile(`/proc/${pid}/status`, 'utf8')
+  } catch {
+    return undefined
+  }
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]
+  return kib != null ? Number(kib) * 1024 : undefined
+}
+
+/**
  * CPU seconds (user + system) process `pid` has used so far, from
  * /proc/PID/stat; undefined where there is no /proc (not Linux).
  */
@@ -25,6 +40,7 @@ export async function cpuSecondsOf (pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
+
 const tempDirs = new Set()
 
 /**

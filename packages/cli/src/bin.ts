@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// (the V8 option is DAEMON_NODE_OPTIONS in daemon-process.ts; env -S splits it off)
 import { main } from './main.js'
 
 main(process.argv.slice(2)).then(code => {

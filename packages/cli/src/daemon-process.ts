@@ -2,6 +2,14 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 
+/**
+ * V8 options a daemon runs with (the bin script's shebang carries the same).
+ * A 2 MiB semi-space: piece buffers die young and are freed by frequent small
+ * scavenges, instead of a young generation that grows to 64 MiB and keeps
+ * them; bench:mirror measured 20-30 MiB less peak RSS and no loss of throughput.
+ */
+export const DAEMON_NODE_OPTIONS = ['--max-semi-space-size=2']
+
 /** The `damselfly` entry point that `spawnDaemon` runs. */
 export const DAMSELFLY_BIN = fileURLToPath(new URL('./bin.js', import.meta.url))
 
@@ -38,7 +46,7 @@ export interface SpawnDaemonOptions {
  * promise rejects with what it printed.
  */
 export async function spawnDaemon (args: string[], options: SpawnDaemonOptions = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), DAMSELFLY_BIN, 'daemon', ...args], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, ...(options.execArgv ?? []), DAMSELFLY_BIN, 'daemon', ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'pipe']
   })

@@ -23,6 +23,9 @@ export function renderMetrics (swarm: Swarm, mirror?: MirrorStats): string {
   metric('damselfly_bans_total', 'counter', 'Peers banned for bad pieces or protocol violations.', [[{}, s.bans]])
   metric('damselfly_active_uploads', 'gauge', 'Upload sessions being served.', [[{}, s.activeUploads]])
   metric('damselfly_peers', 'gauge', 'Connected peers.', [[{}, swarm.peers().length]])
+  const mem = process.memoryUsage()
+  metric('damselfly_process_memory_bytes', 'gauge', 'Memory of the daemon process: resident set, V8 heap used and reserved, external and ArrayBuffer memory.',
+    [[{ kind: 'rss' }, mem.rss], [{ kind: 'heap_used' }, mem.heapUsed], [{ kind: 'heap_total' }, mem.heapTotal], [{ kind: 'external' }, mem.external], [{ kind: 'array_buffers' }, mem.arrayBuffers]])
   metric('damselfly_store_bytes', 'gauge', 'Bytes of blobs on disk, complete or partial.', [[{}, swarm.store.usage()]])
   metric('damselfly_store_blobs', 'gauge', 'Blobs on disk, complete or partial.', [[{}, swarm.store.list().length]])
   const tasks = swarm.tasks()

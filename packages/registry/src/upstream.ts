@@ -1,4 +1,4 @@
-import { getCACertificates } from 'node:tls'
+import * as tls from 'node:tls'
 import { basicAuthorization, normalizeRegistryKey, parseChallenge, pullScope, TokenCache } from './auth.js'
 import { UpstreamError } from './errors.js'
 import { flatHeaders, readBody, send } from './http.js'
@@ -250,9 +250,11 @@ let cas: string[] | undefined
 /** Node's bundled CAs plus the operating system's store, read once. */
 function systemAndDefaultCas (): string[] {
   if (cas == null) {
-    const all = new Set(getCACertificates('default'))
+    // tls.getCACertificates is Node 22.15+; before it, Node's bundle is all there is
+    const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates
+    const all = new Set(get != null ? get('default') : tls.rootCertificates)
     try {
-      for (const c of getCACertificates('system')) all.add(c)
+      for (const c of get?.('system') ?? []) all.add(c)
     } catch {
       // a platform without a readable system store keeps Node's bundle
     }

@@ -1,0 +1,187 @@
+// The registry mirror's own costs, measured against plain Node in the same run:
+//   1. throughput: a cached blob served by the daemon's mirror port, against
+//      plain Node http (fs.createReadStream piped into the response) serving
+//      the same file from its own process; target >= 80%;
+//   2. memory: the peak RSS (VmHWM) of a daemon while a blob it does not hold
+//      streams through its mirror port from a seed; target <= 200 MiB.
+// The "registry" is a plain HTTP server that answers every path with the blob,
+// which is all a seed needs of /v2/<name>/blobs/<digest>.
+//
+//   npm run bench:mirror                   1 GiB cached, 2 GiB streamed, 3 runs
+//   npm run bench:mirror -- --quick        256 MiB cached, 512 MiB streamed, 2 runs
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { spawnDaemon } from '@damselfly/cli'
+import { drain, getJson, pollUntil } from './lib/http-client.mjs'
+import { createBlob, startOrigin } from './lib/origin.mjs'
+import { cleanupAll, cleanupOnSignals, makeTempDir, nextMessage, peakRssOf, spawnNode, stopChild, track, wasInterrupted, withDeadline } from './lib/processes.mjs'
+import { formatSize, machine, mibps } from './lib/report.mjs'
+
+const MiB = 1024 * 1024
+const THROUGHPUT_TARGET = 0.8
+const RSS_TARGET = 200 * MiB
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'mirror.json')
+const STATIC_SERVER = fileURLToPath(new URL('./lib/static-server.mjs', import.meta.url))
+
+const HELP = `Usage: npm run bench:mirror -- [--quick] [--size MiB] [--stream-size MiB] [--runs N]
+
+  --size MiB         the cached blob (default 1024; 256 with --quick)
+  --stream-size MiB  the blob streamed through a daemon for peak RSS (default 2048; 512 with --quick)
+  --runs N           timed downloads of each server, best reported (default 3; 2 with --quick)
+`
+
+function options () {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      size: { type: 'string' },
+      'stream-size': { type: 'string' },
+      runs: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+  if (values.help) {
+    process.stdout.write(HELP)
+    process.exit(0)
+  }
+  const size = Number(values.size ?? (values.quick ? 256 : 1024))
+  const streamSize = Number(values['stream-size'] ?? (values.quick ? 512 : 2048))
+  const runs = Number(values.runs ?? (values.quick ? 2 : 3))
+  for (const [name, v, max] of [['--size', size, 8192], ['--stream-size', streamSize, 16384], ['--runs', runs, 20]]) {
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`${name} must be an integer 1..${max}`)
+  }
+  return { size: size * MiB, streamSize: streamSize * MiB, runs, timeoutMs: 120_000 + (size + streamSize) * 200 }
+}
+
+async function startDaemon (dataDir, args, signal) {
+  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
+    // BENCH_DAEMON_NODE_ARGS="--cpu-prof ..." passes Node options to the daemons, for experiments
+    execArgv: process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean),
+    stderr: 'inherit',
+    signal,
+    onSpawn: track
+  })
+  return { ...d, api: `http://${d.api}` }
+}
+
+/** Timed downloads of `url`, best of `runs`; each must be `size` bytes. */
+async function timed (label, url, size, runs, signal) {
+  const results = []
+  for (let i = 0; i < runs; i++) {
+    const r = await drain(url, signal)
+    if (r.bytes !== size) throw new Error(`${label}: got ${r.bytes} bytes, expected ${size}`)
+    results.push(r)
+    console.log(`  ${label.padEnd(34)} run ${i + 1}/${runs}  ${mibps(size / r.seconds).padStart(7)} MiB/s  (${r.seconds.toFixed(2)} s)`)
+  }
+  const best = results.reduce((a, b) => (b.seconds < a.seconds ? b : a))
+  return { bestBytesPerSecond: size / best.seconds, runs: results.map(r => Number((size / r.seconds).toFixed(0))), headers: best.headers }
+}
+
+async function throughput (dir, opts, signal) {
+  const blob = await createBlob(join(dir, 'cached'), opts.size)
+  const origin = await startOrigin(blob)
+  const host = new URL(origin.url).host
+  const plain = spawnNode([STATIC_SERVER, blob.path], { ipc: true })
+  track(plain)
+  let daemon
+  try {
+    const { url } = await nextMessage(plain, 'ready', signal)
+    daemon = await startDaemon(join(dir, 'cached-daemon'), ['--seed', '--insecure-registry', host, '--default-registry', host], signal)
+    const mirrorUrl = `http://${daemon.mirror}/v2/bench/blob/blobs/${blob.digest}`
+    // the first request pulls the blob from the "registry"; the timed ones are served from the cache
+    const warm = await drain(mirrorUrl, signal)
+    if (warm.bytes !== blob.size) throw new Error(`warm-up got ${warm.bytes} bytes`)
+    await pollUntil(async () => (await getJson(`${daemon.api}/api/v1/tasks/${blob.digest}`, signal)).state === 'complete' ? true : undefined, signal)
+    // rounds alternate, so drift of the machine touches both alike
+    const node = { runs: [] }
+    const mirror = { runs: [] }
+    for (let round = 0; round < opts.runs; round++) {
+      const a = await timed('plain Node http (fs stream)', url, blob.size, 1, signal)
+      const b = await timed('damselfly mirror, cached', mirrorUrl, blob.size, 1, signal)
+      if (b.headers['x-damselfly-source'] !== 'cache') throw new Error(`the mirror said source ${b.headers['x-damselfly-source']}, not cache`)
+      node.runs.push(a.bestBytesPerSecond)
+      mirror.runs.push(b.bestBytesPerSecond)
+    }
+    const best = runs => Math.max(...runs)
+    return { blobBytes: blob.size, plainBytesPerSecond: best(node.runs), mirrorBytesPerSecond: best(mirror.runs), plainRuns: node.runs, mirrorRuns: mirror.runs }
+  } finally {
+    await Promise.all([stopChild(plain), daemon != null ? stopChild(daemon.child) : undefined])
+    await origin.close()
+  }
+}
+
+async function memory (dir, opts, signal) {
+  const blob = await createBlob(join(dir, 'streamed'), opts.streamSize)
+  const origin = await startOrigin(blob)
+  const host = new URL(origin.url).host
+  let seed, node
+  try {
+    seed = await startDaemon(join(dir, 'stream-seed'), ['--seed', '--insecure-registry', host], signal)
+    node = await startDaemon(join(dir, 'stream-node'), ['--bootstrap', seed.addrs[0], '--insecure-registry', host, '--default-registry', host], signal)
+    await pollUntil(async () => (await getJson(`${node.api}/api/v1/status`, signal)).peers.some(p => p.peer === seed.peerId && p.seed) ? true : undefined, signal)
+    const before = await peakRssOf(node.child.pid)
+    // what the memory is, sampled from /metrics while the blob streams: the sample with the largest RSS is kept
+    let atPeak
+    const sampler = setInterval(() => {
+      fetch(`${node.api}/metrics`, { signal: AbortSignal.timeout(2000) }).then(res => res.text()).then(text => {
+        const kinds = Object.fromEntries([...text.matchAll(/^damselfly_process_memory_bytes\{kind="(\w+)"\} (\d+)$/gm)].map(m => [m[1], Number(m[2])]))
+        if (atPeak == null || kinds.rss > atPeak.rss) atPeak = kinds
+      }).catch(() => {})
+    }, 250)
+    // cold: the node fetches from the seed, which pulls from the "registry", while the client streams
+    const r = await drain(`http://${node.mirror}/v2/bench/blob/blobs/${blob.digest}`, signal).finally(() => clearInterval(sampler))
+    if (r.bytes !== blob.size) throw new Error(`streamed ${r.bytes} bytes, expected ${blob.size}`)
+    const [nodePeak, seedPeak] = await Promise.all([peakRssOf(node.child.pid), peakRssOf(seed.child.pid)])
+    console.log(`  streamed ${formatSize(blob.size)} through a daemon (source ${r.headers['x-damselfly-source']}) at ${mibps(blob.size / r.seconds)} MiB/s`)
+    return { blobBytes: blob.size, source: r.headers['x-damselfly-source'], seconds: r.seconds, nodePeakRssBytes: nodePeak, nodeRssBeforeBytes: before, seedPeakRssBytes: seedPeak, nodeMemoryAtPeak: atPeak }
+  } finally {
+    await Promise.all([seed != null ? stopChild(seed.child) : undefined, node != null ? stopChild(node.child) : undefined])
+    await origin.close()
+  }
+}
+
+async function main () {
+  const opts = options()
+  const host = machine()
+  console.log(`bench:mirror  cached ${formatSize(opts.size)}, streamed ${formatSize(opts.streamSize)}, ${opts.runs} run(s)`)
+  console.log(`machine: ${host.cpus} x ${host.cpuModel}, ${host.memoryGiB} GiB, ${host.platform}, Node ${host.node}\n`)
+  const dir = await makeTempDir('damselfly-bench-mirror-')
+  await mkdir(join(dir, 'cached'))
+  await mkdir(join(dir, 'streamed'))
+  const t = await withDeadline(opts.timeoutMs, 'throughput', signal => throughput(dir, opts, signal))
+  const m = await withDeadline(opts.timeoutMs, 'memory', signal => memory(dir, opts, signal))
+  const ratio = t.mirrorBytesPerSecond / t.plainBytesPerSecond
+  const fmt = b => (b == null ? '?' : `${(b / MiB).toFixed(0)} MiB`)
+  console.log('')
+  console.log(`cached ${formatSize(t.blobBytes)}: plain Node http ${mibps(t.plainBytesPerSecond)} MiB/s, damselfly mirror ${mibps(t.mirrorBytesPerSecond)} MiB/s`)
+  console.log(`  ratio ${ratio.toFixed(3)}  (target >= ${THROUGHPUT_TARGET})  ${ratio >= THROUGHPUT_TARGET ? 'PASS' : 'BELOW TARGET'}`)
+  console.log(`streamed ${formatSize(m.blobBytes)} through a daemon: its peak RSS ${fmt(m.nodePeakRssBytes)} (${fmt(m.nodeRssBeforeBytes)} before), the seed's ${fmt(m.seedPeakRssBytes)}`)
+  if (m.nodeMemoryAtPeak != null) {
+    const p = m.nodeMemoryAtPeak
+    console.log(`  its largest sampled RSS ${fmt(p.rss)}: V8 heap ${fmt(p.heap_used)} used of ${fmt(p.heap_total)}, external ${fmt(p.external)} (ArrayBuffers ${fmt(p.array_buffers)})`)
+  }
+  console.log(`  target <= ${fmt(RSS_TARGET)}  ${m.nodePeakRssBytes != null && m.nodePeakRssBytes <= RSS_TARGET ? 'PASS' : 'BELOW TARGET'}`)
+  const report = {
+    bench: 'mirror',
+    date: new Date().toISOString(),
+    machine: host,
+    throughput: { ...t, ratio: Number(ratio.toFixed(4)), target: THROUGHPUT_TARGET },
+    memory: { ...m, target: RSS_TARGET }
+  }
+  await mkdir(dirname(RESULTS), { recursive: true })
+  await writeFile(`${RESULTS}.tmp`, JSON.stringify(report, null, 2) + '\n')
+  await rename(`${RESULTS}.tmp`, RESULTS)
+  console.log(`wrote ${RESULTS}`)
+}
+
+cleanupOnSignals()
+try {
+  await main()
+} catch (err) {
+  if (!wasInterrupted()) console.error(`\nbench:mirror failed: ${err?.stack ?? err}`)
+  process.exitCode = 1
+} finally {
+  await cleanupAll()
+}
