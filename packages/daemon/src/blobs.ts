@@ -2,9 +2,6 @@ import { OciError, UpstreamError } from '@damselfly/registry'
 import type { BlobHandle, BlobProvider, Source } from '@damselfly/registry'
 import type { Swarm } from '@damselfly/swarm'
 
-/** Bytes read from the store per chunk when serving a complete blob. */
-const CACHE_CHUNK = 1024 * 1024
-
 /**
  * Blobs for the mirror, from the swarm: a complete blob straight from the
  * store; anything else through a download task (peers, a seed, or the
@@ -27,19 +24,9 @@ export class SwarmBlobs implements BlobProvider {
         async * read (start, end, signal) {
           // garbage collection leaves it alone while a client reads it
           const release = store.hold(held.digest)
-          const next = (pos: number): Promise<Uint8Array> | undefined => pos < end ? held.read(pos, Math.min(CACHE_CHUNK, end - pos), { signal }) : undefined
-          // one read ahead: the disk works while the client takes the previous chunk
-          let pending = next(start)
           try {
-            let pos = start
-            while (pending != null) {
-              const chunk = await pending
-              pos += chunk.byteLength
-              pending = next(pos)
-              yield chunk
-            }
+            yield * held.stream(start, end, { signal })
           } finally {
-            pending?.catch(() => {})
             release()
           }
         }

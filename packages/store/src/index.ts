@@ -122,6 +122,12 @@ export interface BlobHandle extends EventTarget {
   /** Read `length` bytes at `offset` from held pieces into a new buffer. */
   read(offset: number, length: number, options?: AbortOptions): Promise<Uint8Array>
 
+  /**
+   * Bytes [start, end) of a complete blob as a file stream (1 MiB chunks,
+   * read ahead like any Node file stream). Throws when the blob is not complete.
+   */
+  stream(start: number, end: number, options?: AbortOptions): AsyncIterable<Uint8Array>
+
   /** Resolves when the piece is held; rejects if the signal aborts or the blob is removed. */
   waitForPiece(index: number, options?: AbortOptions): Promise<void>
 

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Bitfield, InvalidManifestError, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
@@ -153,9 +154,19 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     if (!this.#held(index)) {
       throw new PieceNotHeldError(`piece ${index} of ${this.digest} is not held`)
     }
-    const out = new Uint8Array(length)
+    const out = uninitialized(length)
     await this.#readAt(out, offset)
     return out
+  }
+
+  stream (start: number, end: number, options: AbortOptions = {}): AsyncIterable<Uint8Array> {
+    this.#checkUsable()
+    if (!this.#complete) throw new PieceNotHeldError(`${this.digest} is not complete`)
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end > this.layout.size || start > end) {
+      throw new RangeError(`bytes ${start}..${end} are outside ${this.digest} of ${this.layout.size} bytes`)
+    }
+    if (start === end) return (async function * () {})()
+    return createReadStream(this.#paths.completeData, { start, end: end - 1, highWaterMark: 1024 * 1024, signal: options.signal })
   }
 
   async read (offset: number, length: number, options: AbortOptions = {}): Promise<Uint8Array> {
@@ -164,7 +175,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.layout.size) {
       throw new RangeError(`bytes ${offset}..${offset + length} are outside ${this.digest} of ${this.layout.size} bytes`)
     }
-    const out = new Uint8Array(length)
+    const out = uninitialized(length)
     if (length === 0) return out
     const first = Math.floor(offset / this.layout.pieceSize)
     const last = Math.floor((offset + length - 1) / this.layout.pieceSize)
@@ -415,4 +426,10 @@ function fullBitfield (pieces: number): Bitfield {
   const spare = bytes.byteLength * 8 - pieces
   if (spare > 0) bytes[bytes.byteLength - 1] = (0xff << spare) & 0xff
   return new Bitfield(pieces, bytes)
+}
+
+/** A Uint8Array of `length` bytes that is not zero-filled first: for reads that fill every byte or throw. */
+function uninitialized (length: number): Uint8Array {
+  const b = Buffer.allocUnsafe(length)
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
