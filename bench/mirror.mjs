@@ -134,8 +134,11 @@ async function memory (dir, opts, signal) {
     const r = await drain(`http://${node.mirror}/v2/bench/blob/blobs/${blob.digest}`, signal).finally(() => clearInterval(sampler))
     if (r.bytes !== blob.size) throw new Error(`streamed ${r.bytes} bytes, expected ${blob.size}`)
     const [nodePeak, seedPeak] = await Promise.all([peakRssOf(node.child.pid), peakRssOf(seed.child.pid)])
-    console.log(`  streamed ${formatSize(blob.size)} through a daemon (source ${r.headers['x-damselfly-source']}) at ${mibps(blob.size / r.seconds)} MiB/s`)
-    return { blobBytes: blob.size, source: r.headers['x-damselfly-source'], seconds: r.seconds, nodePeakRssBytes: nodePeak, nodeRssBeforeBytes: before, seedPeakRssBytes: seedPeak, nodeMemoryAtPeak: atPeak }
+    console.log(`  streamed ${formatSize(blob.size)} through a daemon (source ${r.headers['x-damselfly-source']}) at ${mibps(blob.size / r.seconds)} MiB/s, first byte after ${(r.firstByteSeconds * 1000).toFixed(0)} ms`)
+    // the registry's own time to first byte, for comparison (the whole body is read: the server is single-threaded with this client)
+    const direct = await drain(`${origin.url}`, signal)
+    console.log(`  the "registry" directly: first byte after ${(direct.firstByteSeconds * 1000).toFixed(0)} ms`)
+    return { blobBytes: blob.size, source: r.headers['x-damselfly-source'], seconds: r.seconds, firstByteSeconds: r.firstByteSeconds, directFirstByteSeconds: direct.firstByteSeconds, nodePeakRssBytes: nodePeak, nodeRssBeforeBytes: before, seedPeakRssBytes: seedPeak, nodeMemoryAtPeak: atPeak }
   } finally {
     await Promise.all([seed != null ? stopChild(seed.child) : undefined, node != null ? stopChild(node.child) : undefined])
     await origin.close()

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
 import { createCipheriv, createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { get as httpsGet } from 'node:https'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -257,6 +258,8 @@ export interface Credentials {
 export interface StartRegistryOptions {
   /** Require HTTP basic auth (htpasswd, bcrypt) for everything. */
   auth?: Credentials
+  /** Serve HTTPS with this certificate and key (see selfSignedCert). */
+  tls?: { certPath: string, keyPath: string }
   /** Require bearer tokens from this token server (the registry's `auth: token` mode). */
   token?: { realm: string, service: string, issuer: string, certPath: string }
   /** Max wait for /v2/ to answer, per start. Default 15 s. */
@@ -285,6 +288,7 @@ export class TestRegistry {
   readonly root: string
   readonly auth: Credentials | undefined
   readonly token: StartRegistryOptions['token']
+  readonly tls: StartRegistryOptions['tls']
   #readyTimeoutMs: number
   #child: ChildProcess | undefined
   #output = ''
@@ -293,7 +297,8 @@ export class TestRegistry {
   constructor (root: string, port: number, opts: StartRegistryOptions) {
     this.root = root
     this.host = `127.0.0.1:${port}`
-    this.url = `http://${this.host}`
+    this.url = `${opts.tls != null ? 'https' : 'http'}://${this.host}`
+    this.tls = opts.tls
     this.auth = opts.auth
     this.token = opts.token
     this.#readyTimeoutMs = opts.readyTimeoutMs ?? 15_000
@@ -322,6 +327,7 @@ export class TestRegistry {
       '      enabled: false',
       'http:',
       `  addr: ${this.host}`,
+      ...(this.tls != null ? ['  tls:', `    certificate: ${JSON.stringify(this.tls.certPath)}`, `    key: ${JSON.stringify(this.tls.keyPath)}`] : []),
       '  secret: damselfly-test-secret',
       'health:',
       '  storagedriver:',
@@ -360,9 +366,8 @@ export class TestRegistry {
         throw new Error(`registry exited during start (${spawnError?.message ?? child.exitCode ?? child.signalCode}):\n${this.#output}`)
       }
       try {
-        const res = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(1000) })
-        await res.arrayBuffer()
-        if (res.status === 200 || (res.status === 401 && (this.auth != null || this.token != null))) return
+        const status = this.tls != null ? await httpsStatus(`${this.url}/v2/`, await readFile(this.tls.certPath, 'utf8')) : await httpStatus(`${this.url}/v2/`)
+        if (status === 200 || (status === 401 && (this.auth != null || this.token != null))) return
       } catch {
         // not listening yet
       }
@@ -523,4 +528,33 @@ export async function startRegistry (opts: StartRegistryOptions = {}): Promise<T
     throw err
   }
   return registry
+}
+
+async function httpStatus (url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+  await res.arrayBuffer()
+  return res.status
+}
+
+/** Status of a GET over HTTPS that trusts only `ca`. */
+async function httpsStatus (url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { ca, timeout: 1000 }, res => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+  })
+}
+
+/** A self-signed certificate for 127.0.0.1 (CN and subjectAltName), made with openssl. */
+export async function selfSignedCert (dir: string): Promise<{ certPath: string, keyPath: string, pem: string }> {
+  await mkdir(dir, { recursive: true })
+  const certPath = join(dir, 'cert.pem')
+  const keyPath = join(dir, 'key.pem')
+  const r = await runCommand('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath,
+    '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], 15_000)
+  if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`)
+  return { certPath, keyPath, pem: await readFile(certPath, 'utf8') }
 }
