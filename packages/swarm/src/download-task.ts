@@ -71,10 +71,13 @@ export interface TaskContext {
 const DISCOVERY_TIMEOUT_MS = 2000
 
 /** Verified pieces kept in memory for streaming readers, at most. */
-const FRESH_BYTES_MAX = 16 * 1024 * 1024
+const FRESH_BYTES_MAX = 8 * 1024 * 1024
 
 /** Bytes to keep requested from each parent: enough to cover a round trip between busy event loops. */
 const PIPELINE_BYTES = 4 * 1024 * 1024
+
+/** Most bytes of big pieces requested from one parent at once: memory stays bounded whatever the piece size. */
+const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024
 
 /** How long a parent that declined a piece is not asked for it again. */
 const DECLINE_BACKOFF_MS = 500
@@ -581,7 +584,10 @@ export class DownloadTask extends EventTarget {
 
   /** Requests kept outstanding per parent: at least the configured count, and PIPELINE_BYTES of small pieces. */
   #pipeline (handle: BlobHandle): number {
-    return Math.min(16, Math.max(this.#ctx.config.pipeline, Math.ceil(PIPELINE_BYTES / handle.layout.pieceSize)))
+    const size = handle.layout.pieceSize
+    // enough requests to keep PIPELINE_BYTES moving, the configured depth when pieces are small,
+    // and no more than MAX_INFLIGHT_BYTES of big pieces per parent (two at least)
+    return Math.min(16, Math.max(2, Math.min(this.#ctx.config.pipeline, Math.floor(MAX_INFLIGHT_BYTES / size)), Math.ceil(PIPELINE_BYTES / size)))
   }
 
   #request (s: ParentSession, index: number): void {
