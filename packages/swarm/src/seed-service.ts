@@ -47,9 +47,19 @@ export class SeedService {
 
   async #answer (stream: ByteStream, peer: string, handler: SeedHandler, timeoutMs: number): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs)
+    let frame: Uint8Array
+    try {
+      frame = await readOneFrame(stream, { signal })
+    } catch (err: any) {
+      // an oversized or malformed frame is the sender's doing; a timeout, a reset
+      // or a stream that ended is a busy or impatient peer, not a bad one
+      if (err.name === 'MessageTooLargeError' || err.name === 'MalformedMessageError') this.#penalties.ban(peer, `bad seed request: ${err.message}`)
+      stream.abort(err)
+      return
+    }
     let req: SeedRequest
     try {
-      req = decodeSeedRequest(await readOneFrame(stream, { signal }))
+      req = decodeSeedRequest(frame)
     } catch (err: any) {
       this.#penalties.ban(peer, `bad seed request: ${err.message}`)
       stream.abort(err)
