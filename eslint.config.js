@@ -25,6 +25,12 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
+    ignores: ['packages/*/ui/**'],
     languageOptions: { globals: globals.node }
+  },
+  {
+    // the dashboard: ES modules for the browser
+    files: ['packages/*/ui/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' }
   }
 )

@@ -1,6 +1,6 @@
 // The real components the tests drive (a registry mirror is tested against
 // the real thing, never a mock of it): the CNCF distribution registry,
-// containerd with ctr, and skopeo, all from Debian. Missing ones are
+// containerd with ctr, skopeo, and chromium for the dashboard, all from Debian. Missing ones are
 // installed with apt-get when this runs as root; otherwise it says what to
 // install and fails, before any test starts.
 import { spawnSync } from 'node:child_process'
@@ -9,7 +9,8 @@ const TOOLS = [
   { command: 'docker-registry', pkg: 'docker-registry' },
   { command: 'containerd', pkg: 'containerd' },
   { command: 'ctr', pkg: 'containerd' },
-  { command: 'skopeo', pkg: 'skopeo' }
+  { command: 'skopeo', pkg: 'skopeo' },
+  { command: 'chromium', pkg: 'chromium' }
 ]
 
 const has = command => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0

@@ -1,5 +1,6 @@
 import { UsageError } from './args.js'
 import { DAEMON_HELP, daemonCommand } from './commands/daemon.js'
+import { DEMO_HELP, demoCommand } from './commands/demo.js'
 import { GET_HELP, getCommand } from './commands/get.js'
 import { RUNTIME_CONFIG_HELP, runtimeConfigCommand } from './commands/runtime-config.js'
 import { STATUS_HELP, statusCommand } from './commands/status.js'
@@ -8,6 +9,7 @@ const HELP = `Usage: damselfly <command> [options]
 
 Commands:
   daemon          run a node (see damselfly daemon --help)
+  demo            a local swarm with a live dashboard: a registry, a seed and N nodes pull one image
   get             fetch a blob through the swarm into a file
   runtime-config  point containerd, CRI-O or Docker at the registry mirror
   status          show the local daemon's state
@@ -17,6 +19,7 @@ Run damselfly <command> --help for a command's options.
 
 const COMMANDS: Record<string, { run(argv: string[]): Promise<number>, help: string }> = {
   daemon: { run: daemonCommand, help: DAEMON_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
   get: { run: getCommand, help: GET_HELP },
   'runtime-config': { run: runtimeConfigCommand, help: RUNTIME_CONFIG_HELP },
   status: { run: statusCommand, help: STATUS_HELP }

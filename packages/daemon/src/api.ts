@@ -2,9 +2,11 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { renderMetrics } from './metrics.js'
+import { serveUi } from './ui.js'
+import type { ActivityRecorder } from './activity.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { MirrorStats } from '@damselfly/registry'
-import type { Swarm } from '@damselfly/swarm'
+import type { Swarm, TaskSummary } from '@damselfly/swarm'
 import type { Logger } from '@libp2p/interface'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
@@ -63,13 +65,28 @@ function statusFor (where: string): number {
   return where === 'origin' ? 502 : where === 'p2p' ? 504 : 500
 }
 
-/** The local control API: status, tasks, blob download, metrics, health. */
 /** What the control API reports besides the swarm. */
 export interface ApiExtras {
   /** The registry mirror's counters and address, when it runs. */
   mirror?: { stats: MirrorStats, address(): string | undefined }
+  /** Counters over time and recent incidents, for the status page. */
+  activity?: ActivityRecorder
+  /** True when this node runs as a seed. */
+  seed?: boolean
 }
 
+/** A task as the status page draws it: its summary and which pieces it holds. */
+export interface TaskView extends TaskSummary {
+  /** Base64 of the bitfield of verified pieces (bit i is the MSB-first bit of byte i / 8). */
+  bitfield?: string
+}
+
+function taskView (swarm: Swarm, task: TaskSummary): TaskView {
+  const bytes = swarm.store.get(task.digest)?.bitfield.bytes
+  return bytes != null ? { ...task, bitfield: Buffer.from(bytes).toString('base64') } : task
+}
+
+/** The local control API: status page, status, tasks, blob download, metrics, health. */
 export function createControlApi (swarm: Swarm, log: Logger, extras: ApiExtras = {}): Server {
   return createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(swarm, extras, req, res).catch(err => {
@@ -85,6 +102,7 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
   const path = url.pathname
   const method = req.method ?? 'GET'
 
+  if ((path === '/' || path.startsWith('/ui/')) && await serveUi(req, res, 'index.html')) return
   if (path === '/healthz' && method === 'GET') {
     res.writeHead(200, { 'content-type': 'text/plain' })
     res.end('ok\n')
@@ -113,7 +131,7 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
     return
   }
   if (path === '/api/v1/events' && method === 'GET') {
-    streamEvents(swarm, req, res)
+    streamEvents(swarm, extras, req, res)
     return
   }
   if (path === '/api/v1/tasks' && method === 'GET') {
@@ -144,6 +162,17 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
     sendJson(res, 200, task.summary())
     return
   }
+  const piecesMatch = /^\/api\/v1\/tasks\/([^/]+)\/pieces$/.exec(path)
+  if (piecesMatch != null && method === 'GET') {
+    const digest = decodeURIComponent(piecesMatch[1]!)
+    const held = isDigest(digest) ? swarm.store.get(digest) : undefined
+    if (held == null) {
+      sendError(res, 404, 'request', `no pieces of ${digest.slice(0, 80)}`)
+      return
+    }
+    sendJson(res, 200, { digest, pieces: held.layout.pieces, pieceSize: held.layout.pieceSize, held: held.bitfield.count, bitfield: Buffer.from(held.bitfield.bytes).toString('base64') })
+    return
+  }
   const blobMatch = /^\/api\/v1\/blobs\/([^/]+)$/.exec(path)
   if (blobMatch != null && (method === 'GET' || method === 'HEAD')) {
     let params: DownloadParams
@@ -160,20 +189,38 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
 }
 
 /**
- * Server-Sent Events: a `status` snapshot, then `progress`, `done` and `ban`
- * events as they happen, and a comment every 15 s to keep proxies from
- * closing an idle stream.
+ * Server-Sent Events: a `status` snapshot (with the recent history of
+ * samples and incidents), then `progress`, `done` and `ban` events as they
+ * happen and a `sample` of the counters every second; a comment every 15 s
+ * keeps proxies from closing an idle stream. Tasks carry their bitfield.
  */
-function streamEvents (swarm: Swarm, req: IncomingMessage, res: ServerResponse): void {
+function streamEvents (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
   const write = (type: string, data: unknown): void => {
     res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`)
   }
-  write('status', { peerId: swarm.peerId, tasks: swarm.tasks(), stats: swarm.stats })
-  const stop = swarm.onEvent(event => { write(event.type, event) })
+  write('status', {
+    peerId: swarm.peerId,
+    seed: extras.seed === true,
+    listenAddresses: swarm.listenAddresses(),
+    peers: swarm.peers().map(p => ({ peer: p.peer, seed: p.seed })),
+    tasks: swarm.tasks().map(t => taskView(swarm, t)),
+    stats: swarm.stats,
+    bans: swarm.bans(),
+    mirror: extras.mirror != null ? { address: extras.mirror.address(), ...extras.mirror.stats } : undefined,
+    samples: extras.activity?.samples() ?? [],
+    incidents: extras.activity?.incidents() ?? []
+  })
+  const stopEvents = swarm.onEvent(event => {
+    write(event.type, event.type === 'ban' ? event : { ...event, task: taskView(swarm, event.task) })
+  })
+  const stopSamples = extras.activity?.onSample(sample => {
+    write('sample', { ...sample, peerList: swarm.peers().map(p => ({ peer: p.peer, seed: p.seed })), mirror: extras.mirror?.stats.bytes })
+  })
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
   const end = (): void => {
-    stop()
+    stopEvents()
+    stopSamples?.()
     clearInterval(keepAlive)
   }
   req.on('close', end)

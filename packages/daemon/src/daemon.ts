@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { Mirror, RegistryClient } from '@damselfly/registry'
 import { createSwarm } from '@damselfly/swarm'
+import { ActivityRecorder } from './activity.js'
 import { createControlApi } from './api.js'
 import { SwarmBlobs } from './blobs.js'
 import type { UpstreamInit } from '@damselfly/registry'
@@ -77,6 +78,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   // the swarm reaches registries with this node's credentials; they never leave it
   const swarm = await createSwarm({ ...init, logger, originAccess: upstream })
   const servers: Server[] = []
+  const activity = new ActivityRecorder(swarm)
   try {
     let mirror: Mirror | undefined
     let mirrorAddress: string | undefined
@@ -93,7 +95,11 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       servers.push(mirrorServer)
       mirrorAddress = await listen(mirrorServer, mirrorAt, 'registry mirror')
     }
-    const apiServer = createControlApi(swarm, log, mirror != null ? { mirror: { stats: mirror.stats, address: () => mirrorAddress } } : {})
+    const apiServer = createControlApi(swarm, log, {
+      activity,
+      seed: init.seed === true,
+      mirror: mirror != null ? { stats: mirror.stats, address: () => mirrorAddress } : undefined
+    })
     servers.push(apiServer)
     const apiAddress = await listen(apiServer, init.api ?? { host: '127.0.0.1', port: 65002 }, 'control API')
     const collector = startCollector(swarm, init.storage, log)
@@ -104,11 +110,13 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       mirrorAddress,
       async stop () {
         collector.stop()
+        activity.stop()
         servers.forEach(close)
         await swarm.stop()
       }
     }
   } catch (err) {
+    activity.stop()
     servers.forEach(close)
     await swarm.stop()
     throw err

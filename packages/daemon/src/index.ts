@@ -2,10 +2,15 @@
  * @packageDocumentation
  *
  * The Damselfly daemon: composes the swarm and store, and serves the local
- * control API (status, tasks, blob streaming, Prometheus metrics, health).
+ * control API (status page, status, tasks, blob streaming, Prometheus
+ * metrics, health). The status page's files live in `ui/`.
  */
 
 export { startDaemon } from './daemon.js'
 export type { Daemon, DaemonInit, ListenAddress, StorageLimits } from './daemon.js'
 export { SwarmBlobs } from './blobs.js'
 export { renderMetrics } from './metrics.js'
+export { ActivityRecorder } from './activity.js'
+export type { ActivitySample, ActivityRecorderInit, Incident } from './activity.js'
+export type { TaskView } from './api.js'
+export { serveUi, UI_DIR } from './ui.js'
