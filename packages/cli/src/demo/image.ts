@@ -34,9 +34,11 @@ export interface DemoImage {
 
 export interface GenerateImageOptions {
   /** Bytes of content across all layers (each tar adds 1.5 KiB and padding). */
-  size: number
+  size?: number
   /** Share of the size each layer gets, base layer first. @default [8, 4, 2, 1, 1] */
   weights?: number[]
+  /** Bytes of content of each layer, instead of size and weights. */
+  layers?: number[]
   /** @default 'demo/app' */
   name?: string
   /** @default 'latest' */
@@ -137,7 +139,8 @@ export async function generateImage (dir: string, options: GenerateImageOptions)
   const blobDir = join(dir, 'blobs', 'sha256')
   await mkdir(blobDir, { recursive: true })
   const layers: ImageBlob[] = []
-  for (const [i, size] of layerSizes(options.size, options.weights ?? [8, 4, 2, 1, 1]).entries()) {
+  const sizes = options.layers ?? layerSizes(options.size ?? 0, options.weights ?? [8, 4, 2, 1, 1])
+  for (const [i, size] of sizes.entries()) {
     layers.push({ ...await writeLayer(blobDir, i, size, seed, options.signal), mediaType: OCI_LAYER_TAR, role: `layer ${i}` })
   }
   const c = await writeJsonBlob(blobDir, {

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process'
-import { createCipheriv, createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { get as httpsGet } from 'node:https'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
+import { generateImage } from '../../src/demo/image.js'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 
@@ -132,119 +132,11 @@ export interface BuildImageOptions {
   tag?: string
 }
 
-const BLOCK = 512
-const CHUNK = 1024 * 1024
-
-/** A ustar header for one regular file, with a correct checksum; mtime 0 for reproducibility. */
-export function tarHeader (name: string, size: number): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar name too long: ${name}`)
-  const h = Buffer.alloc(BLOCK)
-  const field = (offset: number, length: number, value: string): void => {
-    h.write(value, offset, length, 'utf8')
-  }
-  const octal = (offset: number, length: number, value: number): void => {
-    field(offset, length, value.toString(8).padStart(length - 1, '0') + '\0')
-  }
-  field(0, 100, name)
-  octal(100, 8, 0o644) // mode
-  octal(108, 8, 0) // uid
-  octal(116, 8, 0) // gid
-  octal(124, 12, size)
-  octal(136, 12, 0) // mtime
-  field(148, 8, '        ') // checksum placeholder: spaces
-  field(156, 1, '0') // regular file
-  field(257, 6, 'ustar\0')
-  field(263, 2, '00')
-  field(265, 32, 'root')
-  field(297, 32, 'root')
-  octal(329, 8, 0) // devmajor
-  octal(337, 8, 0) // devminor
-  let sum = 0
-  for (const byte of h) sum += byte
-  field(148, 8, sum.toString(8).padStart(6, '0') + '\0 ')
-  return h
-}
-
-function sha256 (data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex')
-}
-
-async function writeBlob (dir: string, data: Buffer): Promise<BlobRef> {
-  const hex = sha256(data)
-  await writeFile(join(dir, 'blobs', 'sha256', hex), data)
-  return { digest: `sha256:${hex}`, size: data.length }
-}
-
-/**
- * Streams one layer tar (one file `layer-<index>.bin` of `size` pseudo-random
- * bytes: AES-256-CTR over zeros keyed by seed and index) into the layout, hashing on the way.
- */
-async function writeLayer (dir: string, index: number, size: number, seed: string): Promise<BlobRef> {
-  const key = createHash('sha256').update(`${seed}\0${index}`).digest()
-  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16))
-  const zeros = Buffer.alloc(CHUNK)
-  const hash = createHash('sha256')
-  const tmp = join(dir, 'blobs', 'sha256', `.tmp-${process.pid}-${index}`)
-  const file = await open(tmp, 'w')
-  let written = 0
-  const put = async (data: Buffer): Promise<void> => {
-    hash.update(data)
-    written += data.length
-    let offset = 0
-    while (offset < data.length) offset += (await file.write(data, offset)).bytesWritten
-  }
-  try {
-    await put(tarHeader(`layer-${index}.bin`, size))
-    for (let left = size; left > 0; left -= CHUNK) {
-      await put(cipher.update(zeros.subarray(0, Math.min(CHUNK, left))))
-    }
-    const pad = (BLOCK - size % BLOCK) % BLOCK
-    await put(Buffer.alloc(pad + 2 * BLOCK)) // padding, then the two zero end blocks
-  } finally {
-    await file.close()
-  }
-  const hex = hash.digest('hex')
-  await rename(tmp, join(dir, 'blobs', 'sha256', hex))
-  return { digest: `sha256:${hex}`, size: written }
-}
-
-/**
- * Writes an OCI image layout at `dir` holding one linux/amd64 image of
- * uncompressed tar layers, tagged opts.tag ('latest'). Deterministic for a seed.
- */
+/** An OCI image layout with uncompressed tar layers of the given content sizes: the demo's generator, with the tests' names. */
 export async function buildImage (dir: string, opts: BuildImageOptions): Promise<BuiltImage> {
-  const seed = opts.seed ?? 'damselfly'
-  const tag = opts.tag ?? 'latest'
-  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
-  const layers: BlobRef[] = []
-  for (const [i, size] of opts.layers.entries()) layers.push(await writeLayer(dir, i, size, seed))
-  const config = await writeBlob(dir, Buffer.from(JSON.stringify({
-    created: '1970-01-01T00:00:00Z',
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Labels: { 'io.damselfly.test.seed': seed } },
-    rootfs: { type: 'layers', diff_ids: layers.map(l => l.digest) },
-    history: layers.map((_, i) => ({ created: '1970-01-01T00:00:00Z', created_by: `damselfly test layer ${i}` }))
-  })))
-  const bytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: OCI_CONFIG, ...config },
-    layers: layers.map(l => ({ mediaType: OCI_LAYER_TAR, ...l }))
-  }))
-  const manifest = { ...await writeBlob(dir, bytes), mediaType: OCI_MANIFEST, bytes }
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
-  await writeFile(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{
-      mediaType: OCI_MANIFEST,
-      digest: manifest.digest,
-      size: manifest.size,
-      annotations: { 'org.opencontainers.image.ref.name': tag }
-    }]
-  }))
-  const totalBytes = config.size + layers.reduce((n, l) => n + l.size, 0)
-  return { dir, tag, manifest, config, layers, totalBytes }
+  const image = await generateImage(dir, { layers: opts.layers, seed: opts.seed ?? 'damselfly', tag: opts.tag })
+  const ref = (b: { digest: string, size: number }): BlobRef => ({ digest: b.digest, size: b.size })
+  return { dir, tag: image.tag, manifest: image.manifest, config: ref(image.config), layers: image.layers.map(ref), totalBytes: image.totalBytes }
 }
 
 // ---------------------------------------------------------------------------
