@@ -10,7 +10,8 @@ const TOOLS = [
   { command: 'containerd', pkg: 'containerd' },
   { command: 'ctr', pkg: 'containerd' },
   { command: 'skopeo', pkg: 'skopeo' },
-  { command: 'chromium', pkg: 'chromium' }
+  { command: 'chromium', pkg: 'chromium' },
+  { command: 'firefox-esr', pkg: 'firefox-esr' }
 ]
 
 const has = command => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0

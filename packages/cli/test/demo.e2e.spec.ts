@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import puppeteer from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAMSELFLY_BIN } from '@damselfly/cli'
 import { metric, runCli } from './helpers/cluster.js'
@@ -12,6 +13,7 @@ import type { ChildProcess } from 'node:child_process'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const ARTIFACTS = `${ROOT}test-artifacts/`
 const CHROMIUM = '/usr/bin/chromium'
+const FIREFOX = '/usr/bin/firefox-esr'
 
 /** A demo process whose output is collected; `waitFor` resolves when a line matches. */
 class DemoRun {
@@ -200,6 +202,33 @@ describe('damselfly demo', () => {
       if (demo.child.exitCode == null) demo.child.kill('SIGKILL')
     }
   })
+
+  it('works in Firefox too: the same dashboard fills in to every pull verified', async () => {
+    // playwright-core cannot drive Debian's Firefox; puppeteer-core speaks WebDriver BiDi to it
+    const demo = new DemoRun(process.execPath, [DAMSELFLY_BIN, 'demo', '--nodes', '3', '--size', '32', '--keep-running', '--dashboard', '127.0.0.1:0'])
+    const firefox = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true })
+    try {
+      const url = (await demo.waitFor(/dashboard {3}(http:\/\/\S+)/, 30_000))[1]!
+      const page = await firefox.newPage()
+      await page.setViewport({ width: 1280, height: 1000 })
+      const errors: string[] = []
+      page.on('pageerror', err => errors.push(String(err)))
+      await page.goto(url)
+      await page.waitForSelector('#status[data-verified="3"]', { timeout: 120_000 })
+      for (const name of ['seed', 'node1', 'node2', 'node3']) {
+        await page.waitForSelector(`tr[data-node="${name}"][data-complete="true"] .bar[data-percent="100"]`, { timeout: 30_000 })
+      }
+      expect(await page.$$eval('path.edge.seed', edges => edges.length)).toBeGreaterThan(0)
+      expect(await page.$eval('#saving', el => el.getAttribute('data-ok'))).toBe('true')
+      await page.screenshot({ path: `${ARTIFACTS}demo-dashboard-firefox.png` })
+      expect(errors).toEqual([])
+      demo.child.kill('SIGINT')
+      expect((await demo.exited).code, demo.stderr).toBe(130)
+    } finally {
+      await firefox.close()
+      if (demo.child.exitCode == null) demo.child.kill('SIGKILL')
+    }
+  }, 180_000)
 
   it('npm run demo -- --nodes 3 --exit-after-pull exits 0 once every pull verified, and leaves no process behind', async () => {
     const demo = new DemoRun('npm', ['run', '--silent', 'demo', '--', '--nodes', '3', '--size', '48', '--exit-after-pull', '--dashboard', '127.0.0.1:0'])
