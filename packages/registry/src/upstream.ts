@@ -34,6 +34,16 @@ const WELL_KNOWN_ENDPOINTS: Record<string, string> = {
   'docker.io': 'https://registry-1.docker.io'
 }
 
+/**
+ * Where the API of the registry an image reference names lives, with no
+ * configuration: docker.io is https://registry-1.docker.io, any other
+ * `host[:port]` is https://host[:port] (http:// when `insecure`).
+ */
+export function registryEndpoint (registry: string, insecure = false): string {
+  const name = normalizeRegistryKey(registry)
+  return WELL_KNOWN_ENDPOINTS[name] ?? `${insecure ? 'http' : 'https'}://${name}`
+}
+
 /** Largest token-server answer read. */
 const MAX_TOKEN_BODY = 64 * 1024
 const MAX_REDIRECTS = 5
@@ -88,9 +98,7 @@ export class RegistryClient {
   endpoint (registry: string): URL {
     const name = normalizeRegistryKey(registry)
     if (!isRegistryHost(name)) throw new UpstreamError(`${JSON.stringify(registry.slice(0, 100))} is not a registry host`)
-    const configured = this.#registries.get(name)?.endpoint ?? WELL_KNOWN_ENDPOINTS[name]
-    if (configured != null) return new URL(configured)
-    return new URL(`${this.isInsecure(name) ? 'http' : 'https'}://${name}`)
+    return new URL(this.#registries.get(name)?.endpoint ?? registryEndpoint(name, this.isInsecure(name)))
   }
 
   blobUrl (registry: string, name: string, digest: string): URL {

@@ -2,8 +2,9 @@ import { isIP } from 'node:net'
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { isRegistryHost } from '@damselfly/registry'
+import { isRegistryHost, registryEndpoint } from '@damselfly/registry'
 import { parseHostPort, UsageError } from '../args.js'
+import { hostsToml } from '../containerd.js'
 
 export const RUNTIME_CONFIG_HELP = `Usage: damselfly runtime-config containerd|crio|docker [options]
 
@@ -38,7 +39,6 @@ const DEFAULT_DOCKER_FILE = '/etc/docker/daemon.json'
 /** containerd's host namespace for registries that have no directory of their own. */
 const CONTAINERD_FALLBACK = '_default'
 /** Where a registry's API really is, when that is not https://<name> (as containerd resolves it). */
-const REGISTRY_ENDPOINTS: Record<string, string> = { 'docker.io': 'https://registry-1.docker.io' }
 
 /** A file to write: its new content, and what is there now (undefined: nothing). */
 interface PlannedFile {
@@ -79,13 +79,12 @@ async function readExisting (path: string): Promise<PlannedFile['existing']> {
   }
 }
 
-function hostsToml (registry: string, mirror: string): string {
-  const lines = [`# Written by damselfly runtime-config: pulls go through the Damselfly mirror first, then to ${registry === CONTAINERD_FALLBACK ? "the image's own registry" : 'server'}.`]
-  // without server containerd falls back to the image's own registry, which is what _default needs
-  if (registry !== CONTAINERD_FALLBACK) lines.push(`server = "${REGISTRY_ENDPOINTS[registry] ?? `https://${registry}`}"`)
-  // always a [host] table: containerd 1.6 rejects a hosts.toml without one as a whole
-  lines.push('', `[host."http://${mirror}"]`, '  capabilities = ["pull", "resolve"]', '')
-  return lines.join('\n')
+function registryHostsToml (registry: string, mirror: string): string {
+  const fallback = registry === CONTAINERD_FALLBACK
+  return hostsToml(mirror, {
+    comment: `Written by damselfly runtime-config: pulls go through the Damselfly mirror first, then to ${fallback ? "the image's own registry" : 'server'}.`,
+    server: fallback ? undefined : registryEndpoint(registry)
+  })
 }
 
 function crioDropIn (registries: string[], mirror: string): string {
@@ -215,7 +214,7 @@ export async function runtimeConfigCommand (argv: string[]): Promise<number> {
   if (runtime === 'containerd') {
     files = await Promise.all(registries.map(async r => {
       const path = join(dir, r, 'hosts.toml')
-      return { path, content: hostsToml(r, mirror), existing: await readExisting(path) }
+      return { path, content: registryHostsToml(r, mirror), existing: await readExisting(path) }
     }))
   } else {
     const path = resolve(values.file ?? DEFAULT_CRIO_FILE)

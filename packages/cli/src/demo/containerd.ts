@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { containerdConfig, hostsToml } from '../containerd.js'
 import type { NodePuller } from './demo.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -34,25 +35,7 @@ export class DemoContainerd {
   /** Starts it and waits until `ctr version` answers. */
   async start (track: (child: ChildProcess) => void, signal: AbortSignal): Promise<void> {
     await mkdir(join(this.root, 'tmp'), { recursive: true })
-    const q = (s: string): string => JSON.stringify(s)
-    await writeFile(join(this.root, 'config.toml'), [
-      'version = 2',
-      `root = ${q(join(this.root, 'root'))}`,
-      `state = ${q(join(this.root, 'state'))}`,
-      `temp = ${q(join(this.root, 'tmp'))}`,
-      // only what a pull and an unpack into overlayfs need
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs",',
-      '  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]',
-      '[grpc]',
-      `  address = ${q(this.socket)}`,
-      '[ttrpc]',
-      `  address = ${q(this.socket + '.ttrpc')}`,
-      '[debug]',
-      '  address = ""',
-      '[metrics]',
-      '  address = ""',
-      ''
-    ].join('\n'))
+    await writeFile(join(this.root, 'config.toml'), containerdConfig(this.root, this.socket))
     const child = spawn(CONTAINERD_BIN, ['--config', join(this.root, 'config.toml')], { cwd: this.root, stdio: 'ignore' })
     track(child)
     const deadline = Date.now() + START_TIMEOUT_MS
@@ -78,14 +61,7 @@ export class DemoContainerd {
   async pull (registry: string, mirror: string, ref: string, signal: AbortSignal): Promise<void> {
     const hostsDir = join(this.root, 'hosts')
     await mkdir(join(hostsDir, registry), { recursive: true })
-    await writeFile(join(hostsDir, registry, 'hosts.toml'), [
-      `server = "http://${registry}"`,
-      'capabilities = ["push"]',
-      '',
-      `[host."http://${mirror}"]`,
-      '  capabilities = ["pull", "resolve"]',
-      ''
-    ].join('\n'))
+    await writeFile(join(hostsDir, registry, 'hosts.toml'), hostsToml(mirror, { server: `http://${registry}`, pushOnly: true }))
     try {
       await run(CTR_BIN, ['--address', this.socket, '--namespace', NAMESPACE, 'images', 'pull', '--hosts-dir', hostsDir, ref], { signal, maxBuffer: 16 * 1024 * 1024 })
     } catch (err: any) {

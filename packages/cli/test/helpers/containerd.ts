@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { containerdConfig, hostsToml } from '../../src/containerd.js'
 import { runCommand, stopChild, trackChild } from './registry.js'
 import type { ChildProcess } from 'node:child_process'
 import type { CommandResult } from './registry.js'
@@ -26,11 +27,8 @@ export const CTR_BIN = '/usr/bin/ctr'
 export async function writeHostsToml (hostsDir: string, registryHost: string, mirror: string, opts: { skipServer?: boolean } = {}): Promise<string> {
   const dir = join(hostsDir, registryHost)
   await mkdir(dir, { recursive: true })
-  const lines = [`server = "http://${registryHost}"`]
-  if (opts.skipServer === true) lines.push('capabilities = ["push"]')
-  lines.push('', `[host."http://${mirror}"]`, '  capabilities = ["pull", "resolve"]', '')
   const file = join(dir, 'hosts.toml')
-  await writeFile(file, lines.join('\n'))
+  await writeFile(file, hostsToml(mirror, { server: `http://${registryHost}`, pushOnly: opts.skipServer }))
   return file
 }
 
@@ -84,40 +82,10 @@ export class TestContainerd {
     return child != null && child.exitCode == null && child.signalCode == null ? child.pid : undefined
   }
 
-  /** Writes config.toml. Called once by startContainerd(). */
+  /** Writes config.toml (the one the demo's containerd uses). Called once by startContainerd(). */
   async writeConfig (): Promise<void> {
-    const q = (s: string): string => JSON.stringify(s)
     await mkdir(join(this.root, 'tmp'), { recursive: true })
-    await writeFile(this.configPath, [
-      'version = 2',
-      `root = ${q(join(this.root, 'root'))}`,
-      `state = ${q(join(this.root, 'state'))}`,
-      `temp = ${q(join(this.root, 'tmp'))}`,
-      // cri needs CNI & co; the other snapshotters cannot work here and only log errors;
-      // opt would install into /opt/containerd
-      'disabled_plugins = [',
-      '  "io.containerd.grpc.v1.cri",',
-      '  "io.containerd.internal.v1.opt",',
-      '  "io.containerd.snapshotter.v1.aufs",',
-      '  "io.containerd.snapshotter.v1.btrfs",',
-      '  "io.containerd.snapshotter.v1.devmapper",',
-      '  "io.containerd.snapshotter.v1.zfs",',
-      ']',
-      '',
-      '[grpc]',
-      `  address = ${q(this.socket)}`,
-      '',
-      '[ttrpc]',
-      `  address = ${q(this.socket + '.ttrpc')}`,
-      '',
-      '[debug]',
-      '  address = ""',
-      '  level = "info"',
-      '',
-      '[metrics]',
-      '  address = ""',
-      ''
-    ].join('\n'))
+    await writeFile(this.configPath, containerdConfig(this.root, this.socket))
   }
 
   /** Starts the daemon and waits until `ctr version` answers; throws with its output if it does not within timeoutMs. */
