@@ -87,6 +87,9 @@ export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | '
 /** Connected peers asked directly when the DHT names no holder. */
 const PROBE_CONNECTED_PEERS = 8
 
+/** How soon a task that knows no seed yet looks for one again. */
+const NO_SEED_RECHECK_MS = 250
+
 /** How long after asking the seeds a task asks them again. */
 const SEED_RETRY_MS = 5000
 
@@ -146,7 +149,8 @@ export class DownloadTask extends EventTarget {
   #startedAt = Date.now()
   #finishedAt: number | undefined
   #lastProgress = performance.now()
-  #seedAskedAt = -Infinity
+  /** When the seeds may be asked (again); performance.now() time. */
+  #nextSeedAsk = 0
   #originRunning = false
   #seedAccepted = false
   /** Keeps garbage collection off the blob while the task runs. */
@@ -623,7 +627,7 @@ export class DownloadTask extends EventTarget {
   }
 
   #maybeAskSeeds (now: number): void {
-    if (this.#originRunning || now - this.#seedAskedAt < SEED_RETRY_MS) return
+    if (this.#originRunning || now < this.#nextSeedAsk) return
     const handle = this.#handle
     const waited = performance.now() - this.#lastProgress
     if (handle != null) {
@@ -632,7 +636,7 @@ export class DownloadTask extends EventTarget {
     } else if (!this.#nobodyHasIt && (waited < this.#ctx.config.seedAfterMs || (this.#sessions.size > 0 && waited < this.#ctx.config.seedAfterMs * 3))) {
       return
     }
-    this.#seedAskedAt = now
+    this.#nextSeedAsk = now + SEED_RETRY_MS
     this.#askSeeds().catch(err => this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, 'p2p')))
   }
 
@@ -657,8 +661,8 @@ export class DownloadTask extends EventTarget {
     if (seeds.length === 0 && Date.now() - this.#startedAt < this.#ctx.config.seedTimeoutMs) {
       // no seed known yet (a node that has just started may not have met
       // one): the swarm gets until the seed deadline before this node goes
-      // to the origin itself
-      this.#seedAskedAt = performance.now() - SEED_RETRY_MS + 250
+      // to the origin itself, looking again shortly
+      this.#nextSeedAsk = performance.now() + NO_SEED_RECHECK_MS
       return
     }
     for (const seed of seeds) {
