@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { loadavg } from 'node:os'
-import { generateImage, pullImage, spawnDaemon } from '@damselfly/cli'
+import { generateImage, pullImage } from '@damselfly/cli'
+import { startBenchDaemon } from './lib/daemons.mjs'
 import { pieceSizeFor } from '@damselfly/protocol'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
-import { cleanupAll, cleanupOnSignals, cpuSecondsOf, makeTempDir, peakRssOf, removeTempDir, stopChild, track, withDeadline } from './lib/processes.mjs'
+import { cleanupAll, cleanupOnSignals, cpuSecondsOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
 import { machine } from './lib/report.mjs'
 
 const MiB = 1024 * 1024
@@ -90,7 +91,7 @@ async function waitForSeed (nodes, seedId) {
   while (waiting.size > 0) {
     for (const node of [...waiting]) {
       try {
-        const status = await (await fetch(`http://${node.api}/api/v1/status`, { signal: AbortSignal.timeout(2000) })).json()
+        const status = await (await fetch(`${node.api}/api/v1/status`, { signal: AbortSignal.timeout(2000) })).json()
         if (status.peers?.some(p => p.seed === true && p.peer === seedId)) waiting.delete(node)
       } catch {
         // not answering yet
@@ -106,7 +107,7 @@ async function waitForSeed (nodes, seedId) {
 async function bytesBySource (daemon, seedId, digests) {
   try {
     const get = async path => {
-      const res = await fetch(`http://${daemon.api}${path}`, { signal: AbortSignal.timeout(5000) })
+      const res = await fetch(`${daemon.api}${path}`, { signal: AbortSignal.timeout(5000) })
       if (!res.ok) throw new Error(`${path}: ${res.status}`)
       return res
     }
@@ -133,8 +134,7 @@ async function p2pRun (n, image, registry, deadlineMs) {
   const daemons = []
   const capArgs = role => { const r = role === 'seed' ? caps.seedRate : nodeRateText; return ['--download-rate', r, '--upload-rate', r] }
   const start = async (name, role, args) => {
-    const d = await spawnDaemon(['--data-dir', join(root, name), '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0',
-      '--insecure-registry', registry.host, ...capArgs(role), ...args], { onSpawn: child => track(child), timeoutMs: 30_000 })
+    const d = await startBenchDaemon(join(root, name), ['--insecure-registry', registry.host, ...capArgs(role), ...args], { timeoutMs: 30_000 })
     const daemon = { ...d, name, role }
     daemons.push(daemon)
     return daemon

@@ -13,7 +13,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { spawnDaemon } from '@damselfly/cli'
+import { startBenchDaemon } from './lib/daemons.mjs'
 import { drain, getJson, pollUntil } from './lib/http-client.mjs'
 import { createBlob, startOrigin } from './lib/origin.mjs'
 import { cleanupAll, cleanupOnSignals, makeTempDir, nextMessage, peakRssOf, spawnNode, stopChild, track, wasInterrupted, withDeadline } from './lib/processes.mjs'
@@ -55,28 +55,16 @@ function options () {
   return { size: size * MiB, streamSize: streamSize * MiB, runs, timeoutMs: 120_000 + (size + streamSize) * 200 }
 }
 
-async function startDaemon (dataDir, args, signal) {
-  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
-    // BENCH_DAEMON_NODE_ARGS="--cpu-prof ..." passes Node options to the daemons, for experiments
-    execArgv: process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean),
-    stderr: 'inherit',
-    signal,
-    onSpawn: track
-  })
-  return { ...d, api: `http://${d.api}` }
+function startDaemon (dataDir, args, signal) {
+  return startBenchDaemon(dataDir, args, { signal })
 }
 
-/** Timed downloads of `url`, best of `runs`; each must be `size` bytes. */
-async function timed (label, url, size, runs, signal) {
-  const results = []
-  for (let i = 0; i < runs; i++) {
-    const r = await drain(url, signal)
-    if (r.bytes !== size) throw new Error(`${label}: got ${r.bytes} bytes, expected ${size}`)
-    results.push(r)
-    console.log(`  ${label.padEnd(34)} run ${i + 1}/${runs}  ${mibps(size / r.seconds).padStart(7)} MiB/s  (${r.seconds.toFixed(2)} s)`)
-  }
-  const best = results.reduce((a, b) => (b.seconds < a.seconds ? b : a))
-  return { bestBytesPerSecond: size / best.seconds, runs: results.map(r => Number((size / r.seconds).toFixed(0))), headers: best.headers }
+/** One timed download of `url`, which must be `size` bytes. */
+async function timed (label, url, size, signal) {
+  const r = await drain(url, signal)
+  if (r.bytes !== size) throw new Error(`${label}: got ${r.bytes} bytes, expected ${size}`)
+  console.log(`  ${label.padEnd(34)} ${mibps(size / r.seconds).padStart(7)} MiB/s  (${r.seconds.toFixed(2)} s)`)
+  return { bytesPerSecond: size / r.seconds, headers: r.headers }
 }
 
 async function throughput (dir, opts, signal) {
@@ -98,11 +86,11 @@ async function throughput (dir, opts, signal) {
     const node = { runs: [] }
     const mirror = { runs: [] }
     for (let round = 0; round < opts.runs; round++) {
-      const a = await timed('plain Node http (fs stream)', url, blob.size, 1, signal)
-      const b = await timed('damselfly mirror, cached', mirrorUrl, blob.size, 1, signal)
+      const a = await timed('plain Node http (fs stream)', url, blob.size, signal)
+      const b = await timed('damselfly mirror, cached', mirrorUrl, blob.size, signal)
       if (b.headers['x-damselfly-source'] !== 'cache') throw new Error(`the mirror said source ${b.headers['x-damselfly-source']}, not cache`)
-      node.runs.push(a.bestBytesPerSecond)
-      mirror.runs.push(b.bestBytesPerSecond)
+      node.runs.push(a.bytesPerSecond)
+      mirror.runs.push(b.bytesPerSecond)
     }
     const best = runs => Math.max(...runs)
     return { blobBytes: blob.size, plainBytesPerSecond: best(node.runs), mirrorBytesPerSecond: best(mirror.runs), plainRuns: node.runs, mirrorRuns: mirror.runs }

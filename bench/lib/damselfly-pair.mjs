@@ -1,24 +1,14 @@
 // Parent side of the Damselfly measurement: two `damselfly daemon` processes,
 // a seed A that pulls the blob from the origin, and B that fetches it from A.
 import { join } from 'node:path'
-import { spawnDaemon } from '@damselfly/cli'
+import { startBenchDaemon } from './daemons.mjs'
 import { drain, getJson, pollUntil } from './http-client.mjs'
-import { cpuSecondsOf, makeTempDir, removeTempDir, stopChild, track, withDeadline } from './processes.mjs'
+import { cpuSecondsOf, makeTempDir, removeTempDir, stopChild, withDeadline } from './processes.mjs'
 
 
-/**
- * Start a daemon, adding its process to `owned` at once (so a failure while
- * it starts still stops it); resolves with its peer id, listen addresses and
- * API base URL once it has printed them.
- */
-async function startDaemon (dataDir, args, owned, signal, execArgv) {
-  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
-    execArgv,
-    stderr: 'inherit',
-    signal,
-    onSpawn: child => { owned.push(child); track(child) }
-  })
-  return { ...d, api: `http://${d.api}` }
+/** A daemon whose process joins `owned` at once, so a failure while it starts still stops it. */
+function startDaemon (dataDir, args, owned, signal, execArgv) {
+  return startBenchDaemon(dataDir, args, { signal, execArgv, onSpawn: child => owned.push(child) })
 }
 
 /** The daemon's task summary once it is complete; a failed task fails the run. */

@@ -1,0 +1,23 @@
+// Daemons a benchmark starts: loopback API and mirror on free ports, tracked
+// for cleanup from the moment they exist, stderr passed through.
+import { spawnDaemon } from '@damselfly/cli'
+import { track } from './processes.mjs'
+
+/**
+ * `damselfly daemon --data-dir DIR --api 127.0.0.1:0 --mirror 127.0.0.1:0 ARGS`;
+ * resolves once it printed its addresses, with `api` as a base URL.
+ * BENCH_DAEMON_NODE_ARGS="--cpu-prof ..." passes Node options to every daemon.
+ */
+export async function startBenchDaemon (dataDir, args, { signal, onSpawn, execArgv, timeoutMs } = {}) {
+  const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
+    execArgv: execArgv ?? process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean),
+    stderr: 'inherit',
+    signal,
+    timeoutMs,
+    onSpawn: child => {
+      track(child)
+      onSpawn?.(child)
+    }
+  })
+  return { ...d, api: `http://${d.api}` }
+}
