@@ -16,7 +16,7 @@ import { startBenchDaemon } from './lib/daemons.mjs'
 import { pieceSizeFor } from '@damselfly/protocol'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
-import { cleanupAll, cleanupOnSignals, cpuSecondsOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
+import { cleanupAll, cleanupOnSignals, cpuSecondsOf, threadCpuOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
 import { machine } from './lib/report.mjs'
 
 const MiB = 1024 * 1024
@@ -121,8 +121,11 @@ async function bytesBySource (daemon, seedId, digests) {
       out.fromSeed += fromSeed
       out.fromPeers += (t.bytesFromPeers ?? 0) - fromSeed
     }
-    const uploaded = /^damselfly_uploaded_bytes_total(?:\{\})? (\S+)$/m.exec(metrics)?.[1]
-    return { ...out, uploadedBytes: uploaded != null ? Number(uploaded) : undefined }
+    const counter = name => {
+      const v = new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(metrics)?.[1]
+      return v != null ? Number(v) : undefined
+    }
+    return { ...out, uploadedBytes: counter('damselfly_uploaded_bytes_total'), discardedBytes: counter('damselfly_discarded_bytes_total') }
   } catch (err) {
     return { bytesBySourceError: err.message }
   }
@@ -144,6 +147,7 @@ async function p2pRun (n, image, registry, deadlineMs) {
     const nodes = await Promise.all(Array.from({ length: n }, (_, i) => start(`node${i + 1}`, 'node', ['--bootstrap', seed.addrs[0]])))
     await waitForSeed(nodes, seed.peerId)
     const cpuBefore = new Map(await Promise.all(daemons.map(async d => [d, await cpuSecondsOf(d.child.pid)])))
+    const threadsBefore = new Map(await Promise.all(daemons.map(async d => [d, await threadCpuOf(d.child.pid)])))
     registry.reset()
     const t0 = performance.now()
     const results = await withDeadline(deadlineMs, `p2p pulls (N=${n})`, signal => Promise.all(nodes.map(async node => {
@@ -157,11 +161,14 @@ async function p2pRun (n, image, registry, deadlineMs) {
     const perDaemon = await Promise.all(daemons.map(async d => {
       const cpu = await cpuSecondsOf(d.child.pid)
       const before = cpuBefore.get(d)
+      const threads = await threadCpuOf(d.child.pid)
+      const threadsAtStart = threadsBefore.get(d)
       return {
         name: d.name,
         role: d.role,
         cpuSeconds: cpu,
         pullCpuSeconds: cpu != null && before != null ? cpu - before : undefined,
+        pullCpuByThread: threads != null && threadsAtStart != null ? Object.fromEntries(Object.entries(threads).map(([k, v]) => [k, v - threadsAtStart[k]])) : undefined,
         peakRssBytes: await peakRssOf(d.child.pid),
         ...await bytesBySource(d, seed.peerId, digests)
       }
@@ -242,12 +249,14 @@ function report (image, runs, started, loadBefore) {
   console.log('')
   for (const r of runs) {
     console.log(`N=${r.nodes}: T_lb = max(S/B_down ${f(r.lowerBound.terms.download)}, S/B_reg ${f(r.lowerBound.terms.registry)}, N*S/(B_reg+N*B_up) ${f(r.lowerBound.terms.swarm)}) + one ${r.lowerBound.pieceSize / 1024} KiB piece ${f(r.lowerBound.pieceDelaySeconds, 3)} s`)
-    console.log('  daemon   CPU s (pull)  CPU s (total)  peak RSS MiB  MiB from registry  from seed  from peers  uploaded  X-Damselfly-Source of its blobs (MiB)')
+    console.log('  daemon   CPU s (pull)  main/V8 helpers/libuv  CPU s (total)  peak RSS MiB  MiB from registry  from seed  from peers  uploaded  discarded  X-Damselfly-Source of its blobs (MiB)')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     for (const d of r.p2p.daemons) {
       const src = r.p2p.sources.find(x => x.node === d.name)
       const label = src == null ? '' : Object.entries(src).filter(([k]) => k !== 'node').map(([k, v]) => `${k} ${mib(v)}`).join(', ')
-      console.log(`  ${d.name.padEnd(7)}  ${f(d.pullCpuSeconds).padStart(12)}  ${f(d.cpuSeconds).padStart(13)}  ${f(d.peakRssBytes / MiB, 0).padStart(12)}  ${mib(d.fromRegistry).padStart(17)}  ${mib(d.fromSeed).padStart(9)}  ${mib(d.fromPeers).padStart(10)}  ${mib(d.uploadedBytes).padStart(8)}  ${label}`)
+      const t = d.pullCpuByThread
+      const byThread = t == null ? '?' : `${f(t.main, 1)}/${f(t.v8, 1)}/${f(t.libuv, 1)}`
+      console.log(`  ${d.name.padEnd(7)}  ${f(d.pullCpuSeconds).padStart(12)}  ${byThread.padStart(21)}  ${f(d.cpuSeconds).padStart(13)}  ${f(d.peakRssBytes / MiB, 0).padStart(12)}  ${mib(d.fromRegistry).padStart(17)}  ${mib(d.fromSeed).padStart(9)}  ${mib(d.fromPeers).padStart(10)}  ${mib(d.uploadedBytes).padStart(8)}  ${mib(d.discardedBytes).padStart(9)}  ${label}`)
     }
   }
   console.log(`\nload average (1, 5, 15 min) before ${loadBefore.map(x => f(x, 1)).join(' ')}, after ${loadavg().map(x => f(x, 1)).join(' ')} on ${machine().cpus} cores`)

@@ -2,7 +2,7 @@
 // (success, a failed measurement, Ctrl-C) stops the former and removes the latter.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -39,6 +39,35 @@ export async function cpuSecondsOf (pid) {
   // the command name in field 2 may hold spaces: count fields after its ')'
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+/**
+ * CPU seconds by thread kind of process `pid`: the JS main thread, V8's
+ * helpers (GC and compiler workers), libuv's pool (fs, crypto, zlib) and the
+ * rest; from /proc/PID/task/TID/stat. Undefined where there is no /proc.
+ */
+export async function threadCpuOf (pid) {
+  let tids
+  try {
+    tids = await readdir(`/proc/${pid}/task`)
+  } catch {
+    return undefined
+  }
+  const out = { main: 0, v8: 0, libuv: 0, other: 0 }
+  for (const tid of tids) {
+    let stat
+    try {
+      stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // the thread ended meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+    const kind = tid === String(pid) ? 'main' : /^V8/.test(comm) ? 'v8' : /^libuv-worker/.test(comm) ? 'libuv' : 'other'
+    out[kind] += seconds
+  }
+  return out
 }
 
 const tempDirs = new Set()

@@ -41,11 +41,15 @@ describe('a seed and eight peers as separate processes', () => {
 
     let multiParent = 0
     let fromPeers = 0
+    let discarded = 0
     for (const p of peers) {
       const text: string = await cluster.api(p, '/metrics')
       if ((metric(text, 'damselfly_task_parents', { digest: blob.digest }) ?? 0) >= 2) multiParent++
       fromPeers += metric(text, 'damselfly_received_bytes_total', { source: 'peer' }) ?? 0
+      discarded += metric(text, 'damselfly_discarded_bytes_total')!
     }
+    // second copies of a piece are asked for only when the first is late: little download is wasted
+    expect(discarded, 'piece bytes received twice, over all eight peers').toBeLessThanOrEqual(0.1 * 8 * blob.data.length)
     expect(multiParent, 'peers that received pieces from two or more parents').toBeGreaterThanOrEqual(5)
     expect(fromPeers).toBeGreaterThanOrEqual(8 * blob.data.length)
     // the seed did not have to send every copy: peers fed each other

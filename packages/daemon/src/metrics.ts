@@ -18,6 +18,7 @@ export function renderMetrics (swarm: Swarm, mirror?: MirrorStats): string {
   }
   metric('damselfly_received_bytes_total', 'counter', 'Verified blob bytes received, by source.', [[{ source: 'origin' }, s.bytesFromOrigin], [{ source: 'peer' }, s.bytesFromPeers]])
   metric('damselfly_uploaded_bytes_total', 'counter', 'Piece bytes sent to other peers.', [[{}, s.bytesUploaded]])
+  metric('damselfly_discarded_bytes_total', 'counter', 'Piece bytes received and thrown away because another parent delivered the piece first (hedged requests).', [[{}, s.bytesDiscarded]])
   metric('damselfly_pieces_verified_total', 'counter', 'Pieces verified and stored.', [[{}, s.piecesVerified]])
   metric('damselfly_pieces_rejected_total', 'counter', 'Pieces received that failed verification.', [[{}, s.piecesRejected]])
   metric('damselfly_bans_total', 'counter', 'Peers banned for bad pieces or protocol violations.', [[{}, s.bans]])

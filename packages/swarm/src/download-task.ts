@@ -69,6 +69,9 @@ export interface TaskContext {
 
 /** How long one DHT provider lookup may take. */
 const DISCOVERY_TIMEOUT_MS = 2000
+/** Between DHT lookups for a blob: 3 s, doubling up to 30 s while the task has parents. */
+const DISCOVERY_GAP_MS = 3000
+const DISCOVERY_GAP_MAX_MS = 30_000
 
 /** Verified pieces kept in memory for streaming readers, at most. */
 const FRESH_BYTES_MAX = 8 * 1024 * 1024
@@ -159,6 +162,8 @@ export class DownloadTask extends EventTarget {
   #discovering = false
   #nobodyHasIt = false
   #lastDiscovery = 0
+  /** Wait before the next DHT lookup: doubles while parents are at hand (gossip names new holders), back to the start when none is. */
+  #discoveryGap = DISCOVERY_GAP_MS
   readonly #controller = new AbortController()
   readonly #failed = new AbortController()
   readonly #done = Promise.withResolvers<void>()
@@ -381,7 +386,9 @@ export class DownloadTask extends EventTarget {
   #tick (): void {
     if (this.#state !== 'downloading') return
     const now = performance.now()
-    if (!this.#discovering && (this.#lastDiscovery === 0 || now - this.#lastDiscovery > 3000) && this.#sessions.size < this.#ctx.config.maxParents) {
+    if (this.#sessions.size === 0) this.#discoveryGap = DISCOVERY_GAP_MS
+    if (!this.#discovering && (this.#lastDiscovery === 0 || now - this.#lastDiscovery > this.#discoveryGap) && this.#sessions.size < this.#ctx.config.maxParents) {
+      this.#discoveryGap = Math.min(DISCOVERY_GAP_MAX_MS, this.#discoveryGap * 2)
       this.#discover()
     }
     this.#connectMore()
@@ -548,17 +555,15 @@ export class DownloadTask extends EventTarget {
     if (handle == null || this.#state !== 'downloading' || handle.bitfield.complete) return
     const state = this.#pickerState(handle)
     const cursor = this.#cursor(handle)
-    let unrequested = 0
-    for (let i = 0; i < handle.layout.pieces; i++) {
-      if (!handle.bitfield.has(i) && state.inflight(i) === 0) unrequested++
-    }
-    const endgame = unrequested === 0
+    // no speculative duplicates (pieces are megabytes, and a duplicate spends
+    // the downlink twice): a second copy is asked for only when the first is
+    // late, by #hedge
     for (const s of this.#sessions.values()) {
       if (!s.open || s.have == null || s.have.length !== handle.layout.pieces) continue
       while (s.outstanding.length < this.#pipeline(handle)) {
         const have = s.have
         const now = performance.now()
-        const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor, endgame, maxDuplicates: 2 })
+        const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor })
         if (index == null) break
         this.#request(s, index)
       }
@@ -567,13 +572,16 @@ export class DownloadTask extends EventTarget {
 
   /**
    * How long the oldest request to a parent may wait before a second parent
-   * is asked too: the configured floor, or four times what the parent's
-   * measured rate needs for the requests ahead of it (big pieces take a while).
+   * is asked too: the configured floor, or three times what the parent's
+   * measured rate needs for the bytes requested from it. Under a rate limit a
+   * parent's share can be a fraction of a MB/s, and a hedge then would only
+   * spend the downlink twice.
    */
   #hedgeAfter (handle: BlobHandle, s: ParentSession): number {
     const bytesAhead = s.outstanding.length * handle.layout.pieceSize
-    const rate = Math.max(s.meter.rate, 4 * 1024 * 1024)
-    return Math.max(this.#ctx.config.hedgeAfterMs, 4 * bytesAhead / rate * 1000)
+    const rate = s.meter.rate
+    if (rate <= 0) return Math.max(this.#ctx.config.hedgeAfterMs, 4 * bytesAhead / (4 * 1024 * 1024) * 1000)
+    return Math.max(this.#ctx.config.hedgeAfterMs, 3 * bytesAhead / rate * 1000)
   }
 
   #isDeclined (peer: string, index: number, now: number): boolean {

@@ -3,6 +3,8 @@ export interface SwarmStats {
   bytesFromOrigin: number
   bytesFromPeers: number
   bytesUploaded: number
+  /** Piece bytes received after the piece was already held or being written: the cost of hedged requests. */
+  bytesDiscarded: number
   piecesVerified: number
   piecesRejected: number
   bans: number
@@ -10,5 +12,5 @@ export interface SwarmStats {
 }
 
 export function newStats (): SwarmStats {
-  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0 }
+  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0 }
 }
