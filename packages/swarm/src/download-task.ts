@@ -65,10 +65,20 @@ export interface TaskContext {
   gained(digest: BlobDigest, index: number, pieces: number): void
   joinTopic(digest: BlobDigest): void
   leaveTopic(digest: BlobDigest): void
+  /** Piece bytes requested from parents and not yet received, over every task of the node. */
+  requestedBytes(): number
 }
 
 /** How long one DHT provider lookup may take. */
 const DISCOVERY_TIMEOUT_MS = 2000
+/**
+ * Under a download limit, the node keeps at most this many seconds of its
+ * downlink requested (at least one piece per task): a request queued behind
+ * many others is pinned to a parent long after a closer copy turned up.
+ */
+const REQUEST_QUEUE_SECONDS = 2
+/** A parent whose measured rate is known gets about this many seconds of requests. */
+const PARENT_QUEUE_SECONDS = 2
 /** Between DHT lookups for a blob: 3 s, doubling up to 30 s while the task has parents. */
 const DISCOVERY_GAP_MS = 3000
 const DISCOVERY_GAP_MAX_MS = 30_000
@@ -555,19 +565,47 @@ export class DownloadTask extends EventTarget {
     if (handle == null || this.#state !== 'downloading' || handle.bitfield.complete) return
     const state = this.#pickerState(handle)
     const cursor = this.#cursor(handle)
+    const limiter = this.#ctx.downloadLimiter
+    const budget = limiter.limited ? Math.max(2 * handle.layout.pieceSize, limiter.rate * REQUEST_QUEUE_SECONDS) : Infinity
+    let requested = budget === Infinity ? 0 : this.#ctx.requestedBytes()
     // no speculative duplicates (pieces are megabytes, and a duplicate spends
     // the downlink twice): a second copy is asked for only when the first is
-    // late, by #hedge
-    for (const s of this.#sessions.values()) {
-      if (!s.open || s.have == null || s.have.length !== handle.layout.pieces) continue
-      while (s.outstanding.length < this.#pipeline(handle)) {
-        const have = s.have
-        const now = performance.now()
-        const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor })
-        if (index == null) break
-        this.#request(s, index)
+    // late, by #hedge. Requests go one at a time to the parent with the
+    // emptiest queue, seeds after peers: pieces peers hold are asked of them,
+    // the seed's uplink (the scarcest in the swarm) is left for the rest.
+    const seeds = new Set(this.#ctx.seeds())
+    const open = [...this.#sessions.values()]
+      .filter(s => s.open && s.have != null && s.have.length === handle.layout.pieces)
+      .map(s => ({ s, depth: this.#pipeline(handle, s), seed: seeds.has(s.peer) }))
+    const now = performance.now()
+    while (open.length > 0) {
+      if (requested + handle.layout.pieceSize > budget && this.requestedBytes > 0) return
+      let best = -1
+      for (let k = 0; k < open.length; k++) {
+        const o = open[k]!
+        if (o.s.outstanding.length >= o.depth) continue
+        const b = open[best]
+        if (b == null || o.s.outstanding.length / o.depth < b.s.outstanding.length / b.depth || (o.s.outstanding.length / o.depth === b.s.outstanding.length / b.depth && b.seed && !o.seed)) best = k
       }
+      if (best < 0) return
+      const { s } = open[best]!
+      const have = s.have!
+      const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor })
+      if (index == null) {
+        open.splice(best, 1)
+        continue
+      }
+      this.#request(s, index)
+      requested += handle.layout.pieceSize
     }
+  }
+
+  /** Piece bytes this task asked parents for and has not received yet. */
+  get requestedBytes (): number {
+    const size = this.#handle?.layout.pieceSize ?? 0
+    let n = 0
+    for (const s of this.#sessions.values()) n += s.outstanding.length * size
+    return n
   }
 
   /**
@@ -594,12 +632,19 @@ export class DownloadTask extends EventTarget {
     return false
   }
 
-  /** Requests kept outstanding per parent: at least the configured count, and PIPELINE_BYTES of small pieces. */
-  #pipeline (handle: BlobHandle): number {
+  /**
+   * Requests kept outstanding with a parent: at least the configured count,
+   * PIPELINE_BYTES of small pieces, no more than MAX_INFLIGHT_BYTES of big
+   * ones (two at least); once the parent's rate is measured, about
+   * PARENT_QUEUE_SECONDS of it (two at least), so a slow parent is not handed
+   * pieces a faster one could bring sooner.
+   */
+  #pipeline (handle: BlobHandle, s?: ParentSession): number {
     const size = handle.layout.pieceSize
-    // enough requests to keep PIPELINE_BYTES moving, the configured depth when pieces are small,
-    // and no more than MAX_INFLIGHT_BYTES of big pieces per parent (two at least)
-    return Math.min(16, Math.max(2, Math.min(this.#ctx.config.pipeline, Math.floor(MAX_INFLIGHT_BYTES / size)), Math.ceil(PIPELINE_BYTES / size)))
+    const most = Math.min(16, Math.max(2, Math.min(this.#ctx.config.pipeline, Math.floor(MAX_INFLIGHT_BYTES / size)), Math.ceil(PIPELINE_BYTES / size)))
+    const rate = s?.meter.rate ?? 0
+    if (rate <= 0) return most
+    return Math.min(most, Math.max(2, Math.ceil(rate * PARENT_QUEUE_SECONDS / size)))
   }
 
   #request (s: ParentSession, index: number): void {

@@ -23,6 +23,11 @@ export class RateLimiter {
     return this.#rate > 0
   }
 
+  /** Bytes per second allowed; 0 for no limit. */
+  get rate (): number {
+    return this.#rate
+  }
+
   async take (bytes: number, options: AbortOptions = {}): Promise<void> {
     if (this.#rate <= 0) return
     const now = performance.now()

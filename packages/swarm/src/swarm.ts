@@ -193,6 +193,11 @@ class DamselflySwarm implements Swarm {
         }
       },
       gained: (digest, index, pieces) => this.#gained(digest, index, pieces),
+      requestedBytes: () => {
+        let n = 0
+        for (const t of this.#tasks.values()) if (t.state === 'downloading') n += t.requestedBytes
+        return n
+      },
       banned: (peer, reason, digest) => this.#emit({ type: 'ban', peer, reason, digest }),
       joinTopic: digest => this.#join(blobTopic(digest)),
       leaveTopic: digest => {
