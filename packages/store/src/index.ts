@@ -71,6 +71,11 @@ export interface PieceStore {
   close(): Promise<void>
 }
 
+export interface FinalizeOptions extends AbortOptions {
+  /** Called once the whole digest is verified, before the data is synced and moved into place. */
+  onVerified?(): void
+}
+
 export interface BlobHandleEvents {
   /** A piece was verified and written; detail is its index. */
   piece: CustomEvent<number>
@@ -136,5 +141,5 @@ export interface BlobHandle extends EventTarget {
    * then atomically mark the blob complete. On a mismatch the blob is removed
    * and DigestMismatchError (naming the digest actually found) is thrown.
    */
-  finalize(options?: AbortOptions): Promise<void>
+  finalize(options?: FinalizeOptions): Promise<void>
 }

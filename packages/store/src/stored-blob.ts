@@ -6,7 +6,7 @@ import { TEMP_PREFIX } from './constants.js'
 import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
 import { equalBytes, hashRange, hex, readFully, sha256, syncDir, writeFully } from './file-io.js'
 import { encodeManifestFrames } from './manifest-file.js'
-import type { BlobHandle } from './index.js'
+import type { BlobHandle, FinalizeOptions } from './index.js'
 import type { ManifestHashes } from './manifest-hashes.js'
 import type { BlobPaths } from './paths.js'
 import type { BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
@@ -218,7 +218,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     })
   }
 
-  async finalize (options: AbortOptions = {}): Promise<void> {
+  async finalize (options: FinalizeOptions = {}): Promise<void> {
     if (this.#complete) return
     this.#checkUsable()
     this.#finalizing ??= this.#exclusive(async () => { await this.#finalize(options) })
@@ -241,7 +241,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     await this.#closeFiles()
   }
 
-  async #finalize (options: AbortOptions): Promise<void> {
+  async #finalize (options: FinalizeOptions): Promise<void> {
     if (this.#complete) return
     // a piece whose bytes are written may still have its bit on the way to disk
     await Promise.allSettled(this.#writing.values())
@@ -256,6 +256,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
       await this.#destroy(new BlobRemovedError(`${this.digest} was removed: its content did not match the digest`))
       throw new DigestMismatchError(`blob content is ${actual}, expected ${this.digest}`, actual)
     }
+    options.onVerified?.()
     await this.#unlessGone(data.sync())
     this.#checkUsable()
 

@@ -97,7 +97,7 @@ const DECLINE_BACKOFF_MS = 500
 
 export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | 'failed'
 
-/** Connected peers asked directly when the DHT names no holder. */
+/** Connected peers asked directly when a download starts, and again when the DHT names no holder. */
 const PROBE_CONNECTED_PEERS = 8
 
 /** How soon a task that knows no seed yet looks for one again. */
@@ -179,6 +179,8 @@ export class DownloadTask extends EventTarget {
   readonly #done = Promise.withResolvers<void>()
   /** Settles when the blob is complete and verified, or with the task's error. */
   readonly done = this.#done.promise
+  /** Settles once the whole digest is verified (before the blob is synced and moved into place), or with the task's error. */
+  readonly #verified = Promise.withResolvers<void>()
   /** Settles when the blob's size is known, or with the task's error. */
   readonly #layout = Promise.withResolvers<BlobLayout>()
 
@@ -189,6 +191,7 @@ export class DownloadTask extends EventTarget {
     this.url = request.url
     this.#wantSize = request.size
     this.done.catch(() => {})
+    this.#verified.promise.catch(() => {})
     this.#layout.promise.catch(() => {})
   }
 
@@ -238,12 +241,21 @@ export class DownloadTask extends EventTarget {
     return true
   }
 
-  /** A peer said (through the DHT or gossip) that it holds pieces of this blob. */
-  addCandidate (peer: string): void {
+  /**
+   * A peer said (through the DHT or gossip) that it holds pieces of this
+   * blob; with `holds` false it is only worth asking (a connected peer
+   * probed on the chance). News that it holds pieces ends the wait after an
+   * earlier "not found".
+   */
+  addCandidate (peer: string, holds = true): void {
     // a task pulling from the origin has nothing to gain from parents
     if (peer === this.#ctx.network.peerId || this.#banned.has(peer) || this.#originRunning) return
-    if (!this.#candidates.has(peer)) {
+    const c = this.#candidates.get(peer)
+    if (c == null) {
       this.#candidates.set(peer, { retryAt: 0, failures: 0 })
+      if (this.#state === 'downloading') this.#connectMore()
+    } else if (holds && c.retryAt > 0 && !this.#sessions.has(peer)) {
+      c.retryAt = 0
       if (this.#state === 'downloading') this.#connectMore()
     }
   }
@@ -281,7 +293,7 @@ export class DownloadTask extends EventTarget {
     const end = Math.min(layout.size, options.end ?? layout.size)
     if (end <= start) {
       // an empty blob has no piece to wait for, but its digest is still checked
-      if (layout.size === 0) await this.done
+      if (layout.size === 0) await this.#verified.promise
       return
     }
     const first = Math.floor(start / layout.pieceSize)
@@ -303,8 +315,9 @@ export class DownloadTask extends EventTarget {
         }
         if (i === layout.pieces - 1) {
           // a client that has every byte thinks it has the blob: the last
-          // piece waits until the whole digest is verified
-          await this.done
+          // piece waits until the whole digest is verified (not until it is
+          // synced to disk: that is the store's business)
+          await this.#verified.promise
         }
         const pieceStart = i * layout.pieceSize
         const from = Math.max(start, pieceStart) - pieceStart
@@ -321,7 +334,7 @@ export class DownloadTask extends EventTarget {
       this.#readers.delete(id)
       release()
     }
-    if (last === layout.pieces - 1) await this.done
+    if (last === layout.pieces - 1) await this.#verified.promise
   }
 
   /**
@@ -399,12 +412,35 @@ export class DownloadTask extends EventTarget {
     if (this.#sessions.size === 0) this.#discoveryGap = DISCOVERY_GAP_MS
     if (!this.#discovering && (this.#lastDiscovery === 0 || now - this.#lastDiscovery > this.#discoveryGap) && this.#sessions.size < this.#ctx.config.maxParents) {
       this.#discoveryGap = Math.min(DISCOVERY_GAP_MAX_MS, this.#discoveryGap * 2)
-      this.#discover()
+      if (this.#lastDiscovery === 0 && this.#probeConnected()) {
+        // every connected peer has been asked: a lookup now could only name
+        // peers further away, and its work would slow the answers down
+        this.#lastDiscovery = now
+      } else {
+        this.#discover()
+      }
     }
     this.#connectMore()
     this.#hedge(now)
     this.#maybeAskSeeds(now)
     this.#schedule()
+  }
+
+  /**
+   * Ask up to PROBE_CONNECTED_PEERS connected peers directly, as Bitswap
+   * sends want-haves to its neighbours: on a LAN the blob is often one hop
+   * away, and a DHT lookup costs tens of milliseconds. Those without it say
+   * so at once. True when that was every connected peer.
+   */
+  #probeConnected (): boolean {
+    const peers = this.#ctx.network.connectedPeers()
+    // a random few when there are many, so probes spread over the swarm
+    for (let i = peers.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[peers[i], peers[j]] = [peers[j]!, peers[i]!]
+    }
+    for (const peer of peers.slice(0, PROBE_CONNECTED_PEERS)) this.addCandidate(peer, false)
+    return peers.length > 0 && peers.length <= PROBE_CONNECTED_PEERS
   }
 
   #discover (): void {
@@ -427,7 +463,7 @@ export class DownloadTask extends EventTarget {
           // provider records take a while to spread (a holder that has just
           // restarted provides again only once it has DHT peers): the peers
           // at hand are asked directly; those without the blob say so at once
-          for (const peer of this.#ctx.network.connectedPeers().slice(0, PROBE_CONNECTED_PEERS)) this.addCandidate(peer)
+          this.#probeConnected()
           this.#tick()
         }
       })
@@ -892,7 +928,7 @@ export class DownloadTask extends EventTarget {
     if (this.#state !== 'downloading') return
     this.#state = 'verifying'
     try {
-      await handle.finalize({ signal: this.#controller.signal })
+      await handle.finalize({ signal: this.#controller.signal, onVerified: () => this.#verified.resolve() })
     } catch (err: any) {
       if (err.name === 'DigestMismatchError') {
         const where = this.#fromOrigin > 0 ? 'origin' : 'p2p'
@@ -909,6 +945,7 @@ export class DownloadTask extends EventTarget {
     this.#state = 'complete'
     this.#finishedAt = Date.now()
     this.#shutdown()
+    this.#verified.resolve()
     this.#done.resolve()
     this.dispatchEvent(new CustomEvent('complete'))
   }
@@ -922,6 +959,7 @@ export class DownloadTask extends EventTarget {
     this.#shutdown(err)
     this.#failed.abort(err)
     this.#done.reject(err)
+    this.#verified.reject(err)
     this.#layout.reject(err)
     this.dispatchEvent(new CustomEvent('failed'))
   }
