@@ -2,12 +2,17 @@
 // Damselfly (a seed and N daemons) and directly from the registry, under the
 // same caps; compared with the physical lower bound.
 //
-//   npm run bench -- --quick          N=5, a 64 MiB image: bench/results/quick.json
-//   npm run bench                     N in 5,10,20, a 256 MiB image: bench/results/cold-start.json
-//   options: --nodes 5,10 --size 128 (MiB) --node-rate 20MB --registry-rate 40MB
-import { rename, writeFile, mkdir } from 'node:fs/promises'
+//   npm run bench -- --quick     N=5, a 64 MiB image: bench/results/quick.{json,md}
+//   npm run bench                the published experiment scaled to this machine:
+//                                an nginx-like image (500 MB / 16) at N = 5, 10, 20, 30 and a
+//                                tensorflow-like one (3 GB / 16) at N = 5, 10:
+//                                bench/results/cold-start.{json,md} and SVG charts
+//   options: --nodes 5,10 --size 128 (MiB: one custom image) --node-rate 4MB --registry-rate 8MB
+//            --seed-rate 8MB (default: the registry's rate)
+import { rename, writeFile, mkdir, readFile } from 'node:fs/promises'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { loadavg } from 'node:os'
@@ -18,18 +23,21 @@ import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { cleanupAll, cleanupOnSignals, cpuSecondsOf, threadCpuOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
 import { machine } from './lib/report.mjs'
+import { cdfPoints, lineChart } from './lib/charts.mjs'
 
 const MiB = 1024 * 1024
 const MB = 1e6
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
+/** The published images (nginx about 500 MB, TensorFlow about 3 GB) are scaled by this for 2 cores. */
+const SCALE = 16
 
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     nodes: { type: 'string' },
     size: { type: 'string' },
-    'node-rate': { type: 'string', default: '20MB' },
-    'registry-rate': { type: 'string', default: '40MB' },
+    'node-rate': { type: 'string', default: '4MB' },
+    'registry-rate': { type: 'string', default: '8MB' },
     'seed-rate': { type: 'string' }
   }
 })
@@ -41,11 +49,37 @@ function rate (text) {
   return Number(m[1]) * ({ kB: 1e3, KiB: 1024, MB: 1e6, MiB: MiB, GB: 1e9 }[m[2]] ?? 1)
 }
 
-const nodeCounts = opts.nodes != null ? opts.nodes.split(',').map(Number) : opts.quick ? [5] : [5, 10, 20]
-const imageSize = (opts.size != null ? Number(opts.size) : opts.quick ? 64 : 256) * MiB
 const nodeRateText = opts['node-rate']
-const caps = { nodeDownBytesPerSecond: rate(nodeRateText), nodeUpBytesPerSecond: rate(nodeRateText), registryUpBytesPerSecond: rate(opts['registry-rate']), seedRate: opts['seed-rate'] ?? nodeRateText }
-if (nodeCounts.some(n => !(n >= 1 && n <= 50)) || !(imageSize > 0)) throw new Error('--nodes: 1 to 50 each; --size: MiB > 0')
+// the seed stands where the registry's edge would: by default it gets the registry's rate
+const seedRateText = opts['seed-rate'] ?? opts['registry-rate']
+const caps = { nodeDownBytesPerSecond: rate(nodeRateText), nodeUpBytesPerSecond: rate(nodeRateText), registryUpBytesPerSecond: rate(opts['registry-rate']), seedBytesPerSecond: rate(seedRateText) }
+
+/** What to run: images and, for each, the node counts. */
+function scenarios () {
+  if (opts.quick || opts.nodes != null || opts.size != null) {
+    const nodes = opts.nodes != null ? opts.nodes.split(',').map(Number) : opts.quick ? [5] : [5, 10, 20, 30]
+    const size = (opts.size != null ? Number(opts.size) : 64) * MiB
+    if (nodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 50)) || !(size > 0)) throw new Error('--nodes: whole numbers 1 to 50; --size: MiB > 0')
+    return [{ key: 'nginx-like', title: `an image of ${size / MiB} MiB`, size, weights: [8, 4, 2, 1, 1], nodes }]
+  }
+  return [
+    { key: 'nginx-like', title: `nginx-like: 500 MB / ${SCALE}`, size: Math.round(500e6 / SCALE), weights: [8, 4, 2, 1, 1], nodes: [5, 10, 20, 30] },
+    { key: 'tensorflow-like', title: `tensorflow-like: 3 GB / ${SCALE}`, size: Math.round(3e9 / SCALE), weights: [10, 6, 4, 3, 2, 1, 1, 1], nodes: [5, 10] }
+  ]
+}
+
+/** Busy and total jiffies of the whole machine, from /proc/stat. */
+async function machineCpu () {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = line[3] + (line[4] ?? 0)
+    const total = line.slice(0, 8).reduce((a, b) => a + b, 0)
+    return { busy: total - idle, total }
+  } catch {
+    return undefined
+  }
+}
+const busyFraction = (a, b) => (a == null || b == null || b.total === a.total ? undefined : (b.busy - a.busy) / (b.total - a.total))
 
 const seconds = ms => ms / 1000
 function percentile (values, p) {
@@ -54,10 +88,15 @@ function percentile (values, p) {
 }
 const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
 
-/** T_lb = max(S/B_down, S/B_reg, N*S/(B_reg + N*B_up)) + one piece of the largest blob at B_down. */
+/**
+ * T_lb = max(S/B_down, S/B_reg, N*S/(B_reg + N*B_up)) + one piece of the
+ * largest blob at B_down. B_reg is what enters the swarm: the registry's rate,
+ * or the seed's when that is lower (by default they are equal).
+ */
 function lowerBound (image, n) {
   const S = image.totalBytes
-  const { nodeDownBytesPerSecond: down, nodeUpBytesPerSecond: up, registryUpBytesPerSecond: reg } = caps
+  const { nodeDownBytesPerSecond: down, nodeUpBytesPerSecond: up } = caps
+  const reg = Math.min(caps.registryUpBytesPerSecond, caps.seedBytesPerSecond || Infinity)
   const pieceSize = Math.max(...image.blobs.map(b => pieceSizeFor(b.size)))
   const terms = { download: S / down, registry: S / reg, swarm: n * S / (reg + n * up) }
   return { seconds: Math.max(...Object.values(terms)) + pieceSize / down, terms, pieceSize, pieceDelaySeconds: pieceSize / down }
@@ -73,12 +112,13 @@ async function directRun (n, image, registry, deadlineMs) {
   const links = await Promise.all(Array.from({ length: n }, () => startCappedProxy({ target: registry.host, rate: caps.nodeDownBytesPerSecond })))
   try {
     registry.reset()
+    const cpu0 = await machineCpu()
     const t0 = performance.now()
     const done = await withDeadline(deadlineMs, `direct pulls (N=${n})`, signal => Promise.all(links.map(async link => {
       await pullImage({ mirror: link.host, registry: registry.host, name: image.name, tag: image.tag, signal })
       return performance.now() - t0
     })))
-    return { ...timing(done), registry: registry.stats() }
+    return { ...timing(done), registry: registry.stats(), machineCpuBusy: busyFraction(cpu0, await machineCpu()) }
   } finally {
     await Promise.all(links.map(l => l.close()))
   }
@@ -132,10 +172,10 @@ async function bytesBySource (daemon, seedId, digests) {
 }
 
 /** A fresh seed and N fresh daemons; all N pull through their own mirror at once. */
-async function p2pRun (n, image, registry, deadlineMs) {
+async function p2pRun (n, image, registry, deadlineMs, tiny) {
   const root = await makeTempDir('damselfly-bench-swarm-')
   const daemons = []
-  const capArgs = role => { const r = role === 'seed' ? caps.seedRate : nodeRateText; return ['--download-rate', r, '--upload-rate', r] }
+  const capArgs = role => { const r = role === 'seed' ? seedRateText : nodeRateText; return ['--download-rate', r, '--upload-rate', r] }
   const start = async (name, role, args) => {
     const d = await startBenchDaemon(join(root, name), ['--insecure-registry', registry.host, ...capArgs(role), ...args], { timeoutMs: 30_000 })
     const daemon = { ...d, name, role }
@@ -144,11 +184,16 @@ async function p2pRun (n, image, registry, deadlineMs) {
   }
   try {
     const seed = await start('seed', 'seed', ['--seed'])
-    const nodes = await Promise.all(Array.from({ length: n }, (_, i) => start(`node${i + 1}`, 'node', ['--bootstrap', seed.addrs[0]])))
+    // a few at a time: each start costs a CPU second or two, and 2 cores are shared
+    const nodes = []
+    for (let i = 0; i < n; i += 4) {
+      nodes.push(...await Promise.all(Array.from({ length: Math.min(4, n - i) }, (_, k) => start(`node${i + k + 1}`, 'node', ['--bootstrap', seed.addrs[0]]))))
+    }
     await waitForSeed(nodes, seed.peerId)
     const cpuBefore = new Map(await Promise.all(daemons.map(async d => [d, await cpuSecondsOf(d.child.pid)])))
     const threadsBefore = new Map(await Promise.all(daemons.map(async d => [d, await threadCpuOf(d.child.pid)])))
     registry.reset()
+    const cpu0 = await machineCpu()
     const t0 = performance.now()
     const results = await withDeadline(deadlineMs, `p2p pulls (N=${n})`, signal => Promise.all(nodes.map(async node => {
       const r = await pullImage({ mirror: node.mirror, registry: registry.host, name: image.name, tag: image.tag, signal })
@@ -157,6 +202,7 @@ async function p2pRun (n, image, registry, deadlineMs) {
       return { ms: performance.now() - t0, sources }
     })))
     const stats = registry.stats()
+    const machineCpuBusy = busyFraction(cpu0, await machineCpu())
     const digests = new Set(image.blobs.map(b => b.digest))
     const perDaemon = await Promise.all(daemons.map(async d => {
       const cpu = await cpuSecondsOf(d.child.pid)
@@ -173,11 +219,66 @@ async function p2pRun (n, image, registry, deadlineMs) {
         ...await bytesBySource(d, seed.peerId, digests)
       }
     }))
-    return { ...timing(results.map(r => r.ms)), registry: stats, daemons: perDaemon, sources: results.map((r, i) => ({ node: nodes[i].name, ...r.sources })) }
+    const oneByte = tiny != null ? await oneByteFromPeers(nodes, registry, tiny) : undefined
+    return { ...timing(results.map(r => r.ms)), registry: stats, machineCpuBusy, daemons: perDaemon, sources: results.map((r, i) => ({ node: nodes[i].name, ...r.sources })), oneByte }
   } finally {
     await Promise.all(daemons.map(d => stopChild(d.child)))
     await removeTempDir(root)
   }
+}
+
+/**
+ * A 1-byte blob through the mirror from a peer: the first node pulls the tiny
+ * image (the seed fetches it from the registry); then every other node, one
+ * at a time, GETs the 1-byte blob through its own mirror, from request to
+ * last byte, uncapped by anything but the daemons' rate limits.
+ */
+async function oneByteFromPeers (nodes, registry, tiny) {
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(), 60_000)
+  try {
+    await pullImage({ mirror: nodes[0].mirror, registry: registry.host, name: tiny.name, tag: tiny.tag, signal: ac.signal })
+    const samples = []
+    for (const node of nodes.slice(1)) {
+      const t0 = performance.now()
+      const res = await fetch(`http://${node.mirror}/v2/${tiny.name}/blobs/${tiny.digest}?ns=${registry.host}`, { signal: ac.signal })
+      const body = Buffer.from(await res.arrayBuffer())
+      const ms = performance.now() - t0
+      const ok = res.status === 200 && `sha256:${createHash('sha256').update(body).digest('hex')}` === tiny.digest
+      samples.push({ node: node.name, ms, source: res.headers.get('x-damselfly-source'), ok })
+    }
+    const ms = samples.filter(x => x.ok).map(x => x.ms)
+    return { samples, p50Ms: ms.length > 0 ? percentile(ms, 50) : undefined, maxMs: ms.length > 0 ? Math.max(...ms) : undefined, failed: samples.filter(x => !x.ok).length }
+  } catch (err) {
+    return { error: err.message }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** An OCI layout holding one image whose only layer is the single byte "x". */
+async function writeTinyLayout (dir) {
+  const blobs = join(dir, 'blobs', 'sha256')
+  await mkdir(blobs, { recursive: true })
+  const put = async bytes => {
+    const hex = createHash('sha256').update(bytes).digest('hex')
+    await writeFile(join(blobs, hex), bytes)
+    return { digest: `sha256:${hex}`, size: bytes.length }
+  }
+  const layer = await put(Buffer.from('x'))
+  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } })))
+  const manifest = await put(Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }]
+  })))
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
+  await writeFile(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }]
+  }))
+  return { name: 'bench/one-byte', tag: 'v1', digest: layer.digest }
 }
 
 async function writeJson (file, data) {
@@ -188,48 +289,68 @@ async function writeJson (file, data) {
 }
 
 function table (runs, image) {
-  const head = ['N', 'run', 'p50 s', 'p95 s', 'max s', 'T_lb s', 'max/T_lb', 'registry MiB', 'x image', 'peak reg MB/s', 'reg requests']
+  const head = ['N', 'run', 'p50 s', 'p95 s', 'max s', 'T_lb s', 'max/T_lb', 'registry MiB', 'x image', 'peak reg MB/s', 'reg requests', 'machine CPU']
   const rows = []
   for (const r of runs) {
     for (const [name, t] of [['direct', r.direct], ['p2p', r.p2p]]) {
       rows.push([String(r.nodes), name, f(t.p50), f(t.p95), f(t.max), f(r.lowerBound.seconds), f(t.max / r.lowerBound.seconds),
-        f(t.registry.bytes / MiB, 1), f(t.registry.bytes / image.totalBytes), f(t.registry.peakBytesPerSecond / MB, 1), String(t.registry.requests)])
+        f(t.registry.bytes / MiB, 1), f(t.registry.bytes / image.totalBytes), f(t.registry.peakBytesPerSecond / MB, 1), String(t.registry.requests),
+        t.machineCpuBusy == null ? '?' : `${f(100 * t.machineCpuBusy, 0)}%`])
     }
   }
+  return { head, rows }
+}
+
+function textTable ({ head, rows }) {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
   const line = cells => cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
   return [line(head), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
+
+function markdownTable ({ head, rows }) {
+  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 1 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+/** A run is CPU-bound when the machine was this busy during it: its times then measure the machine. */
+const CPU_BOUND = 0.85
 
 async function main () {
   cleanupOnSignals()
   const started = performance.now()
   const loadBefore = loadavg()
   const work = await makeTempDir('damselfly-bench-image-')
-  const image = await generateImage(join(work, 'layout'), { size: imageSize, name: 'bench/nginx-like', tag: 'v1', seed: 'damselfly-bench' })
   const upstream = await startDistributionRegistry()
-  await upstream.push(join(work, 'layout'), image.tag, `${image.name}:${image.tag}`)
   const registry = await startCappedProxy({ target: upstream.host, rate: caps.registryUpBytesPerSecond })
-  let runs
+  const results = []
   try {
-    runs = await measure(image, registry, upstream)
+    const tiny = await writeTinyLayout(join(work, 'one-byte'))
+    await upstream.push(join(work, 'one-byte'), tiny.tag, `${tiny.name}:${tiny.tag}`)
+    for (const sc of scenarios()) {
+      const image = await generateImage(join(work, sc.key), { size: sc.size, weights: sc.weights, name: `bench/${sc.key}`, tag: 'v1', seed: 'damselfly-bench' })
+      await upstream.push(join(work, sc.key), image.tag, `${image.name}:${image.tag}`)
+      const runs = await measure(sc, image, registry, upstream, results.length === 0 ? tiny : undefined)
+      results.push({ scenario: sc, image, runs })
+      report(sc, image, runs)
+    }
   } finally {
     await registry.close()
     await upstream.stop()
   }
-  report(image, runs, started, loadBefore)
-  const result = resultOf(image, runs, started, loadBefore)
-  const file = join(RESULTS, opts.quick ? 'quick.json' : 'cold-start.json')
-  await writeJson(file, result)
-  console.log(`\nwrote ${file} (${f(result.wallSeconds, 0)} s in all)`)
+  console.log(`\nload average (1, 5, 15 min) before ${loadBefore.map(x => f(x, 1)).join(' ')}, after ${loadavg().map(x => f(x, 1)).join(' ')} on ${machine().cpus} cores`)
+  const name = opts.quick ? 'quick' : 'cold-start'
+  const result = resultOf(results, started, loadBefore)
+  await writeJson(join(RESULTS, `${name}.json`), result)
+  await writeText(join(RESULTS, `${name}.md`), markdown(results, result, name))
+  for (const [file, svg] of charts(results, name)) await writeText(join(RESULTS, file), svg)
+  console.log(`\nwrote bench/results/${name}.json, ${name}.md and charts (${f(result.wallSeconds, 0)} s in all)`)
 }
 
-async function measure (image, registry, upstream) {
-  console.log(`cold start: image ${image.name}:${image.tag}, config + ${image.layers.length} uncompressed layers, ${f(image.totalBytes / MiB, 1)} MiB (${image.totalBytes} bytes)`)
-  console.log(`caps: every node ${f(caps.nodeDownBytesPerSecond / MB, 0)} MB/s down and up, the seed ${caps.seedRate} (0: uncapped) (daemon --download-rate/--upload-rate; direct clients: a client-side token bucket);`)
-  console.log(`      registry upload ${f(caps.registryUpBytesPerSecond / MB, 0)} MB/s shared (a token-bucket proxy in front of docker-registry ${upstream.host}); MB = 10^6 bytes`)
+async function measure (sc, image, registry, upstream, tiny) {
+  console.log(`\n${sc.title}: ${image.name}:${image.tag}, config + ${image.layers.length} uncompressed layers, ${f(image.totalBytes / MiB, 1)} MiB (${image.totalBytes} bytes)`)
+  console.log(`caps: every node ${f(caps.nodeDownBytesPerSecond / MB, 1)} MB/s down and up, the seed ${f(caps.seedBytesPerSecond / MB, 1)} MB/s (daemon --download-rate/--upload-rate; direct clients: a token-bucket forwarder each);`)
+  console.log(`      registry upload ${f(caps.registryUpBytesPerSecond / MB, 1)} MB/s shared (a token-bucket proxy in front of docker-registry ${upstream.host}); MB = 10^6 bytes`)
   const runs = []
-  for (const n of nodeCounts) {
+  for (const n of sc.nodes) {
     const lb = lowerBound(image, n)
     // generous but bounded: direct needs N*S/B_reg at best
     const estimate = 6 * 1000 * Math.max(lb.seconds, n * image.totalBytes / caps.registryUpBytesPerSecond)
@@ -237,18 +358,20 @@ async function measure (image, registry, upstream) {
     console.log(`N=${n}: direct pulls...`)
     const direct = await directRun(n, image, registry, deadlineMs)
     console.log(`N=${n}: a seed and ${n} fresh daemons...`)
-    const p2p = await p2pRun(n, image, registry, deadlineMs)
+    const p2p = await p2pRun(n, image, registry, deadlineMs, n >= 2 ? tiny : undefined)
+    if (p2p.oneByte != null) tiny = undefined
     runs.push({ nodes: n, lowerBound: lb, direct, p2p })
   }
   return runs
 }
 
-function report (image, runs, started, loadBefore) {
+function report (sc, image, runs) {
   console.log('')
-  console.log(table(runs, image))
+  console.log(textTable(table(runs, image)))
   console.log('')
   for (const r of runs) {
     console.log(`N=${r.nodes}: T_lb = max(S/B_down ${f(r.lowerBound.terms.download)}, S/B_reg ${f(r.lowerBound.terms.registry)}, N*S/(B_reg+N*B_up) ${f(r.lowerBound.terms.swarm)}) + one ${r.lowerBound.pieceSize / 1024} KiB piece ${f(r.lowerBound.pieceDelaySeconds, 3)} s`)
+    if ((r.p2p.machineCpuBusy ?? 0) > CPU_BOUND) console.log(`  the machine's CPU was ${f(100 * r.p2p.machineCpuBusy, 0)}% busy: this run measures the CPU, not the swarm`)
     console.log('  daemon   CPU s (pull)  main/V8 helpers/libuv  CPU s (total)  peak RSS MiB  MiB from registry  from seed  from peers  uploaded  discarded  X-Damselfly-Source of its blobs (MiB)')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     for (const d of r.p2p.daemons) {
@@ -258,13 +381,28 @@ function report (image, runs, started, loadBefore) {
       const byThread = t == null ? '?' : `${f(t.main, 1)}/${f(t.v8, 1)}/${f(t.libuv, 1)}`
       console.log(`  ${d.name.padEnd(7)}  ${f(d.pullCpuSeconds).padStart(12)}  ${byThread.padStart(21)}  ${f(d.cpuSeconds).padStart(13)}  ${f(d.peakRssBytes / MiB, 0).padStart(12)}  ${mib(d.fromRegistry).padStart(17)}  ${mib(d.fromSeed).padStart(9)}  ${mib(d.fromPeers).padStart(10)}  ${mib(d.uploadedBytes).padStart(8)}  ${mib(d.discardedBytes).padStart(9)}  ${label}`)
     }
+    const ob = r.p2p.oneByte
+    if (ob != null) console.log(ob.error != null ? `  1-byte blob from a peer: failed: ${ob.error}` : `  1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} nodes (sources: ${[...new Set(ob.samples.map(x => x.source))].join(', ')}; target < 50 ms)`)
   }
-  console.log(`\nload average (1, 5, 15 min) before ${loadBefore.map(x => f(x, 1)).join(' ')}, after ${loadavg().map(x => f(x, 1)).join(' ')} on ${machine().cpus} cores`)
 }
 
-function resultOf (image, runs, started, loadBefore) {
-  const first = runs[0]
+function summaryOf (r, image) {
+  const daemons = r.p2p.daemons.filter(d => d.role === 'node')
+  const mean = xs => xs.reduce((a, b) => a + b, 0) / xs.length
   return {
+    nodes: r.nodes,
+    lowerBoundSeconds: r.lowerBound.seconds,
+    p2p: { p50: r.p2p.p50, p95: r.p2p.p95, max: r.p2p.max, maxOverLowerBound: r.p2p.max / r.lowerBound.seconds, registryEgressBytes: r.p2p.registry.bytes, registryEgressOverImage: r.p2p.registry.bytes / image.totalBytes, registryPeakBytesPerSecond: r.p2p.registry.peakBytesPerSecond, machineCpuBusy: r.p2p.machineCpuBusy, cpuBound: (r.p2p.machineCpuBusy ?? 0) > CPU_BOUND, meanNodeCpuSeconds: mean(daemons.map(d => d.pullCpuSeconds ?? 0)), maxNodePeakRssBytes: Math.max(...daemons.map(d => d.peakRssBytes ?? 0)) },
+    direct: { p50: r.direct.p50, p95: r.direct.p95, max: r.direct.max, maxOverLowerBound: r.direct.max / r.lowerBound.seconds, registryEgressBytes: r.direct.registry.bytes, registryEgressOverImage: r.direct.registry.bytes / image.totalBytes, registryPeakBytesPerSecond: r.direct.registry.peakBytesPerSecond, machineCpuBusy: r.direct.machineCpuBusy }
+  }
+}
+
+function resultOf (results, started, loadBefore) {
+  const first = results[0].runs[0]
+  const image = results[0].image
+  const oneByte = results.flatMap(x => x.runs).map(r => r.p2p.oneByte).find(o => o != null)
+  return {
+    // the first run, flat, as issue 4 asks of quick.json
     nodes: first.nodes,
     imageBytes: image.totalBytes,
     registryEgressBytes: first.p2p.registry.bytes,
@@ -280,14 +418,76 @@ function resultOf (image, runs, started, loadBefore) {
     directMaxOverLowerBound: first.direct.max / first.lowerBound.seconds,
     registryPeakBytesPerSecond: first.p2p.registry.peakBytesPerSecond,
     directRegistryPeakBytesPerSecond: first.direct.registry.peakBytesPerSecond,
+    oneByteFromPeerMs: oneByte == null ? undefined : { p50: oneByte.p50Ms, max: oneByte.maxMs, samples: oneByte.samples?.length, failed: oneByte.failed, error: oneByte.error },
     caps,
-    image: { name: image.name, tag: image.tag, manifestDigest: image.manifest.digest, blobs: image.blobs.map(b => ({ role: b.role, digest: b.digest, size: b.size })) },
-    notes: 'registry egress: response body bytes the capped proxy in front of docker-registry sent (manifests, blobs); times from the moment all pulls start to each verified pull',
-    runs,
+    scale: opts.quick || opts.nodes != null || opts.size != null ? undefined : `images are the published sizes divided by ${SCALE}`,
+    notes: 'registry egress: response body bytes the capped proxy in front of docker-registry sent (manifests, blobs); times from the moment all pulls start to each verified pull; machineCpuBusy: share of the whole machine\'s CPU busy during the pulls (/proc/stat)',
+    images: results.map(x => ({
+      key: x.scenario.key,
+      title: x.scenario.title,
+      image: { name: x.image.name, tag: x.image.tag, bytes: x.image.totalBytes, manifestDigest: x.image.manifest.digest, blobs: x.image.blobs.map(b => ({ role: b.role, digest: b.digest, size: b.size })) },
+      summary: x.runs.map(r => summaryOf(r, x.image)),
+      runs: x.runs
+    })),
     machine: { ...machine(), loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
     wallSeconds: seconds(performance.now() - started),
     date: new Date().toISOString()
   }
+}
+
+function markdown (results, result, name) {
+  const out = [`# Cold start: ${name === 'quick' ? 'quick run' : 'the published experiment, scaled'}`, '']
+  out.push(`Measured ${result.date} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}; \`npm run bench${name === 'quick' ? ' -- --quick' : ''}\`.`)
+  out.push(`Caps: every node ${f(caps.nodeDownBytesPerSecond / MB, 1)} MB/s down and up; the seed ${f(caps.seedBytesPerSecond / MB, 1)} MB/s; the registry ${f(caps.registryUpBytesPerSecond / MB, 1)} MB/s upload shared by all (MB = 10^6 bytes).`)
+  if (result.scale != null) out.push(`Sizes: ${result.scale}.`)
+  out.push('"machine CPU" is how busy the whole machine was during the pulls: above 85% a run measures the CPU rather than the swarm.', '')
+  for (const x of results) {
+    out.push(`## ${x.scenario.title}: ${f(x.image.totalBytes / MiB, 1)} MiB in ${x.image.blobs.length} blobs`, '')
+    out.push(markdownTable(table(x.runs, x.image)), '')
+    const ob = x.runs.map(r => r.p2p.oneByte).find(o => o != null && o.error == null)
+    if (ob != null) out.push(`A 1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} nodes (target under 50 ms).`, '')
+    out.push(`![completion-time CDF](${name}-cdf-${x.scenario.key}.svg)`, '')
+  }
+  out.push(`![registry egress against N](${name}-egress.svg)`, '')
+  return out.join('\n') + '\n'
+}
+
+function charts (results, name) {
+  const out = []
+  for (const x of results) {
+    const series = []
+    for (const r of x.runs) {
+      series.push({ label: `P2P, N=${r.nodes}`, points: cdfPoints(r.p2p.seconds), step: true })
+    }
+    x.runs.forEach(r => {
+      series.push({ label: `direct, N=${r.nodes}`, points: cdfPoints(r.direct.seconds), step: true, dashed: true })
+    })
+    // the same color for one N, solid for P2P and dashed for direct
+    const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b']
+    series.forEach((s, i) => { s.color = colors[i % x.runs.length] })
+    out.push([`${name}-cdf-${x.scenario.key}.svg`, lineChart({
+      title: `${x.scenario.title}: completion time of every node`,
+      xLabel: 'seconds from the moment all pulls start',
+      yLabel: 'fraction of nodes done',
+      series,
+      marks: x.runs.map(r => ({ x: r.lowerBound.seconds, label: `T_lb N=${r.nodes}` })).filter((m, i, a) => a.findIndex(o => Math.abs(o.x - m.x) < 0.01) === i),
+      yMax: 1
+    })])
+  }
+  const egress = []
+  for (const x of results) {
+    egress.push({ label: `P2P, ${x.scenario.key}`, points: x.runs.map(r => [r.nodes, r.p2p.registry.bytes / x.image.totalBytes]) })
+    egress.push({ label: `direct, ${x.scenario.key}`, points: x.runs.map(r => [r.nodes, r.direct.registry.bytes / x.image.totalBytes]), dashed: true })
+  }
+  out.push([`${name}-egress.svg`, lineChart({ title: 'Registry egress against the number of nodes', xLabel: 'nodes pulling at once (N)', yLabel: 'registry egress / image size', series: egress })])
+  return out
+}
+
+async function writeText (file, text) {
+  await mkdir(dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, text)
+  await rename(tmp, file)
 }
 
 try {
