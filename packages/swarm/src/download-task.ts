@@ -1,6 +1,6 @@
 import { layoutFor, pieceRange, rankSeeds, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { ParentSession } from './parent-session.js'
-import { pickPiece } from './picker.js'
+import { pipelineDepth, planRequests, requestBudget } from './scheduler.js'
 import type { PickerState } from './picker.js'
 import { TaskFailedError } from './errors.js'
 import type { OriginReader } from './origin.js'
@@ -71,14 +71,6 @@ export interface TaskContext {
 
 /** How long one DHT provider lookup may take. */
 const DISCOVERY_TIMEOUT_MS = 2000
-/**
- * Under a download limit, the node keeps at most this many seconds of its
- * downlink requested (at least one piece per task): a request queued behind
- * many others is pinned to a parent long after a closer copy turned up.
- */
-const REQUEST_QUEUE_SECONDS = 2
-/** A parent whose measured rate is known gets about this many seconds of requests. */
-const PARENT_QUEUE_SECONDS = 2
 /** Between DHT lookups for a blob: 3 s, doubling up to 30 s while the task has parents. */
 const DISCOVERY_GAP_MS = 3000
 const DISCOVERY_GAP_MAX_MS = 30_000
@@ -86,11 +78,7 @@ const DISCOVERY_GAP_MAX_MS = 30_000
 /** Verified pieces kept in memory for streaming readers, at most. */
 const FRESH_BYTES_MAX = 8 * 1024 * 1024
 
-/** Bytes to keep requested from each parent: enough to cover a round trip between busy event loops. */
-const PIPELINE_BYTES = 4 * 1024 * 1024
 
-/** Most bytes of big pieces requested from one parent at once: memory stays bounded whatever the piece size. */
-const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024
 
 /** How long a parent that declined a piece is not asked for it again. */
 const DECLINE_BACKOFF_MS = 500
@@ -599,41 +587,27 @@ export class DownloadTask extends EventTarget {
   #schedule (): void {
     const handle = this.#handle
     if (handle == null || this.#state !== 'downloading' || handle.bitfield.complete) return
-    const state = this.#pickerState(handle)
-    const cursor = this.#cursor(handle)
-    const limiter = this.#ctx.downloadLimiter
-    const budget = limiter.limited ? Math.max(2 * handle.layout.pieceSize, limiter.rate * REQUEST_QUEUE_SECONDS) : Infinity
-    let requested = budget === Infinity ? 0 : this.#ctx.requestedBytes()
-    // no speculative duplicates (pieces are megabytes, and a duplicate spends
-    // the downlink twice): a second copy is asked for only when the first is
-    // late, by #hedge. Requests go one at a time to the parent with the
-    // emptiest queue, seeds after peers: pieces peers hold are asked of them,
-    // the seed's uplink (the scarcest in the swarm) is left for the rest.
+    const size = handle.layout.pieceSize
+    const budgetBytes = requestBudget(size, this.#ctx.downloadLimiter.rate)
     const seeds = new Set(this.#ctx.seeds())
-    const open = [...this.#sessions.values()]
-      .filter(s => s.open && s.have != null && s.have.length === handle.layout.pieces)
-      .map(s => ({ s, depth: this.#pipeline(handle, s), seed: seeds.has(s.peer) }))
     const now = performance.now()
-    while (open.length > 0) {
-      if (requested + handle.layout.pieceSize > budget && this.requestedBytes > 0) return
-      let best = -1
-      for (let k = 0; k < open.length; k++) {
-        const o = open[k]!
-        if (o.s.outstanding.length >= o.depth) continue
-        const b = open[best]
-        if (b == null || o.s.outstanding.length / o.depth < b.s.outstanding.length / b.depth || (o.s.outstanding.length / o.depth === b.s.outstanding.length / b.depth && b.seed && !o.seed)) best = k
-      }
-      if (best < 0) return
-      const { s } = open[best]!
-      const have = s.have!
-      const index = pickPiece(state, i => have.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now), { cursor })
-      if (index == null) {
-        open.splice(best, 1)
-        continue
-      }
-      this.#request(s, index)
-      requested += handle.layout.pieceSize
-    }
+    const parents = [...this.#sessions.values()]
+      .filter(s => s.open && s.have != null && s.have.length === handle.layout.pieces)
+      .map(s => ({
+        session: s,
+        outstanding: s.outstanding.length,
+        depth: this.#pipeline(handle, s),
+        seed: seeds.has(s.peer),
+        canServe: (i: number) => s.have!.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now)
+      }))
+    planRequests(parents, {
+      state: this.#pickerState(handle),
+      cursor: this.#cursor(handle),
+      pieceSize: size,
+      budgetBytes,
+      requestedBytes: budgetBytes === Infinity ? 0 : this.#ctx.requestedBytes(),
+      ownRequestedBytes: this.requestedBytes
+    }, (p, index) => { this.#request(p.session, index) })
   }
 
   /** Piece bytes this task asked parents for and has not received yet. */
@@ -668,19 +642,9 @@ export class DownloadTask extends EventTarget {
     return false
   }
 
-  /**
-   * Requests kept outstanding with a parent: at least the configured count,
-   * PIPELINE_BYTES of small pieces, no more than MAX_INFLIGHT_BYTES of big
-   * ones (two at least); once the parent's rate is measured, about
-   * PARENT_QUEUE_SECONDS of it (two at least), so a slow parent is not handed
-   * pieces a faster one could bring sooner.
-   */
+  /** Requests kept outstanding with a parent (pipelineDepth). */
   #pipeline (handle: BlobHandle, s?: ParentSession): number {
-    const size = handle.layout.pieceSize
-    const most = Math.min(16, Math.max(2, Math.min(this.#ctx.config.pipeline, Math.floor(MAX_INFLIGHT_BYTES / size)), Math.ceil(PIPELINE_BYTES / size)))
-    const rate = s?.meter.rate ?? 0
-    if (rate <= 0) return most
-    return Math.min(most, Math.max(2, Math.ceil(rate * PARENT_QUEUE_SECONDS / size)))
+    return pipelineDepth(handle.layout.pieceSize, s?.meter.rate ?? 0, this.#ctx.config.pipeline)
   }
 
   #request (s: ParentSession, index: number): void {

@@ -103,10 +103,13 @@ export class ServeLedger {
   readonly #windowMs: number
   /** Per piece: when each recent send finished (Infinity while still sending). */
   readonly #served = new Map<string, number[]>()
+  readonly #now: () => number
 
-  constructor (copies: number, windowMs: number) {
+  /** `now` in milliseconds: a simulator passes its own clock. */
+  constructor (copies: number, windowMs: number, now: () => number = () => performance.now()) {
     this.#copies = copies
     this.#windowMs = windowMs
+    this.#now = now
   }
 
   /**
@@ -117,7 +120,7 @@ export class ServeLedger {
   admit (digest: string, piece: number): (() => void) | undefined {
     if (this.#copies <= 0) return () => {}
     const key = `${digest}/${piece}`
-    const now = performance.now()
+    const now = this.#now()
     const recent = (this.#served.get(key) ?? []).filter(t => now - t < this.#windowMs)
     if (recent.length >= this.#copies) {
       this.#served.set(key, recent)
@@ -129,7 +132,7 @@ export class ServeLedger {
     return () => {
       const list = this.#served.get(key)
       const i = list?.indexOf(Infinity) ?? -1
-      if (list != null && i >= 0) list[i] = performance.now()
+      if (list != null && i >= 0) list[i] = this.#now()
     }
   }
 }

@@ -1,0 +1,450 @@
+// A discrete-event model of a cold start: one seed behind a capped registry
+// and N nodes pulling one image at once. Bytes move as fluid flows (a piece
+// transfer gets min(its parent's upload share, its child's download share),
+// recomputed whenever a flow starts or ends at either end); requests and
+// answers take half a round trip each way.
+//
+// The decisions are the daemon's own code, imported: which parent gets which
+// request and which piece (planRequests and pickPiece), how deep a parent's
+// queue is (pipelineDepth), the node's request budget (requestBudget), how
+// parents are ranked (LocalParentRanker), when a piece is declined as just
+// sent to others (ServeLedger, on the simulated clock), and the piece layout
+// (layoutFor). What is modelled rather than run: sessions, 16 upload slots
+// (choke at open), a parent sending each session's requests one after
+// another, discovery (a holder is visible within one announcement interval
+// of its first piece), the runtime pulling 3 blobs at a time in order (the
+// seed likewise from the registry), and churn. Not modelled: hedging (no
+// parent stalls here), CPU. SIM_TRACE=1 prints the swarm's state each second.
+import { LocalParentRanker, ServeLedger, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
+import { layoutFor } from '@damselfly/protocol'
+import { EventQueue } from './heap.mjs'
+
+const MAX_PARENTS = 8
+const UPLOAD_SLOTS = 16
+const SUPER_SEED_WINDOW_S = 2
+const DECLINE_BACKOFF_S = 0.5
+const ANNOUNCE_S = 1
+const TICK_S = 0.2
+const CONCURRENT_BLOBS = 3
+const CANDIDATE_SAMPLE = 20
+
+/** A small fast seeded PRNG (mulberry32): the same seed, the same run. */
+export function rng (seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * scenario: { nodes, blobs: [bytes...], nodeDown, nodeUp, registry, seedRate,
+ *   rttS, churn (fraction of nodes that leave mid-pull), seed (PRNG seed), maxSimSeconds }
+ * Rates in bytes per second. Returns completion times and traffic figures.
+ */
+export function simulate (scenario) {
+  const random = rng(scenario.seed ?? 1)
+  const SUPER_SEED_COPIES = scenario.superSeedCopies ?? 2
+  const inOrder = scenario.inOrder ?? true
+  const maxParents = scenario.maxParents ?? MAX_PARENTS
+  const concurrentSends = scenario.concurrentSends ?? Infinity
+  // prefetch: every layer of the manifest is fetched at once, not CONCURRENT_BLOBS at a time
+  const concurrentBlobs = scenario.prefetch === true ? Infinity : CONCURRENT_BLOBS
+  const rtt = scenario.rttS ?? 0.001
+  const q = new EventQueue()
+  const ranker = new LocalParentRanker()
+  let now = 0
+  const at = (t, fn) => q.push(t, fn)
+
+  const blobs = scenario.blobs.map((size, b) => ({ b, size, layout: layoutFor(size), holders: [], visible: [] }))
+  const makeNode = (id, seed) => ({
+    id,
+    seed,
+    up: seed ? scenario.seedRate : scenario.nodeUp,
+    down: seed ? scenario.seedRate : scenario.nodeDown,
+    upFlows: new Set(),
+    downFlows: new Set(),
+    slotsUsed: 0,
+    sending: 0,
+    waiting: [],
+    ledger: new ServeLedger(seed || scenario.peersSuperSeed !== false ? SUPER_SEED_COPIES : 0, (scenario.superSeedWindowS ?? SUPER_SEED_WINDOW_S) * 1000, () => now * 1000),
+    uploaded: 0,
+    uploadMeter: { bytes: 0, since: 0, rate: 0 },
+    tasks: new Map(),
+    next: 0,
+    finishedAt: undefined,
+    gone: false,
+    requested: 0
+  })
+  const seedNode = makeNode(0, true)
+  const nodes = Array.from({ length: scenario.nodes }, (_, i) => makeNode(i + 1, false))
+  const all = [seedNode, ...nodes]
+  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0 }
+
+  // ---- fluid flows ---------------------------------------------------------
+  function rateOf (f) {
+    return Math.min(f.from.up / f.from.upFlows.size, f.to.down / f.to.downFlows.size)
+  }
+  function settle (f) {
+    f.remaining -= f.rate * (now - f.updated)
+    f.updated = now
+  }
+  function reschedule (f) {
+    settle(f)
+    f.rate = rateOf(f)
+    const version = ++f.version
+    const eta = now + Math.max(0, f.remaining) / f.rate
+    at(eta, () => { if (f.version === version && !f.done) finishFlow(f) })
+  }
+  function touch (nodeA, nodeB) {
+    const seen = new Set()
+    for (const n of [nodeA, nodeB]) {
+      for (const f of n.upFlows) if (!seen.has(f)) { seen.add(f); reschedule(f) }
+      for (const f of n.downFlows) if (!seen.has(f)) { seen.add(f); reschedule(f) }
+    }
+  }
+  function startFlow (from, to, bytes, onDone) {
+    const f = { from, to, remaining: bytes, bytes, rate: 0, updated: now, version: 0, done: false, onDone, started: now }
+    for (const g of from.upFlows) settle(g)
+    for (const g of to.downFlows) settle(g)
+    from.upFlows.add(f)
+    to.downFlows.add(f)
+    touch(from, to)
+    return f
+  }
+  function endFlow (f) {
+    settle(f)
+    f.done = true
+    f.from.upFlows.delete(f)
+    f.to.downFlows.delete(f)
+    touch(f.from, f.to)
+  }
+  function finishFlow (f) {
+    endFlow(f)
+    f.onDone()
+  }
+
+  // ---- the seed's origin pull ---------------------------------------------
+  // blobs in manifest order, CONCURRENT_BLOBS at a time, each piece by piece
+  const registry = { up: scenario.registry, upFlows: new Set(), downFlows: new Set() }
+  let nextOriginPull = 0
+  function seedPull () {
+    if (nextOriginPull >= blobs.length) return
+    const blob = blobs[nextOriginPull++]
+    const task = newTask(blob.b)
+    seedNode.tasks.set(blob.b, task)
+    let piece = 0
+    const pullPiece = () => {
+      if (piece >= blob.layout.pieces) {
+        seedPull()
+        return
+      }
+      const i = piece++
+      const length = pieceLength(blob, i)
+      startFlow(registry, seedNode, length, () => {
+        stats.registryBytes += length
+        gain(seedNode, task, i)
+        pullPiece()
+      })
+    }
+    at(now + rtt, pullPiece)
+  }
+
+  // ---- a node's download of one blob ---------------------------------------
+  function pieceLength (blob, i) {
+    return Math.min(blob.layout.pieceSize, blob.size - i * blob.layout.pieceSize)
+  }
+  function newTask (b) {
+    const blob = blobs[b]
+    return { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, inflight: new Uint16Array(blob.layout.pieces), avail: new Uint16Array(blob.layout.pieces), children: new Set(), sessions: new Map(), declined: new Map(), asked: new Set(), requested: 0, done: false }
+  }
+  function gain (node, task, i) {
+    if (task.held[i] === 1) return
+    task.held[i] = 1
+    task.count++
+    // children with an open session see the piece at once (a have frame)
+    for (const child of task.children) child.avail[i]++
+    const blob = task.blob
+    if (task.count === 1 && !node.seed) {
+      blob.holders.push(node)
+      // peers hear of a new holder with the next announcement batch
+      at(now + ANNOUNCE_S * random(), () => { if (!node.gone) blob.visible.push(node) })
+    }
+    if (task.count === blob.layout.pieces) task.done = true
+  }
+  function startNextBlob (node) {
+    while (node.next < blobs.length && [...node.tasks.values()].filter(t => !t.done).length < concurrentBlobs) {
+      const t = newTask(node.next++)
+      node.tasks.set(t.b, t)
+      // the seed is asked at once: nobody holds anything yet
+      connect(node, t, seedNode)
+    }
+    if (node.next >= blobs.length && [...node.tasks.values()].every(t => t.done) && node.finishedAt == null) node.finishedAt = now
+  }
+  function connect (node, task, parent) {
+    if (task.sessions.has(parent.id) || task.sessions.size >= maxParents || parent.gone) return
+    const s = { parent, outstanding: [], rate: 0, delivered: 0, failures: 0, queue: [], sent: new Map(), sending: false, open: false }
+    task.sessions.set(parent.id, s)
+    at(now + rtt, () => {
+      if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
+      if (parent.slotsUsed >= UPLOAD_SLOTS) {
+        // choked: try others
+        task.sessions.delete(parent.id)
+        task.asked.add(parent.id)
+        at(now + 1, () => task.asked.delete(parent.id))
+        return
+      }
+      parent.slotsUsed++
+      s.open = true
+      attach(task, s)
+      plan(node, task)
+    })
+  }
+  /** The child's availability counts start from what the parent holds; later pieces arrive as have frames. */
+  function attach (task, s) {
+    const ptask = s.parent.tasks.get(task.b)
+    if (ptask == null || s.attached) return
+    s.attached = ptask
+    ptask.children.add(task)
+    for (let i = 0; i < ptask.held.length; i++) if (ptask.held[i] === 1) task.avail[i]++
+  }
+  function detach (task, s) {
+    const ptask = s.attached
+    if (ptask == null) return
+    s.attached = undefined
+    ptask.children.delete(task)
+    for (let i = 0; i < ptask.held.length; i++) if (ptask.held[i] === 1) task.avail[i]--
+  }
+  function closeSession (node, task, s) {
+    if (task.sessions.get(s.parent.id) === s) task.sessions.delete(s.parent.id)
+    detach(task, s)
+    if (s.open) s.parent.slotsUsed--
+    s.open = false
+    for (const i of s.outstanding) {
+      task.inflight[i]--
+      task.requested -= pieceLength(task.blob, i)
+      node.requested -= pieceLength(task.blob, i)
+    }
+    s.outstanding.length = 0
+    s.queue.length = 0
+    if (s.flow != null && !s.flow.done) endFlow(s.flow)
+  }
+  /** The download's request policy (the daemon's planRequests) for one blob, or for all of the node's. */
+  function plan (node, only) {
+    if (node.gone) return
+    const budget = requestBudget(blobs[0].layout.pieceSize, node.down)
+    for (const task of only != null ? [only] : node.tasks.values()) {
+      if (task.done) continue
+      const blob = task.blob
+      const parents = []
+      for (const s of task.sessions.values()) {
+        if (!s.open) continue
+        // a session opened before the parent had the blob (the seed, early on) starts counting now
+        if (s.attached == null) attach(task, s)
+        const ptask = s.attached
+        if (ptask == null) continue
+        parents.push({
+          s,
+          outstanding: s.outstanding.length,
+          depth: pipelineDepth(blob.layout.pieceSize, s.rate),
+          seed: s.parent.seed,
+          canServe: i => ptask.held[i] === 1 && !s.outstanding.includes(i) && !((task.declined.get(`${s.parent.id}/${i}`) ?? 0) > now)
+        })
+      }
+      if (parents.length === 0) continue
+      let cursor = 0
+      while (cursor < blob.layout.pieces && task.held[cursor] === 1) cursor++
+      if (!inOrder) cursor = undefined
+      const state = {
+        pieces: blob.layout.pieces,
+        held: i => task.held[i] === 1,
+        hashKnown: () => true,
+        inflight: i => task.inflight[i],
+        availability: i => task.avail[i]
+      }
+      planRequests(parents, { state, cursor, pieceSize: blob.layout.pieceSize, budgetBytes: budget, requestedBytes: node.requested, ownRequestedBytes: task.requested, random }, (p, i) => request(node, task, p.s, i))
+    }
+  }
+  function request (node, task, s, i) {
+    const length = pieceLength(task.blob, i)
+    s.outstanding.push(i)
+    task.inflight[i]++
+    task.requested += length
+    node.requested += length
+    at(now + rtt / 2, () => {
+      if (!s.open) return
+      const parent = s.parent
+      const sent = parent.ledger.admit(String(task.b), i)
+      if (sent == null) {
+        // BUSY: the piece was just sent to others
+        stats.declined++
+        at(now + rtt / 2, () => {
+          if (!s.open) return
+          const k = s.outstanding.indexOf(i)
+          if (k < 0) return
+          s.outstanding.splice(k, 1)
+          task.inflight[i]--
+          task.requested -= length
+          node.requested -= length
+          task.declined.set(`${parent.id}/${i}`, now + DECLINE_BACKOFF_S)
+          plan(node, task)
+        })
+        return
+      }
+      s.sent.set(i, sent)
+      s.queue.push(i)
+      serve(node, task, s)
+    })
+  }
+  /**
+   * The parent sends a session's requests one after another, as the piece
+   * server does, and at most `concurrentSends` pieces at once over all its
+   * sessions (the rest wait their turn, first come first served).
+   */
+  function serve (node, task, s) {
+    if (s.sending || s.queue.length === 0 || !s.open) return
+    const parent = s.parent
+    if (parent.sending >= concurrentSends) {
+      if (!parent.waiting.some(w => w.s === s)) parent.waiting.push({ s, node, task })
+      return
+    }
+    s.sending = true
+    parent.sending++
+    const i = s.queue.shift()
+    const length = pieceLength(task.blob, i)
+    const started = now
+    s.flow = startFlow(parent, node, length, () => {
+      s.sending = false
+      parent.sending--
+      // the ledger's window runs from the end of the send, as the piece server's does
+      s.sent.get(i)?.()
+      s.sent.delete(i)
+      parent.uploaded += length
+      stats.pieceTransfers++
+      const took = now - started
+      s.rate = s.rate === 0 ? length / took : 0.5 * s.rate + 0.5 * length / took
+      // the last byte reaches the child half a round trip later
+      at(now + rtt / 2, () => deliver(node, task, s, i, length))
+      serve(node, task, s)
+      while (parent.sending < concurrentSends && parent.waiting.length > 0) {
+        const w = parent.waiting.shift()
+        serve(w.node, w.task, w.s)
+      }
+    })
+  }
+  function deliver (node, task, s, i, length) {
+    const k = s.outstanding.indexOf(i)
+    if (k >= 0) s.outstanding.splice(k, 1)
+    else return
+    task.inflight[i]--
+    task.requested -= length
+    node.requested -= length
+    s.delivered += length
+    if (task.held[i] === 1) stats.discardedBytes += length
+    gain(node, task, i)
+    if (task.done) {
+      for (const x of [...task.sessions.values()]) closeSession(node, task, x)
+      startNextBlob(node)
+      plan(node)
+      return
+    }
+    plan(node, task)
+  }
+
+  /** Every TICK_S: fill each download's parents from the holders it can see, ranked by the daemon's ranker. */
+  function tick (node) {
+    if (node.gone || node.finishedAt != null) return
+    for (const task of node.tasks.values()) {
+      if (task.done || task.sessions.size >= maxParents) continue
+      const visible = task.blob.visible
+      const pool = []
+      for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
+        const p = visible[Math.floor(random() * visible.length)]
+        if (p !== node && !p.gone && !task.sessions.has(p.id) && !task.asked.has(p.id) && !pool.includes(p)) pool.push(p)
+      }
+      if (!task.sessions.has(seedNode.id) && !task.asked.has(seedNode.id)) pool.push(seedNode)
+      const candidates = pool.map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: UPLOAD_SLOTS - p.slotsUsed, seed: p.seed } }))
+      for (const c of ranker.rank(candidates)) {
+        if (task.sessions.size >= maxParents) break
+        connect(node, task, all[Number(c.peer)])
+      }
+    }
+    plan(node)
+    at(now + TICK_S, () => tick(node))
+  }
+  function meterTick () {
+    for (const n of all) {
+      const bytes = n.uploaded - n.uploadMeter.bytes
+      n.uploadMeter.rate = bytes / ANNOUNCE_S
+      n.uploadMeter.bytes = n.uploaded
+    }
+    if (nodes.some(n => n.finishedAt == null && !n.gone)) at(now + ANNOUNCE_S, meterTick)
+  }
+
+  // ---- churn ----------------------------------------------------------------
+  const leaving = new Set()
+  const churn = scenario.churn ?? 0
+  if (churn > 0) {
+    for (const n of nodes) if (random() < churn) leaving.add(n)
+  }
+  function leave (n) {
+    if (n.finishedAt != null) return
+    n.gone = true
+    for (const task of n.tasks.values()) for (const s of [...task.sessions.values()]) closeSession(n, task, s)
+    // children lose their sessions with it
+    for (const m of nodes) {
+      if (m.gone) continue
+      for (const task of m.tasks.values()) {
+        const s = task.sessions.get(n.id)
+        if (s != null) closeSession(m, task, s)
+      }
+      plan(m)
+    }
+  }
+
+  // ---- run ------------------------------------------------------------------
+  blobs.forEach(blob => { blob.visible.push(seedNode) })
+  for (let b = 0; b < Math.min(concurrentBlobs, blobs.length); b++) seedPull()
+  for (const n of nodes) {
+    startNextBlob(n)
+    at(TICK_S * random(), () => tick(n))
+  }
+  for (const n of leaving) at(random() * (scenario.leaveBeforeS ?? 10), () => leave(n))
+  at(ANNOUNCE_S, meterTick)
+  if (process.env.SIM_TRACE) {
+    const trace = () => {
+      const live = nodes.filter(n => n.finishedAt == null && !n.gone)
+      if (live.length === 0) return
+      const avg = f => (live.reduce((a, n) => a + f(n), 0) / live.length).toFixed(2)
+      console.log(`t=${now.toFixed(1)} live ${live.length} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => n.requested / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.slotsUsed} visible ${blobs.map(b => b.visible.length).join('/')}`)
+      at(now + 1, trace)
+    }
+    at(1, trace)
+  }
+
+  const limit = scenario.maxSimSeconds ?? 3600
+  const maxEvents = scenario.maxEvents ?? 2e8
+  while (q.size > 0) {
+    const e = q.pop()
+    if (e.time > limit || stats.events++ > maxEvents) break
+    now = e.time
+    e.fn()
+    if (nodes.every(n => n.finishedAt != null || n.gone)) break
+  }
+  const finished = nodes.filter(n => !n.gone && n.finishedAt != null).map(n => n.finishedAt)
+  return {
+    completionSeconds: finished,
+    unfinished: nodes.filter(n => !n.gone && n.finishedAt == null).length,
+    left: nodes.filter(n => n.gone).length,
+    registryBytes: stats.registryBytes,
+    seedUploadedBytes: seedNode.uploaded,
+    discardedBytes: stats.discardedBytes,
+    declined: stats.declined,
+    pieceTransfers: stats.pieceTransfers,
+    events: stats.events,
+    simSeconds: now
+  }
+}

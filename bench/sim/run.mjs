@@ -1,0 +1,156 @@
+// The cold-start experiment in simulation (bench/sim/model.mjs drives the
+// daemon's own request policy, piece picker and parent ranker):
+//   1. the real-process runs' setups (npm run bench), checked against what
+//      bench/results/cold-start.json measured;
+//   2. the published scenarios at full image size: 50, 100, 200 and 500 pods
+//      pulling a 500 MB nginx image and a 3 GB TensorFlow image;
+//   3. toward internet scale: 1,000 and 10,000 nodes.
+// Writes bench/results/sim.json and sim.md.
+//
+//   npm run bench:sim                 everything (a few minutes)
+//   npm run bench:sim -- --quick      small N only (seconds)
+import { readFile, writeFile, mkdir, rename } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { layerSizes } from '@damselfly/cli'
+import { pieceSizeFor } from '@damselfly/protocol'
+import { simulate } from './model.mjs'
+
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
+const MB = 1e6
+const MiB = 1024 * 1024
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, churn: { type: 'string', default: '0.05' } } })
+
+/** An image as the bench builds it: a small config and tar layers split by weight. */
+function image (bytes, weights) {
+  const tar = n => 512 + Math.ceil(n / 512) * 512 + 1024
+  return [1200, ...layerSizes(bytes, weights).map(tar)]
+}
+const NGINX = [8, 4, 2, 1, 1]
+const TENSORFLOW = [10, 6, 4, 3, 2, 1, 1, 1]
+
+function lowerBound (blobs, n, c) {
+  const S = blobs.reduce((a, b) => a + b, 0)
+  const reg = Math.min(c.registry, c.seedRate)
+  const piece = Math.max(...blobs.map(b => pieceSizeFor(b)))
+  return Math.max(S / c.nodeDown, S / reg, n * S / (reg + n * c.nodeUp)) + piece / c.nodeDown
+}
+
+function percentile (xs, p) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1))]
+}
+
+function run (name, blobs, n, caps, extra = {}) {
+  const started = performance.now()
+  const r = simulate({ nodes: n, blobs, ...caps, seed: 7, ...extra })
+  const S = blobs.reduce((a, b) => a + b, 0)
+  const tlb = lowerBound(blobs, n, caps)
+  const t = r.completionSeconds
+  const out = {
+    name,
+    nodes: n,
+    imageBytes: S,
+    caps,
+    churn: extra.churn ?? 0,
+    lowerBoundSeconds: tlb,
+    p50: percentile(t, 50),
+    p95: percentile(t, 95),
+    max: Math.max(...t),
+    maxOverLowerBound: Math.max(...t) / tlb,
+    registryEgressOverImage: r.registryBytes / S,
+    directMaxSeconds: Math.max(S / caps.nodeDown, n * S / caps.registry),
+    directRegistryEgressOverImage: n,
+    seedUploadOverImage: r.seedUploadedBytes / S,
+    discardedBytes: r.discardedBytes,
+    declined: r.declined,
+    finished: t.length,
+    unfinished: r.unfinished,
+    left: r.left,
+    events: r.events,
+    wallSeconds: (performance.now() - started) / 1000
+  }
+  const f = (x, d = 2) => x.toFixed(d)
+  console.log(`${name.padEnd(34)} N=${String(n).padStart(5)}  p50 ${f(out.p50).padStart(7)} s  p95 ${f(out.p95).padStart(7)} s  max ${f(out.max).padStart(7)} s  T_lb ${f(tlb).padStart(7)} s  max/T_lb ${f(out.maxOverLowerBound)}  registry ${f(out.registryEgressOverImage)}x (direct ${n}x, ${f(out.directMaxSeconds, 1)} s)${out.unfinished > 0 ? `  UNFINISHED ${out.unfinished}` : ''}${out.left > 0 ? `  (${out.left} left mid-pull)` : ''}  [${f(out.wallSeconds, 1)} s]`)
+  return out
+}
+
+/** What the real-process bench measured, by image key and N, when bench/results/cold-start.json exists. */
+async function measured () {
+  try {
+    const r = JSON.parse(await readFile(join(RESULTS, 'cold-start.json'), 'utf8'))
+    return r
+  } catch {
+    return undefined
+  }
+}
+
+async function main () {
+  const started = performance.now()
+  const results = { validation: [], pods: [], scale: [] }
+  const real = await measured()
+
+  // 1. the real runs' setups
+  console.log('1. the real-process runs, simulated (same image, caps and N as npm run bench)')
+  if (real?.images != null) {
+    for (const img of real.images) {
+      const blobs = img.image.blobs.map(b => b.size)
+      for (const s of img.summary) {
+        if (opts.quick && s.nodes > 10) continue
+        const caps = { nodeDown: real.caps.nodeDownBytesPerSecond, nodeUp: real.caps.nodeUpBytesPerSecond, registry: real.caps.registryUpBytesPerSecond, seedRate: real.caps.seedBytesPerSecond, rttS: 0.001 }
+        const sim = run(`${img.key} (real run's setup)`, blobs, s.nodes, caps)
+        const m = s.p2p
+        results.validation.push({ ...sim, measured: { p50: m.p50, max: m.max, maxOverLowerBound: m.maxOverLowerBound, machineCpuBusy: m.machineCpuBusy, cpuBound: m.cpuBound }, maxError: (sim.max - m.max) / m.max, p50Error: (sim.p50 - m.p50) / m.p50 })
+        console.log(`   measured: p50 ${m.p50.toFixed(2)} s, max ${m.max.toFixed(2)} s (machine CPU ${(100 * (m.machineCpuBusy ?? 0)).toFixed(0)}%${m.cpuBound ? ', CPU-bound' : ''}); simulated max is ${(100 * (sim.max - m.max) / m.max).toFixed(0)}% off`)
+      }
+    }
+  } else {
+    console.log('   (no bench/results/cold-start.json: run npm run bench first to compare)')
+  }
+
+  // 2. the published scenarios at full size: 1 Gbit/s nodes, a 1 Gbit/s registry
+  const cloud = { nodeDown: 125 * MB, nodeUp: 125 * MB, registry: 125 * MB, seedRate: 125 * MB, rttS: 0.0005 }
+  console.log('\n2. the published scenarios at full size: nodes 1 Gbit/s down and up, registry and seed 1 Gbit/s, RTT 0.5 ms')
+  const pods = opts.quick ? [50] : [50, 100, 200, 500]
+  for (const [key, bytes, weights] of [['nginx 500 MB', 500 * MB, NGINX], ['tensorflow 3 GB', 3000 * MB, TENSORFLOW]]) {
+    for (const n of pods) results.pods.push(run(key, image(bytes, weights), n, cloud))
+  }
+
+  // 3. toward internet scale, with the real runs' caps and image, and churn
+  const small = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
+  console.log(`\n3. toward internet scale: nginx-like 500 MB / 16, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * Number(opts.churn)).toFixed(0)}% of the nodes leaving mid-pull`)
+  for (const n of opts.quick ? [100] : [100, 1000, 10000]) {
+    results.scale.push(run('nginx-like (500 MB / 16)', image(500 * MB / 16, NGINX), n, small))
+  }
+  for (const n of opts.quick ? [100] : [1000]) {
+    results.scale.push(run('nginx-like, churn', image(500 * MB / 16, NGINX), n, small, { churn: Number(opts.churn), leaveBeforeS: 8 }))
+  }
+
+  const out = { ...results, notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
+  await mkdir(RESULTS, { recursive: true })
+  const name = opts.quick ? 'sim-quick' : 'sim'
+  await write(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
+  await write(join(RESULTS, `${name}.md`), markdown(out))
+  console.log(`\nwrote bench/results/${name}.json and ${name}.md (${out.wallSeconds.toFixed(0)} s)`)
+}
+
+function markdown (r) {
+  const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
+  const rows = xs => xs.map(x => `| ${x.name} | ${x.nodes} | ${f(x.imageBytes / MiB, 0)} | ${f(x.p50)} | ${f(x.p95)} | ${f(x.max)} | ${f(x.lowerBoundSeconds)} | ${f(x.maxOverLowerBound)} | ${f(x.registryEgressOverImage)} | ${f(x.directMaxSeconds, 1)} | ${x.left > 0 ? `${x.left} left` : ''}${x.unfinished > 0 ? ` ${x.unfinished} unfinished` : ''} |`)
+  const head = ['| scenario | N | MiB | p50 s | p95 s | max s | T_lb s | max/T_lb | registry x image | direct max s | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
+  const out = ['# Cold start in simulation', '', `Simulated ${r.date} by \`npm run bench:sim\` (bench/sim/model.mjs): the daemon's request policy, piece picker and parent ranker, imported, over a fluid model of the network. Direct pulls are the fluid bound max(S/B_down, N*S/B_reg); their registry egress is N x.`, '']
+  out.push('## Checked against the real-process runs', '', '| scenario | N | simulated p50 s | measured p50 s | simulated max s | measured max s | max off by | machine CPU in the real run |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const v of r.validation) out.push(`| ${v.name} | ${v.nodes} | ${f(v.p50)} | ${f(v.measured.p50)} | ${f(v.max)} | ${f(v.measured.max)} | ${f(100 * v.maxError, 0)}% | ${f(100 * (v.measured.machineCpuBusy ?? 0), 0)}%${v.measured.cpuBound ? ' (CPU-bound)' : ''} |`)
+  out.push('', '## The published scenarios at full size (1 Gbit/s nodes and registry)', '', ...head, ...rows(r.pods))
+  out.push('', '## Toward internet scale (4 MB/s nodes, 8 MB/s registry, RTT 20 ms)', '', ...head, ...rows(r.scale), '')
+  return out.join('\n')
+}
+
+async function write (file, text) {
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, text)
+  await rename(tmp, file)
+}
+
+await main()
