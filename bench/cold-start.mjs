@@ -185,9 +185,12 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
   try {
     const seed = await start('seed', 'seed', ['--seed'])
     // a few at a time: each start costs a CPU second or two, and 2 cores are shared
+    // --seed-timeout 60s: on 2 cores shared by dozens of daemons a busy seed
+    // answers late, and the default 5 s would send nodes to the registry
+    // themselves: the run would measure the fallback under CPU starvation
     const nodes = []
     for (let i = 0; i < n; i += 4) {
-      nodes.push(...await Promise.all(Array.from({ length: Math.min(4, n - i) }, (_, k) => start(`node${i + k + 1}`, 'node', ['--bootstrap', seed.addrs[0]]))))
+      nodes.push(...await Promise.all(Array.from({ length: Math.min(4, n - i) }, (_, k) => start(`node${i + k + 1}`, 'node', ['--bootstrap', seed.addrs[0], '--seed-timeout', '60s']))))
     }
     await waitForSeed(nodes, seed.peerId)
     const cpuBefore = new Map(await Promise.all(daemons.map(async d => [d, await cpuSecondsOf(d.child.pid)])))
