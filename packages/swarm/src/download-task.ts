@@ -93,6 +93,8 @@ const NO_SEED_RECHECK_MS = 250
 
 /** How long after asking the seeds a task asks them again. */
 const SEED_RETRY_MS = 5000
+/** After a seed refused or did not answer, before the seed deadline. */
+const SEED_BUSY_RETRY_MS = 1000
 
 export interface TaskRequest {
   digest: BlobDigest
@@ -153,6 +155,8 @@ export class DownloadTask extends EventTarget {
   /** When the seeds may be asked (again); performance.now() time. */
   #nextSeedAsk = 0
   #originRunning = false
+  /** When the seeds were first asked for this blob: the seed deadline runs from then. */
+  #firstSeedAsk: number | undefined
   #seedAccepted = false
   /** Keeps garbage collection off the blob while the task runs. */
   #release: (() => void) | undefined
@@ -718,6 +722,7 @@ export class DownloadTask extends EventTarget {
       this.#nextSeedAsk = performance.now() + NO_SEED_RECHECK_MS
       return
     }
+    this.#firstSeedAsk ??= performance.now()
     for (const seed of seeds) {
       if (this.#state !== 'downloading') return
       if (seed === self) {
@@ -745,6 +750,13 @@ export class DownloadTask extends EventTarget {
         if (err.name === 'TaskFailedError') throw err
         this.#ctx.log('seed %s did not answer for %s: %s', seed, this.digest, err.message)
       }
+    }
+    if (seeds.length > 0 && performance.now() - this.#firstSeedAsk < this.#ctx.config.seedTimeoutMs) {
+      // a refusal (a seed too busy to learn the blob's size in time) or a
+      // reset is not the deadline: ask again shortly, so a loaded seed does
+      // not send every node to the origin
+      this.#nextSeedAsk = performance.now() + SEED_BUSY_RETRY_MS
+      return
     }
     if (this.#ctx.config.originFallback) {
       this.#ctx.log('no seed answered for %s: pulling from the origin', this.digest)
