@@ -20,7 +20,9 @@ import { simulate } from './model.mjs'
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
 const MB = 1e6
 const MiB = 1024 * 1024
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, churn: { type: 'string', default: '0.05' } } })
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, churn: { type: 'string', default: '0.05' }, only: { type: 'string' } } })
+/** --only validation,pods,scale runs those parts and keeps the others from the last sim.json. */
+const parts = new Set((opts.only ?? 'validation,pods,scale').split(','))
 
 /** An image as the bench builds it: a small config and tar layers split by weight. */
 function image (bytes, weights) {
@@ -88,12 +90,22 @@ async function measured () {
 
 async function main () {
   const started = performance.now()
-  const results = { validation: [], pods: [], scale: [] }
+  const name = opts.quick ? 'sim-quick' : 'sim'
+  let previous = {}
+  try {
+    previous = JSON.parse(await readFile(join(RESULTS, `${name}.json`), 'utf8'))
+  } catch {
+    // no earlier run: every part starts empty
+  }
+  const results = { validation: previous.validation ?? [], pods: previous.pods ?? [], scale: previous.scale ?? [] }
+  for (const p of parts) results[p] = []
   const real = await measured()
 
   // 1. the real runs' setups
   console.log('1. the real-process runs, simulated (same image, caps and N as npm run bench)')
-  if (real?.images != null) {
+  if (!parts.has('validation')) {
+    console.log('   (kept from the last run)')
+  } else if (real?.images != null) {
     for (const img of real.images) {
       const blobs = img.image.blobs.map(b => b.size)
       for (const s of img.summary) {
@@ -112,7 +124,7 @@ async function main () {
   // 2. the published scenarios at full size: 1 Gbit/s nodes, a 1 Gbit/s registry
   const cloud = { nodeDown: 125 * MB, nodeUp: 125 * MB, registry: 125 * MB, seedRate: 125 * MB, rttS: 0.0005 }
   console.log('\n2. the published scenarios at full size: nodes 1 Gbit/s down and up, registry and seed 1 Gbit/s, RTT 0.5 ms')
-  const pods = opts.quick ? [50] : [50, 100, 200, 500]
+  const pods = !parts.has('pods') ? [] : opts.quick ? [50] : [50, 100, 200, 500]
   for (const [key, bytes, weights] of [['nginx 500 MB', 500 * MB, NGINX], ['tensorflow 3 GB', 3000 * MB, TENSORFLOW]]) {
     for (const n of pods) results.pods.push(run(key, image(bytes, weights), n, cloud))
   }
@@ -120,16 +132,15 @@ async function main () {
   // 3. toward internet scale, with the real runs' caps and image, and churn
   const small = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
   console.log(`\n3. toward internet scale: nginx-like 500 MB / 16, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * Number(opts.churn)).toFixed(0)}% of the nodes leaving mid-pull`)
-  for (const n of opts.quick ? [100] : [100, 1000, 10000]) {
+  for (const n of !parts.has('scale') ? [] : opts.quick ? [100] : [100, 1000, 10000]) {
     results.scale.push(run('nginx-like (500 MB / 16)', image(500 * MB / 16, NGINX), n, small))
   }
-  for (const n of opts.quick ? [100] : [1000]) {
+  for (const n of !parts.has('scale') ? [] : opts.quick ? [100] : [1000]) {
     results.scale.push(run('nginx-like, churn', image(500 * MB / 16, NGINX), n, small, { churn: Number(opts.churn), leaveBeforeS: 8 }))
   }
 
   const out = { ...results, notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
   await mkdir(RESULTS, { recursive: true })
-  const name = opts.quick ? 'sim-quick' : 'sim'
   await write(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
   await write(join(RESULTS, `${name}.md`), markdown(out))
   console.log(`\nwrote bench/results/${name}.json and ${name}.md (${out.wallSeconds.toFixed(0)} s)`)
