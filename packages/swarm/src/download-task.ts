@@ -78,8 +78,6 @@ const DISCOVERY_GAP_MAX_MS = 30_000
 /** Verified pieces kept in memory for streaming readers, at most. */
 const FRESH_BYTES_MAX = 8 * 1024 * 1024
 
-
-
 /** How long a parent that declined a piece is not asked for it again. */
 const DECLINE_BACKOFF_MS = 500
 
@@ -123,6 +121,8 @@ export interface TaskSummary {
 interface Candidate {
   retryAt: number
   failures: number
+  /** Its last answer was "not found": news that it holds pieces ends the wait. */
+  notFound?: boolean
 }
 
 /** One blob's download: the parents it draws on, what it asks each for, and where it falls back. */
@@ -155,8 +155,8 @@ export class DownloadTask extends EventTarget {
   /** When the seeds may be asked (again); performance.now() time. */
   #nextSeedAsk = 0
   #originRunning = false
-  /** When the seeds were first asked for this blob: the seed deadline runs from then. */
-  #firstSeedAsk: number | undefined
+  /** Until when a seed may answer before this node goes to the origin: seedTimeoutMs from the first ask. */
+  #seedDeadline: number | undefined
   #seedAccepted = false
   /** Keeps garbage collection off the blob while the task runs. */
   #release: (() => void) | undefined
@@ -246,7 +246,8 @@ export class DownloadTask extends EventTarget {
     if (c == null) {
       this.#candidates.set(peer, { retryAt: 0, failures: 0 })
       if (this.#state === 'downloading') this.#connectMore()
-    } else if (holds && c.retryAt > 0 && !this.#sessions.has(peer)) {
+    } else if (holds && c.notFound === true && !this.#sessions.has(peer)) {
+      c.notFound = false
       c.retryAt = 0
       if (this.#state === 'downloading') this.#connectMore()
     }
@@ -508,6 +509,7 @@ export class DownloadTask extends EventTarget {
     session.outstanding.length = 0
     const c = this.#candidates.get(session.peer) ?? { retryAt: 0, failures: 0 }
     this.#candidates.set(session.peer, c)
+    c.notFound = reason?.kind === 'not-found'
     if (reason?.kind === 'violation') {
       // broke the protocol: out of this download and, for a while, out of every exchange
       this.#ban(session.peer, reason.message)
@@ -647,8 +649,8 @@ export class DownloadTask extends EventTarget {
   }
 
   /** Requests kept outstanding with a parent (pipelineDepth). */
-  #pipeline (handle: BlobHandle, s?: ParentSession): number {
-    return pipelineDepth(handle.layout.pieceSize, s?.meter.rate ?? 0, this.#ctx.config.pipeline)
+  #pipeline (handle: BlobHandle, s: ParentSession): number {
+    return pipelineDepth(handle.layout.pieceSize, s.meter.rate, this.#ctx.config.pipeline)
   }
 
   #request (s: ParentSession, index: number): void {
@@ -677,7 +679,7 @@ export class DownloadTask extends EventTarget {
       if (now - since < this.#hedgeAfter(handle, s) || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
       // the oldest request has waited too long: ask the best other parent for it too
       const other = [...this.#sessions.values()]
-        .filter(o => o !== s && o.open && o.have?.has(oldest) === true && o.outstanding.length < this.#pipeline(handle) + 1)
+        .filter(o => o !== s && o.open && o.have?.has(oldest) === true && o.outstanding.length <= this.#pipeline(handle, o))
         .sort((a, b) => b.meter.rate - a.meter.rate)[0]
       if (other != null) this.#request(other, oldest)
     }
@@ -715,14 +717,14 @@ export class DownloadTask extends EventTarget {
     }
     const self = this.#ctx.network.peerId
     const seeds = rankSeeds(this.digest, [...this.#ctx.seeds(), ...(this.#ctx.isSeed ? [self] : [])])
-    if (seeds.length === 0 && Date.now() - this.#startedAt < this.#ctx.config.seedTimeoutMs) {
+    this.#seedDeadline ??= performance.now() + this.#ctx.config.seedTimeoutMs
+    if (seeds.length === 0 && performance.now() < this.#seedDeadline) {
       // no seed known yet (a node that has just started may not have met
       // one): the swarm gets until the seed deadline before this node goes
       // to the origin itself, looking again shortly
       this.#nextSeedAsk = performance.now() + NO_SEED_RECHECK_MS
       return
     }
-    this.#firstSeedAsk ??= performance.now()
     for (const seed of seeds) {
       if (this.#state !== 'downloading') return
       if (seed === self) {
@@ -751,7 +753,7 @@ export class DownloadTask extends EventTarget {
         this.#ctx.log('seed %s did not answer for %s: %s', seed, this.digest, err.message)
       }
     }
-    if (seeds.length > 0 && performance.now() - this.#firstSeedAsk < this.#ctx.config.seedTimeoutMs) {
+    if (seeds.length > 0 && performance.now() < this.#seedDeadline) {
       // a refusal (a seed too busy to learn the blob's size in time) or a
       // reset is not the deadline: ask again shortly, so a loaded seed does
       // not send every node to the origin
@@ -852,6 +854,8 @@ export class DownloadTask extends EventTarget {
     const handle = this.#handle
     // data already in flight from a parent banned a moment ago is not looked at
     if (handle == null || this.#banned.has(session.peer) || handle.bitfield.has(index) || this.#writing.has(index)) {
+      // the losing copy of a hedged request (or one from a banned parent): the downlink paid for it
+      if (handle != null) this.#ctx.stats.bytesDiscarded += data.byteLength
       this.#inflight.get(index)?.delete(session.peer)
       this.#schedule()
       return

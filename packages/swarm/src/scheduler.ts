@@ -8,8 +8,8 @@ import type { PickerState } from './picker.js'
  */
 
 /** Requests per parent when its rate is unknown: the configured count, PIPELINE_BYTES of small pieces, at most MAX_INFLIGHT_BYTES of big ones. */
-export const PIPELINE_BYTES = 4 * 1024 * 1024
-export const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024
+const PIPELINE_BYTES = 4 * 1024 * 1024
+const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024
 /** A parent whose measured rate is known gets about this many seconds of requests. */
 export const PARENT_QUEUE_SECONDS = 2
 /**

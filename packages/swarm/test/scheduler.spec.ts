@@ -47,6 +47,15 @@ describe('planRequests', () => {
     expect(b.inflight).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
   })
 
+  it('on equal queues asks a peer before the seed', () => {
+    const b = blob(3)
+    const seed = parent('seed', () => true, { seed: true })
+    const peer = parent('p', () => true)
+    const made = plan([seed, peer], b)
+    expect(made[0]![0]).toBe('p')
+    expect(made.filter(([p]) => p === 'seed')).toHaveLength(1)
+  })
+
   it('stops at the node-wide budget, yet a blob with nothing in flight may ask for one piece', () => {
     const b = blob(8)
     const p = parent('a', () => true)
