@@ -9,7 +9,7 @@
 //                                bench/results/cold-start.{json,md} and SVG charts
 //   options: --nodes 5,10 --size 128 (MiB: one custom image) --node-rate 4MB --registry-rate 8MB
 //            --seed-rate 8MB (default: the registry's rate)
-import { rename, writeFile, mkdir, readFile } from 'node:fs/promises'
+import { writeFile, mkdir, readFile } from 'node:fs/promises'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
@@ -18,11 +18,10 @@ import { parseArgs } from 'node:util'
 import { loadavg } from 'node:os'
 import { generateImage, pullImage } from '@damselfly/cli'
 import { startBenchDaemon } from './lib/daemons.mjs'
-import { pieceSizeFor } from '@damselfly/protocol'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { cleanupAll, cleanupOnSignals, cpuSecondsOf, threadCpuOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
-import { machine } from './lib/report.mjs'
+import { lowerBound, machine, percentile, writeResult } from './lib/report.mjs'
 import { cdfPoints, lineChart } from './lib/charts.mjs'
 
 const MiB = 1024 * 1024
@@ -82,24 +81,10 @@ async function machineCpu () {
 const busyFraction = (a, b) => (a == null || b == null || b.total === a.total ? undefined : (b.busy - a.busy) / (b.total - a.total))
 
 const seconds = ms => ms / 1000
-function percentile (values, p) {
-  const s = [...values].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1))]
-}
 const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
 
-/**
- * T_lb = max(S/B_down, S/B_reg, N*S/(B_reg + N*B_up)) + one piece of the
- * largest blob at B_down. B_reg is what enters the swarm: the registry's rate,
- * or the seed's when that is lower (by default they are equal).
- */
-function lowerBound (image, n) {
-  const S = image.totalBytes
-  const { nodeDownBytesPerSecond: down, nodeUpBytesPerSecond: up } = caps
-  const reg = Math.min(caps.registryUpBytesPerSecond, caps.seedBytesPerSecond || Infinity)
-  const pieceSize = Math.max(...image.blobs.map(b => pieceSizeFor(b.size)))
-  const terms = { download: S / down, registry: S / reg, swarm: n * S / (reg + n * up) }
-  return { seconds: Math.max(...Object.values(terms)) + pieceSize / down, terms, pieceSize, pieceDelaySeconds: pieceSize / down }
+function lowerBoundOf (image, n) {
+  return lowerBound(image.blobs.map(b => b.size), n, { down: caps.nodeDownBytesPerSecond, up: caps.nodeUpBytesPerSecond, registry: caps.registryUpBytesPerSecond, seed: caps.seedBytesPerSecond })
 }
 
 function timing (ms) {
@@ -284,13 +269,6 @@ async function writeTinyLayout (dir) {
   return { name: 'bench/one-byte', tag: 'v1', digest: layer.digest }
 }
 
-async function writeJson (file, data) {
-  await mkdir(dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify(data, null, 2) + '\n')
-  await rename(tmp, file)
-}
-
 function table (runs, image) {
   const head = ['N', 'run', 'p50 s', 'p95 s', 'max s', 'T_lb s', 'max/T_lb', 'registry MiB', 'x image', 'peak reg MB/s', 'reg requests', 'machine CPU']
   const rows = []
@@ -342,9 +320,9 @@ async function main () {
   console.log(`\nload average (1, 5, 15 min) before ${loadBefore.map(x => f(x, 1)).join(' ')}, after ${loadavg().map(x => f(x, 1)).join(' ')} on ${machine().cpus} cores`)
   const name = opts.quick ? 'quick' : 'cold-start'
   const result = resultOf(results, started, loadBefore)
-  await writeJson(join(RESULTS, `${name}.json`), result)
-  await writeText(join(RESULTS, `${name}.md`), markdown(results, result, name))
-  for (const [file, svg] of charts(results, name)) await writeText(join(RESULTS, file), svg)
+  await writeResult(join(RESULTS, `${name}.json`), result)
+  await writeResult(join(RESULTS, `${name}.md`), markdown(results, result, name))
+  for (const [file, svg] of charts(results, name)) await writeResult(join(RESULTS, file), svg)
   console.log(`\nwrote bench/results/${name}.json, ${name}.md and charts (${f(result.wallSeconds, 0)} s in all)`)
 }
 
@@ -354,7 +332,7 @@ async function measure (sc, image, registry, upstream, tiny) {
   console.log(`      registry upload ${f(caps.registryUpBytesPerSecond / MB, 1)} MB/s shared (a token-bucket proxy in front of docker-registry ${upstream.host}); MB = 10^6 bytes`)
   const runs = []
   for (const n of sc.nodes) {
-    const lb = lowerBound(image, n)
+    const lb = lowerBoundOf(image, n)
     // generous but bounded: direct needs N*S/B_reg at best
     const estimate = 6 * 1000 * Math.max(lb.seconds, n * image.totalBytes / caps.registryUpBytesPerSecond)
     const deadlineMs = Number.isFinite(estimate) ? Math.min(Math.max(60_000, estimate), 30 * 60_000) : 120_000
@@ -484,13 +462,6 @@ function charts (results, name) {
   }
   out.push([`${name}-egress.svg`, lineChart({ title: 'Registry egress against the number of nodes', xLabel: 'nodes pulling at once (N)', yLabel: 'registry egress / image size', series: egress })])
   return out
-}
-
-async function writeText (file, text) {
-  await mkdir(dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, text)
-  await rename(tmp, file)
 }
 
 try {

@@ -9,7 +9,7 @@
 //
 //   npm run bench:mirror                   1 GiB cached, 2 GiB streamed, 3 runs
 //   npm run bench:mirror -- --quick        256 MiB cached, 512 MiB streamed, 2 runs
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -17,7 +17,7 @@ import { startBenchDaemon } from './lib/daemons.mjs'
 import { drain, getJson, pollUntil } from './lib/http-client.mjs'
 import { createBlob, startOrigin } from './lib/origin.mjs'
 import { cleanupAll, cleanupOnSignals, makeTempDir, nextMessage, peakRssOf, spawnNode, stopChild, track, wasInterrupted, withDeadline } from './lib/processes.mjs'
-import { formatSize, machine, mibps } from './lib/report.mjs'
+import { formatSize, machine, mibps, writeResult } from './lib/report.mjs'
 
 const MiB = 1024 * 1024
 const THROUGHPUT_TARGET = 0.8
@@ -161,9 +161,7 @@ async function main () {
     throughput: { ...t, ratio: Number(ratio.toFixed(4)), target: THROUGHPUT_TARGET },
     memory: { ...m, target: RSS_TARGET }
   }
-  await mkdir(dirname(RESULTS), { recursive: true })
-  await writeFile(`${RESULTS}.tmp`, JSON.stringify(report, null, 2) + '\n')
-  await rename(`${RESULTS}.tmp`, RESULTS)
+  await writeResult(RESULTS, report)
   console.log(`wrote ${RESULTS}`)
 }
 

@@ -10,7 +10,6 @@
 //   npm run bench:pair                      256 MiB, 2 runs of each
 //   npm run bench:pair -- --quick           64 MiB, fewer piece sizes
 //   npm run bench:pair -- --size 512 --runs 3
-import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -19,7 +18,7 @@ import { measureDamselfly } from './lib/damselfly-pair.mjs'
 import { createBlob, startOrigin } from './lib/origin.mjs'
 import { cleanupAll, cleanupOnSignals, makeTempDir, wasInterrupted } from './lib/processes.mjs'
 import { measureRawPair, RAW_LIBP2P, RAW_TCP } from './lib/raw-pair.mjs'
-import { formatSize, machine, mibps, summarize, table } from './lib/report.mjs'
+import { formatSize, machine, mibps, summarize, table, writeResult } from './lib/report.mjs'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -159,9 +158,7 @@ async function main () {
       })),
       ratio: { damselflyOverLibp2pTls: Number(ratio.toFixed(4)), target: TARGET_RATIO, verdict }
     }
-    await mkdir(dirname(RESULTS), { recursive: true })
-    await writeFile(`${RESULTS}.tmp`, JSON.stringify(report, null, 2) + '\n')
-    await rename(`${RESULTS}.tmp`, RESULTS)
+    await writeResult(RESULTS, report)
     console.log(`wrote ${RESULTS}`)
   } finally {
     await origin.close()

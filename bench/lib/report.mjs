@@ -1,5 +1,8 @@
 // Summaries and the printed table.
+import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
+import { dirname } from 'node:path'
+import { pieceSizeFor } from '@damselfly/protocol'
 
 const MiB = 1024 * 1024
 
@@ -60,4 +63,32 @@ export function table (rows, bytes) {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map(r => r[i].length)))
   const line = cells => cells.map((c, i) => (i === 0 || i >= 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
   return [line(head), line(widths.map(w => '-'.repeat(w))), ...body.map(line)].join('\n')
+}
+
+/** The value at percentile `p` (nearest rank) of `values`. */
+export function percentile (values, p) {
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1))]
+}
+
+/**
+ * The cold start's lower bound for N nodes pulling blobs of `sizes` bytes:
+ * T_lb = max(S/B_down, S/B_reg, N*S/(B_reg + N*B_up)) + one piece of the
+ * largest blob at B_down. B_reg is what enters the swarm: the registry's
+ * rate, or the seed's when that is lower (0: the seed is not capped).
+ */
+export function lowerBound (sizes, n, { down, up, registry, seed }) {
+  const S = sizes.reduce((a, b) => a + b, 0)
+  const reg = Math.min(registry, seed || Infinity)
+  const pieceSize = Math.max(...sizes.map(s => pieceSizeFor(s)))
+  const terms = { download: S / down, registry: S / reg, swarm: n * S / (reg + n * up) }
+  return { seconds: Math.max(...Object.values(terms)) + pieceSize / down, terms, pieceSize, pieceDelaySeconds: pieceSize / down }
+}
+
+/** Write a result file whole or not at all: JSON for objects, text as given. */
+export async function writeResult (file, data) {
+  await mkdir(dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, typeof data === 'string' ? data : JSON.stringify(data, null, 2) + '\n')
+  await rename(tmp, file)
 }

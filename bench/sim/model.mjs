@@ -21,6 +21,7 @@ import { EventQueue } from './heap.mjs'
 
 const MAX_PARENTS = 8
 const UPLOAD_SLOTS = 16
+const SUPER_SEED_COPIES = 2
 const SUPER_SEED_WINDOW_S = 2
 const DECLINE_BACKOFF_S = 0.5
 const ANNOUNCE_S = 1
@@ -29,7 +30,7 @@ const CONCURRENT_BLOBS = 3
 const CANDIDATE_SAMPLE = 20
 
 /** A small fast seeded PRNG (mulberry32): the same seed, the same run. */
-export function rng (seed) {
+function rng (seed) {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6D2B79F5) >>> 0
@@ -42,24 +43,18 @@ export function rng (seed) {
 
 /**
  * scenario: { nodes, blobs: [bytes...], nodeDown, nodeUp, registry, seedRate,
- *   rttS, churn (fraction of nodes that leave mid-pull), seed (PRNG seed), maxSimSeconds }
+ *   rttS, churn (fraction of nodes that leave mid-pull), seed (PRNG seed) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
   const random = rng(scenario.seed ?? 1)
-  const SUPER_SEED_COPIES = scenario.superSeedCopies ?? 2
-  const inOrder = scenario.inOrder ?? true
-  const maxParents = scenario.maxParents ?? MAX_PARENTS
-  const concurrentSends = scenario.concurrentSends ?? Infinity
-  // prefetch: every layer of the manifest is fetched at once, not CONCURRENT_BLOBS at a time
-  const concurrentBlobs = scenario.prefetch === true ? Infinity : CONCURRENT_BLOBS
   const rtt = scenario.rttS ?? 0.001
   const q = new EventQueue()
   const ranker = new LocalParentRanker()
   let now = 0
   const at = (t, fn) => q.push(t, fn)
 
-  const blobs = scenario.blobs.map((size, b) => ({ b, size, layout: layoutFor(size), holders: [], visible: [] }))
+  const blobs = scenario.blobs.map((size, b) => ({ b, size, layout: layoutFor(size), visible: [] }))
   const makeNode = (id, seed) => ({
     id,
     seed,
@@ -68,11 +63,9 @@ export function simulate (scenario) {
     upFlows: new Set(),
     downFlows: new Set(),
     slotsUsed: 0,
-    sending: 0,
-    waiting: [],
-    ledger: new ServeLedger(seed || scenario.peersSuperSeed !== false ? SUPER_SEED_COPIES : 0, (scenario.superSeedWindowS ?? SUPER_SEED_WINDOW_S) * 1000, () => now * 1000),
+    ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
     uploaded: 0,
-    uploadMeter: { bytes: 0, since: 0, rate: 0 },
+    uploadMeter: { bytes: 0, rate: 0 },
     tasks: new Map(),
     next: 0,
     finishedAt: undefined,
@@ -81,6 +74,8 @@ export function simulate (scenario) {
   })
   const seedNode = makeNode(0, true)
   const nodes = Array.from({ length: scenario.nodes }, (_, i) => makeNode(i + 1, false))
+  /** Nodes neither finished nor gone. */
+  let pending = nodes.length
   const all = [seedNode, ...nodes]
   const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0 }
 
@@ -99,17 +94,12 @@ export function simulate (scenario) {
     const eta = now + Math.max(0, f.remaining) / f.rate
     at(eta, () => { if (f.version === version && !f.done) finishFlow(f) })
   }
-  function touch (nodeA, nodeB) {
-    const seen = new Set()
-    for (const n of [nodeA, nodeB]) {
-      for (const f of n.upFlows) if (!seen.has(f)) { seen.add(f); reschedule(f) }
-      for (const f of n.downFlows) if (!seen.has(f)) { seen.add(f); reschedule(f) }
-    }
+  /** A flow started or ended from `from` to `to`: only the shares of from's uploads and to's downloads changed. */
+  function touch (from, to) {
+    for (const f of new Set([...from.upFlows, ...to.downFlows])) reschedule(f)
   }
   function startFlow (from, to, bytes, onDone) {
-    const f = { from, to, remaining: bytes, bytes, rate: 0, updated: now, version: 0, done: false, onDone, started: now }
-    for (const g of from.upFlows) settle(g)
-    for (const g of to.downFlows) settle(g)
+    const f = { from, to, remaining: bytes, rate: 0, updated: now, version: 0, done: false, onDone }
     from.upFlows.add(f)
     to.downFlows.add(f)
     touch(from, to)
@@ -169,24 +159,26 @@ export function simulate (scenario) {
     for (const child of task.children) child.avail[i]++
     const blob = task.blob
     if (task.count === 1 && !node.seed) {
-      blob.holders.push(node)
       // peers hear of a new holder with the next announcement batch
       at(now + ANNOUNCE_S * random(), () => { if (!node.gone) blob.visible.push(node) })
     }
     if (task.count === blob.layout.pieces) task.done = true
   }
   function startNextBlob (node) {
-    while (node.next < blobs.length && [...node.tasks.values()].filter(t => !t.done).length < concurrentBlobs) {
+    while (node.next < blobs.length && [...node.tasks.values()].filter(t => !t.done).length < CONCURRENT_BLOBS) {
       const t = newTask(node.next++)
       node.tasks.set(t.b, t)
       // the seed is asked at once: nobody holds anything yet
       connect(node, t, seedNode)
     }
-    if (node.next >= blobs.length && [...node.tasks.values()].every(t => t.done) && node.finishedAt == null) node.finishedAt = now
+    if (node.next >= blobs.length && [...node.tasks.values()].every(t => t.done) && node.finishedAt == null && !node.gone) {
+      node.finishedAt = now
+      pending--
+    }
   }
   function connect (node, task, parent) {
-    if (task.sessions.has(parent.id) || task.sessions.size >= maxParents || parent.gone) return
-    const s = { parent, outstanding: [], rate: 0, delivered: 0, failures: 0, queue: [], sent: new Map(), sending: false, open: false }
+    if (task.sessions.has(parent.id) || task.sessions.size >= MAX_PARENTS || parent.gone) return
+    const s = { parent, outstanding: [], rate: 0, queue: [], sent: new Map(), sending: false, open: false }
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
       if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
@@ -235,10 +227,10 @@ export function simulate (scenario) {
   /** The download's request policy (the daemon's planRequests) for one blob, or for all of the node's. */
   function plan (node, only) {
     if (node.gone) return
-    const budget = requestBudget(blobs[0].layout.pieceSize, node.down)
     for (const task of only != null ? [only] : node.tasks.values()) {
       if (task.done) continue
       const blob = task.blob
+      const budget = requestBudget(blob.layout.pieceSize, node.down)
       const parents = []
       for (const s of task.sessions.values()) {
         if (!s.open) continue
@@ -257,7 +249,6 @@ export function simulate (scenario) {
       if (parents.length === 0) continue
       let cursor = 0
       while (cursor < blob.layout.pieces && task.held[cursor] === 1) cursor++
-      if (!inOrder) cursor = undefined
       const state = {
         pieces: blob.layout.pieces,
         held: i => task.held[i] === 1,
@@ -299,40 +290,25 @@ export function simulate (scenario) {
       serve(node, task, s)
     })
   }
-  /**
-   * The parent sends a session's requests one after another, as the piece
-   * server does, and at most `concurrentSends` pieces at once over all its
-   * sessions (the rest wait their turn, first come first served).
-   */
+  /** The parent sends a session's requests one after another, as the piece server does. */
   function serve (node, task, s) {
     if (s.sending || s.queue.length === 0 || !s.open) return
-    const parent = s.parent
-    if (parent.sending >= concurrentSends) {
-      if (!parent.waiting.some(w => w.s === s)) parent.waiting.push({ s, node, task })
-      return
-    }
     s.sending = true
-    parent.sending++
     const i = s.queue.shift()
     const length = pieceLength(task.blob, i)
     const started = now
-    s.flow = startFlow(parent, node, length, () => {
+    s.flow = startFlow(s.parent, node, length, () => {
       s.sending = false
-      parent.sending--
       // the ledger's window runs from the end of the send, as the piece server's does
       s.sent.get(i)?.()
       s.sent.delete(i)
-      parent.uploaded += length
+      s.parent.uploaded += length
       stats.pieceTransfers++
       const took = now - started
       s.rate = s.rate === 0 ? length / took : 0.5 * s.rate + 0.5 * length / took
       // the last byte reaches the child half a round trip later
       at(now + rtt / 2, () => deliver(node, task, s, i, length))
       serve(node, task, s)
-      while (parent.sending < concurrentSends && parent.waiting.length > 0) {
-        const w = parent.waiting.shift()
-        serve(w.node, w.task, w.s)
-      }
     })
   }
   function deliver (node, task, s, i, length) {
@@ -342,7 +318,6 @@ export function simulate (scenario) {
     task.inflight[i]--
     task.requested -= length
     node.requested -= length
-    s.delivered += length
     if (task.held[i] === 1) stats.discardedBytes += length
     gain(node, task, i)
     if (task.done) {
@@ -358,7 +333,7 @@ export function simulate (scenario) {
   function tick (node) {
     if (node.gone || node.finishedAt != null) return
     for (const task of node.tasks.values()) {
-      if (task.done || task.sessions.size >= maxParents) continue
+      if (task.done || task.sessions.size >= MAX_PARENTS) continue
       const visible = task.blob.visible
       const pool = []
       for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
@@ -368,7 +343,7 @@ export function simulate (scenario) {
       if (!task.sessions.has(seedNode.id) && !task.asked.has(seedNode.id)) pool.push(seedNode)
       const candidates = pool.map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: UPLOAD_SLOTS - p.slotsUsed, seed: p.seed } }))
       for (const c of ranker.rank(candidates)) {
-        if (task.sessions.size >= maxParents) break
+        if (task.sessions.size >= MAX_PARENTS) break
         connect(node, task, all[Number(c.peer)])
       }
     }
@@ -393,6 +368,7 @@ export function simulate (scenario) {
   function leave (n) {
     if (n.finishedAt != null) return
     n.gone = true
+    pending--
     for (const task of n.tasks.values()) for (const s of [...task.sessions.values()]) closeSession(n, task, s)
     // children lose their sessions with it
     for (const m of nodes) {
@@ -407,7 +383,7 @@ export function simulate (scenario) {
 
   // ---- run ------------------------------------------------------------------
   blobs.forEach(blob => { blob.visible.push(seedNode) })
-  for (let b = 0; b < Math.min(concurrentBlobs, blobs.length); b++) seedPull()
+  for (let b = 0; b < Math.min(CONCURRENT_BLOBS, blobs.length); b++) seedPull()
   for (const n of nodes) {
     startNextBlob(n)
     at(TICK_S * random(), () => tick(n))
@@ -425,14 +401,15 @@ export function simulate (scenario) {
     at(1, trace)
   }
 
-  const limit = scenario.maxSimSeconds ?? 3600
-  const maxEvents = scenario.maxEvents ?? 2e8
+  // bounded, whatever happens: an hour of simulated time, 2e8 events
+  const limit = 3600
+  const maxEvents = 2e8
   while (q.size > 0) {
     const e = q.pop()
     if (e.time > limit || stats.events++ > maxEvents) break
     now = e.time
     e.fn()
-    if (nodes.every(n => n.finishedAt != null || n.gone)) break
+    if (pending === 0) break
   }
   const finished = nodes.filter(n => !n.gone && n.finishedAt != null).map(n => n.finishedAt)
   return {

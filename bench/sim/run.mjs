@@ -9,12 +9,12 @@
 //
 //   npm run bench:sim                 everything (a few minutes)
 //   npm run bench:sim -- --quick      small N only (seconds)
-import { readFile, writeFile, mkdir, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { layerSizes } from '@damselfly/cli'
-import { pieceSizeFor } from '@damselfly/protocol'
+import { lowerBound, percentile, writeResult } from '../lib/report.mjs'
 import { simulate } from './model.mjs'
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
@@ -32,23 +32,11 @@ function image (bytes, weights) {
 const NGINX = [8, 4, 2, 1, 1]
 const TENSORFLOW = [10, 6, 4, 3, 2, 1, 1, 1]
 
-function lowerBound (blobs, n, c) {
-  const S = blobs.reduce((a, b) => a + b, 0)
-  const reg = Math.min(c.registry, c.seedRate)
-  const piece = Math.max(...blobs.map(b => pieceSizeFor(b)))
-  return Math.max(S / c.nodeDown, S / reg, n * S / (reg + n * c.nodeUp)) + piece / c.nodeDown
-}
-
-function percentile (xs, p) {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1))]
-}
-
 function run (name, blobs, n, caps, extra = {}) {
   const started = performance.now()
   const r = simulate({ nodes: n, blobs, ...caps, seed: 7, ...extra })
   const S = blobs.reduce((a, b) => a + b, 0)
-  const tlb = lowerBound(blobs, n, caps)
+  const tlb = lowerBound(blobs, n, { down: caps.nodeDown, up: caps.nodeUp, registry: caps.registry, seed: caps.seedRate }).seconds
   const t = r.completionSeconds
   const out = {
     name,
@@ -140,9 +128,8 @@ async function main () {
   }
 
   const out = { ...results, notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
-  await mkdir(RESULTS, { recursive: true })
-  await write(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
-  await write(join(RESULTS, `${name}.md`), markdown(out))
+  await writeResult(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
+  await writeResult(join(RESULTS, `${name}.md`), markdown(out))
   console.log(`\nwrote bench/results/${name}.json and ${name}.md (${out.wallSeconds.toFixed(0)} s)`)
 }
 
@@ -156,12 +143,6 @@ function markdown (r) {
   out.push('', '## The published scenarios at full size (1 Gbit/s nodes and registry)', '', ...head, ...rows(r.pods))
   out.push('', '## Toward internet scale (4 MB/s nodes, 8 MB/s registry, RTT 20 ms)', '', ...head, ...rows(r.scale), '')
   return out.join('\n')
-}
-
-async function write (file, text) {
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, text)
-  await rename(tmp, file)
 }
 
 await main()
