@@ -520,6 +520,13 @@ export class DownloadTask extends EventTarget {
     } else {
       c.retryAt = performance.now() + 1000
     }
+    if (c.notFound && this.#handle == null && this.#sessions.size === 0 && !this.#discovering && this.#lastDiscovery !== 0 &&
+      [...this.#candidates.values()].every(x => x.notFound === true)) {
+      // every peer asked (the connected ones, and any a lookup named) said
+      // it does not have it: no point waiting out seedAfterMs for a seed
+      this.#nobodyHasIt = true
+      if (this.#state === 'downloading') this.#maybeAskSeeds(performance.now())
+    }
     if (this.#state === 'downloading') {
       this.#connectMore()
       this.#schedule()
