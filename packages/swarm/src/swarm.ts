@@ -106,6 +106,8 @@ const FAILED_PULL_MEMORY_MS = 30_000
 
 /** How often a node gossips its load beacon. */
 const BEACON_INTERVAL_MS = 5000
+/** How often the bootstrap peers' connections are checked (and dialled again when gone). */
+const BOOTSTRAP_RECHECK_MS = 2000
 
 async function loadKey (dataDir: string): Promise<PrivateKey> {
   const file = join(dataDir, 'peer.key')
@@ -239,23 +241,37 @@ class DamselflySwarm implements Swarm {
     this.#provideMissing()
   }
 
+  /**
+   * Connect to the bootstrap peers, and stay connected: a connection that
+   * drops later (a restarted peer, keep-alive pings lost on a starved
+   * machine) is dialled again, so a node is never left with nobody to ask
+   * and no seed to turn to.
+   */
   async #bootstrap (): Promise<void> {
     const addrs = this.#init.bootstrap ?? []
-    for (let round = 0; round < 30 && !this.#controller.signal.aborted; round++) {
-      let missing = 0
+    if (addrs.length === 0) return
+    /** The peer each address led to, for addresses given without /p2p. */
+    const reached = new Map<string, string>()
+    /** Per address: consecutive failures and when to try again (backing off to a minute). */
+    const failing = new Map<string, { failures: number, retryAt: number }>()
+    for (let round = 0; !this.#controller.signal.aborted; round++) {
       for (const a of addrs) {
-        const peer = multiaddr(a).getComponents().find(c => c.name === 'p2p')?.value
+        const peer = multiaddr(a).getComponents().find(c => c.name === 'p2p')?.value ?? reached.get(a)
         if (peer != null && this.#network.connectedPeers().includes(peer)) continue
+        const f = failing.get(a)
+        if (f != null && Date.now() < f.retryAt) continue
         try {
           const id = await this.#network.dial(a, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
+          reached.set(a, id)
+          failing.delete(a)
           this.#log('connected to bootstrap peer %s', id)
         } catch (err: any) {
-          missing++
+          const failures = (f?.failures ?? 0) + 1
+          failing.set(a, { failures, retryAt: Date.now() + Math.min(60_000, 1000 * 2 ** (failures - 1)) })
           this.#log('bootstrap %s failed: %s', a, err.message)
         }
       }
-      if (missing === 0) return
-      await new Promise(resolve => setTimeout(resolve, round === 0 ? 500 : 2000).unref())
+      await new Promise(resolve => setTimeout(resolve, round === 0 ? 500 : BOOTSTRAP_RECHECK_MS).unref())
     }
   }
 
