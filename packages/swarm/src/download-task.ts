@@ -86,6 +86,9 @@ export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | '
 /** Connected peers asked directly when a download starts, and again when the DHT names no holder. */
 const PROBE_CONNECTED_PEERS = 8
 
+/** How long the first DHT lookup waits for the connected peers' answers, at most. */
+const PROBE_WAIT_MS = 300
+
 /** How soon a task that knows no seed yet looks for one again. */
 const NO_SEED_RECHECK_MS = 250
 
@@ -164,6 +167,10 @@ export class DownloadTask extends EventTarget {
   #discovering = false
   #nobodyHasIt = false
   #lastDiscovery = 0
+  /** When the first DHT lookup is due, if the probe of connected peers did not cover them all. */
+  #lookupDueAt = Infinity
+  /** Whether this task joined the blob's gossip topic. */
+  #joinedTopic = false
   /** Wait before the next DHT lookup: doubles while parents are at hand (gossip names new holders), back to the start when none is. */
   #discoveryGap = DISCOVERY_GAP_MS
   readonly #controller = new AbortController()
@@ -229,7 +236,7 @@ export class DownloadTask extends EventTarget {
       return false
     }
     this.#state = 'downloading'
-    this.#ctx.joinTopic(this.digest)
+    this.#joinTopicIfUseful()
     return true
   }
 
@@ -388,7 +395,20 @@ export class DownloadTask extends EventTarget {
     if (this.#handle != null) return
     this.#handle = handle
     this.#layout.resolve(handle.layout)
+    this.#joinTopicIfUseful()
     this.dispatchEvent(new CustomEvent('layout'))
+  }
+
+  /**
+   * The blob's gossip topic carries Have announcements, which only a blob of
+   * several pieces needs: a single piece is all or nothing, and its holders
+   * answer probes and lookups. Joining costs every peer a subscription
+   * message (and leaving, another), so a tiny blob does without.
+   */
+  #joinTopicIfUseful (): void {
+    if (this.#joinedTopic || this.#state !== 'downloading' || this.#handle == null || this.#handle.layout.pieces <= 1) return
+    this.#joinedTopic = true
+    this.#ctx.joinTopic(this.digest)
   }
 
   async #ensureHandle (layout: BlobLayout): Promise<BlobHandle> {
@@ -403,15 +423,18 @@ export class DownloadTask extends EventTarget {
     if (this.#state !== 'downloading') return
     const now = performance.now()
     if (this.#sessions.size === 0) this.#discoveryGap = DISCOVERY_GAP_MS
-    if (!this.#discovering && (this.#lastDiscovery === 0 || now - this.#lastDiscovery > this.#discoveryGap) && this.#sessions.size < this.#ctx.config.maxParents) {
+    if (this.#lastDiscovery === 0) {
+      // the connected peers first, directly: they answer within a round
+      // trip, while a DHT lookup costs RPCs all over the swarm, and that
+      // work slows everyone's answers down. When they were every connected
+      // peer, a lookup could only name peers further away: it waits its
+      // turn; otherwise it waits for their answers (see #onClosed), at most
+      // PROBE_WAIT_MS.
+      this.#lastDiscovery = now
+      if (!this.#probeConnected()) this.#lookupDueAt = now + PROBE_WAIT_MS
+    } else if (!this.#discovering && (now >= this.#lookupDueAt || now - this.#lastDiscovery > this.#discoveryGap) && this.#sessions.size < this.#ctx.config.maxParents) {
       this.#discoveryGap = Math.min(DISCOVERY_GAP_MAX_MS, this.#discoveryGap * 2)
-      if (this.#lastDiscovery === 0 && this.#probeConnected()) {
-        // every connected peer has been asked: a lookup now could only name
-        // peers further away, and its work would slow the answers down
-        this.#lastDiscovery = now
-      } else {
-        this.#discover()
-      }
+      this.#discover()
     }
     this.#connectMore()
     this.#hedge(now)
@@ -437,6 +460,7 @@ export class DownloadTask extends EventTarget {
   }
 
   #discover (): void {
+    this.#lookupDueAt = Infinity
     if (this.#ctx.network.connectedPeers().length === 0) {
       // alone: a DHT lookup has nobody to ask (and kad-dht would wait out its timeout)
       this.#lastDiscovery = performance.now()
@@ -520,12 +544,18 @@ export class DownloadTask extends EventTarget {
     } else {
       c.retryAt = performance.now() + 1000
     }
-    if (c.notFound && this.#handle == null && this.#sessions.size === 0 && !this.#discovering && this.#lastDiscovery !== 0 &&
+    if (c.notFound && this.#handle == null && this.#sessions.size === 0 && this.#lastDiscovery !== 0 &&
       [...this.#candidates.values()].every(x => x.notFound === true)) {
-      // every peer asked (the connected ones, and any a lookup named) said
-      // it does not have it: no point waiting out seedAfterMs for a seed
+      // every peer asked so far (connected ones probed, any a lookup named)
+      // said it does not have it: ask a seed now rather than wait out
+      // seedAfterMs or a lookup still under way (a seed that holds the blob
+      // costs the registry nothing; a lookup that finds holders later
+      // still adds them as parents)
       this.#nobodyHasIt = true
-      if (this.#state === 'downloading') this.#maybeAskSeeds(performance.now())
+      if (this.#state === 'downloading') {
+        this.#maybeAskSeeds(performance.now())
+        if (this.#lookupDueAt !== Infinity && !this.#discovering) this.#discover()
+      }
     }
     if (this.#state === 'downloading') {
       this.#connectMore()
@@ -962,7 +992,8 @@ export class DownloadTask extends EventTarget {
       this.#fresh.clear()
       this.#freshBytes = 0
     }
-    this.#ctx.leaveTopic(this.digest)
+    if (this.#joinedTopic) this.#ctx.leaveTopic(this.digest)
+    this.#joinedTopic = false
   }
 }
 
