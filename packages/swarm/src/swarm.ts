@@ -146,6 +146,8 @@ class DamselflySwarm implements Swarm {
   readonly #ctx: TaskContext
   readonly #pendingHave = new Map<BlobDigest, { pieces: number, have: number[] }>()
   readonly #provided = new Set<BlobDigest>()
+  /** Blobs to provide with the next announcements (see #gained). */
+  readonly #provideSoon = new Set<BlobDigest>()
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #leaveTimers = new Set<ReturnType<typeof setTimeout>>()
   readonly #topics = new Map<string, number>()
@@ -380,7 +382,11 @@ class DamselflySwarm implements Swarm {
       this.#pendingHave.set(digest, p)
     }
     p.have.push(index)
-    this.#provide(digest)
+    // provided with the next announcements, not now: the lookup behind a
+    // provide costs RPCs all over the swarm, and a piece that just arrived is
+    // usually followed by others (or, for a tiny blob, by a reader waiting
+    // for its last bytes)
+    if (!this.#provided.has(digest)) this.#provideSoon.add(digest)
   }
 
   /**
@@ -410,6 +416,8 @@ class DamselflySwarm implements Swarm {
   }
 
   #flushAnnouncements (): void {
+    for (const digest of this.#provideSoon) this.#provide(digest)
+    this.#provideSoon.clear()
     for (const [digest, p] of this.#pendingHave) {
       this.#pendingHave.delete(digest)
       const handle = this.store.get(digest)
