@@ -1,6 +1,6 @@
 import { layoutFor, pieceRange, rankSeeds, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { ParentSession } from './parent-session.js'
-import { pipelineDepth, planRequests, requestBudget } from './scheduler.js'
+import { pipelineDepth, planRequests, requestBudget, retryDelay } from './scheduler.js'
 import type { PickerState } from './picker.js'
 import { TaskFailedError } from './errors.js'
 import type { OriginReader } from './origin.js'
@@ -539,8 +539,10 @@ export class DownloadTask extends EventTarget {
       this.#ban(session.peer, reason.message)
       this.#ctx.penalties.ban(session.peer, reason.message)
     } else if (reason != null) {
+      // failures in a row: a session that brought data starts the count again
+      if (session.receivedBytes > 0) c.failures = 0
       c.failures++
-      c.retryAt = performance.now() + (reason.retryAfterMs ?? Math.min(5000, 500 * c.failures))
+      c.retryAt = performance.now() + retryDelay(reason.kind, reason.retryAfterMs, c.failures)
     } else {
       c.retryAt = performance.now() + 1000
     }

@@ -38,6 +38,8 @@ export class ParentSession {
   readonly requestedAt = new Map<number, number>()
   have: Bitfield | undefined
   lastDataAt = performance.now()
+  /** Piece data bytes received on this session. */
+  receivedBytes = 0
   #framed: FramedStream | undefined
   #closed = false
   readonly #events: ParentSessionEvents
@@ -119,6 +121,7 @@ export class ParentSession {
             await this.#limiter.take(d.data.byteLength)
             current.data.append(d.data)
             this.meter.add(d.data.byteLength)
+            this.receivedBytes += d.data.byteLength
             this.lastDataAt = performance.now()
             if (d.last) {
               const done = current

@@ -100,3 +100,27 @@ export function planRequests<P extends ParentQueue> (parents: P[], options: Plan
   }
   return made
 }
+
+/** A parent that refused (full, or without the blob) is asked again after this, doubling, at most. */
+export const RETRY_MIN_MS = 500
+export const RETRY_MAX_MS = 8000
+/**
+ * A parent that said it does not hold the blob is asked again only after
+ * this, unless news comes that it does (a Have, a provider record): asked on
+ * a short timer, every peer probed at the start of a flash crowd would be
+ * asked again and again, each time a stream at both ends.
+ */
+export const NOT_FOUND_RETRY_MS = 10_000
+
+/**
+ * When to try a parent again after a session ended for `kind` (a choke
+ * may name its own wait), the `failures`-th in a row: backing off
+ * exponentially, jittered so that the children a full parent turned away
+ * do not all come back at once.
+ */
+export function retryDelay (kind: 'choke' | 'not-found' | 'error', retryAfterMs: number | undefined, failures: number, random: () => number = Math.random): number {
+  const base = kind === 'not-found'
+    ? NOT_FOUND_RETRY_MS
+    : Math.max(retryAfterMs ?? 0, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 8)))
+  return base * (0.75 + 0.5 * random())
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { pipelineDepth, planRequests, requestBudget } from '../src/scheduler.js'
+import { NOT_FOUND_RETRY_MS, pipelineDepth, planRequests, requestBudget, RETRY_MAX_MS, retryDelay } from '../src/scheduler.js'
 import type { ParentQueue } from '../src/scheduler.js'
 import type { PickerState } from '../src/picker.js'
 
@@ -88,5 +88,29 @@ describe('pipelineDepth and requestBudget', () => {
     expect(requestBudget(MiB, 0)).toBe(Infinity)
     expect(requestBudget(MiB, 4e6)).toBe(8e6)
     expect(requestBudget(4 * MiB, 1e6)).toBe(8 * MiB)
+  })
+})
+
+describe('retryDelay', () => {
+  const middle = (): number => 0.5
+
+  it('backs off a parent that keeps turning us away, up to a cap', () => {
+    const waits = [1, 2, 3, 4, 5, 6, 10].map(n => retryDelay('choke', 500, n, middle))
+    expect(waits.slice(0, 5)).toEqual([500, 1000, 2000, 4000, 8000])
+    expect(waits[5]).toBe(RETRY_MAX_MS)
+    expect(waits[6]).toBe(RETRY_MAX_MS)
+  })
+
+  it('waits at least as long as the parent asked', () => {
+    expect(retryDelay('choke', 3000, 1, middle)).toBe(3000)
+  })
+
+  it('does not ask a peer without the blob again soon', () => {
+    expect(retryDelay('not-found', undefined, 1, middle)).toBe(NOT_FOUND_RETRY_MS)
+  })
+
+  it('spreads the children it turned away over time', () => {
+    expect(retryDelay('error', undefined, 3, () => 0)).toBe(1500)
+    expect(retryDelay('error', undefined, 3, () => 0.999999)).toBeCloseTo(2500, 0)
   })
 })
