@@ -82,6 +82,17 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     connectionManager: {
       maxConnections: 300
     },
+    // libp2p pings every connection every 10 s and, by default, aborts it
+    // when a ping fails: takes longer than an adaptive timeout of at least
+    // 5 s, or overlaps the previous one. A daemon busy moving pieces on a
+    // loaded machine answers late, not never: an N=20 cold start on 2 cores
+    // lost 1,697 connections that way (247 with a 30 s timeout, to
+    // overlapping pings), each taking its sessions and pieces in flight with
+    // it and costing a new TLS handshake. A peer that is gone closes its TCP
+    // connection, and a download leaves a stalled parent on its own.
+    connectionMonitor: {
+      abortConnectionOnPingFailure: false
+    },
     services: {
       identify: identify(),
       ping: ping(),
