@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -60,6 +61,10 @@ export class StoredBlob extends EventTarget implements BlobHandle {
 
   constructor (init: StoredBlobInit) {
     super()
+    // every upload session and every reader of the blob listens for its
+    // pieces: a popular blob has more than Node's default of 10 (a warning
+    // about a leak that is not one); 256 is the piece protocol's stream limit
+    setMaxListeners(256, this)
     this.digest = init.digest
     this.layout = init.layout
     this.#paths = init.paths
