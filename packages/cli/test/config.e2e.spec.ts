@@ -1,24 +1,13 @@
 import { once } from 'node:events'
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnDaemon } from '@damselfly/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { runCli } from './helpers/cluster.js'
+import { freePort } from './helpers/registry.js'
 import type { DaemonProcess } from '@damselfly/cli'
-
-/** A port nobody listens on right now. */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 describe('damselfly daemon --config', () => {
   let root: string

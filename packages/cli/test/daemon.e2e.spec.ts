@@ -1,31 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, metric, runCli } from './helpers/cluster.js'
+import { Cluster, eventually, metric, runCli } from './helpers/cluster.js'
+import { freePort } from './helpers/registry.js'
 import { makeBlob, TestOrigin } from './helpers/origin.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 
 const MiB = 1024 * 1024
-
-/** A TCP port on loopback that nothing listens on right now. */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
-
-/** Polls `check` every 200 ms until it is true; false after `ms`. */
-async function eventually (check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-  return false
-}
 
 /** Collects Server-Sent Events from a daemon's /api/v1/events until stopped. */
 function subscribe (api: string): { events: Array<{ type: string, data: any }>, stop(): void } {
@@ -142,13 +123,13 @@ describe('the daemon as a user meets it', () => {
     const boot = await cluster.start('restarting-seed', ['--seed', ...listen])
     const node = await cluster.start('reconnecting', ['--bootstrap', boot.addrs[0]!, '--seed-timeout', '60s'])
     const sees = async (d: DaemonProcess): Promise<boolean> => (await cluster.api(node, '/api/v1/status')).peers.some((p: any) => p.peer === d.peerId && p.seed === true)
-    expect(await eventually(async () => sees(boot), 20_000)).toBe(true)
+    await eventually(async () => { expect(await sees(boot)).toBe(true) }, 20_000)
 
     // the seed goes away and comes back at the same address with the same key
     await cluster.kill(boot, 'SIGKILL')
     const again = await cluster.startIn(boot.dataDir, ['--seed', ...listen])
     expect(again.peerId).toBe(boot.peerId)
-    expect(await eventually(async () => sees(again), 20_000), 'the node dialled its bootstrap peer again').toBe(true)
+    await eventually(async () => { expect(await sees(again), 'the node dialled its bootstrap peer again').toBe(true) }, 20_000)
 
     const blob = makeBlob('/after-restart.bin', 3 * MiB)
     origin.add(blob)

@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core'
 import puppeteer from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAMSELFLY_BIN } from '@damselfly/cli'
-import { metric, runCli } from './helpers/cluster.js'
+import { eventually, metric, runCli } from './helpers/cluster.js'
 import { trackChild } from './helpers/registry.js'
 import type { Browser, Page } from 'playwright-core'
 import type { ChildProcess } from 'node:child_process'
@@ -87,20 +87,6 @@ function alive (pid: number): boolean {
 async function getText (url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
   return res.text()
-}
-
-/** Polls `check` (every 200 ms, up to timeoutMs) until it returns no error; throws the last one. */
-async function eventually (check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    try {
-      await check()
-      return
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-    }
-    await sleep(200)
-  }
 }
 
 describe('damselfly demo', () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { DAMSELFLY_BIN, spawnDaemon } from '@damselfly/cli'
 import type { DaemonProcess as SpawnedDaemon } from '@damselfly/cli'
 
@@ -13,6 +14,20 @@ export interface RunResult {
   code: number | null
   stdout: string
   stderr: string
+}
+
+/** Polls `check` (every 200 ms, up to timeoutMs) until it returns no error; throws the last one. */
+export async function eventually (check: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    try {
+      await check()
+      return
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+    }
+    await sleep(200)
+  }
 }
 
 /** Runs the damselfly CLI to completion (bounded by timeoutMs). */
