@@ -121,6 +121,11 @@ export const NOT_FOUND_RETRY_MS = 10_000
 export function retryDelay (kind: 'choke' | 'not-found' | 'error', retryAfterMs: number | undefined, failures: number, random: () => number = Math.random): number {
   const base = kind === 'not-found'
     ? NOT_FOUND_RETRY_MS
-    : Math.max(retryAfterMs ?? 0, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 8)))
+    : Math.max(retryAfterMs ?? 0, backoffMs(failures, RETRY_MIN_MS, RETRY_MAX_MS))
   return base * (0.75 + 0.5 * random())
+}
+
+/** After the `failures`-th failure in a row: `minMs`, doubling each time, at most `maxMs`. */
+export function backoffMs (failures: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** Math.min(Math.max(0, failures - 1), 30))
 }

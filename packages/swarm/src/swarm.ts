@@ -11,6 +11,7 @@ import { PeerPenalties } from './penalties.js'
 import { PieceServer } from './piece-server.js'
 import { LocalParentRanker } from './ranking.js'
 import { RateLimiter, RateMeter } from './rate-limit.js'
+import { backoffMs } from './scheduler.js'
 import { SeedService } from './seed-service.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
@@ -250,27 +251,25 @@ class DamselflySwarm implements Swarm {
    * and no seed to turn to.
    */
   async #bootstrap (): Promise<void> {
-    const addrs = this.#init.bootstrap ?? []
-    if (addrs.length === 0) return
-    /** The peer each address led to, for addresses given without /p2p. */
-    const reached = new Map<string, string>()
-    /** Per address: consecutive failures and when to try again (backing off to a minute). */
-    const failing = new Map<string, { failures: number, retryAt: number }>()
-    for (let round = 0; !this.#controller.signal.aborted; round++) {
-      for (const a of addrs) {
-        const peer = multiaddr(a).getComponents().find(c => c.name === 'p2p')?.value ?? reached.get(a)
-        if (peer != null && this.#network.connectedPeers().includes(peer)) continue
-        const f = failing.get(a)
-        if (f != null && Date.now() < f.retryAt) continue
+    const targets = (this.#init.bootstrap ?? []).map(addr => ({
+      addr,
+      /** From the address's /p2p part, or learnt from the first dial. */
+      peer: multiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value,
+      failures: 0,
+      retryAt: 0
+    }))
+    for (let round = 0; targets.length > 0 && !this.#controller.signal.aborted; round++) {
+      const connected = new Set(this.#network.connectedPeers())
+      for (const t of targets) {
+        if ((t.peer != null && connected.has(t.peer)) || Date.now() < t.retryAt) continue
         try {
-          const id = await this.#network.dial(a, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
-          reached.set(a, id)
-          failing.delete(a)
-          this.#log('connected to bootstrap peer %s', id)
+          t.peer = await this.#network.dial(t.addr, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
+          t.failures = 0
+          this.#log('connected to bootstrap peer %s', t.peer)
         } catch (err: any) {
-          const failures = (f?.failures ?? 0) + 1
-          failing.set(a, { failures, retryAt: Date.now() + Math.min(60_000, 1000 * 2 ** (failures - 1)) })
-          this.#log('bootstrap %s failed: %s', a, err.message)
+          t.failures++
+          t.retryAt = Date.now() + backoffMs(t.failures, 1000, 60_000)
+          this.#log('bootstrap %s failed: %s', t.addr, err.message)
         }
       }
       await new Promise(resolve => setTimeout(resolve, round === 0 ? 500 : BOOTSTRAP_RECHECK_MS).unref())

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { NOT_FOUND_RETRY_MS, pipelineDepth, planRequests, requestBudget, RETRY_MAX_MS, retryDelay } from '../src/scheduler.js'
+import { backoffMs, NOT_FOUND_RETRY_MS, pipelineDepth, planRequests, requestBudget, RETRY_MAX_MS, retryDelay } from '../src/scheduler.js'
 import type { ParentQueue } from '../src/scheduler.js'
 import type { PickerState } from '../src/picker.js'
 
@@ -107,6 +107,10 @@ describe('retryDelay', () => {
 
   it('does not ask a peer without the blob again soon', () => {
     expect(retryDelay('not-found', undefined, 1, middle)).toBe(NOT_FOUND_RETRY_MS)
+  })
+
+  it('doubles from the first wait to the cap, whatever the count', () => {
+    expect([0, 1, 2, 3, 7, 8, 1000].map(n => backoffMs(n, 1000, 60_000))).toEqual([1000, 1000, 2000, 4000, 60_000, 60_000, 60_000])
   })
 
   it('spreads the children it turned away over time', () => {
