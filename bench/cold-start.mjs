@@ -207,7 +207,7 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
         ...await bytesBySource(d, seed.peerId, digests)
       }
     }))
-    const oneByte = tiny != null ? await oneByteFromPeers(nodes, registry, tiny) : undefined
+    const oneByte = tiny != null ? await oneByteBlob(nodes, registry, tiny) : undefined
     return { ...timing(results.map(r => r.ms)), registry: stats, machineCpuBusy, daemons: perDaemon, sources: results.map((r, i) => ({ node: nodes[i].name, ...r.sources })), oneByte }
   } finally {
     await Promise.all(daemons.map(d => stopChild(d.child)))
@@ -222,7 +222,7 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
  * timed from request to last byte, uncapped by anything but the daemons'
  * rate limits.
  */
-async function oneByteFromPeers (nodes, registry, tiny) {
+async function oneByteBlob (nodes, registry, tiny) {
   const ac = new AbortController()
   const timer = setTimeout(() => ac.abort(), 60_000)
   try {
