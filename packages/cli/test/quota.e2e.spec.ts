@@ -59,7 +59,11 @@ describe('disk quota', () => {
   const bytes = (layers: number[]): number => layers.reduce((n, i) => n + image.layers[i]!.size, 0)
 
   it('removes the least recently used blob when the store goes over its quota', async () => {
-    for (const i of [0, 1, 2]) await fetchLayer(node, i)
+    for (const i of [0, 1, 2]) {
+      await fetchLayer(node, i)
+      // the response ends once the digest is verified; the blob moves into place a moment later
+      await until(() => onDisk(i), `layer ${i} is stored`)
+    }
     expect(held()).toEqual([0, 1, 2])
     // layer 0 is read again: layer 1 is now the least recently used
     expect(await fetchLayer(node, 0)).toBe('cache')

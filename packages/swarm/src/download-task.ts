@@ -1,5 +1,6 @@
 import { layoutFor, pieceRange, rankSeeds, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { ParentSession } from './parent-session.js'
+import type { BufferPool } from './buffer-pool.js'
 import { pipelineDepth, planRequests, requestBudget, retryDelay } from './scheduler.js'
 import type { PickerState } from './picker.js'
 import { TaskFailedError } from './errors.js'
@@ -13,7 +14,6 @@ import type { SwarmStats } from './stats.js'
 import type { BlobDigest, BlobLayout, ManifestPart, SeedResponse, VerifiedManifestPart } from '@damselfly/protocol'
 import type { BlobHandle, PieceStore } from '@damselfly/store'
 import type { AbortOptions, Logger } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface TaskConfig {
   /** Parents fetched from at once. */
@@ -46,6 +46,8 @@ export interface TaskContext {
   stats: SwarmStats
   penalties: PeerPenalties
   downloadLimiter: RateLimiter
+  /** Where pieces from parents are received (see BufferPool). */
+  pieceBuffers: BufferPool
   ranker: ParentRanker
   origin: OriginReader
   config: TaskConfig
@@ -75,8 +77,8 @@ const DISCOVERY_TIMEOUT_MS = 2000
 const DISCOVERY_GAP_MS = 3000
 const DISCOVERY_GAP_MAX_MS = 30_000
 
-/** Verified pieces kept in memory for streaming readers, at most. */
-const FRESH_BYTES_MAX = 8 * 1024 * 1024
+/** A streaming reader reads held pieces back from the store (the page cache, mostly) this much at a time. */
+const READ_SLICE_BYTES = 1024 * 1024
 
 /** How long a parent that declined a piece is not asked for it again. */
 const DECLINE_BACKOFF_MS = 500
@@ -143,8 +145,6 @@ export class DownloadTask extends EventTarget {
   readonly #banned = new Set<string>()
   readonly #verifiedSignatures = new Set<string>()
   readonly #declined = new Map<string, number>()
-  readonly #fresh = new Map<number, Uint8Array[]>()
-  #freshBytes = 0
   /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
   readonly #writing = new Set<number>()
   readonly #inflight = new Map<number, Set<string>>()
@@ -322,12 +322,9 @@ export class DownloadTask extends EventTarget {
         const pieceStart = i * layout.pieceSize
         const from = Math.max(start, pieceStart) - pieceStart
         const to = Math.min(end, pieceStart + layout.pieceSize) - pieceStart
-        const fresh = this.#takeFresh(i)
-        const chunks = fresh ?? [await handle.readPiece(i, { signal })]
-        if (from === 0 && to === (i === layout.pieces - 1 ? layout.size - pieceStart : layout.pieceSize)) {
-          yield * chunks
-        } else {
-          yield * sliceChunks(chunks, from, to)
+        // in slices, each handed on and dropped soon enough to die young
+        for (let at = from; at < to; at += READ_SLICE_BYTES) {
+          yield await handle.read(pieceStart + at, Math.min(READ_SLICE_BYTES, to - at), { signal })
         }
       }
     } finally {
@@ -370,25 +367,6 @@ export class DownloadTask extends EventTarget {
   /** Stop everything; pieces held so far stay in the store. */
   stop (): void {
     this.#shutdown()
-  }
-
-  /** A piece verified a moment ago, kept for the reader about to ask for it. */
-  #takeFresh (index: number): Uint8Array[] | undefined {
-    const chunks = this.#fresh.get(index)
-    if (chunks == null) return undefined
-    this.#fresh.delete(index)
-    this.#freshBytes -= chunks.reduce((n, c) => n + c.byteLength, 0)
-    return chunks
-  }
-
-  /** Keep a verified piece in memory when a streaming reader will want it soon. */
-  #keepFresh (index: number, data: Uint8ArrayList): void {
-    if (this.#freshBytes + data.byteLength > FRESH_BYTES_MAX) return
-    let wanted = false
-    for (const pos of this.#readers.values()) if (pos <= index) wanted = true
-    if (!wanted) return
-    this.#fresh.set(index, [...data])
-    this.#freshBytes += data.byteLength
   }
 
   #setHandle (handle: BlobHandle): void {
@@ -513,7 +491,16 @@ export class DownloadTask extends EventTarget {
         if (busy) this.#declined.set(`${peer}/${index}`, performance.now() + DECLINE_BACKOFF_MS)
         this.#schedule()
       },
-      piece: (index, data) => { this.#onPiece(session, index, data).catch(err => this.#fail(new TaskFailedError(`store failed: ${err.message}`, 'daemon'))) },
+      buffer: index => {
+        const layout = this.#handle!.layout
+        return this.#ctx.pieceBuffers.acquire(layout.pieceSize, pieceRange(layout.size, layout.pieceSize, index).length)
+      },
+      piece: (index, data) => {
+        this.#onPiece(session, index, data)
+          .catch(err => this.#fail(new TaskFailedError(`store failed: ${err.message}`, 'daemon')))
+          .finally(() => this.#ctx.pieceBuffers.release(data))
+      },
+      abandoned: data => this.#ctx.pieceBuffers.release(data),
       closed: reason => this.#onClosed(session, reason)
     }, this.#ctx.downloadLimiter)
     this.#sessions.set(peer, session)
@@ -889,7 +876,8 @@ export class DownloadTask extends EventTarget {
     await this.#finish()
   }
 
-  async #onPiece (session: ParentSession, index: number, data: Uint8ArrayList): Promise<void> {
+  /** A piece from a parent: verified and written, or dropped. `data` goes back to the pool once this settles. */
+  async #onPiece (session: ParentSession, index: number, data: Uint8Array): Promise<void> {
     const handle = this.#handle
     // data already in flight from a parent banned a moment ago is not looked at
     if (handle == null || this.#banned.has(session.peer) || handle.bitfield.has(index) || this.#writing.has(index)) {
@@ -920,7 +908,6 @@ export class DownloadTask extends EventTarget {
       this.#writing.delete(index)
     }
     this.#inflight.get(index)?.delete(session.peer)
-    this.#keepFresh(index, data)
     this.#fromPeers += data.byteLength
     this.#ctx.stats.bytesFromPeers += data.byteLength
     this.#parentBytes.set(session.peer, (this.#parentBytes.get(session.peer) ?? 0) + data.byteLength)
@@ -990,23 +977,7 @@ export class DownloadTask extends EventTarget {
     this.#controller.abort(reason ?? new Error('task ended'))
     for (const s of this.#sessions.values()) s.close()
     this.#sessions.clear()
-    if (this.#readers.size === 0) {
-      this.#fresh.clear()
-      this.#freshBytes = 0
-    }
     if (this.#joinedTopic) this.#ctx.leaveTopic(this.digest)
     this.#joinedTopic = false
-  }
-}
-
-/** The bytes [from, to) of a piece held as consecutive chunks. */
-function * sliceChunks (chunks: Iterable<Uint8Array>, from: number, to: number): Generator<Uint8Array> {
-  let pos = 0
-  for (const c of chunks) {
-    const a = Math.max(from, pos)
-    const b = Math.min(to, pos + c.byteLength)
-    if (a < b) yield c.subarray(a - pos, b - pos)
-    pos += c.byteLength
-    if (pos >= to) return
   }
 }

@@ -1,4 +1,3 @@
-import { Uint8ArrayList } from 'uint8arraylist'
 import { Bitfield, PIECE_PROTOCOL } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
@@ -22,8 +21,12 @@ export interface ParentSessionEvents {
   availability(): void
   /** A request ended without data: declined (busy), cancelled or refused. */
   declined(index: number, busy: boolean): void
-  /** A whole piece arrived (not yet verified). */
-  piece(index: number, data: Uint8ArrayList): void
+  /** Where piece `index` is to be received: a buffer of exactly its length (BufferPool). */
+  buffer(index: number): Uint8Array
+  /** A whole piece arrived (not yet verified), in the buffer `buffer()` gave, which the receiver now owns. */
+  piece(index: number, data: Uint8Array): void
+  /** A piece was cut off (the session ended): its buffer is no longer used. */
+  abandoned(data: Uint8Array): void
   /** The session ended; `reason` is undefined on a clean close. */
   closed(reason: CloseReason | undefined): void
 }
@@ -89,7 +92,7 @@ export class ParentSession {
   }
 
   async #read (): Promise<void> {
-    let current: { piece: number, data: Uint8ArrayList } | undefined
+    let current: { piece: number, data: Uint8Array, filled: number } | undefined
     let reason: CloseReason | undefined
     try {
       for await (const frame of this.#framed!.frames()) {
@@ -113,15 +116,29 @@ export class ParentSession {
             const d = frame.data
             if (current == null) {
               if (this.outstanding.indexOf(d.piece) < 0) throw new ProtocolViolationError(`unrequested piece ${d.piece}`)
-              current = { piece: d.piece, data: new Uint8ArrayList() }
+              current = { piece: d.piece, data: this.#events.buffer(d.piece), filled: 0 }
             }
-            if (d.piece !== current.piece || d.offset !== current.data.byteLength) {
+            if (d.piece !== current.piece || d.offset !== current.filled) {
               throw new ProtocolViolationError(`data for piece ${d.piece} at ${d.offset} out of order`)
             }
-            await this.#limiter.take(d.data.byteLength)
-            current.data.append(d.data)
-            this.meter.add(d.data.byteLength)
-            this.receivedBytes += d.data.byteLength
+            const length = d.data.byteLength
+            if (current.filled + length > current.data.byteLength) {
+              throw new ProtocolViolationError(`data for piece ${d.piece} runs past its ${current.data.byteLength} bytes`)
+            }
+            await this.#limiter.take(length)
+            // copied at once, the chunk dies young (see BufferPool)
+            if (d.data instanceof Uint8Array) {
+              current.data.set(d.data, current.filled)
+            } else {
+              let at = current.filled
+              for (const chunk of d.data) {
+                current.data.set(chunk, at)
+                at += chunk.byteLength
+              }
+            }
+            current.filled += length
+            this.meter.add(length)
+            this.receivedBytes += length
             this.lastDataAt = performance.now()
             if (d.last) {
               const done = current
@@ -129,7 +146,8 @@ export class ParentSession {
               const i = this.outstanding.indexOf(done.piece)
               if (i >= 0) this.outstanding.splice(i, 1)
               this.requestedAt.delete(done.piece)
-              this.#events.piece(done.piece, done.data)
+              // a piece that ends short keeps its length: the store refuses it
+              this.#events.piece(done.piece, done.data.subarray(0, done.filled))
             }
             break
           }
@@ -159,6 +177,7 @@ export class ParentSession {
       reason = { kind: violation ? 'violation' : 'error', message: err.message }
     } finally {
       this.#closed = true
+      if (current != null) this.#events.abandoned(current.data)
       if (reason?.kind === 'violation') this.#framed?.stream.abort(new Error(reason.message))
       this.#events.closed(reason)
     }

@@ -4,6 +4,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { multiaddr } from '@multiformats/multiaddr'
 import { BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, MAX_HAVE_BATCH, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
 import { createPieceStore } from '@damselfly/store'
+import { BufferPool } from './buffer-pool.js'
 import { DownloadTask } from './download-task.js'
 import { createNetwork } from './network.js'
 import { OriginReader } from './origin.js'
@@ -102,6 +103,9 @@ export interface Swarm {
 /** Pieces gained are batched into one gossip announcement this often. */
 const ANNOUNCE_INTERVAL_MS = 1000
 
+/** Piece buffers kept for reuse: a few pieces in flight and being written. */
+const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
+
 /** How long a seed remembers that pulling a blob from its origin failed. */
 const FAILED_PULL_MEMORY_MS = 30_000
 
@@ -181,6 +185,7 @@ class DamselflySwarm implements Swarm {
       stats: this.stats,
       penalties: this.#penalties,
       downloadLimiter: new RateLimiter(init.downloadRate),
+      pieceBuffers: new BufferPool(PIECE_BUFFERS_KEPT),
       ranker: init.ranker ?? new LocalParentRanker(),
       origin: new OriginReader({ headersTimeoutMs: init.originTimeoutMs, idleTimeoutMs: init.originTimeoutMs, access: init.originAccess }),
       config,
