@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, metric } from './helpers/cluster.js'
+import { Cluster, eventually, metric } from './helpers/cluster.js'
 import { buildImage, startRegistry } from './helpers/registry.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 import type { BuiltImage, TestRegistry } from './helpers/registry.js'
@@ -30,12 +29,9 @@ describe('disk quota', () => {
     return res.headers.get('x-damselfly-source')
   }
 
+  /** Within 10 s, `check` holds (the file system, as an operator would look). */
   async function until (check: () => boolean, what: string): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      if (check()) return
-      await delay(100)
-    }
-    throw new Error(`timed out waiting until ${what}`)
+    await eventually(async () => { expect(check(), `timed out waiting until ${what}`).toBe(true) }, 10_000)
   }
 
   beforeAll(async () => {

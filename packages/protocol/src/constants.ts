@@ -34,6 +34,9 @@ export const MAX_BLOB_SIZE = BigInt(MAX_PIECES) * BigInt(MAX_PIECE_SIZE)
 /** Piece bytes travel in chunks of at most this size, far below the 4 MB read buffer. */
 export const MAX_CHUNK_SIZE = 256 * 1024
 
+/** Piece protocol streams a peer keeps open at once, each way (upload sessions and downloads). */
+export const MAX_PIECE_STREAMS = 256
+
 /** Largest frame on the piece protocol (a full manifest of MAX_PIECES hashes fits). */
 export const MAX_PIECE_FRAME = 4 * 1024 * 1024
 

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { Bitfield, InvalidManifestError, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
+import { Bitfield, InvalidManifestError, MAX_PIECE_STREAMS, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
 import { TEMP_PREFIX } from './constants.js'
 import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
 import { equalBytes, hashRange, hex, readFully, sha256, syncDir, writeFully } from './file-io.js'
@@ -63,8 +63,8 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     super()
     // every upload session and every reader of the blob listens for its
     // pieces: a popular blob has more than Node's default of 10 (a warning
-    // about a leak that is not one); 256 is the piece protocol's stream limit
-    setMaxListeners(256, this)
+    // about a leak that is not one), as many as the piece protocol's streams
+    setMaxListeners(MAX_PIECE_STREAMS, this)
     this.digest = init.digest
     this.layout = init.layout
     this.#paths = init.paths

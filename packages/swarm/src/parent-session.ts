@@ -126,17 +126,11 @@ export class ParentSession {
               throw new ProtocolViolationError(`data for piece ${d.piece} runs past its ${current.data.byteLength} bytes`)
             }
             await this.#limiter.take(length)
-            // copied at once, the chunk dies young (see BufferPool)
-            if (d.data instanceof Uint8Array) {
-              current.data.set(d.data, current.filled)
-            } else {
-              let at = current.filled
-              for (const chunk of d.data) {
-                current.data.set(chunk, at)
-                at += chunk.byteLength
-              }
+            // copied at once, the chunks die young (see BufferPool)
+            for (const chunk of d.data instanceof Uint8Array ? [d.data] : d.data) {
+              current.data.set(chunk, current.filled)
+              current.filled += chunk.byteLength
             }
-            current.filled += length
             this.meter.add(length)
             this.receivedBytes += length
             this.lastDataAt = performance.now()

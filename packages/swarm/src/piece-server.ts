@@ -1,4 +1,4 @@
-import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
+import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, MAX_PIECE_STREAMS, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
@@ -66,7 +66,7 @@ export class PieceServer {
       this.#serve(stream, peer).catch(err => {
         this.#c.log('upload session with %s ended: %s', peer, err.message)
       })
-    }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+    }, { maxInboundStreams: MAX_PIECE_STREAMS, maxOutboundStreams: MAX_PIECE_STREAMS })
   }
 
   async #serve (stream: ByteStream, peer: string): Promise<void> {
