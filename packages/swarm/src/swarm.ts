@@ -453,7 +453,7 @@ class DamselflySwarm implements Swarm {
       if (blobTopic(a.digest as BlobDigest) !== topic) return
       const task = this.#tasks.get(a.digest as BlobDigest)
       if (task == null || task.state !== 'downloading') return
-      if (this.#network.connectedPeers().includes(from)) {
+      if (this.#network.isConnected(from)) {
         task.addCandidate(from)
         return
       }
