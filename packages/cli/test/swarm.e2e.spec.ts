@@ -47,6 +47,8 @@ describe('a seed and eight peers as separate processes', () => {
       if ((metric(text, 'damselfly_task_parents', { digest: blob.digest }) ?? 0) >= 2) multiParent++
       fromPeers += metric(text, 'damselfly_received_bytes_total', { source: 'peer' }) ?? 0
       discarded += metric(text, 'damselfly_discarded_bytes_total')!
+      // every holder, finished or not, publishes a provider record for what it holds
+      expect(metric(text, 'damselfly_dht_queries_total', { kind: 'provide' }), 'provider records published').toBeGreaterThanOrEqual(1)
     }
     // second copies of a piece are asked for only when the first is late: little download is wasted
     expect(discarded, 'piece bytes received twice, over all eight peers').toBeLessThanOrEqual(0.1 * 8 * blob.data.length)

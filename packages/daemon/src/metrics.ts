@@ -22,6 +22,8 @@ export function renderMetrics (swarm: Swarm, mirror?: MirrorStats): string {
   metric('damselfly_pieces_verified_total', 'counter', 'Pieces verified and stored.', [[{}, s.piecesVerified]])
   metric('damselfly_pieces_rejected_total', 'counter', 'Pieces received that failed verification.', [[{}, s.piecesRejected]])
   metric('damselfly_bans_total', 'counter', 'Peers banned for bad pieces or protocol violations.', [[{}, s.bans]])
+  metric('damselfly_dht_queries_total', 'counter', 'DHT queries this node started, by kind: provider lookups and provider records published.',
+    [[{ kind: 'find_providers' }, s.dhtLookups], [{ kind: 'provide' }, s.dhtProvides]])
   metric('damselfly_active_uploads', 'gauge', 'Upload sessions being served.', [[{}, s.activeUploads]])
   metric('damselfly_peers', 'gauge', 'Connected peers.', [[{}, swarm.peers().length]])
   const mem = process.memoryUsage()

@@ -60,7 +60,8 @@ export interface TaskContext {
   /** Known seeds (peer ids), not including this node. */
   seeds(): string[]
   requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse>
-  findProviders(digest: BlobDigest, onPeer: (peer: string) => void, options: AbortOptions): Promise<void>
+  /** Names holders of the blob (not this node) to onPeer, and stops after `limit` of them. */
+  findProviders(digest: BlobDigest, onPeer: (peer: string) => void, options: AbortOptions & { limit: number }): Promise<void>
   /** A parent was banned from this download. */
   banned(peer: string, reason: string, digest: BlobDigest): void
   /** A verified piece is now held: announce it and make sure the blob is provided. */
@@ -447,7 +448,9 @@ export class DownloadTask extends EventTarget {
     }
     this.#discovering = true
     this.#lastDiscovery = performance.now()
-    this.#ctx.findProviders(this.digest, peer => this.addCandidate(peer), { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)]) })
+    // as many holders as parents a task may have: a lookup runs only while it has fewer
+    const limit = this.#ctx.config.maxParents
+    this.#ctx.findProviders(this.digest, peer => this.addCandidate(peer), { limit, signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)]) })
       .catch(() => {})
       .finally(() => {
         this.#discovering = false

@@ -9,8 +9,12 @@ export interface SwarmStats {
   piecesRejected: number
   bans: number
   activeUploads: number
+  /** DHT provider lookups started (each asks up to K peers). */
+  dhtLookups: number
+  /** DHT provider records published (each a lookup of the K closest peers, then a record to each). */
+  dhtProvides: number
 }
 
 export function newStats (): SwarmStats {
-  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0 }
+  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0 }
 }

@@ -197,9 +197,17 @@ class DamselflySwarm implements Swarm {
       seeds: () => this.#seeds(),
       requestSeed: async (seed, digest, url, size, options) => this.#seedService.request(seed, digest, url, size, options),
       findProviders: async (digest, onPeer, options) => {
+        this.stats.dhtLookups++
+        const named = new Set<string>()
         for await (const p of network.findProviders(digest, options)) {
-          await network.rememberAddresses(p.peer, p.addrs).catch(() => {})
+          if (p.peer === this.peerId || named.has(p.peer)) continue
+          named.add(p.peer)
+          // a connected peer's addresses are known; a merge per answer is CPU the lookup already spent
+          if (!network.isConnected(p.peer)) await network.rememberAddresses(p.peer, p.addrs).catch(() => {})
           onPeer(p.peer)
+          // enough holders named: leaving the loop ends the lookup, so one
+          // answered from this node's own provider records asks nobody else
+          if (named.size >= options.limit) break
         }
       },
       gained: (digest, index, pieces) => this.#gained(digest, index, pieces),
@@ -402,6 +410,7 @@ class DamselflySwarm implements Swarm {
     // with no DHT peer kad-dht "provides" to nobody and reports success: wait for one
     if (this.#provided.has(digest) || this.#network.peersSupporting(KAD_PROTOCOL).length === 0) return
     this.#provided.add(digest)
+    this.stats.dhtProvides++
     this.#network.provide(digest, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(20_000)]) })
       .catch(err => {
         this.#log('providing %s failed: %s', digest, err.message)
