@@ -109,6 +109,9 @@ const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
 /** How long a seed remembers that pulling a blob from its origin failed. */
 const FAILED_PULL_MEMORY_MS = 30_000
 
+/** How long a seed stays a seed after it was last identified or beaconed. */
+const SEED_MEMORY_MS = 60_000
+
 /** How often a node gossips its load beacon. */
 const BEACON_INTERVAL_MS = 5000
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
@@ -145,6 +148,8 @@ class DamselflySwarm implements Swarm {
   readonly #penalties = new PeerPenalties((peer, reason) => this.#emit({ type: 'ban', peer, reason }))
   readonly #tasks = new Map<BlobDigest, DownloadTask>()
   readonly #beacons = new Map<string, BeaconInfo>()
+  /** Seeds by when this node last saw them (identify or beacon), Date.now() time. */
+  readonly #seedsSeen = new Map<string, number>()
   readonly #uploadMeter = new RateMeter(1000)
   readonly #server: PieceServer
   readonly #seedService: SeedService
@@ -289,11 +294,27 @@ class DamselflySwarm implements Swarm {
     }
   }
 
+  /**
+   * Seeds met within SEED_MEMORY_MS: identified on a connection now, or
+   * named by a beacon. Forgetting a seed the moment its identify or beacon
+   * lapsed sent nodes to the registry: in a 30-node cold start on 2 cores,
+   * 9 nodes found no seed at hand (a connection being replaced, a beacon
+   * late) after the seed deadline had passed, and pulled layers from the
+   * origin themselves. A seed that is really gone still fails to answer,
+   * which is what the deadline is for.
+   */
   #seeds (): string[] {
-    const seeds = new Set(this.#network.peersSupporting(SEED_PROTOCOL))
-    for (const [peer, b] of this.#beacons) if (b.seed && Date.now() - b.at < 30_000) seeds.add(peer)
-    seeds.delete(this.peerId)
-    return [...seeds]
+    const now = Date.now()
+    for (const peer of this.#network.peersSupporting(SEED_PROTOCOL)) this.#seedsSeen.set(peer, now)
+    for (const [peer, b] of this.#beacons) {
+      if (b.seed && b.at > (this.#seedsSeen.get(peer) ?? 0)) this.#seedsSeen.set(peer, b.at)
+    }
+    const seeds: string[] = []
+    for (const [peer, at] of this.#seedsSeen) {
+      if (now - at > SEED_MEMORY_MS) this.#seedsSeen.delete(peer)
+      else if (peer !== this.peerId) seeds.push(peer)
+    }
+    return seeds
   }
 
   peers (): PeerSummary[] {
