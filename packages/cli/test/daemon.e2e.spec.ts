@@ -141,6 +141,42 @@ describe('the daemon as a user meets it', () => {
     expect(status.stats.bytesFromOrigin, 'the node went through the seed, not to the origin itself').toBe(0)
   })
 
+  it('waits for a seed that accepted its blob and then stalls, instead of pulling from the origin itself', async () => {
+    // a seed of its own, so the node has no other parent to turn to
+    const paused = await cluster.start('pausing-seed', ['--seed'])
+    const node = await cluster.start('patient', ['--bootstrap', paused.addrs[0]!, '--seed-timeout', '1000'])
+    await eventually(async () => {
+      const status = await cluster.api(node, '/api/v1/status')
+      expect(status.peers.some((p: any) => p.peer === paused.peerId && p.seed === true)).toBe(true)
+    }, 20_000)
+    const blob = makeBlob('/stalling-seed.bin', 16 * MiB)
+    origin.add(blob)
+    origin.rate = 4 * MiB
+    const sentBefore = origin.bytesSent
+    try {
+      const out = join(await cluster.root(), 'stalling-seed.bin')
+      const get = runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', out, '--api', node.api], 120_000)
+      await eventually(async () => {
+        expect(metric(await cluster.api(node, '/metrics'), 'damselfly_task_pieces_held', { digest: blob.digest }) ?? 0).toBeGreaterThanOrEqual(2)
+      }, 30_000)
+      // frozen, not gone: its connection stays up while it answers nothing,
+      // as a seed starved of CPU does; longer than the stall timeout (10 s)
+      // plus the seed deadline (1 s), after which the node used to give up on it
+      paused.child.kill('SIGSTOP')
+      await new Promise(resolve => setTimeout(resolve, 15_000))
+      paused.child.kill('SIGCONT')
+      const r = await get
+      expect(r.code, r.stderr).toBe(0)
+      expect((await readFile(out)).equals(blob.data)).toBe(true)
+      const status = await cluster.api(node, '/api/v1/status')
+      expect(status.stats.bytesFromOrigin, 'the node went to the origin itself').toBe(0)
+      expect(origin.bytesSent - sentBefore, 'bytes the origin sent').toBeLessThanOrEqual(blob.data.length + MiB)
+    } finally {
+      paused.child.kill('SIGCONT')
+      origin.rate = 0
+    }
+  })
+
   it('resumes a broken origin connection with Range and serves the blob once', async () => {
     const blob = makeBlob('/breaks.bin', 12 * MiB)
     origin.add(blob)

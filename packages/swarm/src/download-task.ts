@@ -99,6 +99,15 @@ const NO_SEED_RECHECK_MS = 250
 const SEED_RETRY_MS = 5000
 /** After a seed refused or did not answer, before the seed deadline. */
 const SEED_BUSY_RETRY_MS = 1000
+/**
+ * Once a seed accepted the blob, how long the task may go without a verified
+ * piece before a seed that stops answering counts as gone. In a 30-node cold
+ * start on 2 cores, nodes whose seed had accepted their layers asked it again
+ * after a stall, got a reset or no answer within seedTimeoutMs from the
+ * overloaded seed, and pulled 11 layers from the registry themselves (3.0x
+ * the image from the registry).
+ */
+const ACCEPTED_SEED_PATIENCE_MS = 60_000
 
 export interface TaskRequest {
   digest: BlobDigest
@@ -782,11 +791,21 @@ export class DownloadTask extends EventTarget {
         this.#ctx.log('seed %s did not answer for %s: %s', seed, this.digest, err.message)
       }
     }
-    if (seeds.length > 0 && performance.now() < this.#seedDeadline) {
+    const now = performance.now()
+    // a seed that accepted this blob is pulling it for the swarm: while it is
+    // connected and pieces arrived lately, a late or reset answer to asking
+    // again is a loaded seed, not a missing one
+    const seedAtWork = this.#seedAccepted && now - this.#lastProgress < ACCEPTED_SEED_PATIENCE_MS &&
+      seeds.some(seed => this.#ctx.network.isConnected(seed))
+    if (seeds.length > 0 && now < this.#seedDeadline) {
       // a refusal (a seed too busy to learn the blob's size in time) or a
       // reset is not the deadline: ask again shortly, so a loaded seed does
       // not send every node to the origin
-      this.#nextSeedAsk = performance.now() + SEED_BUSY_RETRY_MS
+      this.#nextSeedAsk = now + SEED_BUSY_RETRY_MS
+      return
+    }
+    if (seedAtWork) {
+      this.#nextSeedAsk = now + SEED_RETRY_MS
       return
     }
     if (this.#ctx.config.originFallback) {
