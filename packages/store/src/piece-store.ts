@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Bitfield, digestHex, layoutFor, parseDigest, pieceRange } from '@damselfly/protocol'
 import { HEX_NAME, TEMP_PREFIX } from './constants.js'
 import { LayoutMismatchError } from './errors.js'
-import { equalBytes, hashRange, isNotFound, readFully, syncDir, writeFully } from './file-io.js'
+import { equalBytes, hashRange, isNotFound, readFully, writeFully } from './file-io.js'
 import { readManifestFile } from './manifest-file.js'
 import { ManifestHashes } from './manifest-hashes.js'
 import { blobPaths, storeDirs } from './paths.js'
@@ -197,14 +197,22 @@ class DiskPieceStore implements PieceStore {
     let bitfield: FileHandle | undefined
     try {
       await mkdir(temp)
-      await writeFile(join(temp, 'layout.json'), JSON.stringify({ size: layout.size, pieceSize: layout.pieceSize }))
-      await writeFile(join(temp, 'manifest'), new Uint8Array(0))
-      data = await open(join(temp, 'data'), 'w+')
-      await data.truncate(layout.size)
-      bitfield = await open(join(temp, 'bitfield'), 'w+')
-      await writeFully(bitfield, [new Uint8Array(Math.ceil(layout.pieces / 8))], 0)
+      // files created and filled at once, not one after another: a task
+      // waits for them before it asks for its first piece
+      const files = await Promise.allSettled([open(join(temp, 'data'), 'w+'), open(join(temp, 'bitfield'), 'w+')])
+      data = files[0].status === 'fulfilled' ? files[0].value : undefined
+      bitfield = files[1].status === 'fulfilled' ? files[1].value : undefined
+      if (data == null || bitfield == null) throw (files.find(r => r.status === 'rejected') as PromiseRejectedResult).reason
+      const written = await Promise.allSettled([
+        writeFile(join(temp, 'layout.json'), JSON.stringify({ size: layout.size, pieceSize: layout.pieceSize })),
+        writeFile(join(temp, 'manifest'), new Uint8Array(0)),
+        data.truncate(layout.size),
+        writeFully(bitfield, [new Uint8Array(Math.ceil(layout.pieces / 8))], 0)
+      ])
+      for (const r of written) if (r.status === 'rejected') throw r.reason
+      // no fsync of the directory: a partial blob lost to a power cut is
+      // fetched again, and one that survives has its pieces re-hashed on load
       await rename(temp, paths.partialDir)
-      await syncDir(this.#dirs.partial)
     } catch (err) {
       await Promise.allSettled([data?.close(), bitfield?.close()])
       await rm(temp, { recursive: true, force: true })
