@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { HASH_CHUNK_SIZE } from './constants.js'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Hash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 
 /** Fill `into` from the file at `position`; a short file is an error. */
@@ -49,6 +50,12 @@ export function sha256 (chunks: Iterable<Uint8Array>): Uint8Array {
 /** The sha256 of a byte range of a file, read in fixed-size chunks. */
 export async function hashRange (file: FileHandle, offset: number, length: number, options: AbortOptions = {}): Promise<Uint8Array> {
   const hash = createHash('sha256')
+  await hashInto(hash, file, offset, length, options)
+  return toPlain(hash.digest())
+}
+
+/** Feed a byte range of a file to `hash`, read in fixed-size chunks. */
+export async function hashInto (hash: Hash, file: FileHandle, offset: number, length: number, options: AbortOptions = {}): Promise<void> {
   const buffer = new Uint8Array(Math.min(HASH_CHUNK_SIZE, length))
   let done = 0
   while (done < length) {
@@ -58,7 +65,6 @@ export async function hashRange (file: FileHandle, offset: number, length: numbe
     hash.update(view)
     done += view.byteLength
   }
-  return toPlain(hash.digest())
 }
 
 /** Make a rename or creation in `dir` durable. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
@@ -5,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { Bitfield, InvalidManifestError, MAX_PIECE_STREAMS, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
 import { TEMP_PREFIX } from './constants.js'
 import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
-import { equalBytes, hashRange, hex, readFully, sha256, syncDir, writeFully } from './file-io.js'
+import { equalBytes, hashInto, hex, readFully, sha256, syncDir, writeFully } from './file-io.js'
 import { encodeManifestFrames } from './manifest-file.js'
 import type { BlobHandle, FinalizeOptions } from './index.js'
 import type { ManifestHashes } from './manifest-hashes.js'
@@ -58,6 +59,18 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   /** Orders manifest appends, finalize and removal. */
   #lock: Promise<void> = Promise.resolve()
   #finalizing?: Promise<void>
+  /**
+   * The whole digest, running: pieces [0, #digestNext) are in it, each fed
+   * from memory when it is written in order, or read back from the data
+   * file when it arrived ahead of a gap (#digestCatchUp). Finalize then only
+   * hashes what is left, instead of reading the whole blob back at the end,
+   * where every byte of a streamed pull waited for it.
+   */
+  readonly #digestHash = createHash('sha256')
+  #digestNext = 0
+  #digestCatchUp?: Promise<void>
+  /** A read failed part-way into the running digest, or finalize used it up: hash from the file instead. */
+  #digestSpent = false
 
   constructor (init: StoredBlobInit) {
     super()
@@ -246,6 +259,32 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     await this.#closeFiles()
   }
 
+  /** A piece was just written and marked: into the running digest if it is next in line. */
+  #feedDigest (index: number, chunks: Uint8Array[]): void {
+    if (this.#digestSpent) return
+    if (index === this.#digestNext && this.#digestCatchUp == null) {
+      for (const chunk of chunks) this.#digestHash.update(chunk)
+      this.#digestNext++
+    }
+    if (this.bitfield.has(this.#digestNext)) this.#catchUpDigest()
+  }
+
+  /** Feed the running digest the held pieces that follow it, read back from the data file. */
+  #catchUpDigest (): void {
+    if (this.#digestCatchUp != null) return
+    this.#digestCatchUp = (async () => {
+      const data = await this.#dataFile()
+      while (this.#digestNext < this.layout.pieces && this.bitfield.has(this.#digestNext) && this.#gone == null && !this.#digestSpent) {
+        const { offset, length } = pieceRange(this.layout.size, this.layout.pieceSize, this.#digestNext)
+        await hashInto(this.#digestHash, data, offset, length)
+        this.#digestNext++
+      }
+    })()
+      // part of a piece may have gone in: finalize hashes the whole file instead
+      .catch(() => { this.#digestSpent = true })
+      .finally(() => { this.#digestCatchUp = undefined })
+  }
+
   async #finalize (options: FinalizeOptions): Promise<void> {
     if (this.#complete) return
     // a piece whose bytes are written may still have its bit on the way to disk
@@ -256,7 +295,18 @@ export class StoredBlob extends EventTarget implements BlobHandle {
       throw new PieceNotHeldError(`cannot finalize ${this.digest}: ${this.bitfield.count} of ${this.layout.pieces} pieces held`)
     }
     const data = await this.#dataFile()
-    const actual = digestFromHash(await this.#unlessGone(hashRange(data, 0, this.layout.size, options)))
+    while (this.#digestCatchUp != null) await this.#digestCatchUp
+    let hash = this.#digestHash
+    let from = Math.min(this.layout.size, this.#digestNext * this.layout.pieceSize)
+    if (this.#digestSpent) {
+      hash = createHash('sha256')
+      from = 0
+    }
+    // a Hash gives its digest once: a finalize that fails after this starts afresh
+    this.#digestSpent = true
+    // normally nothing is left: the pieces were fed as they came
+    await this.#unlessGone(hashInto(hash, data, from, this.layout.size - from, options))
+    const actual = digestFromHash(Uint8Array.from(hash.digest()))
     if (actual !== this.digest) {
       await this.#destroy(new BlobRemovedError(`${this.digest} was removed: its content did not match the digest`))
       throw new DigestMismatchError(`blob content is ${actual}, expected ${this.digest}`, actual)
@@ -324,6 +374,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     await this.#unlessGone(writeFully(data, chunks, index * this.layout.pieceSize))
     this.#checkUsable()
     this.bitfield.set(index)
+    this.#feedDigest(index, chunks)
     await this.#persistBit(index)
     for (const waiter of [...this.#waiters.get(index) ?? []]) {
       waiter.resolve()
