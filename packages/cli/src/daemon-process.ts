@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 
@@ -95,4 +96,14 @@ export async function spawnDaemon (args: string[], options: SpawnDaemonOptions =
     throw err
   }
   return { child, peerId: d.peerId!, addrs: d.addrs, api: d.api!, mirror: d.mirror, output }
+}
+
+/** SIGTERM (or `signal`) to a child, SIGKILL after `graceMs`, and wait until it is gone. */
+export async function stopChild (child: ChildProcess, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode != null || child.signalCode != null) return
+  const exited = once(child, 'exit')
+  child.kill(signal)
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
 }

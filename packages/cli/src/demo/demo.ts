@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { spawnDaemon } from '../daemon-process.js'
+import { spawnDaemon, stopChild } from '../daemon-process.js'
 import { containerdPuller, DemoContainerd } from './containerd.js'
 import { DemoDashboard } from './dashboard.js'
 import { generateImage } from './image.js'
@@ -152,7 +152,7 @@ export async function runDemo (options: DemoOptions): Promise<number> {
     clearInterval(sampler)
     stopFeeds.abort()
     dashboard.close()
-    await Promise.all([...children].map(stopChild))
+    await Promise.all([...children].map(async child => { await stopChild(child) }))
     for (const r of runtimes) await r.unmountLeftovers()
     registry?.close()
     process.off('exit', killAll)
@@ -162,16 +162,6 @@ export async function runDemo (options: DemoOptions): Promise<number> {
 
 function order (n: DemoNode): number {
   return n.role === 'seed' ? 0 : Number(n.name.replace(/\D/g, ''))
-}
-
-/** SIGTERM, SIGKILL after 5 s, and wait until it is gone. */
-async function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode != null || child.signalCode != null) return
-  const exited = once(child, 'exit')
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
 }
 
 /** Until every node has the seed among its peers (bounded): a node that does not would pull from the registry itself. */

@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
+import { stopChild } from '../../src/daemon-process.js'
 import { generateImage } from '../../src/demo/image.js'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
@@ -88,15 +89,7 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-/** SIGTERMs a child (by its PID), SIGKILLs it after graceMs, and waits until it exited. */
-export async function stopChild (child: ChildProcess, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode != null || child.signalCode != null) return
-  const exited = once(child, 'exit')
-  child.kill(signal)
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-  await exited
-  clearTimeout(timer)
-}
+export { stopChild }
 
 async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
