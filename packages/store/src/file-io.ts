@@ -94,6 +94,6 @@ export function isNotFound (err: any): boolean {
 }
 
 /** A Buffer seen as a plain Uint8Array, so callers compare like with like. */
-function toPlain (buf: Buffer): Uint8Array {
+export function toPlain (buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
 }

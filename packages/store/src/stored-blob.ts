@@ -6,13 +6,14 @@ import { dirname, join } from 'node:path'
 import { Bitfield, InvalidManifestError, MAX_PIECE_STREAMS, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
 import { TEMP_PREFIX } from './constants.js'
 import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
-import { equalBytes, hashInto, hex, readFully, sha256, syncDir, writeFully } from './file-io.js'
+import { equalBytes, hashInto, hex, readFully, sha256, syncDir, toPlain, writeFully } from './file-io.js'
 import { encodeManifestFrames } from './manifest-file.js'
 import type { BlobHandle, FinalizeOptions } from './index.js'
 import type { ManifestHashes } from './manifest-hashes.js'
 import type { BlobPaths } from './paths.js'
 import type { BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Hash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -66,10 +67,10 @@ export class StoredBlob extends EventTarget implements BlobHandle {
    * hashes what is left, instead of reading the whole blob back at the end,
    * where every byte of a streamed pull waited for it.
    */
-  readonly #digestHash = createHash('sha256')
+  #digestHash?: Hash
   #digestNext = 0
   #digestCatchUp?: Promise<void>
-  /** A read failed part-way into the running digest, or finalize used it up: hash from the file instead. */
+  /** A read failed part-way into the running digest, or finalize used it up: finalize hashes the whole file. */
   #digestSpent = false
 
   constructor (init: StoredBlobInit) {
@@ -88,6 +89,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
       this.bitfield = init.bitfield ?? new Bitfield(init.layout.pieces)
       this.#data = Promise.resolve(init.files.data)
       this.#bitfieldFile = init.files.bitfield
+      this.#digestHash = createHash('sha256')
     } else {
       this.bitfield = fullBitfield(init.layout.pieces)
     }
@@ -261,22 +263,23 @@ export class StoredBlob extends EventTarget implements BlobHandle {
 
   /** A piece was just written and marked: into the running digest if it is next in line. */
   #feedDigest (index: number, chunks: Uint8Array[]): void {
-    if (this.#digestSpent) return
+    const hash = this.#digestHash
+    if (hash == null || this.#digestSpent) return
     if (index === this.#digestNext && this.#digestCatchUp == null) {
-      for (const chunk of chunks) this.#digestHash.update(chunk)
+      for (const chunk of chunks) hash.update(chunk)
       this.#digestNext++
     }
-    if (this.bitfield.has(this.#digestNext)) this.#catchUpDigest()
+    if (this.bitfield.has(this.#digestNext)) this.#catchUpDigest(hash)
   }
 
   /** Feed the running digest the held pieces that follow it, read back from the data file. */
-  #catchUpDigest (): void {
+  #catchUpDigest (hash: Hash): void {
     if (this.#digestCatchUp != null) return
     this.#digestCatchUp = (async () => {
       const data = await this.#dataFile()
       while (this.#digestNext < this.layout.pieces && this.bitfield.has(this.#digestNext) && this.#gone == null && !this.#digestSpent) {
         const { offset, length } = pieceRange(this.layout.size, this.layout.pieceSize, this.#digestNext)
-        await hashInto(this.#digestHash, data, offset, length)
+        await hashInto(hash, data, offset, length)
         this.#digestNext++
       }
     })()
@@ -296,17 +299,17 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     }
     const data = await this.#dataFile()
     while (this.#digestCatchUp != null) await this.#digestCatchUp
-    let hash = this.#digestHash
-    let from = Math.min(this.layout.size, this.#digestNext * this.layout.pieceSize)
-    if (this.#digestSpent) {
-      hash = createHash('sha256')
-      from = 0
+    if (this.#digestHash == null || this.#digestSpent) {
+      this.#digestHash = createHash('sha256')
+      this.#digestNext = 0
     }
+    const hash = this.#digestHash
     // a Hash gives its digest once: a finalize that fails after this starts afresh
     this.#digestSpent = true
     // normally nothing is left: the pieces were fed as they came
+    const from = Math.min(this.layout.size, this.#digestNext * this.layout.pieceSize)
     await this.#unlessGone(hashInto(hash, data, from, this.layout.size - from, options))
-    const actual = digestFromHash(Uint8Array.from(hash.digest()))
+    const actual = digestFromHash(toPlain(hash.digest()))
     if (actual !== this.digest) {
       await this.#destroy(new BlobRemovedError(`${this.digest} was removed: its content did not match the digest`))
       throw new DigestMismatchError(`blob content is ${actual}, expected ${this.digest}`, actual)

@@ -305,10 +305,8 @@ class DamselflySwarm implements Swarm {
    */
   #seeds (): string[] {
     const now = Date.now()
+    // beacons are recorded as they arrive (#onGossip); identify is asked here
     for (const peer of this.#network.peersSupporting(SEED_PROTOCOL)) this.#seedsSeen.set(peer, now)
-    for (const [peer, b] of this.#beacons) {
-      if (b.seed && b.at > (this.#seedsSeen.get(peer) ?? 0)) this.#seedsSeen.set(peer, b.at)
-    }
     const seeds: string[] = []
     for (const [peer, at] of this.#seedsSeen) {
       if (now - at > SEED_MEMORY_MS) this.#seedsSeen.delete(peer)
@@ -476,7 +474,9 @@ class DamselflySwarm implements Swarm {
     try {
       if (topic === BEACON_TOPIC) {
         const b = decodeBeacon(data)
-        this.#beacons.set(from, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, at: Date.now() })
+        const at = Date.now()
+        this.#beacons.set(from, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, at })
+        if (b.seed) this.#seedsSeen.set(from, at)
         return
       }
       const a = decodeAnnounce(data)
