@@ -8,7 +8,8 @@
 // request and which piece (planRequests and pickPiece), how deep a parent's
 // queue is (pipelineDepth), the node's request budget (requestBudget), how
 // parents are ranked (LocalParentRanker), when a piece is declined as just
-// sent to others (ServeLedger, on the simulated clock), and the piece layout
+// sent to others (ServeLedger, on the simulated clock, asked as each
+// request's turn comes, as the piece server asks it), and the piece layout
 // (layoutFor). What is modelled rather than run: sessions, 16 upload slots
 // (choke at open), a parent sending each session's requests one after
 // another, discovery (a holder is visible within one announcement interval
@@ -178,7 +179,7 @@ export function simulate (scenario) {
   }
   function connect (node, task, parent) {
     if (task.sessions.has(parent.id) || task.sessions.size >= MAX_PARENTS || parent.gone) return
-    const s = { parent, outstanding: [], rate: 0, queue: [], sent: new Map(), sending: false, open: false }
+    const s = { parent, outstanding: [], rate: 0, queue: [], sent: undefined, sending: false, open: false }
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
       if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
@@ -223,6 +224,10 @@ export function simulate (scenario) {
     s.outstanding.length = 0
     s.queue.length = 0
     if (s.flow != null && !s.flow.done) endFlow(s.flow)
+    // a send that broke off counts as sent, as in the piece server
+    s.sent?.()
+    s.sent = undefined
+    s.sending = false
   }
   /** The download's request policy (the daemon's planRequests) for one blob, or for all of the node's. */
   function plan (node, only) {
@@ -267,41 +272,52 @@ export function simulate (scenario) {
     node.requested += length
     at(now + rtt / 2, () => {
       if (!s.open) return
-      const parent = s.parent
-      const sent = parent.ledger.admit(String(task.b), i)
-      if (sent == null) {
-        // BUSY: the piece was just sent to others
-        stats.declined++
-        at(now + rtt / 2, () => {
-          if (!s.open) return
-          const k = s.outstanding.indexOf(i)
-          if (k < 0) return
-          s.outstanding.splice(k, 1)
-          task.inflight[i]--
-          task.requested -= length
-          node.requested -= length
-          task.declined.set(`${parent.id}/${i}`, now + DECLINE_BACKOFF_S)
-          plan(node, task)
-        })
-        return
-      }
-      s.sent.set(i, sent)
       s.queue.push(i)
       serve(node, task, s)
     })
   }
-  /** The parent sends a session's requests one after another, as the piece server does. */
+  /** The child hears BUSY for piece i half a round trip later, and asks elsewhere. */
+  function declined (node, task, s, i) {
+    stats.declined++
+    const parent = s.parent
+    const length = pieceLength(task.blob, i)
+    at(now + rtt / 2, () => {
+      if (!s.open) return
+      const k = s.outstanding.indexOf(i)
+      if (k < 0) return
+      s.outstanding.splice(k, 1)
+      task.inflight[i]--
+      task.requested -= length
+      node.requested -= length
+      task.declined.set(`${parent.id}/${i}`, now + DECLINE_BACKOFF_S)
+      plan(node, task)
+    })
+  }
+  /**
+   * The parent takes a session's requests one after another, as the piece
+   * server does, and asks its ledger as each one's turn comes: a piece just
+   * sent to others is answered BUSY while its uplink is busy.
+   */
   function serve (node, task, s) {
-    if (s.sending || s.queue.length === 0 || !s.open) return
+    if (s.sending || !s.open) return
+    let i
+    let sent
+    while (s.queue.length > 0) {
+      i = s.queue.shift()
+      sent = s.parent.ledger.admit(String(task.b), i)
+      if (sent != null) break
+      declined(node, task, s, i)
+    }
+    if (sent == null) return
     s.sending = true
-    const i = s.queue.shift()
     const length = pieceLength(task.blob, i)
     const started = now
+    s.sent = sent
     s.flow = startFlow(s.parent, node, length, () => {
       s.sending = false
       // the ledger's window runs from the end of the send, as the piece server's does
-      s.sent.get(i)?.()
-      s.sent.delete(i)
+      s.sent = undefined
+      sent()
       s.parent.uploaded += length
       stats.pieceTransfers++
       const took = now - started

@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { ServeLedger } from '../src/piece-server.js'
+import { IDLE_UPLINK_SENDS, ServeLedger } from '../src/piece-server.js'
 import { LocalParentRanker } from '../src/ranking.js'
 import { RateLimiter } from '../src/rate-limit.js'
 
 describe('ServeLedger (super-seeding)', () => {
   it('admits a piece `copies` times per window, then declines, then admits again', async () => {
-    const ledger = new ServeLedger(2, 100)
+    const ledger = new ServeLedger(2, 100, undefined, 0)
     ledger.admit('d', 1)?.()
     ledger.admit('d', 1)?.()
     expect(ledger.admit('d', 1)).toBeUndefined()
@@ -17,7 +17,7 @@ describe('ServeLedger (super-seeding)', () => {
   })
 
   it('counts a send still in progress as recent, and starts the window when it ends', async () => {
-    const ledger = new ServeLedger(1, 100)
+    const ledger = new ServeLedger(1, 100, undefined, 0)
     const sent = ledger.admit('d', 1)
     expect(sent).toBeTypeOf('function')
     await delay(150)
@@ -26,6 +26,26 @@ describe('ServeLedger (super-seeding)', () => {
     sent!()
     expect(ledger.admit('d', 1)).toBeUndefined()
     await delay(150)
+    expect(ledger.admit('d', 1)).toBeTypeOf('function')
+  })
+
+  it('declines only while its uplink is busy: with fewer sends under way it sends the piece again', () => {
+    expect(IDLE_UPLINK_SENDS).toBe(2)
+    const ledger = new ServeLedger(2, 60_000)
+    ledger.admit('d', 1)?.()
+    ledger.admit('d', 1)?.()
+    // piece 1 went out twice just now, but nothing else is being sent: the uplink would sit idle
+    const third = ledger.admit('d', 1)
+    expect(third).toBeTypeOf('function')
+    expect(ledger.sending).toBe(1)
+    const other = ledger.admit('d', 2)
+    expect(ledger.sending).toBe(2)
+    // two sends under way: piece 1, sent three times in the window, is declined
+    expect(ledger.admit('d', 1)).toBeUndefined()
+    expect(ledger.sending).toBe(2)
+    other!()
+    other!() // a second call changes nothing
+    expect(ledger.sending).toBe(1)
     expect(ledger.admit('d', 1)).toBeTypeOf('function')
   })
 
