@@ -13,12 +13,20 @@ export async function getJson (url, signal) {
   return body
 }
 
-/** Poll until `check()` returns a value other than undefined; bounded by `signal`. */
-export async function pollUntil (check, signal) {
+/** POST `body` as JSON; the JSON answer, or an error naming the status. */
+export async function postJson (url, body, signal) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
+  const answer = await res.json()
+  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(answer)}`)
+  return answer
+}
+
+/** Poll every `intervalMs` until `check()` returns a value other than undefined; bounded by `signal`. */
+export async function pollUntil (check, signal, intervalMs = POLL_MS) {
   while (true) {
     const value = await check()
     if (value !== undefined) return value
-    await delay(POLL_MS, undefined, { signal })
+    await delay(intervalMs, undefined, { signal })
   }
 }
 
