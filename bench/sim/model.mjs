@@ -12,10 +12,11 @@
 // request's turn comes, as the piece server asks it), and the piece layout
 // (layoutFor). What is modelled rather than run: sessions, 16 upload slots
 // (choke at open), a parent sending each session's requests one after
-// another, discovery (a holder is visible within one announcement interval
-// of its first piece), the runtime pulling 3 blobs at a time in order (the
-// seed likewise from the registry), and churn. Not modelled: hedging (no
-// parent stalls here), CPU. SIM_TRACE=1 prints the swarm's state each second.
+// another, discovery (a holder is visible a round trip after its first
+// piece, which it announces at once), the runtime pulling 3 blobs at a
+// time in order (the seed likewise from the registry), and churn. Not
+// modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
+// swarm's state each second.
 import { LocalParentRanker, ServeLedger, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
@@ -160,8 +161,9 @@ export function simulate (scenario) {
     for (const child of task.children) child.avail[i]++
     const blob = task.blob
     if (task.count === 1 && !node.seed) {
-      // peers hear of a new holder with the next announcement batch
-      at(now + ANNOUNCE_S * random(), () => { if (!node.gone) blob.visible.push(node) })
+      // a node announces the first piece of a blob at once (later ones wait
+      // for the batch); gossip carries it in about a round trip
+      at(now + rtt, () => { if (!node.gone) blob.visible.push(node) })
     }
     if (task.count === blob.layout.pieces) task.done = true
   }
