@@ -26,7 +26,8 @@ const UPLOAD_SLOTS = 16
 const SUPER_SEED_COPIES = 2
 const SUPER_SEED_WINDOW_S = 2
 const DECLINE_BACKOFF_S = 0.5
-const ANNOUNCE_S = 1
+/** Beacons go out this often; a node's upload rate in them is measured over the same interval. */
+const BEACON_S = 1
 const TICK_S = 0.2
 const CONCURRENT_BLOBS = 3
 const CANDIDATE_SAMPLE = 20
@@ -181,7 +182,8 @@ export function simulate (scenario) {
   }
   function connect (node, task, parent) {
     if (task.sessions.has(parent.id) || task.sessions.size >= MAX_PARENTS || parent.gone) return
-    const s = { parent, outstanding: [], rate: 0, queue: [], sent: undefined, sending: false, open: false }
+    // sent: the ledger's callback for the piece on its way out, undefined while the session sends nothing
+    const s = { parent, outstanding: [], rate: 0, queue: [], sent: undefined, open: false }
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
       if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
@@ -229,7 +231,6 @@ export function simulate (scenario) {
     // a send that broke off counts as sent, as in the piece server
     s.sent?.()
     s.sent = undefined
-    s.sending = false
   }
   /** The download's request policy (the daemon's planRequests) for one blob, or for all of the node's. */
   function plan (node, only) {
@@ -301,7 +302,7 @@ export function simulate (scenario) {
    * sent to others is answered BUSY while its uplink is busy.
    */
   function serve (node, task, s) {
-    if (s.sending || !s.open) return
+    if (s.sent != null || !s.open) return
     let i
     let sent
     while (s.queue.length > 0) {
@@ -311,12 +312,10 @@ export function simulate (scenario) {
       declined(node, task, s, i)
     }
     if (sent == null) return
-    s.sending = true
     const length = pieceLength(task.blob, i)
     const started = now
     s.sent = sent
     s.flow = startFlow(s.parent, node, length, () => {
-      s.sending = false
       // the ledger's window runs from the end of the send, as the piece server's does
       s.sent = undefined
       sent()
@@ -371,10 +370,10 @@ export function simulate (scenario) {
   function meterTick () {
     for (const n of all) {
       const bytes = n.uploaded - n.uploadMeter.bytes
-      n.uploadMeter.rate = bytes / ANNOUNCE_S
+      n.uploadMeter.rate = bytes / BEACON_S
       n.uploadMeter.bytes = n.uploaded
     }
-    if (nodes.some(n => n.finishedAt == null && !n.gone)) at(now + ANNOUNCE_S, meterTick)
+    if (nodes.some(n => n.finishedAt == null && !n.gone)) at(now + BEACON_S, meterTick)
   }
 
   // ---- churn ----------------------------------------------------------------
@@ -407,7 +406,7 @@ export function simulate (scenario) {
     at(TICK_S * random(), () => tick(n))
   }
   for (const n of leaving) at(random() * (scenario.leaveBeforeS ?? 10), () => leave(n))
-  at(ANNOUNCE_S, meterTick)
+  at(BEACON_S, meterTick)
   if (process.env.SIM_TRACE) {
     const trace = () => {
       const live = nodes.filter(n => n.finishedAt == null && !n.gone)

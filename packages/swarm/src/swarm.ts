@@ -456,7 +456,8 @@ class DamselflySwarm implements Swarm {
   #flushAnnouncements (): void {
     for (const digest of this.#provideSoon) this.#provide(digest)
     this.#provideSoon.clear()
-    for (const digest of [...this.#pendingHave.keys()]) this.#announce(digest)
+    // #announce deletes the entry it visits, which a Map's iteration allows
+    for (const digest of this.#pendingHave.keys()) this.#announce(digest)
   }
 
   /** Publish the pieces of `digest` gained since its last announcement. */

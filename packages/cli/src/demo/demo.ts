@@ -152,7 +152,8 @@ export async function runDemo (options: DemoOptions): Promise<number> {
     clearInterval(sampler)
     stopFeeds.abort()
     dashboard.close()
-    await Promise.all([...children].map(async child => { await stopChild(child) }))
+    // not .map(stopChild): map's index and array would land in its grace and signal parameters
+    await Promise.all([...children].map(child => stopChild(child)))
     for (const r of runtimes) await r.unmountLeftovers()
     registry?.close()
     process.off('exit', killAll)
