@@ -159,7 +159,8 @@ async function bytesBySource (daemon, seedId, digests) {
       uploadedBytes: counter('damselfly_uploaded_bytes_total'),
       discardedBytes: counter('damselfly_discarded_bytes_total'),
       dhtLookups: labelled('damselfly_dht_queries_total', 'kind="find_providers"'),
-      dhtProvides: labelled('damselfly_dht_queries_total', 'kind="provide"')
+      dhtProvides: labelled('damselfly_dht_queries_total', 'kind="provide"'),
+      gossipReceived: { blob: labelled('damselfly_gossip_messages_total', 'direction="received",topic="blob"'), beacon: labelled('damselfly_gossip_messages_total', 'direction="received",topic="beacon"') }
     }
   } catch (err) {
     return { bytesBySourceError: err.message }
@@ -366,14 +367,14 @@ function report (sc, image, runs) {
   for (const r of runs) {
     console.log(`N=${r.nodes}: T_lb = max(S/B_down ${f(r.lowerBound.terms.download)}, S/B_reg ${f(r.lowerBound.terms.registry)}, N*S/(B_reg+N*B_up) ${f(r.lowerBound.terms.swarm)}) + one ${r.lowerBound.pieceSize / 1024} KiB piece ${f(r.lowerBound.pieceDelaySeconds, 3)} s`)
     if ((r.p2p.machineCpuBusy ?? 0) > CPU_BOUND) console.log(`  the machine's CPU was ${f(100 * r.p2p.machineCpuBusy, 0)}% busy: this run measures the CPU, not the swarm`)
-    console.log('  daemon   CPU s (pull)  main/V8 helpers/libuv  CPU s (total)  peak RSS MiB  MiB from registry  from seed  from peers  uploaded  discarded  DHT lookups/provides  X-Damselfly-Source of its blobs (MiB)')
+    console.log('  daemon   CPU s (pull)  main/V8 helpers/libuv  CPU s (total)  peak RSS MiB  MiB from registry  from seed  from peers  uploaded  discarded  DHT lookups/provides  gossip in (blob/beacon)  X-Damselfly-Source of its blobs (MiB)')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     for (const d of r.p2p.daemons) {
       const src = r.p2p.sources.find(x => x.node === d.name)
       const label = src == null ? '' : Object.entries(src).filter(([k]) => k !== 'node').map(([k, v]) => `${k} ${mib(v)}`).join(', ')
       const t = d.pullCpuByThread
       const byThread = t == null ? '?' : `${f(t.main, 1)}/${f(t.v8, 1)}/${f(t.libuv, 1)}`
-      console.log(`  ${d.name.padEnd(7)}  ${f(d.pullCpuSeconds).padStart(12)}  ${byThread.padStart(21)}  ${f(d.cpuSeconds).padStart(13)}  ${f(d.peakRssBytes / MiB, 0).padStart(12)}  ${mib(d.fromRegistry).padStart(17)}  ${mib(d.fromSeed).padStart(9)}  ${mib(d.fromPeers).padStart(10)}  ${mib(d.uploadedBytes).padStart(8)}  ${mib(d.discardedBytes).padStart(9)}  ${`${d.dhtLookups ?? '?'}/${d.dhtProvides ?? '?'}`.padStart(20)}  ${label}`)
+      console.log(`  ${d.name.padEnd(7)}  ${f(d.pullCpuSeconds).padStart(12)}  ${byThread.padStart(21)}  ${f(d.cpuSeconds).padStart(13)}  ${f(d.peakRssBytes / MiB, 0).padStart(12)}  ${mib(d.fromRegistry).padStart(17)}  ${mib(d.fromSeed).padStart(9)}  ${mib(d.fromPeers).padStart(10)}  ${mib(d.uploadedBytes).padStart(8)}  ${mib(d.discardedBytes).padStart(9)}  ${`${d.dhtLookups ?? '?'}/${d.dhtProvides ?? '?'}`.padStart(20)}  ${`${d.gossipReceived?.blob ?? '?'}/${d.gossipReceived?.beacon ?? '?'}`.padStart(23)}  ${label}`)
     }
     const ob = r.p2p.oneByte
     if (ob != null) console.log(ob.error != null ? `  1-byte blob from a peer: failed: ${ob.error}` : `  1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} nodes (sources: ${[...new Set(ob.samples.map(x => x.source))].join(', ')}; target < 50 ms); the first GET, through the seed from the registry, ${f(ob.cold.ms, 1)} ms`)

@@ -24,6 +24,9 @@ export function renderMetrics (swarm: Swarm, mirror?: MirrorStats): string {
   metric('damselfly_bans_total', 'counter', 'Peers banned for bad pieces or protocol violations.', [[{}, s.bans]])
   metric('damselfly_dht_queries_total', 'counter', 'DHT queries this node started, by kind: provider lookups and provider records published.',
     [[{ kind: 'find_providers' }, s.dhtLookups], [{ kind: 'provide' }, s.dhtProvides]])
+  metric('damselfly_gossip_messages_total', 'counter', 'Gossip messages this node published and received, by topic: blob announcements and load beacons.',
+    [[{ direction: 'published', topic: 'blob' }, s.gossipPublished.blob], [{ direction: 'published', topic: 'beacon' }, s.gossipPublished.beacon],
+      [{ direction: 'received', topic: 'blob' }, s.gossipReceived.blob], [{ direction: 'received', topic: 'beacon' }, s.gossipReceived.beacon]])
   metric('damselfly_active_uploads', 'gauge', 'Upload sessions being served.', [[{}, s.activeUploads]])
   metric('damselfly_peers', 'gauge', 'Connected peers.', [[{}, swarm.peers().length]])
   const mem = process.memoryUsage()

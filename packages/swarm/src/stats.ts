@@ -13,8 +13,12 @@ export interface SwarmStats {
   dhtLookups: number
   /** DHT provider records published (each a lookup of the K closest peers, then a record to each). */
   dhtProvides: number
+  /** Gossip messages this node published, by topic: blob announcements and load beacons. */
+  gossipPublished: { blob: number, beacon: number }
+  /** Gossip messages delivered to this node (each once, however many peers forwarded it), by topic. */
+  gossipReceived: { blob: number, beacon: number }
 }
 
 export function newStats (): SwarmStats {
-  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0 }
+  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0, gossipPublished: { blob: 0, beacon: 0 }, gossipReceived: { blob: 0, beacon: 0 } }
 }

@@ -468,11 +468,13 @@ class DamselflySwarm implements Swarm {
     const handle = this.store.get(digest)
     for (let i = 0; i < p.have.length; i += MAX_HAVE_BATCH) {
       const data = encodeAnnounce({ digest, pieces: p.pieces, have: p.have.slice(i, i + MAX_HAVE_BATCH), complete: handle?.bitfield.complete ?? false, addrs: this.#addrs() })
+      this.stats.gossipPublished.blob++
       this.#network.publish(blobTopic(digest), data).catch(() => {})
     }
   }
 
   async #beacon (): Promise<void> {
+    this.stats.gossipPublished.beacon++
     await this.#network.publish(BEACON_TOPIC, encodeBeacon({
       uploadBps: Math.round(this.#uploadMeter.rate),
       activeUploads: this.#server.activeUploads,
@@ -485,12 +487,14 @@ class DamselflySwarm implements Swarm {
   #onGossip (topic: string, from: string, data: Uint8Array): void {
     try {
       if (topic === BEACON_TOPIC) {
+        this.stats.gossipReceived.beacon++
         const b = decodeBeacon(data)
         const at = Date.now()
         this.#beacons.set(from, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, at })
         if (b.seed) this.#seedsSeen.set(from, at)
         return
       }
+      this.stats.gossipReceived.blob++
       const a = decodeAnnounce(data)
       if (blobTopic(a.digest as BlobDigest) !== topic) return
       const task = this.#tasks.get(a.digest as BlobDigest)
