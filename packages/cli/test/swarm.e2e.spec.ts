@@ -49,6 +49,9 @@ describe('a seed and eight peers as separate processes', () => {
       discarded += metric(text, 'damselfly_discarded_bytes_total')!
       // every holder, finished or not, publishes a provider record for what it holds
       expect(metric(text, 'damselfly_dht_queries_total', { kind: 'provide' }), 'provider records published').toBeGreaterThanOrEqual(1)
+      // gossip reaches every peer in the swarm: a peer announces the blob when
+      // its first piece lands and when it has them all, not piece by piece
+      expect(metric(text, 'damselfly_gossip_messages_total', { direction: 'published', topic: 'blob' }), 'blob announcements published').toBe(2)
     }
     // second copies of a piece are asked for only when the first is late: little download is wasted
     expect(discarded, 'piece bytes received twice, over all eight peers').toBeLessThanOrEqual(0.1 * 8 * blob.data.length)

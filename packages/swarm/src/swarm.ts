@@ -2,7 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, MAX_HAVE_BATCH, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
+import { BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
 import { createPieceStore } from '@damselfly/store'
 import { BufferPool } from './buffer-pool.js'
 import { DownloadTask } from './download-task.js'
@@ -100,8 +100,8 @@ export interface Swarm {
   stop(): Promise<void>
 }
 
-/** Pieces gained are batched into one gossip announcement this often. */
-const ANNOUNCE_INTERVAL_MS = 1000
+/** Blobs that gained their first pieces are provided in one batch this often. */
+const PROVIDE_BATCH_MS = 1000
 
 /** Piece buffers kept for reuse: a few pieces in flight and being written. */
 const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
@@ -154,9 +154,10 @@ class DamselflySwarm implements Swarm {
   readonly #server: PieceServer
   readonly #seedService: SeedService
   readonly #ctx: TaskContext
-  readonly #pendingHave = new Map<BlobDigest, { pieces: number, have: number[] }>()
+  /** What this node last announced of a blob: that it holds pieces, or all of them. */
+  readonly #announced = new Map<BlobDigest, 'pieces' | 'complete'>()
   readonly #provided = new Set<BlobDigest>()
-  /** Blobs to provide with the next announcements (see #gained). */
+  /** Blobs to provide with the next batch (see #gained). */
   readonly #provideSoon = new Set<BlobDigest>()
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #leaveTimers = new Set<ReturnType<typeof setTimeout>>()
@@ -254,7 +255,7 @@ class DamselflySwarm implements Swarm {
     }
     this.#network.onMessage((topic, from, data) => this.#onGossip(topic, from, data))
     this.#join(BEACON_TOPIC)
-    this.#timers.push(setInterval(() => this.#safely('announcing pieces', () => this.#flushAnnouncements()), ANNOUNCE_INTERVAL_MS))
+    this.#timers.push(setInterval(() => this.#safely('providing new blobs', () => this.#provideBatch()), PROVIDE_BATCH_MS))
     this.#timers.push(setInterval(() => { this.#beacon().catch(() => {}) }, BEACON_INTERVAL_MS))
     this.#timers.push(setInterval(() => this.#safely('providing blobs', () => this.#provideMissing()), 10_000))
     for (const t of this.#timers) t.unref()
@@ -333,6 +334,8 @@ class DamselflySwarm implements Swarm {
     }
     const task = new DownloadTask(this.#ctx, { ...request, digest })
     this.#tasks.set(digest, task)
+    // a failed or removed blob's first pieces were announced; a new task announces its own
+    this.#announced.delete(digest)
     const done = (): void => this.#emit({ type: 'done', task: task.summary() })
     task.addEventListener('complete', done, { once: true })
     task.addEventListener('failed', done, { once: true })
@@ -359,6 +362,7 @@ class DamselflySwarm implements Swarm {
       // a later request starts afresh; the blob is provided again once it is back
       if (this.#tasks.get(digest)?.state === 'complete') this.#tasks.delete(digest)
       this.#provided.delete(digest)
+      this.#announced.delete(digest)
       this.#log('removed %s to stay within the disk quota', digest)
     }
     return removed
@@ -407,19 +411,18 @@ class DamselflySwarm implements Swarm {
       const task = this.#tasks.get(digest)
       if (task != null) this.#emit({ type: 'progress', task: task.summary() })
     }
-    let p = this.#pendingHave.get(digest)
-    if (p == null) {
-      p = { pieces, have: [] }
-      this.#pendingHave.set(digest, p)
-    }
-    p.have.push(index)
-    // the first pieces of a blob (all it holds, none announced yet) go out at
-    // once: they make this node a parent that downloads can find, and in a
-    // flash crowd every moment a new holder stays unseen slows the spread
-    // (bench/sim: 100 and 1,000 nodes finished 11-14% sooner than when the
-    // first piece waited for the batch)
-    if (this.store.get(digest)?.bitfield.count === p.have.length) this.#announce(digest)
-    // provided with the next announcements, not now: the lookup behind a
+    // gossip reaches every peer on the blob's topic, so a node announces a
+    // blob twice. First when its first piece lands: that makes it a parent
+    // downloads can find, and in a flash crowd every moment a new holder stays
+    // unseen slows the spread (bench/sim: 100 and 1,000 nodes finished 11-14%
+    // sooner than when the first piece waited for a 1 s batch). Then when it
+    // holds every piece. Pieces in between reach the peers downloading from it
+    // as Have frames on their streams; announcing them too cost every peer in
+    // the swarm CPU for each batch of each node, and no receiver used them
+    const complete = this.store.get(digest)?.bitfield.complete ?? false
+    const announced = this.#announced.get(digest)
+    if (complete ? announced !== 'complete' : announced == null) this.#announce(digest, pieces, index, complete)
+    // provided with the next batch, not now: the lookup behind a
     // provide costs RPCs all over the swarm, and a piece that just arrived is
     // usually followed by others (or, for a tiny blob, by a reader waiting
     // for its last bytes)
@@ -453,24 +456,17 @@ class DamselflySwarm implements Swarm {
     return this.#network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes))
   }
 
-  #flushAnnouncements (): void {
+  #provideBatch (): void {
     for (const digest of this.#provideSoon) this.#provide(digest)
     this.#provideSoon.clear()
-    // #announce deletes the entry it visits, which a Map's iteration allows
-    for (const digest of this.#pendingHave.keys()) this.#announce(digest)
   }
 
-  /** Publish the pieces of `digest` gained since its last announcement. */
-  #announce (digest: BlobDigest): void {
-    const p = this.#pendingHave.get(digest)
-    if (p == null) return
-    this.#pendingHave.delete(digest)
-    const handle = this.store.get(digest)
-    for (let i = 0; i < p.have.length; i += MAX_HAVE_BATCH) {
-      const data = encodeAnnounce({ digest, pieces: p.pieces, have: p.have.slice(i, i + MAX_HAVE_BATCH), complete: handle?.bitfield.complete ?? false, addrs: this.#addrs() })
-      this.stats.gossipPublished.blob++
-      this.#network.publish(blobTopic(digest), data).catch(() => {})
-    }
+  /** Publish that this node holds piece `index` of `digest`, and whether it holds them all. */
+  #announce (digest: BlobDigest, pieces: number, index: number, complete: boolean): void {
+    this.#announced.set(digest, complete ? 'complete' : 'pieces')
+    const data = encodeAnnounce({ digest, pieces, have: [index], complete, addrs: this.#addrs() })
+    this.stats.gossipPublished.blob++
+    this.#network.publish(blobTopic(digest), data).catch(() => {})
   }
 
   async #beacon (): Promise<void> {
