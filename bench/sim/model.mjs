@@ -17,15 +17,16 @@
 // time in order (the seed likewise from the registry), and churn. Not
 // modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
 // swarm's state each second.
-import { LocalParentRanker, ServeLedger, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
+import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
-const MAX_PARENTS = 8
-const UPLOAD_SLOTS = 16
-const SUPER_SEED_COPIES = 2
-const SUPER_SEED_WINDOW_S = 2
-const DECLINE_BACKOFF_S = 0.5
+// the daemon's own defaults, imported so the two cannot drift apart
+const MAX_PARENTS = SWARM_DEFAULTS.maxParents
+const UPLOAD_SLOTS = SWARM_DEFAULTS.uploadSlots
+const SUPER_SEED_COPIES = SWARM_DEFAULTS.superSeedCopies
+const SUPER_SEED_WINDOW_S = SWARM_DEFAULTS.superSeedWindowMs / 1000
+const DECLINE_BACKOFF_S = SWARM_DEFAULTS.declineBackoffMs / 1000
 /** Beacons go out this often; a node's upload rate in them is measured over the same interval. */
 const BEACON_S = 1
 const TICK_S = 0.2

@@ -5,6 +5,7 @@
  * key and where it was set, so a typo never passes silently.
  */
 import { readFile } from 'node:fs/promises'
+import { SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { credentialsFromDockerConfig, isRegistryHost } from '@damselfly/registry'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -290,10 +291,10 @@ const KEYS: { [K in Key]: KeySpec<Settings[K]> } = {
   originTimeout: { default: 30_000, parse: duration(1, 3_600_000) },
   uploadRate: { default: 0, parse: size },
   downloadRate: { default: 0, parse: size },
-  uploadSlots: { default: 16, parse: integer(1, 1024) },
-  maxParents: { default: 8, parse: integer(1, 64) },
+  uploadSlots: { default: SWARM_DEFAULTS.uploadSlots, parse: integer(1, 1024) },
+  maxParents: { default: SWARM_DEFAULTS.maxParents, parse: integer(1, 64) },
   pieceSize: { default: null, parse: pieceSize },
-  superSeedCopies: { default: 2, parse: integer(0, 64) },
+  superSeedCopies: { default: SWARM_DEFAULTS.superSeedCopies, parse: integer(0, 64) },
   api: { default: { host: '127.0.0.1', port: 65002 }, parse: listenAddress },
   mirror: { default: { host: '127.0.0.1', port: 65001 }, parse: mirrorAddress },
   'registry.default': { default: 'docker.io', parse: registryHost },

@@ -4,6 +4,7 @@ import type { BufferPool } from './buffer-pool.js'
 import { pipelineDepth, planRequests, requestBudget, retryDelay } from './scheduler.js'
 import type { PickerState } from './picker.js'
 import { TaskFailedError } from './errors.js'
+import { SWARM_DEFAULTS } from './defaults.js'
 import type { OriginReader } from './origin.js'
 import type { CloseReason } from './parent-session.js'
 import type { SwarmNetwork } from './network.js'
@@ -80,9 +81,6 @@ const DISCOVERY_GAP_MAX_MS = 30_000
 
 /** A streaming reader reads held pieces back from the store (the page cache, mostly) this much at a time. */
 const READ_SLICE_BYTES = 1024 * 1024
-
-/** How long a parent that declined a piece is not asked for it again. */
-const DECLINE_BACKOFF_MS = 500
 
 export type TaskState = 'pending' | 'downloading' | 'verifying' | 'complete' | 'failed'
 
@@ -500,7 +498,7 @@ export class DownloadTask extends EventTarget {
       declined: (index, busy) => {
         this.#inflight.get(index)?.delete(peer)
         // a busy parent just sent the piece to others: ask them, or ask again shortly
-        if (busy) this.#declined.set(`${peer}/${index}`, performance.now() + DECLINE_BACKOFF_MS)
+        if (busy) this.#declined.set(`${peer}/${index}`, performance.now() + SWARM_DEFAULTS.declineBackoffMs)
         this.#schedule()
       },
       buffer: index => {

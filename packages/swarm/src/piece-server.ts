@@ -1,6 +1,7 @@
 import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, MAX_PIECE_STREAMS, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
+import { SWARM_DEFAULTS } from './defaults.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import type { RateLimiter, RateMeter } from './rate-limit.js'
@@ -45,9 +46,9 @@ export class PieceServer {
   #active = 0
 
   constructor (components: PieceServerComponents, init: PieceServerInit = {}) {
-    this.#ledger = new ServeLedger(init.superSeedCopies ?? 2, init.superSeedWindowMs ?? 2000)
+    this.#ledger = new ServeLedger(init.superSeedCopies ?? SWARM_DEFAULTS.superSeedCopies, init.superSeedWindowMs ?? SWARM_DEFAULTS.superSeedWindowMs)
     this.#c = components
-    this.#slots = init.uploadSlots ?? 16
+    this.#slots = init.uploadSlots ?? SWARM_DEFAULTS.uploadSlots
     this.#maxQueued = init.maxQueuedRequests ?? 32
     this.#openTimeoutMs = init.openTimeoutMs ?? 10_000
     this.#corrupt = init.corruptUploads ?? false

@@ -14,6 +14,7 @@ import { LocalParentRanker } from './ranking.js'
 import { RateLimiter, RateMeter } from './rate-limit.js'
 import { backoffMs } from './scheduler.js'
 import { SeedService } from './seed-service.js'
+import { SWARM_DEFAULTS } from './defaults.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
 import type { SwarmNetwork } from './network.js'
@@ -177,7 +178,7 @@ class DamselflySwarm implements Swarm {
     }, { uploadSlots: init.uploadSlots, corruptUploads: init.corruptUploads, superSeedCopies: init.superSeedCopies })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     const config: TaskConfig = {
-      maxParents: init.maxParents ?? 8,
+      maxParents: init.maxParents ?? SWARM_DEFAULTS.maxParents,
       pipeline: init.pipeline ?? 4,
       seedTimeoutMs: init.seedTimeoutMs ?? 5000,
       originFallback: init.originFallback ?? true,
