@@ -111,6 +111,12 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
         fastMsgIdFn: msg => `${Buffer.from(msg.from ?? []).toString('base64')}/${Buffer.from(msg.seqno ?? []).toString('base64')}`,
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
+        // gossipsub scores down peers that share an IP address once more than
+        // ten do (-5 x the excess squared), a defence against Sybils on the
+        // open internet. A private swarm often has many nodes behind one
+        // address (one host, NAT, a local cluster): with 14 such peers a node
+        // stopped publishing to them, with 15 it dropped all they sent
+        scoreParams: { IPColocationFactorWeight: 0 },
         maxInboundDataLength: MAX_GOSSIP_MESSAGE * 2
       })
     }
