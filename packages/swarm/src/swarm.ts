@@ -113,8 +113,14 @@ const FAILED_PULL_MEMORY_MS = 30_000
 /** How long a seed stays a seed after it was last identified or beaconed. */
 const SEED_MEMORY_MS = 60_000
 
-/** How often a node gossips its load beacon. */
+/** How often a node gossips its load beacon while its load changes. */
 const BEACON_INTERVAL_MS = 5000
+/**
+ * How often it gossips an unchanged one. Every beacon reaches every peer and
+ * is forwarded by each: in an idle 21-daemon swarm on one host, beacons every
+ * 5 s kept 85% of a core busy. Seeds are remembered for SEED_MEMORY_MS, twice this.
+ */
+const BEACON_UNCHANGED_MS = 30_000
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
 const BOOTSTRAP_RECHECK_MS = 2000
 
@@ -149,6 +155,7 @@ class DamselflySwarm implements Swarm {
   readonly #penalties = new PeerPenalties((peer, reason) => this.#emit({ type: 'ban', peer, reason }))
   readonly #tasks = new Map<BlobDigest, DownloadTask>()
   readonly #beacons = new Map<string, BeaconInfo>()
+  #lastBeacon?: { load: { uploadBps: number, activeUploads: number, freeUploadSlots: number }, at: number }
   /** Seeds by when this node last saw them (identify or beacon), Date.now() time. */
   readonly #seedsSeen = new Map<string, number>()
   readonly #uploadMeter = new RateMeter(1000)
@@ -470,15 +477,21 @@ class DamselflySwarm implements Swarm {
     this.#network.publish(blobTopic(digest), data).catch(() => {})
   }
 
+  /** Gossip this node's load if it changed since the last beacon, or that one is BEACON_UNCHANGED_MS old. */
   async #beacon (): Promise<void> {
-    this.stats.gossipPublished.beacon++
-    await this.#network.publish(BEACON_TOPIC, encodeBeacon({
+    const load = {
       uploadBps: Math.round(this.#uploadMeter.rate),
       activeUploads: this.#server.activeUploads,
       freeUploadSlots: this.#server.freeSlots,
-      seed: this.#init.seed === true,
-      addrs: this.#addrs()
-    }))
+      seed: this.#init.seed === true
+    }
+    const last = this.#lastBeacon
+    const now = performance.now()
+    if (last != null && now - last.at < BEACON_UNCHANGED_MS && load.uploadBps === last.load.uploadBps &&
+      load.activeUploads === last.load.activeUploads && load.freeUploadSlots === last.load.freeUploadSlots) return
+    this.#lastBeacon = { load, at: now }
+    this.stats.gossipPublished.beacon++
+    await this.#network.publish(BEACON_TOPIC, encodeBeacon({ ...load, addrs: this.#addrs() }))
   }
 
   #onGossip (topic: string, from: string, data: Uint8Array): void {
