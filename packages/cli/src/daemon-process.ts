@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process'
  * generation, and a daemon's heap is small (about 26 MiB), so its own limit
  * let a few MiB of them start a mark-compact. Serving a 256 MiB blob then
  * took 17-27 of them in some runs and none in others, and those runs moved
- * 25-35% less. With this floor, 10 runs out of 10 had none: the serving
+ * 25-35% less. With this floor, 7 runs out of 7 had none: the serving
  * daemon spent 0.8 CPU-s instead of 1.9-2.6, the fetching one 1.9 instead
  * of 2.6-2.8, at the same peak RSS.
  */
