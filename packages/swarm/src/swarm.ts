@@ -162,8 +162,8 @@ class DamselflySwarm implements Swarm {
   readonly #server: PieceServer
   readonly #seedService: SeedService
   readonly #ctx: TaskContext
-  /** What this node last announced of a blob: that it holds pieces, or all of them. */
-  readonly #announced = new Map<BlobDigest, 'pieces' | 'complete'>()
+  /** Downloads whose first pieces this node has announced (see #gained). */
+  readonly #announced = new WeakSet<DownloadTask>()
   readonly #provided = new Set<BlobDigest>()
   /** Blobs to provide with the next batch (see #gained). */
   readonly #provideSoon = new Set<BlobDigest>()
@@ -342,11 +342,14 @@ class DamselflySwarm implements Swarm {
     }
     const task = new DownloadTask(this.#ctx, { ...request, digest })
     this.#tasks.set(digest, task)
-    // a failed or removed blob's first pieces were announced; a new task announces its own
-    this.#announced.delete(digest)
-    const done = (): void => this.#emit({ type: 'done', task: task.summary() })
-    task.addEventListener('complete', done, { once: true })
-    task.addEventListener('failed', done, { once: true })
+    task.addEventListener('complete', () => {
+      const summary = task.summary()
+      this.#emit({ type: 'done', task: summary })
+      // the second announcement, once the whole digest is verified; a task
+      // that found the blob already held announced nothing and adds nothing
+      if (this.#announced.has(task)) this.#announce(digest, summary.pieces ?? 0, [], true)
+    }, { once: true })
+    task.addEventListener('failed', () => this.#emit({ type: 'done', task: task.summary() }), { once: true })
     if (fromOrigin) task.startFromOrigin()
     else task.start()
     return task
@@ -370,7 +373,6 @@ class DamselflySwarm implements Swarm {
       // a later request starts afresh; the blob is provided again once it is back
       if (this.#tasks.get(digest)?.state === 'complete') this.#tasks.delete(digest)
       this.#provided.delete(digest)
-      this.#announced.delete(digest)
       this.#log('removed %s to stay within the disk quota', digest)
     }
     return removed
@@ -414,22 +416,24 @@ class DamselflySwarm implements Swarm {
   #gained (digest: BlobDigest, index: number, pieces: number): void {
     // progress at most every 200 ms per blob: enough for a bar or a dashboard
     const now = performance.now()
-    if (this.#listeners.size > 0 && now - (this.#lastProgress.get(digest) ?? 0) >= 200) {
+    const task = this.#tasks.get(digest)
+    if (task != null && this.#listeners.size > 0 && now - (this.#lastProgress.get(digest) ?? 0) >= 200) {
       this.#lastProgress.set(digest, now)
-      const task = this.#tasks.get(digest)
-      if (task != null) this.#emit({ type: 'progress', task: task.summary() })
+      this.#emit({ type: 'progress', task: task.summary() })
     }
     // gossip reaches every peer on the blob's topic, so a node announces a
     // blob twice. First when its first piece lands: that makes it a parent
     // downloads can find, and in a flash crowd every moment a new holder stays
     // unseen slows the spread (bench/sim: 100 and 1,000 nodes finished 11-14%
     // sooner than when the first piece waited for a 1 s batch). Then when it
-    // holds every piece. Pieces in between reach the peers downloading from it
-    // as Have frames on their streams; announcing them too cost every peer in
-    // the swarm CPU for each batch of each node, and no receiver used them
-    const complete = this.store.get(digest)?.bitfield.complete ?? false
-    const announced = this.#announced.get(digest)
-    if (complete ? announced !== 'complete' : announced == null) this.#announce(digest, pieces, index, complete)
+    // holds every piece (the task's complete event). Pieces in between reach
+    // the peers downloading from it as Have frames on their streams;
+    // announcing them too cost every peer in the swarm CPU for each batch of
+    // each node, and no receiver used them
+    if (task != null && !this.#announced.has(task)) {
+      this.#announced.add(task)
+      this.#announce(digest, pieces, [index], false)
+    }
     // provided with the next batch, not now: the lookup behind a
     // provide costs RPCs all over the swarm, and a piece that just arrived is
     // usually followed by others (or, for a tiny blob, by a reader waiting
@@ -469,10 +473,9 @@ class DamselflySwarm implements Swarm {
     this.#provideSoon.clear()
   }
 
-  /** Publish that this node holds piece `index` of `digest`, and whether it holds them all. */
-  #announce (digest: BlobDigest, pieces: number, index: number, complete: boolean): void {
-    this.#announced.set(digest, complete ? 'complete' : 'pieces')
-    const data = encodeAnnounce({ digest, pieces, have: [index], complete, addrs: this.#addrs() })
+  /** Publish that this node holds the pieces `have` of `digest`, or all of them. */
+  #announce (digest: BlobDigest, pieces: number, have: number[], complete: boolean): void {
+    const data = encodeAnnounce({ digest, pieces, have, complete, addrs: this.#addrs() })
     this.stats.gossipPublished.blob++
     this.#network.publish(blobTopic(digest), data).catch(() => {})
   }
