@@ -1,6 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, metric } from './helpers/cluster.js'
+import { Cluster, eventually, metric } from './helpers/cluster.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 
 /**
@@ -32,14 +31,10 @@ describe(`gossip among a seed and ${PEERS} peers on one host`, () => {
   // 30 s; with the default peer scoring every peer sharing 127.0.0.1 was
   // graylisted here, and the last daemons to start heard none
   it('delivers load beacons to every daemon', async () => {
-    const received = async (): Promise<number[]> => await Promise.all(daemons.map(async d =>
-      metric(await cluster.api(d, '/metrics'), 'damselfly_gossip_messages_total', { direction: 'received', topic: 'beacon' }) ?? 0))
-    const deadline = Date.now() + 60_000
-    let counts = await received()
-    while (counts.some(c => c < PEERS / 2) && Date.now() < deadline) {
-      await delay(1000)
-      counts = await received()
-    }
-    expect(counts.every(c => c >= PEERS / 2), `beacons received by each daemon: ${counts.join(', ')}`).toBe(true)
+    await eventually(async () => {
+      const counts = await Promise.all(daemons.map(async d =>
+        metric(await cluster.api(d, '/metrics'), 'damselfly_gossip_messages_total', { direction: 'received', topic: 'beacon' }) ?? 0))
+      expect(counts.every(c => c >= PEERS / 2), `beacons received by each daemon: ${counts.join(', ')}`).toBe(true)
+    }, 60_000)
   })
 })
