@@ -50,6 +50,15 @@ function sha256 (data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`
 }
 
+function describe (err: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = err; e != null && parts.length < 4; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: string }).code
+    parts.push(`${e instanceof Error ? e.message : String(e)}${code != null ? ` (${code})` : ''}`)
+  }
+  return parts.join(': ')
+}
+
 async function check (res: Response, what: string): Promise<void> {
   if (res.ok) return
   let detail = ''
@@ -90,15 +99,25 @@ export async function pullImage (request: PullRequest): Promise<PullResult> {
   const blobs: PulledBlob[] = []
   const fetchBlob = async (d: Descriptor): Promise<void> => {
     const t0 = performance.now()
-    const r = await fetch(`${base}/blobs/${d.digest}?${ns}`, { signal })
+    let r: Response
+    try {
+      r = await fetch(`${base}/blobs/${d.digest}?${ns}`, { signal })
+    } catch (err) {
+      throw new Error(`GET blob ${d.digest} got no answer in ${Math.round(performance.now() - t0)} ms: ${describe(err)}`, { cause: err })
+    }
     await check(r, `GET blob ${d.digest}`)
     const hash = createHash('sha256')
     let size = 0
-    for await (const chunk of r.body as AsyncIterable<Uint8Array>) {
-      hash.update(chunk)
-      size += chunk.byteLength
-      received += chunk.byteLength
-      request.onBytes?.(received)
+    try {
+      for await (const chunk of r.body as AsyncIterable<Uint8Array>) {
+        hash.update(chunk)
+        size += chunk.byteLength
+        received += chunk.byteLength
+        request.onBytes?.(received)
+      }
+    } catch (err) {
+      // fetch says only "terminated"; the cause says why (socket closed, body timeout)
+      throw new Error(`GET blob ${d.digest} broke after ${size} of ${d.size} bytes, ${Math.round(performance.now() - t0)} ms: ${describe(err)}`, { cause: err })
     }
     const got = `sha256:${hash.digest('hex')}`
     if (size !== d.size || got !== d.digest) throw new Error(`blob ${d.digest}: received ${size} bytes hashing to ${got}, expected ${d.size} bytes`)
