@@ -195,11 +195,19 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
     const cpu0 = await machineCpu()
     const t0 = performance.now()
     const results = await withDeadline(deadlineMs, `p2p pulls (N=${n})`, signal => Promise.all(nodes.map(async node => {
-      const r = await pullImage({ mirror: node.mirror, registry: registry.host, name: image.name, tag: image.tag, signal })
-      const sources = {}
-      for (const b of r.blobs) sources[b.source] = (sources[b.source] ?? 0) + b.size
-      return { ms: performance.now() - t0, sources }
+      try {
+        const r = await pullImage({ mirror: node.mirror, registry: registry.host, name: image.name, tag: image.tag, signal })
+        const sources = {}
+        for (const b of r.blobs) sources[b.source] = (sources[b.source] ?? 0) + b.size
+        return { ms: performance.now() - t0, sources }
+      } catch (err) {
+        // what the daemon's unfinished downloads looked like, before the daemons are stopped
+        console.error(`${node.name}: pull failed after ${f((performance.now() - t0) / 1000, 1)} s: ${err.message}`)
+        await printUnfinishedTasks(node)
+        throw err
+      }
     })))
+    console.log(`N=${n}: p2p max ${f(Math.max(...results.map(r => r.ms)) / 1000)} s, registry ${f(registry.stats().bytes / image.totalBytes)}x image`)
     const stats = registry.stats()
     const machineCpuBusy = busyFraction(cpu0, await machineCpu())
     const digests = new Set(image.blobs.map(b => b.digest))
@@ -223,6 +231,18 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
   } finally {
     await Promise.all(daemons.map(d => stopChild(d.child)))
     await removeTempDir(root)
+  }
+}
+
+/** A node's downloads that are not complete, as its control API describes them (for a failed pull). */
+async function printUnfinishedTasks (node) {
+  try {
+    const res = await fetch(`${node.api}/api/v1/tasks`, { signal: AbortSignal.timeout(5000) })
+    const body = await res.json()
+    const tasks = (Array.isArray(body) ? body : body.tasks ?? []).filter(t => t.state !== 'complete')
+    for (const t of tasks) console.error(`  ${node.name} task: ${JSON.stringify(t).slice(0, 1500)}`)
+  } catch (err) {
+    console.error(`  ${node.name}: its tasks could not be read: ${err.message}`)
   }
 }
 
