@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { loadavg } from 'node:os'
 import { generateImage, pullImage } from '@damselfly/cli'
 import { startBenchDaemon } from './lib/daemons.mjs'
+import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { cleanupAll, cleanupOnSignals, cpuSecondsOf, threadCpuOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
@@ -207,8 +208,8 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
         throw err
       }
     })))
-    console.log(`N=${n}: p2p max ${f(Math.max(...results.map(r => r.ms)) / 1000)} s, registry ${f(registry.stats().bytes / image.totalBytes)}x image`)
     const stats = registry.stats()
+    console.log(`N=${n}: p2p max ${f(Math.max(...results.map(r => r.ms)) / 1000)} s, registry ${f(stats.bytes / image.totalBytes)}x image`)
     const machineCpuBusy = busyFraction(cpu0, await machineCpu())
     const digests = new Set(image.blobs.map(b => b.digest))
     const perDaemon = await Promise.all(daemons.map(async d => {
@@ -237,10 +238,8 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
 /** A node's downloads that are not complete, as its control API describes them (for a failed pull). */
 async function printUnfinishedTasks (node) {
   try {
-    const res = await fetch(`${node.api}/api/v1/tasks`, { signal: AbortSignal.timeout(5000) })
-    const body = await res.json()
-    const tasks = (Array.isArray(body) ? body : body.tasks ?? []).filter(t => t.state !== 'complete')
-    for (const t of tasks) console.error(`  ${node.name} task: ${JSON.stringify(t).slice(0, 1500)}`)
+    const tasks = await getJson(`${node.api}/api/v1/tasks`, AbortSignal.timeout(5000))
+    for (const t of tasks.filter(t => t.state !== 'complete')) console.error(`  ${node.name} task: ${JSON.stringify(t).slice(0, 1500)}`)
   } catch (err) {
     console.error(`  ${node.name}: its tasks could not be read: ${err.message}`)
   }

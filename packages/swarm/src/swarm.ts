@@ -155,7 +155,8 @@ class DamselflySwarm implements Swarm {
   readonly #penalties = new PeerPenalties((peer, reason) => this.#emit({ type: 'ban', peer, reason }))
   readonly #tasks = new Map<BlobDigest, DownloadTask>()
   readonly #beacons = new Map<string, BeaconInfo>()
-  #lastBeacon?: { load: { uploadBps: number, activeUploads: number, freeUploadSlots: number }, at: number }
+  /** The load fields of the last beacon gossiped, as one key, and when. */
+  #lastBeacon?: { key: string, at: number }
   /** Seeds by when this node last saw them (identify or beacon), Date.now() time. */
   readonly #seedsSeen = new Map<string, number>()
   readonly #uploadMeter = new RateMeter(1000)
@@ -488,11 +489,10 @@ class DamselflySwarm implements Swarm {
       freeUploadSlots: this.#server.freeSlots,
       seed: this.#init.seed === true
     }
-    const last = this.#lastBeacon
+    const key = `${load.uploadBps}/${load.activeUploads}/${load.freeUploadSlots}`
     const now = performance.now()
-    if (last != null && now - last.at < BEACON_UNCHANGED_MS && load.uploadBps === last.load.uploadBps &&
-      load.activeUploads === last.load.activeUploads && load.freeUploadSlots === last.load.freeUploadSlots) return
-    this.#lastBeacon = { load, at: now }
+    if (this.#lastBeacon != null && this.#lastBeacon.key === key && now - this.#lastBeacon.at < BEACON_UNCHANGED_MS) return
+    this.#lastBeacon = { key, at: now }
     this.stats.gossipPublished.beacon++
     await this.#network.publish(BEACON_TOPIC, encodeBeacon({ ...load, addrs: this.#addrs() }))
   }

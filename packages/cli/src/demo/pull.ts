@@ -50,6 +50,7 @@ function sha256 (data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`
 }
 
+/** An error and its causes, each with its code: "terminated: Body Timeout Error (UND_ERR_BODY_TIMEOUT)". */
 function describe (err: unknown): string {
   const parts: string[] = []
   for (let e: unknown = err; e != null && parts.length < 4; e = (e as { cause?: unknown }).cause) {
@@ -99,11 +100,14 @@ export async function pullImage (request: PullRequest): Promise<PullResult> {
   const blobs: PulledBlob[] = []
   const fetchBlob = async (d: Descriptor): Promise<void> => {
     const t0 = performance.now()
+    // fetch says only "fetch failed" or "terminated"; the cause chain says why (socket closed, body timeout)
+    const broke = (what: string, err: unknown): Error =>
+      new Error(`GET blob ${d.digest} ${what}, ${Math.round(performance.now() - t0)} ms: ${describe(err)}`, { cause: err })
     let r: Response
     try {
       r = await fetch(`${base}/blobs/${d.digest}?${ns}`, { signal })
     } catch (err) {
-      throw new Error(`GET blob ${d.digest} got no answer in ${Math.round(performance.now() - t0)} ms: ${describe(err)}`, { cause: err })
+      throw broke('got no answer', err)
     }
     await check(r, `GET blob ${d.digest}`)
     const hash = createHash('sha256')
@@ -116,8 +120,7 @@ export async function pullImage (request: PullRequest): Promise<PullResult> {
         request.onBytes?.(received)
       }
     } catch (err) {
-      // fetch says only "terminated"; the cause says why (socket closed, body timeout)
-      throw new Error(`GET blob ${d.digest} broke after ${size} of ${d.size} bytes, ${Math.round(performance.now() - t0)} ms: ${describe(err)}`, { cause: err })
+      throw broke(`broke after ${size} of ${d.size} bytes`, err)
     }
     const got = `sha256:${hash.digest('hex')}`
     if (size !== d.size || got !== d.digest) throw new Error(`blob ${d.digest}: received ${size} bytes hashing to ${got}, expected ${d.size} bytes`)
