@@ -136,7 +136,23 @@ interface Candidate {
   failures: number
   /** Its last answer was "not found": news that it holds pieces ends the wait. */
   notFound?: boolean
+  /** Let go as idle (IDLE_PARENT_MS): news that it holds pieces ends the wait. */
+  idle?: boolean
 }
+
+/**
+ * A parent session that has had nothing this download lacks, and no request
+ * outstanding, this long is let go once another candidate waits for its
+ * place. Without it, a download whose parent places were all taken by
+ * peers stuck with the same few pieces waited for their announcements for
+ * ever: it looked no further, and could not even take in a seed that had
+ * just accepted the blob.
+ */
+export const IDLE_PARENT_MS = 5000
+/** A parent let go as idle is asked again after this, or as soon as it announces pieces. */
+const IDLE_RETRY_MS = 10_000
+/** A parent session without a bitfield (or a choke, or an error) this long after it was opened is given up. */
+export const SESSION_START_MS = 10_000
 
 /** One blob's download: the parents it draws on, what it asks each for, and where it falls back. */
 export class DownloadTask extends EventTarget {
@@ -261,8 +277,9 @@ export class DownloadTask extends EventTarget {
     if (c == null) {
       this.#candidates.set(peer, { retryAt: 0, failures: 0 })
       if (this.#state === 'downloading') this.#connectMore()
-    } else if (holds && c.notFound === true && !this.#sessions.has(peer)) {
+    } else if (holds && (c.notFound === true || c.idle === true) && !this.#sessions.has(peer)) {
       c.notFound = false
+      c.idle = false
       c.retryAt = 0
       if (this.#state === 'downloading') this.#connectMore()
     }
@@ -418,14 +435,74 @@ export class DownloadTask extends EventTarget {
       // PROBE_WAIT_MS.
       this.#lastDiscovery = now
       if (!this.#probeConnected()) this.#lookupDueAt = now + PROBE_WAIT_MS
-    } else if (!this.#discovering && (now >= this.#lookupDueAt || now - this.#lastDiscovery > this.#discoveryGap) && this.#sessions.size < this.#ctx.config.maxParents) {
+    } else if (!this.#discovering && (now >= this.#lookupDueAt || now - this.#lastDiscovery > this.#discoveryGap) && this.#busySessions(now) < this.#ctx.config.maxParents) {
       this.#discoveryGap = Math.min(DISCOVERY_GAP_MAX_MS, this.#discoveryGap * 2)
       this.#discover()
     }
+    this.#releaseIdle(now)
     this.#connectMore()
     this.#hedge(now)
     this.#maybeAskSeeds(now)
     this.#schedule()
+  }
+
+  /** Sessions not idle for IDLE_PARENT_MS: a lookup for more holders runs while there are fewer than maxParents. */
+  #busySessions (now: number): number {
+    let n = 0
+    for (const s of this.#sessions.values()) {
+      if (s.idleSince == null || now - s.idleSince < IDLE_PARENT_MS) n++
+    }
+    return n
+  }
+
+  /**
+   * Give up parents that never started (no bitfield within SESSION_START_MS)
+   * and, when every parent place is taken and another candidate is ready,
+   * parents idle for IDLE_PARENT_MS: nothing this download lacks and nothing
+   * asked of them. Letting one go also frees its upload slot for others.
+   */
+  #releaseIdle (now: number): void {
+    const handle = this.#handle
+    let ready: boolean | undefined
+    for (const s of [...this.#sessions.values()]) {
+      if (s.have == null) {
+        if (now - s.createdAt > SESSION_START_MS) {
+          this.#ctx.log('parent %s did not start a session for %s within %d ms', s.peer, this.digest, SESSION_START_MS)
+          s.close(new Error('no bitfield'))
+          this.#onClosed(s, { kind: 'error', message: `no bitfield within ${SESSION_START_MS} ms` })
+        }
+        continue
+      }
+      if (handle == null || s.outstanding.length > 0 || this.#offers(handle, s)) {
+        s.idleSince = undefined
+        continue
+      }
+      s.idleSince ??= now
+      if (now - s.idleSince < IDLE_PARENT_MS || this.#sessions.size < this.#ctx.config.maxParents) continue
+      ready ??= this.#readyCandidates(now).length > 0
+      if (!ready) return
+      this.#ctx.log('parent %s had nothing for %s in %d ms: letting it go', s.peer, this.digest, Math.round(now - s.idleSince))
+      s.close()
+      this.#onClosed(s, undefined)
+      const c = this.#candidates.get(s.peer)
+      if (c != null) {
+        c.idle = true
+        c.retryAt = now + IDLE_RETRY_MS
+      }
+      // one place at a time: the candidate takes it before the next idle parent goes
+      return
+    }
+  }
+
+  /** The parent holds a piece this download lacks. */
+  #offers (handle: BlobHandle, s: ParentSession): boolean {
+    const have = s.have
+    if (have == null || have.length !== handle.layout.pieces) return false
+    const mine = handle.bitfield.bytes
+    for (let k = 0; k < have.bytes.length; k++) {
+      if (((have.bytes[k] ?? 0) & ~(mine[k] ?? 0)) !== 0) return true
+    }
+    return false
   }
 
   /**
@@ -474,17 +551,21 @@ export class DownloadTask extends EventTarget {
       })
   }
 
-  #connectMore (): void {
-    const open = [...this.#sessions.values()].length
-    let room = this.#ctx.config.maxParents - open
-    if (room <= 0) return
-    const now = performance.now()
+  /** Candidates that may be connected now. */
+  #readyCandidates (now: number): ParentCandidate[] {
     const ready: ParentCandidate[] = []
     for (const [peer, c] of this.#candidates) {
       if (this.#sessions.has(peer) || this.#banned.has(peer) || c.retryAt > now || this.#ctx.penalties.isBanned(peer)) continue
       const b = this.#ctx.beacons.get(peer)
       ready.push({ peer, delivered: 0, failures: c.failures, beacon: b })
     }
+    return ready
+  }
+
+  #connectMore (): void {
+    let room = this.#ctx.config.maxParents - this.#sessions.size
+    if (room <= 0) return
+    const ready = this.#readyCandidates(performance.now())
     for (const c of this.#ctx.ranker.rank(ready)) {
       if (room-- <= 0) break
       this.#connect(c.peer)

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Cluster, eventually, runCli } from './helpers/cluster.js'
+import { makeBlob, TestOrigin } from './helpers/origin.js'
+import type { DaemonProcess } from './helpers/cluster.js'
+
+const MiB = 1024 * 1024
+
+async function piecesHeld (cluster: Cluster, d: DaemonProcess, digest: string): Promise<number> {
+  const tasks: Array<{ digest: string, piecesHeld: number }> = await cluster.api(d, '/api/v1/tasks')
+  return tasks.find(t => t.digest === digest)?.piecesHeld ?? 0
+}
+
+// A download whose every parent place is taken by a peer that holds only part
+// of the blob, and will never get more, must still finish once a peer that
+// holds the rest turns up. Here the download has one parent place
+// (--max-parents 1), so a single stuck peer fills them all, as eight peers
+// stuck with the same few pieces would by default.
+describe('a download whose parents have nothing more to give', () => {
+  const cluster = new Cluster()
+  const origin = new TestOrigin()
+
+  beforeAll(async () => {
+    await origin.start()
+  })
+
+  afterAll(async () => {
+    await cluster.stop()
+    await origin.stop()
+  })
+
+  it('lets an idle parent go and finishes from a seed that turns up later', async () => {
+    const blob = makeBlob('/partial.bin', 24 * MiB)
+    origin.add(blob)
+    const root = await cluster.root()
+    const url = `${origin.url}${blob.path}`
+
+    // P holds part of the blob: it fetched from the seed while the seed pulled
+    // slowly from the origin, and was killed part-way
+    origin.rate = 2 * MiB
+    const seed = await cluster.start('seed', ['--seed', '--piece-size', String(MiB)])
+    let stuck = await cluster.start('stuck', ['--bootstrap', seed.addrs[0]!, '--no-origin-fallback'])
+    const first = runCli(['get', url, '--digest', blob.digest, '-o', join(root, 'stuck.bin'), '--api', stuck.api], 60_000)
+    await eventually(async () => {
+      expect(await piecesHeld(cluster, stuck, blob.digest)).toBeGreaterThanOrEqual(3)
+    }, 30_000)
+    await cluster.kill(stuck)
+    expect((await first).code, 'the killed peer\'s get fails').not.toBe(0)
+
+    // the seed finishes the blob, then goes away for now
+    origin.rate = 0
+    await eventually(async () => {
+      const task = await cluster.api(seed, `/api/v1/tasks/${blob.digest}`)
+      expect(task.state).toBe('complete')
+    }, 30_000)
+    await cluster.kill(seed, 'SIGTERM')
+
+    // P comes back alone, with its verified pieces and nowhere to get more
+    stuck = await cluster.startIn(stuck.dataDir, ['--no-origin-fallback'])
+    const kept = await cluster.api(stuck, `/api/v1/tasks/${blob.digest}/pieces`)
+    expect(kept.held, 'pieces P kept').toBeGreaterThanOrEqual(3)
+    expect(kept.held, 'pieces P kept').toBeLessThan(kept.pieces)
+
+    // X's only parent place goes to P, the one peer it knows
+    const x = await cluster.start('x', ['--bootstrap', stuck.addrs[0]!, '--max-parents', '1', '--no-origin-fallback'])
+    const originBytes = origin.bytesSent
+    const get = runCli(['get', url, '--digest', blob.digest, '-o', join(root, 'x.bin'), '--api', x.api], 90_000)
+    await eventually(async () => {
+      expect(await piecesHeld(cluster, x, blob.digest)).toBeGreaterThanOrEqual(3)
+    }, 30_000)
+
+    // the seed comes back, holding the whole blob
+    const back = await cluster.startIn(seed.dataDir, ['--seed', '--bootstrap', x.addrs[0]!])
+    const result = await get
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect((await readFile(join(root, 'x.bin'))).equals(blob.data)).toBe(true)
+    // every byte came from the two peers, none from the origin
+    expect(origin.bytesSent).toBe(originBytes)
+    const task = await cluster.api(x, `/api/v1/tasks/${blob.digest}`)
+    expect(Object.keys(task.parents).sort()).toEqual([back.peerId, stuck.peerId].sort())
+  }, 180_000)
+})
