@@ -2,7 +2,9 @@
 // the real thing, never a mock of it): the CNCF distribution registry,
 // containerd with ctr, skopeo, and chromium for the dashboard, all from Debian. Missing ones are
 // installed with apt-get when this runs as root; otherwise it says what to
-// install and fails, before any test starts.
+// install and fails, before any test starts. Commands named as arguments
+// (`node scripts/test-tools.mjs docker-registry skopeo`, what the benchmark
+// needs) limit it to those.
 import { spawnSync } from 'node:child_process'
 
 const TOOLS = [
@@ -14,16 +16,22 @@ const TOOLS = [
   { command: 'firefox-esr', pkg: 'firefox-esr' }
 ]
 
+const wanted = process.argv.slice(2)
+const unknown = wanted.filter(w => !TOOLS.some(t => t.command === w))
+if (unknown.length > 0) {
+  console.error(`unknown tool ${unknown.join(', ')}: one of ${TOOLS.map(t => t.command).join(', ')}`)
+  process.exit(2)
+}
 const has = command => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-const missing = [...new Set(TOOLS.filter(t => !has(t.command)).map(t => t.pkg))]
+const missing = [...new Set(TOOLS.filter(t => (wanted.length === 0 || wanted.includes(t.command)) && !has(t.command)).map(t => t.pkg))]
 if (missing.length === 0) process.exit(0)
 
 const apt = args => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0
 if (process.getuid?.() === 0 && has('apt-get')) {
-  console.log(`installing the test tools: ${missing.join(' ')}`)
+  console.log(`installing ${missing.join(' ')} (Debian packages)`)
   const install = ['install', '-y', '--no-install-recommends', ...missing]
   // a fresh machine may have no package lists yet
   if (apt(install) || (apt(['update']) && apt(install))) process.exit(0)
 }
-console.error(`the tests need ${missing.join(', ')} (Debian packages); install them with:\n  sudo apt-get install -y ${missing.join(' ')}`)
+console.error(`${wanted.length === 0 ? 'the tests need' : 'this needs'} ${missing.join(', ')} (Debian packages); install them with:\n  sudo apt-get install -y ${missing.join(' ')}`)
 process.exit(1)

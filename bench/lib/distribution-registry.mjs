@@ -61,10 +61,14 @@ export async function startDistributionRegistry () {
   ].join('\n') + '\n')
   const child = track(spawn(REGISTRY_BIN, ['serve', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }))
   let output = ''
+  let spawnError
+  // a missing binary is an 'error' event, which unheard takes the whole bench down
+  child.once('error', err => { spawnError = err })
   child.stdout.on('data', d => { output = (output + d).slice(-20000) })
   child.stderr.on('data', d => { output = (output + d).slice(-20000) })
   const deadline = Date.now() + 15_000
   while (true) {
+    if (spawnError != null) throw new Error(`cannot start ${REGISTRY_BIN} (${spawnError.code ?? spawnError.message}): install it with \`node scripts/test-tools.mjs docker-registry skopeo\` (apt-get install -y docker-registry skopeo)`)
     if (child.exitCode != null || child.signalCode != null) throw new Error(`docker-registry exited during start:\n${output}`)
     try {
       const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) })
