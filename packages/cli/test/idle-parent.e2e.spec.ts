@@ -1,5 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, runCli } from './helpers/cluster.js'
 import { makeBlob, TestOrigin } from './helpers/origin.js'
@@ -80,5 +85,52 @@ describe('a download whose parents have nothing more to give', () => {
     expect(origin.bytesSent).toBe(originBytes)
     const task = await cluster.api(x, `/api/v1/tasks/${blob.digest}`)
     expect(Object.keys(task.parents).sort()).toEqual([back.peerId, stuck.peerId].sort())
+  }, 180_000)
+
+  it('gives up a parent that opens the piece stream and never answers, and finishes from a seed', async () => {
+    const blob = makeBlob('/silent.bin', 8 * MiB)
+    origin.add(blob)
+    const root = await cluster.root()
+    const url = `${origin.url}${blob.path}`
+
+    // the seed pulls the blob, then goes away for now
+    const seed = await cluster.start('seed2', ['--seed'])
+    const pulled = await runCli(['get', url, '--digest', blob.digest, '-o', join(root, 'seed2.bin'), '--api', seed.api])
+    expect(pulled.code, pulled.stderr).toBe(0)
+    await cluster.kill(seed, 'SIGTERM')
+
+    // a peer that takes the piece stream and never says a word on it
+    const silent = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [tls(), noise()],
+      streamMuxers: [yamux()]
+    })
+    let opened = 0
+    const held: Array<{ abort: (err: Error) => void }> = []
+    await silent.handle('/damselfly/piece/1.0.0', stream => {
+      opened++
+      held.push(stream)
+    })
+    try {
+      // X's only parent place goes to the silent peer, the one peer it knows
+      const x = await cluster.start('x2', ['--bootstrap', silent.getMultiaddrs()[0]!.toString(), '--max-parents', '1', '--no-origin-fallback'])
+      const originBytes = origin.bytesSent
+      const get = runCli(['get', url, '--digest', blob.digest, '-o', join(root, 'x2.bin'), '--api', x.api], 90_000)
+      await eventually(async () => { expect(opened).toBeGreaterThanOrEqual(1) }, 30_000)
+
+      // the seed comes back, holding the whole blob
+      const back = await cluster.startIn(seed.dataDir, ['--seed', '--bootstrap', x.addrs[0]!])
+      const result = await get
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      expect((await readFile(join(root, 'x2.bin'))).equals(blob.data)).toBe(true)
+      expect(origin.bytesSent).toBe(originBytes)
+      const task = await cluster.api(x, `/api/v1/tasks/${blob.digest}`)
+      expect(Object.keys(task.parents)).toEqual([back.peerId])
+    } finally {
+      for (const stream of held) stream.abort(new Error('test over'))
+      await silent.stop()
+    }
   }, 180_000)
 })

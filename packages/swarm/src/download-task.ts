@@ -464,6 +464,8 @@ export class DownloadTask extends EventTarget {
   #releaseIdle (now: number): void {
     const handle = this.#handle
     let ready: boolean | undefined
+    // one idle parent per tick: the candidate takes its place before the next goes
+    let released = false
     for (const s of [...this.#sessions.values()]) {
       if (s.have == null) {
         if (now - s.createdAt > SESSION_START_MS) {
@@ -478,9 +480,9 @@ export class DownloadTask extends EventTarget {
         continue
       }
       s.idleSince ??= now
-      if (now - s.idleSince < IDLE_PARENT_MS || this.#sessions.size < this.#ctx.config.maxParents) continue
+      if (released || now - s.idleSince < IDLE_PARENT_MS || this.#sessions.size < this.#ctx.config.maxParents) continue
       ready ??= this.#readyCandidates(now).length > 0
-      if (!ready) return
+      if (!ready) continue
       this.#ctx.log('parent %s had nothing for %s in %d ms: letting it go', s.peer, this.digest, Math.round(now - s.idleSince))
       s.close()
       this.#onClosed(s, undefined)
@@ -489,8 +491,7 @@ export class DownloadTask extends EventTarget {
         c.idle = true
         c.retryAt = now + IDLE_RETRY_MS
       }
-      // one place at a time: the candidate takes it before the next idle parent goes
-      return
+      released = true
     }
   }
 
