@@ -11,7 +11,8 @@
 // sent to others (ServeLedger, on the simulated clock, asked as each
 // request's turn comes, as the piece server asks it), and the piece layout
 // (layoutFor). What is modelled rather than run: sessions, 16 upload slots
-// (choke at open), a parent sending each session's requests one after
+// (choke at open), parents with nothing to give letting their place go
+// (the daemon's idle-parent rule, on its own constants), a parent sending each session's requests one after
 // another, discovery (a holder is visible a round trip after its first
 // piece, which it announces at once), the runtime pulling 3 blobs at a
 // time in order (the seed likewise from the registry), and churn. Not
@@ -27,6 +28,8 @@ const UPLOAD_SLOTS = SWARM_DEFAULTS.uploadSlots
 const SUPER_SEED_COPIES = SWARM_DEFAULTS.superSeedCopies
 const SUPER_SEED_WINDOW_S = SWARM_DEFAULTS.superSeedWindowMs / 1000
 const DECLINE_BACKOFF_S = SWARM_DEFAULTS.declineBackoffMs / 1000
+const IDLE_PARENT_S = SWARM_DEFAULTS.idleParentMs / 1000
+const IDLE_RETRY_S = SWARM_DEFAULTS.idleRetryMs / 1000
 /** Beacons go out this often; a node's upload rate in them is measured over the same interval. */
 const BEACON_S = 1
 const TICK_S = 0.2
@@ -81,7 +84,7 @@ export function simulate (scenario) {
   /** Nodes neither finished nor gone. */
   let pending = nodes.length
   const all = [seedNode, ...nodes]
-  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0 }
+  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0 }
 
   // ---- fluid flows ---------------------------------------------------------
   function rateOf (f) {
@@ -347,19 +350,59 @@ export function simulate (scenario) {
     plan(node, task)
   }
 
+  /** The parent holds a piece the download lacks. */
+  function offers (task, s) {
+    const ptask = s.attached
+    if (ptask == null) return false
+    for (let i = 0; i < ptask.held.length; i++) if (ptask.held[i] === 1 && task.held[i] !== 1) return true
+    return false
+  }
+  /**
+   * The daemon's idle-parent rule: with every place taken and another holder
+   * at hand, one parent that has had nothing the download lacks and no
+   * request for IDLE_PARENT_S gives its place up, and is not asked again
+   * for IDLE_RETRY_S.
+   */
+  function releaseIdle (node, task, ready) {
+    let released = false
+    for (const s of [...task.sessions.values()]) {
+      if (!s.open) continue
+      if (s.outstanding.length > 0 || offers(task, s)) {
+        s.idleSince = undefined
+        continue
+      }
+      s.idleSince ??= now
+      if (released || task.sessions.size < MAX_PARENTS || now - s.idleSince < IDLE_PARENT_S || !ready()) continue
+      stats.idleReleased++
+      closeSession(node, task, s)
+      const id = s.parent.id
+      task.asked.add(id)
+      at(now + IDLE_RETRY_S, () => task.asked.delete(id))
+      released = true
+    }
+  }
+
   /** Every TICK_S: fill each download's parents from the holders it can see, ranked by the daemon's ranker. */
   function tick (node) {
     if (node.gone || node.finishedAt != null) return
     for (const task of node.tasks.values()) {
-      if (task.done || task.sessions.size >= MAX_PARENTS) continue
-      const visible = task.blob.visible
-      const pool = []
-      for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
-        const p = visible[Math.floor(random() * visible.length)]
-        if (p !== node && !p.gone && !task.sessions.has(p.id) && !task.asked.has(p.id) && !pool.includes(p)) pool.push(p)
+      if (task.done) continue
+      // sampled only when needed: a full download's parents draw no candidates (nor random numbers)
+      let pool
+      const sample = () => {
+        if (pool != null) return pool
+        pool = []
+        const visible = task.blob.visible
+        for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
+          const p = visible[Math.floor(random() * visible.length)]
+          if (p !== node && !p.gone && !task.sessions.has(p.id) && !task.asked.has(p.id) && !pool.includes(p)) pool.push(p)
+        }
+        if (!task.sessions.has(seedNode.id) && !task.asked.has(seedNode.id)) pool.push(seedNode)
+        return pool
       }
-      if (!task.sessions.has(seedNode.id) && !task.asked.has(seedNode.id)) pool.push(seedNode)
-      const candidates = pool.map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: UPLOAD_SLOTS - p.slotsUsed, seed: p.seed } }))
+      releaseIdle(node, task, () => sample().length > 0)
+      if (task.sessions.size >= MAX_PARENTS) continue
+      const candidates = sample().map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: UPLOAD_SLOTS - p.slotsUsed, seed: p.seed } }))
       for (const c of ranker.rank(candidates)) {
         if (task.sessions.size >= MAX_PARENTS) break
         connect(node, task, all[Number(c.peer)])
@@ -443,6 +486,7 @@ export function simulate (scenario) {
     declined: stats.declined,
     pieceTransfers: stats.pieceTransfers,
     events: stats.events,
+    idleReleased: stats.idleReleased,
     simSeconds: now
   }
 }

@@ -15,5 +15,12 @@ export const SWARM_DEFAULTS = {
   superSeedCopies: 2,
   superSeedWindowMs: 2000,
   /** How long a download does not ask a parent again for a piece it declined. */
-  declineBackoffMs: 500
+  declineBackoffMs: 500,
+  /**
+   * A parent that has had nothing a download lacks, and no request, this long
+   * gives its place up once every place is taken and another holder is ready.
+   */
+  idleParentMs: 5000,
+  /** A parent let go as idle is asked again after this, or as soon as it announces pieces. */
+  idleRetryMs: 10_000
 } as const

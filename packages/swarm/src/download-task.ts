@@ -143,16 +143,15 @@ interface Candidate {
 /**
  * A parent session that has had nothing this download lacks, and no request
  * outstanding, this long is let go once another candidate waits for its
- * place. Without it, a download whose parent places were all taken by
- * peers stuck with the same few pieces waited for their announcements for
- * ever: it looked no further, and could not even take in a seed that had
- * just accepted the blob.
+ * place (SWARM_DEFAULTS.idleParentMs). Without it, a download whose parent
+ * places were all taken by peers stuck with the same few pieces waited for
+ * their announcements for ever: it looked no further, and could not even
+ * take in a seed that had just accepted the blob.
  */
-export const IDLE_PARENT_MS = 5000
-/** A parent let go as idle is asked again after this, or as soon as it announces pieces. */
-const IDLE_RETRY_MS = 10_000
+const IDLE_PARENT_MS = SWARM_DEFAULTS.idleParentMs
+const IDLE_RETRY_MS = SWARM_DEFAULTS.idleRetryMs
 /** A parent session without a bitfield (or a choke, or an error) this long after it was opened is given up. */
-export const SESSION_START_MS = 10_000
+const SESSION_START_MS = 10_000
 
 /** One blob's download: the parents it draws on, what it asks each for, and where it falls back. */
 export class DownloadTask extends EventTarget {
