@@ -12,8 +12,8 @@
 // request's turn comes, as the piece server asks it), and the piece layout
 // (layoutFor). What is modelled rather than run: sessions, 16 upload slots
 // (choke at open), parents with nothing to give letting their place go
-// (the daemon's idle-parent rule, on its own constants), a parent sending each session's requests one after
-// another, discovery (a holder is visible a round trip after its first
+// (the daemon's idle-parent rule, on its own constants), a parent sending
+// each session's requests one after another, discovery (a holder is visible a round trip after its first
 // piece, which it announces at once), the runtime pulling 3 blobs at a
 // time in order (the seed likewise from the registry), and churn. Not
 // modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the

@@ -8,13 +8,22 @@ import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, runCli } from './helpers/cluster.js'
 import { makeBlob, TestOrigin } from './helpers/origin.js'
-import type { DaemonProcess } from './helpers/cluster.js'
+import type { DaemonProcess, RunResult } from './helpers/cluster.js'
+import type { TestBlob } from './helpers/origin.js'
 
 const MiB = 1024 * 1024
 
+/** Pieces a daemon's download of `digest` holds; 0 before the download exists (the API answers 404). */
 async function piecesHeld (cluster: Cluster, d: DaemonProcess, digest: string): Promise<number> {
-  const tasks: Array<{ digest: string, piecesHeld: number }> = await cluster.api(d, '/api/v1/tasks')
-  return tasks.find(t => t.digest === digest)?.piecesHeld ?? 0
+  return (await cluster.api(d, `/api/v1/tasks/${digest}`)).piecesHeld ?? 0
+}
+
+/** The get succeeded, wrote exactly the blob, and the origin sent nothing for it. */
+async function expectFetchedFromPeers (result: RunResult, file: string, blob: TestBlob, origin: TestOrigin, originBytesBefore: number): Promise<void> {
+  expect(result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  expect((await readFile(file)).equals(blob.data)).toBe(true)
+  expect(origin.bytesSent).toBe(originBytesBefore)
 }
 
 // A download whose every parent place is taken by a peer that holds only part
@@ -77,12 +86,8 @@ describe('a download whose parents have nothing more to give', () => {
 
     // the seed comes back, holding the whole blob
     const back = await cluster.startIn(seed.dataDir, ['--seed', '--bootstrap', x.addrs[0]!])
-    const result = await get
-    expect(result.stderr).toBe('')
-    expect(result.code).toBe(0)
-    expect((await readFile(join(root, 'x.bin'))).equals(blob.data)).toBe(true)
     // every byte came from the two peers, none from the origin
-    expect(origin.bytesSent).toBe(originBytes)
+    await expectFetchedFromPeers(await get, join(root, 'x.bin'), blob, origin, originBytes)
     const task = await cluster.api(x, `/api/v1/tasks/${blob.digest}`)
     expect(Object.keys(task.parents).sort()).toEqual([back.peerId, stuck.peerId].sort())
   }, 180_000)
@@ -121,11 +126,7 @@ describe('a download whose parents have nothing more to give', () => {
 
       // the seed comes back, holding the whole blob
       const back = await cluster.startIn(seed.dataDir, ['--seed', '--bootstrap', x.addrs[0]!])
-      const result = await get
-      expect(result.stderr).toBe('')
-      expect(result.code).toBe(0)
-      expect((await readFile(join(root, 'x2.bin'))).equals(blob.data)).toBe(true)
-      expect(origin.bytesSent).toBe(originBytes)
+      await expectFetchedFromPeers(await get, join(root, 'x2.bin'), blob, origin, originBytes)
       const task = await cluster.api(x, `/api/v1/tasks/${blob.digest}`)
       expect(Object.keys(task.parents)).toEqual([back.peerId])
     } finally {

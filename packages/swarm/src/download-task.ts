@@ -27,7 +27,7 @@ export interface TaskConfig {
   originFallback: boolean
   /** Wait for peers this long before asking a seed. */
   seedAfterMs: number
-  /** A parent silent this long with requests outstanding is dropped. */
+  /** A parent silent this long with requests outstanding, or without having sent its bitfield, is dropped. */
   stallMs: number
   /** A request older than this is hedged to a second parent. */
   hedgeAfterMs: number
@@ -150,8 +150,6 @@ interface Candidate {
  */
 const IDLE_PARENT_MS = SWARM_DEFAULTS.idleParentMs
 const IDLE_RETRY_MS = SWARM_DEFAULTS.idleRetryMs
-/** A parent session without a bitfield (or a choke, or an error) this long after it was opened is given up. */
-const SESSION_START_MS = 10_000
 
 /** One blob's download: the parents it draws on, what it asks each for, and where it falls back. */
 export class DownloadTask extends EventTarget {
@@ -455,10 +453,9 @@ export class DownloadTask extends EventTarget {
   }
 
   /**
-   * Give up parents that never started (no bitfield within SESSION_START_MS)
-   * and, when every parent place is taken and another candidate is ready,
-   * parents idle for IDLE_PARENT_MS: nothing this download lacks and nothing
-   * asked of them. Letting one go also frees its upload slot for others.
+   * When every parent place is taken and another candidate is ready, let go
+   * of a parent idle for IDLE_PARENT_MS: nothing this download lacks and
+   * nothing asked of it. Letting one go also frees its upload slot for others.
    */
   #releaseIdle (now: number): void {
     const handle = this.#handle
@@ -466,14 +463,7 @@ export class DownloadTask extends EventTarget {
     // one idle parent per tick: the candidate takes its place before the next goes
     let released = false
     for (const s of [...this.#sessions.values()]) {
-      if (s.have == null) {
-        if (now - s.createdAt > SESSION_START_MS) {
-          this.#ctx.log('parent %s did not start a session for %s within %d ms', s.peer, this.digest, SESSION_START_MS)
-          s.close(new Error('no bitfield'))
-          this.#onClosed(s, { kind: 'error', message: `no bitfield within ${SESSION_START_MS} ms` })
-        }
-        continue
-      }
+      if (s.have == null) continue
       if (handle == null || s.outstanding.length > 0 || this.#offers(handle, s)) {
         s.idleSince = undefined
         continue
@@ -781,17 +771,20 @@ export class DownloadTask extends EventTarget {
   }
 
   #hedge (now: number): void {
+    // stalls are checked even before the blob's layout is known: a parent that sends nothing leaves it unknown
     const handle = this.#handle
-    if (handle == null) return
     for (const s of [...this.#sessions.values()]) {
-      if (s.outstanding.length > 0 && now - s.lastDataAt > this.#ctx.config.stallMs) {
-        this.#ctx.log('parent %s stalled for %s', s.peer, this.digest)
-        s.close(new Error('stalled'))
-        this.#onClosed(s, { kind: 'error', message: 'stalled' })
+      // a session that never sent its bitfield has had no data since it was opened
+      const waiting = s.outstanding.length > 0 || s.have == null
+      if (waiting && now - s.lastDataAt > this.#ctx.config.stallMs) {
+        const what = s.have == null ? 'no bitfield' : 'stalled'
+        this.#ctx.log('parent %s for %s: %s', s.peer, this.digest, what)
+        s.close(new Error(what))
+        this.#onClosed(s, { kind: 'error', message: what })
         continue
       }
       const oldest = s.outstanding[0]
-      if (oldest == null) continue
+      if (oldest == null || handle == null) continue
       const since = s.requestedAt.get(oldest) ?? now
       if (now - since < this.#hedgeAfter(handle, s) || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
       // the oldest request has waited too long: ask the best other parent for it too

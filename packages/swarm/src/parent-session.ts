@@ -40,11 +40,10 @@ export class ParentSession {
   readonly outstanding: number[] = []
   readonly requestedAt = new Map<number, number>()
   have: Bitfield | undefined
+  /** When piece data last arrived; the session's start until then (DownloadTask's stall check reads it). */
   lastDataAt = performance.now()
   /** Piece data bytes received on this session. */
   receivedBytes = 0
-  /** When the session was created: a parent that never sends its bitfield is given up (see DownloadTask). */
-  readonly createdAt = performance.now()
   /** Since when the parent has had nothing the download lacks and no request outstanding (DownloadTask keeps it). */
   idleSince: number | undefined
   #framed: FramedStream | undefined
