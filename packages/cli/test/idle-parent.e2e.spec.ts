@@ -4,11 +4,15 @@ import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
+import { decodePieceFrame, encodeFrame, encodePieceFrame, FrameDecoder, MAX_PIECE_FRAME } from '@damselfly/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, runCli } from './helpers/cluster.js'
 import { makeBlob, TestOrigin } from './helpers/origin.js'
 import type { DaemonProcess, RunResult } from './helpers/cluster.js'
+import type { PieceFrame } from '@damselfly/protocol'
+import type { Libp2p } from 'libp2p'
 import type { TestBlob } from './helpers/origin.js'
 
 const MiB = 1024 * 1024
@@ -26,24 +30,34 @@ async function expectFetchedFromPeers (result: RunResult, file: string, blob: Te
   expect(origin.bytesSent).toBe(originBytesBefore)
 }
 
+/** A libp2p node with the daemon's transport stack and nothing else: a peer the test scripts by hand. */
+async function bareLibp2p (): Promise<Libp2p> {
+  return await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [tls(), noise()],
+    streamMuxers: [yamux()]
+  })
+}
+
+const cluster = new Cluster()
+const origin = new TestOrigin()
+
+beforeAll(async () => {
+  await origin.start()
+})
+
+afterAll(async () => {
+  await cluster.stop()
+  await origin.stop()
+})
+
 // A download whose every parent place is taken by a peer that holds only part
 // of the blob, and will never get more, must still finish once a peer that
 // holds the rest turns up. Here the download has one parent place
 // (--max-parents 1), so a single stuck peer fills them all, as eight peers
 // stuck with the same few pieces would by default.
 describe('a download whose parents have nothing more to give', () => {
-  const cluster = new Cluster()
-  const origin = new TestOrigin()
-
-  beforeAll(async () => {
-    await origin.start()
-  })
-
-  afterAll(async () => {
-    await cluster.stop()
-    await origin.stop()
-  })
-
   it('lets an idle parent go and finishes from a seed that turns up later', async () => {
     const blob = makeBlob('/partial.bin', 24 * MiB)
     origin.add(blob)
@@ -105,12 +119,7 @@ describe('a download whose parents have nothing more to give', () => {
     await cluster.kill(seed, 'SIGTERM')
 
     // a peer that takes the piece stream and never says a word on it
-    const silent = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [tls(), noise()],
-      streamMuxers: [yamux()]
-    })
+    const silent = await bareLibp2p()
     let opened = 0
     const held: Array<{ abort: (err: Error) => void }> = []
     await silent.handle('/damselfly/piece/1.0.0', stream => {
@@ -134,4 +143,53 @@ describe('a download whose parents have nothing more to give', () => {
       await silent.stop()
     }
   }, 180_000)
+})
+
+// The parent's side of the same rule: a requester that opened a piece stream
+// and asks for nothing holds one of the parent's upload slots. With every slot
+// so held, a peer that needs the blob was turned away again and again.
+describe('a parent whose upload slots are held by requesters that ask for nothing', () => {
+  it('gives the slot of an idle requester to one that asks, and tells the idle one to come back later', async () => {
+    const blob = makeBlob('/slot.bin', 8 * MiB)
+    origin.add(blob)
+    const root = await cluster.root()
+    const url = `${origin.url}${blob.path}`
+
+    // a seed with a single upload slot holds the blob
+    const seed = await cluster.start('slot-seed', ['--seed', '--upload-slots', '1'])
+    const pulled = await runCli(['get', url, '--digest', blob.digest, '-o', join(root, 'slot-seed.bin'), '--api', seed.api])
+    expect(pulled.code, pulled.stderr).toBe(0)
+
+    // a requester opens the blob's piece stream, reads what the seed says and never asks for a piece
+    const idle = await bareLibp2p()
+    try {
+      const stream = await idle.dialProtocol(multiaddr(seed.addrs[0]!), '/damselfly/piece/1.0.0')
+      stream.send(encodeFrame(encodePieceFrame({ type: 'open', open: { digest: blob.digest, wantManifest: false } })))
+      const frames: PieceFrame[] = []
+      const reading = (async () => {
+        const decoder = new FrameDecoder(MAX_PIECE_FRAME)
+        for await (const chunk of stream) {
+          for (const frame of decoder.push(chunk)) frames.push(decodePieceFrame(frame))
+        }
+      })()
+      await eventually(async () => {
+        expect(frames.map(f => f.type)).toContain('bitfield')
+      }, 10_000)
+
+      // X needs the blob and knows only the seed, whose one slot the idle requester holds
+      const x = await cluster.start('slot-x', ['--bootstrap', seed.addrs[0]!, '--no-origin-fallback'])
+      const originBytes = origin.bytesSent
+      const get = await runCli(['get', url, '--digest', blob.digest, '-o', join(root, 'slot-x.bin'), '--api', x.api], 60_000)
+      await expectFetchedFromPeers(get, join(root, 'slot-x.bin'), blob, origin, originBytes)
+
+      // the idle requester was told to come back later, and its stream ended
+      await reading
+      const choke = frames.find(f => f.type === 'choke')
+      expect(choke, `frames the idle requester got: ${frames.map(f => f.type).join(', ')}`).toBeDefined()
+      expect(choke?.type === 'choke' ? choke.choke.retryAfterMs : 0).toBe(10_000)
+      expect(frames.some(f => f.type === 'data')).toBe(false)
+    } finally {
+      await idle.stop()
+    }
+  }, 120_000)
 })

@@ -22,5 +22,11 @@ export const SWARM_DEFAULTS = {
    */
   idleParentMs: 5000,
   /** A parent let go as idle is asked again after this, or as soon as it announces pieces. */
-  idleRetryMs: 10_000
+  idleRetryMs: 10_000,
+  /**
+   * With every upload slot taken, a node gives the slot of a requester that
+   * has had nothing queued or sent for this long to a new requester, and
+   * tells the idle one to come back after `idleRetryMs`.
+   */
+  idleSlotMs: 1000
 } as const

@@ -1,8 +1,27 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { IDLE_UPLINK_SENDS, ServeLedger } from '../src/piece-server.js'
+import { IDLE_UPLINK_SENDS, ServeLedger, idleSlotToFree } from '../src/piece-server.js'
 import { LocalParentRanker } from '../src/ranking.js'
 import { RateLimiter } from '../src/rate-limit.js'
+
+describe('idleSlotToFree (an idle requester gives its upload slot up)', () => {
+  it('frees the slot of the session idle longest, once it has been idle long enough', () => {
+    const a = { busy: false, lastActiveAt: 500 }
+    const b = { busy: false, lastActiveAt: 200 }
+    const c = { busy: false, lastActiveAt: 900 }
+    expect(idleSlotToFree([a, b, c], 1500, 1000)).toBe(b)
+    expect(idleSlotToFree([a, c], 1500, 1000)).toBe(a)
+  })
+
+  it('frees none while every session is busy or was active within the idle time', () => {
+    const working = { busy: true, lastActiveAt: 0 }
+    const recent = { busy: false, lastActiveAt: 600 }
+    expect(idleSlotToFree([working, recent], 1500, 1000)).toBeUndefined()
+    expect(idleSlotToFree([], 1500, 1000)).toBeUndefined()
+    // the same sessions a moment later: the recent one has been idle for the whole time
+    expect(idleSlotToFree([working, recent], 1600, 1000)).toBe(recent)
+  })
+})
 
 describe('ServeLedger (super-seeding)', () => {
   it('admits a piece `copies` times per window, then declines, then admits again', async () => {
