@@ -9,16 +9,18 @@
 // queue is (pipelineDepth), the node's request budget (requestBudget), how
 // parents are ranked (LocalParentRanker), when a piece is declined as just
 // sent to others (ServeLedger, on the simulated clock, asked as each
-// request's turn comes, as the piece server asks it), and the piece layout
-// (layoutFor). What is modelled rather than run: sessions, 16 upload slots
-// (choke at open), parents with nothing to give letting their place go
-// (the daemon's idle-parent rule, on its own constants), a parent sending
-// each session's requests one after another, discovery (a holder is visible a round trip after its first
-// piece, which it announces at once), the runtime pulling 3 blobs at a
-// time in order (the seed likewise from the registry), and churn. Not
-// modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
+// request's turn comes, as the piece server asks it), which session gives
+// its upload slot to a newcomer when all are taken (idleSlotToFree), and the
+// piece layout (layoutFor). What is modelled rather than run: sessions, 16
+// upload slots (choke at open, or a choke that ends an idle session),
+// parents with nothing to give letting their place go (the daemon's
+// idle-parent rule, on its own constants), a parent sending each session's
+// requests one after another, discovery (a holder is visible a round trip
+// after its first piece, which it announces at once), the runtime pulling 3
+// blobs at a time in order (the seed likewise from the registry), and churn.
+// Not modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
 // swarm's state each second.
-import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
+import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, idleSlotToFree, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
@@ -30,6 +32,7 @@ const SUPER_SEED_WINDOW_S = SWARM_DEFAULTS.superSeedWindowMs / 1000
 const DECLINE_BACKOFF_S = SWARM_DEFAULTS.declineBackoffMs / 1000
 const IDLE_PARENT_S = SWARM_DEFAULTS.idleParentMs / 1000
 const IDLE_RETRY_S = SWARM_DEFAULTS.idleRetryMs / 1000
+const IDLE_SLOT_S = SWARM_DEFAULTS.idleSlotMs / 1000
 /** Beacons go out this often; a node's upload rate in them is measured over the same interval. */
 const BEACON_S = 1
 const TICK_S = 0.2
@@ -70,6 +73,8 @@ export function simulate (scenario) {
     upFlows: new Set(),
     downFlows: new Set(),
     slotsUsed: 0,
+    /** Sessions holding one of its upload slots. */
+    serving: new Set(),
     ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
     uploaded: 0,
     uploadMeter: { bytes: 0, rate: 0 },
@@ -84,7 +89,7 @@ export function simulate (scenario) {
   /** Nodes neither finished nor gone. */
   let pending = nodes.length
   const all = [seedNode, ...nodes]
-  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0 }
+  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0 }
 
   // ---- fluid flows ---------------------------------------------------------
   function rateOf (f) {
@@ -187,10 +192,27 @@ export function simulate (scenario) {
   function connect (node, task, parent) {
     if (task.sessions.has(parent.id) || task.sessions.size >= MAX_PARENTS || parent.gone) return
     // sent: the ledger's callback for the piece on its way out, undefined while the session sends nothing
-    const s = { parent, outstanding: [], rate: 0, queue: [], sent: undefined, open: false }
+    // busy and lastActiveAt: what the parent's slot rule (idleSlotToFree) sees of the session
+    const s = {
+      node,
+      task,
+      parent,
+      outstanding: [],
+      rate: 0,
+      queue: [],
+      sent: undefined,
+      open: false,
+      lastActiveAt: 0,
+      get busy () { return this.queue.length > 0 || this.sent != null }
+    }
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
       if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
+      if (parent.slotsUsed >= UPLOAD_SLOTS) {
+        // the slot of a session that has asked for nothing for IDLE_SLOT_S goes to the newcomer
+        const idle = idleSlotToFree(parent.serving, now, IDLE_SLOT_S)
+        if (idle != null) yieldSlot(idle)
+      }
       if (parent.slotsUsed >= UPLOAD_SLOTS) {
         // choked: try others
         task.sessions.delete(parent.id)
@@ -199,6 +221,8 @@ export function simulate (scenario) {
         return
       }
       parent.slotsUsed++
+      parent.serving.add(s)
+      s.lastActiveAt = now
       s.open = true
       attach(task, s)
       plan(node, task)
@@ -222,7 +246,10 @@ export function simulate (scenario) {
   function closeSession (node, task, s) {
     if (task.sessions.get(s.parent.id) === s) task.sessions.delete(s.parent.id)
     detach(task, s)
-    if (s.open) s.parent.slotsUsed--
+    if (s.open) {
+      s.parent.slotsUsed--
+      s.parent.serving.delete(s)
+    }
     s.open = false
     for (const i of s.outstanding) {
       task.inflight[i]--
@@ -280,6 +307,7 @@ export function simulate (scenario) {
     at(now + rtt / 2, () => {
       if (!s.open) return
       s.queue.push(i)
+      s.lastActiveAt = now
       serve(node, task, s)
     })
   }
@@ -322,6 +350,7 @@ export function simulate (scenario) {
     s.flow = startFlow(s.parent, node, length, () => {
       // the ledger's window runs from the end of the send, as the piece server's does
       s.sent = undefined
+      s.lastActiveAt = now
       sent()
       s.parent.uploaded += length
       stats.pieceTransfers++
@@ -380,6 +409,18 @@ export function simulate (scenario) {
       at(now + IDLE_RETRY_S, () => task.asked.delete(id))
       released = true
     }
+  }
+
+  /**
+   * The parent ends an idle session with a choke naming IDLE_RETRY_S (the
+   * piece server's rule): the child asks it again only after that.
+   */
+  function yieldSlot (s) {
+    stats.slotsFreed++
+    closeSession(s.node, s.task, s)
+    const id = s.parent.id
+    s.task.asked.add(id)
+    at(now + IDLE_RETRY_S, () => s.task.asked.delete(id))
   }
 
   /** Every TICK_S: fill each download's parents from the holders it can see, ranked by the daemon's ranker. */
@@ -487,6 +528,7 @@ export function simulate (scenario) {
     pieceTransfers: stats.pieceTransfers,
     events: stats.events,
     idleReleased: stats.idleReleased,
+    slotsFreed: stats.slotsFreed,
     simSeconds: now
   }
 }

@@ -121,8 +121,9 @@ export interface UploadSlot {
  * the one idle longest, once it has had nothing queued or sent for `idleMs`.
  * A requester that asks for nothing holds a slot that a requester with wants
  * could use; this is the parent's side of the download's idle-parent rule.
- * Measured in the simulator (bench/sim, nginx-like image, 4 MB/s nodes):
- * with it, the last of 1,000 nodes finished in 21.0 s instead of 22.6.
+ * Measured in the simulator (bench/sim, nginx-like image, 4 MB/s nodes,
+ * three seeds of its PRNG): the last of 1,000 nodes finished in 21.7-21.9 s
+ * instead of 22.6-24.3, of 100 in 17.6-18.9 s instead of 18.7-19.2.
  */
 export function idleSlotToFree<S extends UploadSlot> (sessions: Iterable<S>, now: number, idleMs: number): S | undefined {
   let best: S | undefined
