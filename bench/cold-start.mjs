@@ -336,34 +336,43 @@ async function main () {
   const upstream = await startDistributionRegistry()
   const registry = await startCappedProxy({ target: upstream.host, rate: caps.registryUpBytesPerSecond })
   const results = []
+  const name = opts.quick ? 'quick' : 'cold-start'
+  /** Writes what has been measured so far: a run that dies later still leaves its finished runs. */
+  const save = async complete => {
+    const result = { complete, ...resultOf(results.filter(x => x.runs.length > 0), started, loadBefore) }
+    await writeResult(join(RESULTS, `${name}.json`), result)
+    await writeResult(join(RESULTS, `${name}.md`), markdown(results.filter(x => x.runs.length > 0), result, name))
+    for (const [file, svg] of charts(results.filter(x => x.runs.length > 0), name)) await writeResult(join(RESULTS, file), svg)
+    return result
+  }
   try {
     const tiny = await writeTinyLayout(join(work, 'one-byte'))
     await upstream.push(join(work, 'one-byte'), tiny.tag, `${tiny.name}:${tiny.tag}`)
     for (const sc of scenarios()) {
       const image = await generateImage(join(work, sc.key), { size: sc.size, weights: sc.weights, name: `bench/${sc.key}`, tag: 'v1', seed: 'damselfly-bench' })
       await upstream.push(join(work, sc.key), image.tag, `${image.name}:${image.tag}`)
-      const runs = await measure(sc, image, registry, upstream, results.length === 0 ? tiny : undefined)
-      results.push({ scenario: sc, image, runs })
-      report(sc, image, runs)
+      const entry = { scenario: sc, image, runs: [] }
+      results.push(entry)
+      await measure(sc, image, registry, upstream, results.length === 1 ? tiny : undefined, async run => {
+        entry.runs.push(run)
+        await save(false)
+      })
+      report(sc, image, entry.runs)
     }
   } finally {
     await registry.close()
     await upstream.stop()
   }
   console.log(`\nload average (1, 5, 15 min) before ${loadBefore.map(x => f(x, 1)).join(' ')}, after ${loadavg().map(x => f(x, 1)).join(' ')} on ${machine().cpus} cores`)
-  const name = opts.quick ? 'quick' : 'cold-start'
-  const result = resultOf(results, started, loadBefore)
-  await writeResult(join(RESULTS, `${name}.json`), result)
-  await writeResult(join(RESULTS, `${name}.md`), markdown(results, result, name))
-  for (const [file, svg] of charts(results, name)) await writeResult(join(RESULTS, file), svg)
+  const result = await save(true)
   console.log(`\nwrote bench/results/${name}.json, ${name}.md and charts (${f(result.wallSeconds, 0)} s in all)`)
 }
 
-async function measure (sc, image, registry, upstream, tiny) {
+/** Runs direct and P2P pulls for each N of the scenario, handing each finished pair to onRun. */
+async function measure (sc, image, registry, upstream, tiny, onRun) {
   console.log(`\n${sc.title}: ${image.name}:${image.tag}, config + ${image.layers.length} uncompressed layers, ${f(image.totalBytes / MiB, 1)} MiB (${image.totalBytes} bytes)`)
   console.log(`caps: every node ${f(caps.nodeDownBytesPerSecond / MB, 1)} MB/s down and up, the seed ${f(caps.seedBytesPerSecond / MB, 1)} MB/s (daemon --download-rate/--upload-rate; direct clients: a token-bucket forwarder each);`)
   console.log(`      registry upload ${f(caps.registryUpBytesPerSecond / MB, 1)} MB/s shared (a token-bucket proxy in front of docker-registry ${upstream.host}); MB = 10^6 bytes`)
-  const runs = []
   for (const n of sc.nodes) {
     const lb = lowerBoundOf(image, n)
     // generous but bounded: direct needs N*S/B_reg at best
@@ -374,9 +383,8 @@ async function measure (sc, image, registry, upstream, tiny) {
     console.log(`N=${n}: a seed and ${n} fresh daemons...`)
     const p2p = await p2pRun(n, image, registry, deadlineMs, n >= 2 ? tiny : undefined)
     if (p2p.oneByte != null) tiny = undefined
-    runs.push({ nodes: n, lowerBound: lb, direct, p2p })
+    await onRun({ nodes: n, lowerBound: lb, direct, p2p })
   }
-  return runs
 }
 
 function report (sc, image, runs) {
@@ -455,6 +463,7 @@ function markdown (results, result, name) {
   out.push(`Measured ${result.date} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}; \`npm run bench${name === 'quick' ? ' -- --quick' : ''}\`.`)
   out.push(`Caps: every node ${f(caps.nodeDownBytesPerSecond / MB, 1)} MB/s down and up; the seed ${f(caps.seedBytesPerSecond / MB, 1)} MB/s; the registry ${f(caps.registryUpBytesPerSecond / MB, 1)} MB/s upload shared by all (MB = 10^6 bytes).`)
   if (result.scale != null) out.push(`Sizes: ${result.scale}.`)
+  if (!result.complete) out.push('**Partial**: written while the run was still going, or left by a run that stopped early; only the runs below finished.')
   out.push('"machine CPU" is how busy the whole machine was during the pulls: above 85% a run measures the CPU rather than the swarm.', '')
   for (const x of results) {
     out.push(`## ${x.scenario.title}: ${f(x.image.totalBytes / MiB, 1)} MiB in ${x.image.blobs.length} blobs`, '')
