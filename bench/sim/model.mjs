@@ -20,7 +20,7 @@
 // blobs at a time in order (the seed likewise from the registry), and churn.
 // Not modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
 // swarm's state each second.
-import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, idleSlotToFree, pipelineDepth, planRequests, requestBudget } from '@damselfly/swarm'
+import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, idleSlotToFree, pipelineDepth, planRequests, requestBudget, slotsForNewcomers } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
@@ -443,7 +443,7 @@ export function simulate (scenario) {
       }
       releaseIdle(node, task, () => sample().length > 0)
       if (task.sessions.size >= MAX_PARENTS) continue
-      const candidates = sample().map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: UPLOAD_SLOTS - p.slotsUsed, seed: p.seed } }))
+      const candidates = sample().map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: slotsForNewcomers(p.serving, UPLOAD_SLOTS, now, IDLE_SLOT_S), seed: p.seed } }))
       for (const c of ranker.rank(candidates)) {
         if (task.sessions.size >= MAX_PARENTS) break
         connect(node, task, all[Number(c.peer)])

@@ -63,12 +63,16 @@ export class PieceServer {
     this.#idleRetryMs = init.idleRetryMs ?? SWARM_DEFAULTS.idleRetryMs
   }
 
+  /** Slots a new requester would get now (for the load beacon): free ones, and those idle sessions would give up. */
   get freeSlots (): number {
-    return Math.max(0, this.#slots - this.#sessions.size)
+    return slotsForNewcomers(this.#sessions, this.#slots, performance.now(), this.#idleSlotMs)
   }
 
+  /** Sessions with a piece queued or on its way out (for the load beacon). */
   get activeUploads (): number {
-    return this.#sessions.size
+    let n = 0
+    for (const s of this.#sessions) if (s.busy) n++
+    return n
   }
 
   async start (): Promise<void> {
@@ -106,6 +110,19 @@ export class PieceServer {
       this.#c.stats.activeUploads = this.#sessions.size
     }
   }
+}
+
+/**
+ * Slots a new requester would get now out of `slots`: those no session
+ * holds, and those held by sessions idle for `idleMs` (idleSlotToFree
+ * would give them up), so a parent full of idle sessions does not look full.
+ */
+export function slotsForNewcomers (sessions: Iterable<UploadSlot>, slots: number, now: number, idleMs: number): number {
+  let held = 0
+  for (const s of sessions) {
+    if (s.busy || now - s.lastActiveAt < idleMs) held++
+  }
+  return Math.max(0, slots - held)
 }
 
 /** What the slot rule knows of an upload session. */

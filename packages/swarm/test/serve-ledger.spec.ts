@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { IDLE_UPLINK_SENDS, ServeLedger, idleSlotToFree } from '../src/piece-server.js'
+import { IDLE_UPLINK_SENDS, ServeLedger, idleSlotToFree, slotsForNewcomers } from '../src/piece-server.js'
 import { LocalParentRanker } from '../src/ranking.js'
 import { RateLimiter } from '../src/rate-limit.js'
 
@@ -20,6 +20,20 @@ describe('idleSlotToFree (an idle requester gives its upload slot up)', () => {
     expect(idleSlotToFree([], 1500, 1000)).toBeUndefined()
     // the same sessions a moment later: the recent one has been idle for the whole time
     expect(idleSlotToFree([working, recent], 1600, 1000)).toBe(recent)
+  })
+})
+
+describe('slotsForNewcomers (free upload slots in the load beacon)', () => {
+  it('counts the slots no session holds and those idle sessions would give up', () => {
+    const working = { busy: true, lastActiveAt: 0 }
+    const recent = { busy: false, lastActiveAt: 1000 }
+    const idle = { busy: false, lastActiveAt: 100 }
+    expect(slotsForNewcomers([], 4, 1500, 1000)).toBe(4)
+    expect(slotsForNewcomers([working, recent], 4, 1500, 1000)).toBe(2)
+    expect(slotsForNewcomers([working, recent, idle], 3, 1500, 1000)).toBe(1)
+    expect(slotsForNewcomers([working, recent], 2, 1500, 1000)).toBe(0)
+    // a moment later the recent one has been idle long enough too
+    expect(slotsForNewcomers([working, recent], 2, 2000, 1000)).toBe(1)
   })
 })
 
