@@ -339,10 +339,11 @@ async function main () {
   const name = opts.quick ? 'quick' : 'cold-start'
   /** Writes what has been measured so far: a run that dies later still leaves its finished runs. */
   const save = async complete => {
-    const result = { complete, ...resultOf(results.filter(x => x.runs.length > 0), started, loadBefore) }
+    const measured = results.filter(x => x.runs.length > 0)
+    const result = { complete, ...resultOf(measured, started, loadBefore) }
     await writeResult(join(RESULTS, `${name}.json`), result)
-    await writeResult(join(RESULTS, `${name}.md`), markdown(results.filter(x => x.runs.length > 0), result, name))
-    for (const [file, svg] of charts(results.filter(x => x.runs.length > 0), name)) await writeResult(join(RESULTS, file), svg)
+    await writeResult(join(RESULTS, `${name}.md`), markdown(measured, result, name))
+    for (const [file, svg] of charts(measured, name)) await writeResult(join(RESULTS, file), svg)
     return result
   }
   try {

@@ -72,7 +72,6 @@ export function simulate (scenario) {
     down: seed ? scenario.seedRate : scenario.nodeDown,
     upFlows: new Set(),
     downFlows: new Set(),
-    slotsUsed: 0,
     /** Sessions holding one of its upload slots. */
     serving: new Set(),
     ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
@@ -208,19 +207,18 @@ export function simulate (scenario) {
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
       if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
-      if (parent.slotsUsed >= UPLOAD_SLOTS) {
+      if (parent.serving.size >= UPLOAD_SLOTS) {
         // the slot of a session that has asked for nothing for IDLE_SLOT_S goes to the newcomer
         const idle = idleSlotToFree(parent.serving, now, IDLE_SLOT_S)
         if (idle != null) yieldSlot(idle)
       }
-      if (parent.slotsUsed >= UPLOAD_SLOTS) {
+      if (parent.serving.size >= UPLOAD_SLOTS) {
         // choked: try others
         task.sessions.delete(parent.id)
         task.asked.add(parent.id)
         at(now + 1, () => task.asked.delete(parent.id))
         return
       }
-      parent.slotsUsed++
       parent.serving.add(s)
       s.lastActiveAt = now
       s.open = true
@@ -246,10 +244,7 @@ export function simulate (scenario) {
   function closeSession (node, task, s) {
     if (task.sessions.get(s.parent.id) === s) task.sessions.delete(s.parent.id)
     detach(task, s)
-    if (s.open) {
-      s.parent.slotsUsed--
-      s.parent.serving.delete(s)
-    }
+    if (s.open) s.parent.serving.delete(s)
     s.open = false
     for (const i of s.outstanding) {
       task.inflight[i]--
@@ -403,20 +398,21 @@ export function simulate (scenario) {
       s.idleSince ??= now
       if (released || task.sessions.size < MAX_PARENTS || now - s.idleSince < IDLE_PARENT_S || !ready()) continue
       stats.idleReleased++
-      closeSession(node, task, s)
-      const id = s.parent.id
-      task.asked.add(id)
-      at(now + IDLE_RETRY_S, () => task.asked.delete(id))
+      letGo(s)
       released = true
     }
   }
 
   /**
    * The parent ends an idle session with a choke naming IDLE_RETRY_S (the
-   * piece server's rule): the child asks it again only after that.
+   * piece server's rule).
    */
   function yieldSlot (s) {
     stats.slotsFreed++
+    letGo(s)
+  }
+  /** A session ends as idle, from either side: the child asks that parent again only after IDLE_RETRY_S. */
+  function letGo (s) {
     closeSession(s.node, s.task, s)
     const id = s.parent.id
     s.task.asked.add(id)
@@ -500,7 +496,7 @@ export function simulate (scenario) {
       // the share of live nodes' download and of all nodes' upload capacity in use
       const util = (set, cap) => { let r = 0; for (const f of set) r += f.rate; return r / cap }
       const upUtil = nodes.reduce((a, n) => a + (n.gone ? 0 : util(n.upFlows, n.up)), 0) / nodes.length
-      console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => n.requested / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.slotsUsed} visible ${blobs.map(b => b.visible.length).join('/')}`)
+      console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => n.requested / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.serving.size} visible ${blobs.map(b => b.visible.length).join('/')}`)
       at(now + 1, trace)
     }
     at(1, trace)

@@ -52,6 +52,13 @@ afterAll(async () => {
   await origin.stop()
 })
 
+/** A new random blob on the origin, its URL, and the cluster's scratch dir for output files. */
+async function originBlob (path: string, size: number): Promise<{ blob: TestBlob, root: string, url: string }> {
+  const blob = makeBlob(path, size)
+  origin.add(blob)
+  return { blob, root: await cluster.root(), url: `${origin.url}${blob.path}` }
+}
+
 // A download whose every parent place is taken by a peer that holds only part
 // of the blob, and will never get more, must still finish once a peer that
 // holds the rest turns up. Here the download has one parent place
@@ -59,10 +66,7 @@ afterAll(async () => {
 // stuck with the same few pieces would by default.
 describe('a download whose parents have nothing more to give', () => {
   it('lets an idle parent go and finishes from a seed that turns up later', async () => {
-    const blob = makeBlob('/partial.bin', 24 * MiB)
-    origin.add(blob)
-    const root = await cluster.root()
-    const url = `${origin.url}${blob.path}`
+    const { blob, root, url } = await originBlob('/partial.bin', 24 * MiB)
 
     // P holds part of the blob: it fetched from the seed while the seed pulled
     // slowly from the origin, and was killed part-way
@@ -107,10 +111,7 @@ describe('a download whose parents have nothing more to give', () => {
   }, 180_000)
 
   it('gives up a parent that opens the piece stream and never answers, and finishes from a seed', async () => {
-    const blob = makeBlob('/silent.bin', 8 * MiB)
-    origin.add(blob)
-    const root = await cluster.root()
-    const url = `${origin.url}${blob.path}`
+    const { blob, root, url } = await originBlob('/silent.bin', 8 * MiB)
 
     // the seed pulls the blob, then goes away for now
     const seed = await cluster.start('seed2', ['--seed'])
@@ -150,10 +151,7 @@ describe('a download whose parents have nothing more to give', () => {
 // so held, a peer that needs the blob was turned away again and again.
 describe('a parent whose upload slots are held by requesters that ask for nothing', () => {
   it('gives the slot of an idle requester to one that asks, and tells the idle one to come back later', async () => {
-    const blob = makeBlob('/slot.bin', 8 * MiB)
-    origin.add(blob)
-    const root = await cluster.root()
-    const url = `${origin.url}${blob.path}`
+    const { blob, root, url } = await originBlob('/slot.bin', 8 * MiB)
 
     // a seed with a single upload slot holds the blob
     const seed = await cluster.start('slot-seed', ['--seed', '--upload-slots', '1'])

@@ -120,9 +120,14 @@ export class PieceServer {
 export function slotsForNewcomers (sessions: Iterable<UploadSlot>, slots: number, now: number, idleMs: number): number {
   let held = 0
   for (const s of sessions) {
-    if (s.busy || now - s.lastActiveAt < idleMs) held++
+    if (!isIdle(s, now, idleMs)) held++
   }
   return Math.max(0, slots - held)
+}
+
+/** Nothing queued or on its way out, and no request or send for `idleMs`. */
+function isIdle (s: UploadSlot, now: number, idleMs: number): boolean {
+  return !s.busy && now - s.lastActiveAt >= idleMs
 }
 
 /** What the slot rule knows of an upload session. */
@@ -145,7 +150,7 @@ export interface UploadSlot {
 export function idleSlotToFree<S extends UploadSlot> (sessions: Iterable<S>, now: number, idleMs: number): S | undefined {
   let best: S | undefined
   for (const s of sessions) {
-    if (s.busy || now - s.lastActiveAt < idleMs) continue
+    if (!isIdle(s, now, idleMs)) continue
     if (best == null || s.lastActiveAt < best.lastActiveAt) best = s
   }
   return best
