@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, sign as signBytes, verify as verifyBytes } from 'node:crypto'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { MANIFEST_SIGNATURE_DOMAIN, MAX_PIECES } from './constants.js'
@@ -7,6 +8,7 @@ import { layoutFor } from './pieces.js'
 import type { BlobDigest } from './digest.js'
 import type { ManifestPart } from './pb/messages.js'
 import type { PrivateKey } from '@libp2p/interface'
+import type { KeyObject } from 'node:crypto'
 
 /** The unsigned content of a manifest part. */
 export interface ManifestPartBody {
@@ -70,10 +72,61 @@ function checkBody (body: ManifestPartBody): void {
   }
 }
 
+/**
+ * A seed signs one part per piece it pulls, and every peer checks each part
+ * it receives. libp2p's Ed25519 keys build a new KeyObject from JWK for every
+ * signature and every check, which cost more than the signing itself: with
+ * small pieces, a tenth of a cold start's CPU. Ed25519 keys are turned into
+ * KeyObjects once here; other key types go through libp2p.
+ */
+const privateKeyObjects = new WeakMap<PrivateKey, KeyObject>()
+
+interface Signer {
+  peerId: string
+  verify(data: Uint8Array, signature: Uint8Array): Promise<boolean>
+}
+
+/** Signers seen lately, by their protobuf-encoded public key (hex). */
+const signers = new Map<string, Signer>()
+const MAX_CACHED_SIGNERS = 256
+
+function ed25519Jwk (publicKey: Uint8Array, privateKey?: Uint8Array): { format: 'jwk', key: Record<string, string> } {
+  const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url')
+  return { format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: b64(publicKey), ...(privateKey != null ? { d: b64(privateKey) } : {}) } }
+}
+
+async function signWith (key: PrivateKey, data: Uint8Array): Promise<Uint8Array> {
+  if (key.type !== 'Ed25519') return key.sign(data)
+  let obj = privateKeyObjects.get(key)
+  if (obj == null) {
+    // raw is the 32-byte seed followed by the 32-byte public key
+    obj = createPrivateKey(ed25519Jwk(key.raw.subarray(32), key.raw.subarray(0, 32)))
+    privateKeyObjects.set(key, obj)
+  }
+  return signBytes(null, data, obj)
+}
+
+function signerOf (encoded: Uint8Array): Signer {
+  const id = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('hex')
+  let signer = signers.get(id)
+  if (signer != null) return signer
+  const key = publicKeyFromProtobuf(encoded)
+  const peerId = peerIdFromPublicKey(key).toString()
+  if (key.type === 'Ed25519') {
+    const obj = createPublicKey(ed25519Jwk(key.raw))
+    signer = { peerId, verify: async (data, signature) => signature.byteLength === 64 && verifyBytes(null, data, obj, signature) }
+  } else {
+    signer = { peerId, verify: async (data, signature) => key.verify(data, signature) }
+  }
+  if (signers.size >= MAX_CACHED_SIGNERS) signers.clear()
+  signers.set(id, signer)
+  return signer
+}
+
 /** Sign a manifest part with a libp2p private key. */
 export async function signManifestPart (body: ManifestPartBody, key: PrivateKey): Promise<ManifestPart> {
   checkBody(body)
-  const signature = await key.sign(manifestSigningBytes(body))
+  const signature = await signWith(key, manifestSigningBytes(body))
   return {
     digest: body.digest,
     size: body.size,
@@ -111,9 +164,9 @@ export async function verifyManifestPart (part: ManifestPart, options: VerifyMan
   let signer: string
   let ok: boolean
   try {
-    const key = publicKeyFromProtobuf(part.signer)
-    signer = peerIdFromPublicKey(key).toString()
-    ok = await key.verify(manifestSigningBytes(body), part.signature)
+    const known = signerOf(part.signer)
+    signer = known.peerId
+    ok = await known.verify(manifestSigningBytes(body), part.signature)
   } catch (err: any) {
     throw new InvalidManifestError(`manifest part signature could not be checked: ${err.message}`)
   }

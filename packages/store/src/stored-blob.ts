@@ -51,6 +51,8 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   #complete: boolean
   #data?: Promise<FileHandle>
   #bitfieldFile?: FileHandle
+  /** A partial blob's manifest file, open for appending: a seed adds a part per piece, and so does each peer that gets it. */
+  #manifestFile?: FileHandle
   /** Set once the blob was removed or the store closed; every later call fails with it. */
   #gone?: Error
   readonly #writing = new Map<number, Promise<void>>()
@@ -123,7 +125,12 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     if (keep.length > 0) {
       await this.#exclusive(async () => {
         this.#checkUsable()
-        const file = await open(this.#complete ? this.#paths.completeManifest : this.#paths.partialManifest, 'a')
+        if (!this.#complete) {
+          this.#manifestFile ??= await open(this.#paths.partialManifest, 'a')
+          await this.#unlessGone(this.#manifestFile.appendFile(encodeManifestFrames(keep)))
+          return
+        }
+        const file = await open(this.#paths.completeManifest, 'a')
         try {
           await file.appendFile(encodeManifestFrames(keep))
         } finally {
@@ -336,8 +343,10 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     await syncDir(completeDir)
     this.#complete = true
     const bitfieldFile = this.#bitfieldFile
+    const manifestFile = this.#manifestFile
     this.#bitfieldFile = undefined
-    await bitfieldFile?.close()
+    this.#manifestFile = undefined
+    await Promise.allSettled([bitfieldFile?.close(), manifestFile?.close()])
     await rm(this.#paths.partialDir, { recursive: true, force: true })
     this.dispatchEvent(new CustomEvent('complete'))
   }
@@ -421,12 +430,15 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   async #closeFiles (): Promise<void> {
     const data = this.#data
     const bitfield = this.#bitfieldFile
+    const manifest = this.#manifestFile
     this.#data = undefined
     this.#bitfieldFile = undefined
+    this.#manifestFile = undefined
     // FileHandle.close waits for reads and writes in flight on the handle
     await Promise.allSettled([
       data?.then(async file => { await file.close() }),
-      bitfield?.close()
+      bitfield?.close(),
+      manifest?.close()
     ])
   }
 
