@@ -7,16 +7,15 @@
 //                                an nginx-like image (500 MB / 16) at N = 5, 10, 20, 30 and a
 //                                tensorflow-like one (3 GB / 16) at N = 5, 10:
 //                                bench/results/cold-start.{json,md} and SVG charts
-//   options: --nodes 5,10 --size 128 (MiB: one custom image) --node-rate 4MB --registry-rate 8MB
-//            --seed-rate 8MB (default: the registry's rate)
+//   npm run bench -- --help      the flags (--nodes, --size, the caps)
 import { writeFile, mkdir, readFile } from 'node:fs/promises'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import { loadavg } from 'node:os'
 import { generateImage, pullImage } from '@damselfly/cli'
+import { benchArgs, UsageError } from './lib/args.mjs'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
@@ -31,35 +30,58 @@ const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** The published images (nginx about 500 MB, TensorFlow about 3 GB) are scaled by this for 2 cores. */
 const SCALE = 16
 
-const { values: opts } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    nodes: { type: 'string' },
-    size: { type: 'string' },
-    'node-rate': { type: 'string', default: '4MB' },
-    'registry-rate': { type: 'string', default: '8MB' },
-    'seed-rate': { type: 'string' }
-  }
-})
+const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [--node-rate RATE] [--registry-rate RATE] [--seed-rate RATE]
+
+  (no flags)           the published experiment scaled to this machine (about 20 minutes)
+  --quick              N=5 and a 64 MiB image (under 3 minutes): bench/results/quick.{json,md}
+  --nodes N,...        node counts, whole numbers 1..50, with one image (64 MiB unless --size)
+  --size MiB           one image of this many MiB (N = 5, 10, 20, 30 unless --nodes)
+  --node-rate RATE     every node's download and upload cap (default 4MB)
+  --registry-rate RATE the registry's upload cap (default 8MB)
+  --seed-rate RATE     the seed's caps (default: the registry's rate)
+
+  RATE is bytes per second: 4MB (10^6), 4MiB, 500kB, 500KiB, 1GB, or a plain number.
+`
 
 /** '20MB' -> 20e6; '20MiB' -> 20 * 2^20; a plain number is bytes. */
-function rate (text) {
+function rate (flag, text) {
   const m = /^(\d+(?:\.\d+)?)(MB|MiB|kB|KiB|GB)?$/.exec(text)
-  if (m == null) throw new Error(`bad rate ${text}: use e.g. 20MB`)
+  if (m == null || !(Number(m[1]) > 0)) throw new UsageError(`${flag} ${text}: use a positive rate such as 4MB`)
   return Number(m[1]) * ({ kB: 1e3, KiB: 1024, MB: 1e6, MiB: MiB, GB: 1e9 }[m[2]] ?? 1)
 }
 
+const opts = benchArgs('bench', USAGE, {
+  quick: { type: 'boolean', default: false },
+  nodes: { type: 'string' },
+  size: { type: 'string' },
+  'node-rate': { type: 'string', default: '4MB' },
+  'registry-rate': { type: 'string', default: '8MB' },
+  'seed-rate': { type: 'string' }
+}, values => {
+  const nodes = values.nodes?.split(',').map(Number)
+  if (nodes != null && nodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 50))) throw new UsageError(`--nodes ${values.nodes}: whole numbers 1 to 50, separated by commas`)
+  const sizeMiB = values.size != null ? Number(values.size) : undefined
+  if (sizeMiB != null && !(sizeMiB > 0 && sizeMiB <= 16384)) throw new UsageError(`--size ${values.size}: a number of MiB above 0 and at most 16384`)
+  // the seed stands where the registry's edge would: by default it gets the registry's rate
+  const node = rate('--node-rate', values['node-rate'])
+  const caps = {
+    nodeDownBytesPerSecond: node,
+    nodeUpBytesPerSecond: node,
+    registryUpBytesPerSecond: rate('--registry-rate', values['registry-rate']),
+    seedBytesPerSecond: rate(values['seed-rate'] != null ? '--seed-rate' : '--registry-rate', values['seed-rate'] ?? values['registry-rate'])
+  }
+  return { ...values, nodes, sizeMiB, caps }
+})
+const caps = opts.caps
+/** The caps as the daemons' --download-rate and --upload-rate take them. */
 const nodeRateText = opts['node-rate']
-// the seed stands where the registry's edge would: by default it gets the registry's rate
 const seedRateText = opts['seed-rate'] ?? opts['registry-rate']
-const caps = { nodeDownBytesPerSecond: rate(nodeRateText), nodeUpBytesPerSecond: rate(nodeRateText), registryUpBytesPerSecond: rate(opts['registry-rate']), seedBytesPerSecond: rate(seedRateText) }
 
 /** What to run: images and, for each, the node counts. */
 function scenarios () {
   if (opts.quick || opts.nodes != null || opts.size != null) {
-    const nodes = opts.nodes != null ? opts.nodes.split(',').map(Number) : opts.quick ? [5] : [5, 10, 20, 30]
-    const size = (opts.size != null ? Number(opts.size) : 64) * MiB
-    if (nodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 50)) || !(size > 0)) throw new Error('--nodes: whole numbers 1 to 50; --size: MiB > 0')
+    const nodes = opts.nodes ?? (opts.quick ? [5] : [5, 10, 20, 30])
+    const size = (opts.sizeMiB ?? 64) * MiB
     return [{ key: 'nginx-like', title: `an image of ${size / MiB} MiB`, size, weights: [8, 4, 2, 1, 1], nodes }]
   }
   return [

@@ -12,11 +12,11 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { drain, getJson, pollUntil } from './lib/http-client.mjs'
 import { createBlob, startOrigin } from './lib/origin.mjs'
 import { cleanupAll, cleanupOnSignals, makeTempDir, nextMessage, peakRssOf, spawnNode, stopChild, track, wasInterrupted, withDeadline } from './lib/processes.mjs'
+import { benchArgs, UsageError } from './lib/args.mjs'
 import { formatSize, machine, mibps, writeResult } from './lib/report.mjs'
 
 const MiB = 1024 * 1024
@@ -33,26 +33,20 @@ const HELP = `Usage: npm run bench:mirror -- [--quick] [--size MiB] [--stream-si
 `
 
 function options () {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      size: { type: 'string' },
-      'stream-size': { type: 'string' },
-      runs: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false }
+  return benchArgs('bench:mirror', HELP, {
+    quick: { type: 'boolean', default: false },
+    size: { type: 'string' },
+    'stream-size': { type: 'string' },
+    runs: { type: 'string' }
+  }, values => {
+    const size = Number(values.size ?? (values.quick ? 256 : 1024))
+    const streamSize = Number(values['stream-size'] ?? (values.quick ? 512 : 2048))
+    const runs = Number(values.runs ?? (values.quick ? 2 : 3))
+    for (const [name, v, max] of [['--size', size, 8192], ['--stream-size', streamSize, 16384], ['--runs', runs, 20]]) {
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new UsageError(`${name} must be an integer 1..${max}`)
     }
+    return { size: size * MiB, streamSize: streamSize * MiB, runs, timeoutMs: 120_000 + (size + streamSize) * 200 }
   })
-  if (values.help) {
-    process.stdout.write(HELP)
-    process.exit(0)
-  }
-  const size = Number(values.size ?? (values.quick ? 256 : 1024))
-  const streamSize = Number(values['stream-size'] ?? (values.quick ? 512 : 2048))
-  const runs = Number(values.runs ?? (values.quick ? 2 : 3))
-  for (const [name, v, max] of [['--size', size, 8192], ['--stream-size', streamSize, 16384], ['--runs', runs, 20]]) {
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`${name} must be an integer 1..${max}`)
-  }
-  return { size: size * MiB, streamSize: streamSize * MiB, runs, timeoutMs: 120_000 + (size + streamSize) * 200 }
 }
 
 function startDaemon (dataDir, args, signal) {

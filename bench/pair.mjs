@@ -14,12 +14,12 @@
 //   npm run bench:pair -- --size 512 --runs 3
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { pieceSizeFor } from '@damselfly/protocol'
 import { measureDamselfly } from './lib/damselfly-pair.mjs'
 import { createBlob, startOrigin } from './lib/origin.mjs'
 import { cleanupAll, cleanupOnSignals, makeTempDir, wasInterrupted } from './lib/processes.mjs'
 import { measureRawPair, RAW_LIBP2P, RAW_TCP } from './lib/raw-pair.mjs'
+import { benchArgs, UsageError } from './lib/args.mjs'
 import { formatSize, machine, mibps, summarize, table, writeResult } from './lib/report.mjs'
 
 const KiB = 1024
@@ -38,33 +38,27 @@ const HELP = `Usage: npm run bench:pair -- [--size MiB] [--quick] [--runs N]
 `
 
 function options () {
-  const { values } = parseArgs({
-    options: {
-      size: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      runs: { type: 'string', default: '2' },
-      'cpu-prof': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false }
+  return benchArgs('bench:pair', HELP, {
+    size: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '2' },
+    'cpu-prof': { type: 'string' }
+  }, values => {
+    const sizeMiB = Number(values.size ?? (values.quick ? 64 : 256))
+    const runs = Number(values.runs)
+    if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 4096) throw new UsageError('--size must be an integer 1..4096 (MiB)')
+    if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new UsageError('--runs must be an integer 1..20')
+    return {
+    size: sizeMiB * MiB,
+      runs,
+    quick: values.quick,
+      cpuProfDir: values['cpu-prof'] != null ? resolve(values['cpu-prof']) : undefined,
+      // 16 MiB pieces of a 64 MiB blob are only 4 pieces: nothing to learn in --quick
+      pieceSizes: values.quick ? [256 * KiB, MiB, 4 * MiB] : [256 * KiB, MiB, 4 * MiB, 16 * MiB],
+      // 120 s per measurement at the default size; more for larger blobs
+      timeoutMs: 120_000 * Math.max(1, sizeMiB / 256)
     }
   })
-  if (values.help) {
-    process.stdout.write(HELP)
-    process.exit(0)
-  }
-  const sizeMiB = Number(values.size ?? (values.quick ? 64 : 256))
-  const runs = Number(values.runs)
-  if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 4096) throw new Error('--size must be an integer 1..4096 (MiB)')
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be an integer 1..20')
-  return {
-    size: sizeMiB * MiB,
-    runs,
-    quick: values.quick,
-    cpuProfDir: values['cpu-prof'] != null ? resolve(values['cpu-prof']) : undefined,
-    // 16 MiB pieces of a 64 MiB blob are only 4 pieces: nothing to learn in --quick
-    pieceSizes: values.quick ? [256 * KiB, MiB, 4 * MiB] : [256 * KiB, MiB, 4 * MiB, 16 * MiB],
-    // 120 s per measurement at the default size; more for larger blobs
-    timeoutMs: 120_000 * Math.max(1, sizeMiB / 256)
-  }
 }
 
 async function main () {

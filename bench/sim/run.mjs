@@ -7,22 +7,40 @@
 //   3. toward internet scale: 1,000 and 10,000 nodes.
 // Writes bench/results/sim.json and sim.md.
 //
-//   npm run bench:sim                 everything (a few minutes)
+//   npm run bench:sim                 everything (about half an hour: the 10,000-node run is most of it)
 //   npm run bench:sim -- --quick      small N only (seconds)
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { layerSizes } from '@damselfly/cli'
+import { benchArgs, UsageError } from '../lib/args.mjs'
 import { lowerBound, percentile, writeResult } from '../lib/report.mjs'
 import { simulate } from './model.mjs'
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
 const MB = 1e6
 const MiB = 1024 * 1024
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, churn: { type: 'string', default: '0.05' }, only: { type: 'string' } } })
+const PARTS = ['validation', 'pods', 'scale']
+const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn FRACTION]
+
+  --quick           small N only (seconds): bench/results/sim-quick.{json,md}
+  --only PART,...   run only these of ${PARTS.join(', ')}; the others are kept from the last results
+  --churn FRACTION  share of the nodes that leave mid-pull in the churn run, 0..0.5 (default 0.05)
+`
+const opts = benchArgs('bench:sim', USAGE, {
+  quick: { type: 'boolean', default: false },
+  churn: { type: 'string', default: '0.05' },
+  only: { type: 'string' }
+}, values => {
+  const churn = Number(values.churn)
+  if (!(churn >= 0 && churn <= 0.5)) throw new UsageError(`--churn ${values.churn}: a fraction from 0 to 0.5`)
+  const only = values.only?.split(',')
+  const unknown = only?.filter(p => !PARTS.includes(p))
+  if (unknown != null && unknown.length > 0) throw new UsageError(`--only ${values.only}: ${unknown.join(', ')} is not one of ${PARTS.join(', ')}`)
+  return { ...values, churn, only }
+})
 /** --only validation,pods,scale runs those parts and keeps the others from the last sim.json. */
-const parts = new Set((opts.only ?? 'validation,pods,scale').split(','))
+const parts = new Set(opts.only ?? PARTS)
 
 /** An image as the bench builds it: a small config and tar layers split by weight. */
 function image (bytes, weights) {
@@ -119,12 +137,12 @@ async function main () {
 
   // 3. toward internet scale, with the real runs' caps and image, and churn
   const small = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
-  console.log(`\n3. toward internet scale: nginx-like 500 MB / 16, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * Number(opts.churn)).toFixed(0)}% of the nodes leaving mid-pull`)
+  console.log(`\n3. toward internet scale: nginx-like 500 MB / 16, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * opts.churn).toFixed(0)}% of the nodes leaving mid-pull`)
   for (const n of !parts.has('scale') ? [] : opts.quick ? [100] : [100, 1000, 10000]) {
     results.scale.push(run('nginx-like (500 MB / 16)', image(500 * MB / 16, NGINX), n, small))
   }
   for (const n of !parts.has('scale') ? [] : opts.quick ? [100] : [1000]) {
-    results.scale.push(run('nginx-like, churn', image(500 * MB / 16, NGINX), n, small, { churn: Number(opts.churn), leaveBeforeS: 8 }))
+    results.scale.push(run('nginx-like, churn', image(500 * MB / 16, NGINX), n, small, { churn: opts.churn, leaveBeforeS: 8 }))
   }
 
   const out = { ...results, notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }

@@ -1,0 +1,39 @@
+// Command-line flags of the bench scripts: --help prints the usage, and a
+// flag that is unknown, lacks its value or has a bad one ends the script with
+// one line saying which, then the usage, and exit code 2 (no stack trace).
+import { parseArgs } from 'node:util'
+
+/** A bad flag or flag value, reported as such rather than as a failure of the bench. */
+export class UsageError extends Error {
+  constructor (message) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/**
+ * parseArgs with `help` (-h) added; `check(values)` may throw UsageError (or
+ * any Error) for values that parse but make no sense. Returns what `check`
+ * returns, or the values.
+ */
+export function benchArgs (name, usage, options, check = values => values) {
+  const fail = message => {
+    process.stderr.write(`${name}: ${message}\n\n${usage}`)
+    process.exit(2)
+  }
+  let values
+  try {
+    ({ values } = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h', default: false } } }))
+  } catch (err) {
+    fail(err.message)
+  }
+  if (values.help) {
+    process.stdout.write(usage)
+    process.exit(0)
+  }
+  try {
+    return check(values)
+  } catch (err) {
+    fail(err.message)
+  }
+}

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Run a bench script with `args`; a bad flag must end it before it starts any server. */
+async function bench (script: string, args: string[]): Promise<Run> {
+  return new Promise(resolve => {
+    execFile(process.execPath, [join(ROOT, 'bench', script), ...args], { cwd: ROOT, timeout: 20_000 }, (err: any, stdout, stderr) => {
+      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr })
+    })
+  })
+}
+
+const SCRIPTS = [
+  { script: 'cold-start.mjs', name: 'bench', bad: ['--nodes', '0'], says: '--nodes 0: whole numbers 1 to 50, separated by commas' },
+  { script: 'pair.mjs', name: 'bench:pair', bad: ['--runs', 'many'], says: '--runs must be an integer 1..20' },
+  { script: 'mirror.mjs', name: 'bench:mirror', bad: ['--size', '0'], says: '--size must be an integer 1..8192' },
+  { script: 'sim/run.mjs', name: 'bench:sim', bad: ['--only', 'everything'], says: '--only everything: everything is not one of validation, pods, scale' }
+]
+
+describe('bench scripts: flags', () => {
+  for (const { script, name, bad, says } of SCRIPTS) {
+    it(`${script}: an unknown flag or a bad value is one line and the usage, exit 2; --help is the usage`, async () => {
+      const unknown = await bench(script, ['--no-such-flag'])
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr.split('\n')[0]).toMatch(new RegExp(`^${name}: Unknown option '--no-such-flag'`))
+      expect(unknown.stderr).toContain('Usage: npm run ')
+      expect(unknown.stderr).not.toMatch(/^\s+at /m)
+
+      const value = await bench(script, bad)
+      expect(value.code).toBe(2)
+      expect(value.stderr.split('\n')[0]).toBe(`${name}: ${says}`)
+      expect(value.stderr).not.toMatch(/^\s+at /m)
+
+      const help = await bench(script, ['--help'])
+      expect(help.code).toBe(0)
+      expect(help.stdout).toMatch(/^Usage: npm run /)
+    })
+  }
+
+  it('cold-start.mjs: a rate it cannot read names the flag', async () => {
+    const run = await bench('cold-start.mjs', ['--seed-rate', 'fast'])
+    expect(run.code).toBe(2)
+    expect(run.stderr.split('\n')[0]).toBe('bench: --seed-rate fast: use a positive rate such as 4MB')
+  })
+})
