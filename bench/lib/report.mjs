@@ -77,10 +77,11 @@ export function percentile (values, p) {
  * largest blob at B_down. B_reg is what enters the swarm: the registry's
  * rate, or the seed's when that is lower (0: the seed is not capped).
  */
-export function lowerBound (sizes, n, { down, up, registry, seed }) {
+export function lowerBound (sizes, n, { down, up, registry, seed, pieceSize: fixed }) {
   const S = sizes.reduce((a, b) => a + b, 0)
   const reg = Math.min(registry, seed || Infinity)
-  const pieceSize = Math.max(...sizes.map(s => pieceSizeFor(s)))
+  // one piece of the largest blob (a fixed piece size when the daemons run with one)
+  const pieceSize = fixed ?? Math.max(...sizes.map(s => pieceSizeFor(s)))
   const terms = { download: S / down, registry: S / reg, swarm: n * S / (reg + n * up) }
   return { seconds: Math.max(...Object.values(terms)) + pieceSize / down, terms, pieceSize, pieceDelaySeconds: pieceSize / down }
 }

@@ -53,7 +53,8 @@ function rng (seed) {
 
 /**
  * scenario: { nodes, blobs: [bytes...], nodeDown, nodeUp, registry, seedRate,
- *   rttS, churn (fraction of nodes that leave mid-pull), seed (PRNG seed) }
+ *   rttS, churn (fraction of nodes that leave mid-pull), seed (PRNG seed),
+ *   pieceSize (every blob's, as daemons run with --piece-size; default: the protocol's rule) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
@@ -64,7 +65,7 @@ export function simulate (scenario) {
   let now = 0
   const at = (t, fn) => q.push(t, fn)
 
-  const blobs = scenario.blobs.map((size, b) => ({ b, size, layout: layoutFor(size), visible: [] }))
+  const blobs = scenario.blobs.map((size, b) => ({ b, size, layout: layoutFor(size, scenario.pieceSize), visible: [] }))
   const makeNode = (id, seed) => ({
     id,
     seed,

@@ -47,6 +47,12 @@ describe('bench scripts: flags', () => {
     })
   }
 
+  it('sim/run.mjs: a piece size the daemon would refuse is refused', async () => {
+    const run = await bench('sim/run.mjs', ['--piece-size', '32'])
+    expect(run.code).toBe(2)
+    expect(run.stderr.split('\n')[0]).toBe('bench:sim: --piece-size 32: whole KiB from 64 to 65536')
+  })
+
   it('cold-start.mjs: a rate it cannot read names the flag', async () => {
     const run = await bench('cold-start.mjs', ['--seed-rate', 'fast'])
     expect(run.code).toBe(2)
