@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { loadavg } from 'node:os'
-import { generateImage, pullImage } from '@damselfly/cli'
+import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
 import { benchArgs, UsageError } from './lib/args.mjs'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { getJson } from './lib/http-client.mjs'
@@ -43,11 +43,16 @@ const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [-
   RATE is bytes per second: 4MB (10^6), 4MiB, 500kB, 500KiB, 1GB, or a plain number.
 `
 
-/** '20MB' -> 20e6; '20MiB' -> 20 * 2^20; a plain number is bytes. */
+/** A cap as the daemon's --download-rate reads it (its own parser), and positive. */
 function rate (flag, text) {
-  const m = /^(\d+(?:\.\d+)?)(MB|MiB|kB|KiB|GB)?$/.exec(text)
-  if (m == null || !(Number(m[1]) > 0)) throw new UsageError(`${flag} ${text}: use a positive rate such as 4MB`)
-  return Number(m[1]) * ({ kB: 1e3, KiB: 1024, MB: 1e6, MiB: MiB, GB: 1e9 }[m[2]] ?? 1)
+  let bytesPerSecond = 0
+  try {
+    bytesPerSecond = parseBytes(text, flag)
+  } catch {
+    // unreadable: the same one line as a rate of 0
+  }
+  if (!(bytesPerSecond > 0)) throw new UsageError(`${flag} ${text}: use a positive rate such as 4MB`)
+  return bytesPerSecond
 }
 
 const opts = benchArgs('bench', USAGE, {
@@ -63,19 +68,21 @@ const opts = benchArgs('bench', USAGE, {
   const sizeMiB = values.size != null ? Number(values.size) : undefined
   if (sizeMiB != null && !(sizeMiB > 0 && sizeMiB <= 16384)) throw new UsageError(`--size ${values.size}: a number of MiB above 0 and at most 16384`)
   // the seed stands where the registry's edge would: by default it gets the registry's rate
+  const seedFlag = values['seed-rate'] != null ? '--seed-rate' : '--registry-rate'
+  const seedRateText = values['seed-rate'] ?? values['registry-rate']
   const node = rate('--node-rate', values['node-rate'])
   const caps = {
     nodeDownBytesPerSecond: node,
     nodeUpBytesPerSecond: node,
     registryUpBytesPerSecond: rate('--registry-rate', values['registry-rate']),
-    seedBytesPerSecond: rate(values['seed-rate'] != null ? '--seed-rate' : '--registry-rate', values['seed-rate'] ?? values['registry-rate'])
+    seedBytesPerSecond: rate(seedFlag, seedRateText)
   }
-  return { ...values, nodes, sizeMiB, caps }
+  return { ...values, nodes, sizeMiB, caps, seedRateText }
 })
 const caps = opts.caps
 /** The caps as the daemons' --download-rate and --upload-rate take them. */
 const nodeRateText = opts['node-rate']
-const seedRateText = opts['seed-rate'] ?? opts['registry-rate']
+const seedRateText = opts.seedRateText
 
 /** What to run: images and, for each, the node counts. */
 function scenarios () {

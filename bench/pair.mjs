@@ -49,9 +49,9 @@ function options () {
     if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 4096) throw new UsageError('--size must be an integer 1..4096 (MiB)')
     if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new UsageError('--runs must be an integer 1..20')
     return {
-    size: sizeMiB * MiB,
+      size: sizeMiB * MiB,
       runs,
-    quick: values.quick,
+      quick: values.quick,
       cpuProfDir: values['cpu-prof'] != null ? resolve(values['cpu-prof']) : undefined,
       // 16 MiB pieces of a 64 MiB blob are only 4 pieces: nothing to learn in --quick
       pieceSizes: values.quick ? [256 * KiB, MiB, 4 * MiB] : [256 * KiB, MiB, 4 * MiB, 16 * MiB],

@@ -3,13 +3,8 @@
 // one line saying which, then the usage, and exit code 2 (no stack trace).
 import { parseArgs } from 'node:util'
 
-/** A bad flag or flag value, reported as such rather than as a failure of the bench. */
-export class UsageError extends Error {
-  constructor (message) {
-    super(message)
-    this.name = 'UsageError'
-  }
-}
+/** A bad flag or flag value: the command line's own, so the bench and the daemon report alike. */
+export { UsageError } from '@damselfly/cli'
 
 /**
  * parseArgs with `help` (-h) added; `check(values)` may throw UsageError (or

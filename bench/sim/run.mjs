@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { layerSizes } from '@damselfly/cli'
+import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { benchArgs, UsageError } from '../lib/args.mjs'
 import { lowerBound, percentile, writeResult } from '../lib/report.mjs'
 import { simulate } from './model.mjs'
@@ -27,7 +28,7 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
   --only PART,...   run only these of ${PARTS.join(', ')}; the others are kept from the last results
   --churn FRACTION  share of the nodes that leave mid-pull in the churn run, 0..0.5 (default 0.05)
   --piece-size KiB  every blob in pieces of this size, as daemons started with --piece-size
-                    (64..65536; default: the protocol's rule). Results go to
+                    (64..${MAX_PIECE_SIZE / 1024}; default: the protocol's rule). Results go to
                     bench/results/sim[-quick]-piece-<KiB>k.{json,md}; part validation is skipped
                     (the real runs used the rule)
 `
@@ -38,9 +39,9 @@ const opts = benchArgs('bench:sim', USAGE, {
   'piece-size': { type: 'string' }
 }, values => {
   const kib = values['piece-size'] != null ? Number(values['piece-size']) : undefined
-  // the daemon's --piece-size takes 64 KiB to 64 MiB
-  if (kib != null && !(Number.isInteger(kib) && kib >= 64 && kib <= 65536)) {
-    throw new UsageError(`--piece-size ${values['piece-size']}: whole KiB from 64 to 65536`)
+  // the daemon's --piece-size takes 64 KiB to the protocol's largest piece
+  if (kib != null && !(Number.isInteger(kib) && kib >= 64 && kib <= MAX_PIECE_SIZE / 1024)) {
+    throw new UsageError(`--piece-size ${values['piece-size']}: whole KiB from 64 to ${MAX_PIECE_SIZE / 1024}`)
   }
   const churn = Number(values.churn)
   if (!(churn >= 0 && churn <= 0.5)) throw new UsageError(`--churn ${values.churn}: a fraction from 0 to 0.5`)
