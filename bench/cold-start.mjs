@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { loadavg } from 'node:os'
 import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
+import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { benchArgs, UsageError } from './lib/args.mjs'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { getJson } from './lib/http-client.mjs'
@@ -30,7 +31,7 @@ const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** The published images (nginx about 500 MB, TensorFlow about 3 GB) are scaled by this for 2 cores. */
 const SCALE = 16
 
-const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [--node-rate RATE] [--registry-rate RATE] [--seed-rate RATE]
+const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [--node-rate RATE] [--registry-rate RATE] [--seed-rate RATE] [--piece-size KiB]
 
   (no flags)           the published experiment scaled to this machine (about 20 minutes)
   --quick              N=5 and a 64 MiB image (under 3 minutes): bench/results/quick.{json,md}
@@ -39,6 +40,9 @@ const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [-
   --node-rate RATE     every node's download and upload cap (default 4MB)
   --registry-rate RATE the registry's upload cap (default 8MB)
   --seed-rate RATE     the seed's caps (default: the registry's rate)
+  --piece-size KiB     the seed cuts every blob in pieces of this size (its --piece-size;
+                       64..${MAX_PIECE_SIZE / 1024}; default: the protocol's rule). T_lb counts one such piece;
+                       results go to bench/results/<name>-piece-<KiB>k.{json,md}
 
   RATE is bytes per second: 4MB (10^6), 4MiB, 500kB, 500KiB, 1GB, or a plain number.
 `
@@ -61,8 +65,14 @@ const opts = benchArgs('bench', USAGE, {
   size: { type: 'string' },
   'node-rate': { type: 'string', default: '4MB' },
   'registry-rate': { type: 'string', default: '8MB' },
-  'seed-rate': { type: 'string' }
+  'seed-rate': { type: 'string' },
+  'piece-size': { type: 'string' }
 }, values => {
+  const kib = values['piece-size'] != null ? Number(values['piece-size']) : undefined
+  // what the daemon's --piece-size accepts
+  if (kib != null && !(Number.isInteger(kib) && kib >= 64 && kib <= MAX_PIECE_SIZE / 1024)) {
+    throw new UsageError(`--piece-size ${values['piece-size']}: whole KiB from 64 to ${MAX_PIECE_SIZE / 1024}`)
+  }
   const nodes = values.nodes?.split(',').map(Number)
   if (nodes != null && nodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 50))) throw new UsageError(`--nodes ${values.nodes}: whole numbers 1 to 50, separated by commas`)
   const sizeMiB = values.size != null ? Number(values.size) : undefined
@@ -77,7 +87,7 @@ const opts = benchArgs('bench', USAGE, {
     registryUpBytesPerSecond: rate('--registry-rate', values['registry-rate']),
     seedBytesPerSecond: rate(seedFlag, seedRateText)
   }
-  return { ...values, nodes, sizeMiB, caps, seedRateText }
+  return { ...values, nodes, sizeMiB, caps, seedRateText, pieceSize: kib != null ? kib * 1024 : undefined }
 })
 const caps = opts.caps
 /** The caps as the daemons' --download-rate and --upload-rate take them. */
@@ -114,7 +124,7 @@ const seconds = ms => ms / 1000
 const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
 
 function lowerBoundOf (image, n) {
-  return lowerBound(image.blobs.map(b => b.size), n, { down: caps.nodeDownBytesPerSecond, up: caps.nodeUpBytesPerSecond, registry: caps.registryUpBytesPerSecond, seed: caps.seedBytesPerSecond })
+  return lowerBound(image.blobs.map(b => b.size), n, { down: caps.nodeDownBytesPerSecond, up: caps.nodeUpBytesPerSecond, registry: caps.registryUpBytesPerSecond, seed: caps.seedBytesPerSecond, pieceSize: opts.pieceSize })
 }
 
 function timing (ms) {
@@ -209,7 +219,7 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
     return daemon
   }
   try {
-    const seed = await start('seed', 'seed', ['--seed'])
+    const seed = await start('seed', 'seed', ['--seed', ...(opts.pieceSize != null ? ['--piece-size', String(opts.pieceSize)] : [])])
     // a few at a time: each start costs a CPU second or two, and 2 cores are shared
     // --seed-timeout 60s: on 2 cores shared by dozens of daemons a busy seed
     // answers late, and the default 5 s would send nodes to the registry
@@ -365,7 +375,7 @@ async function main () {
   const upstream = await startDistributionRegistry()
   const registry = await startCappedProxy({ target: upstream.host, rate: caps.registryUpBytesPerSecond })
   const results = []
-  const name = opts.quick ? 'quick' : 'cold-start'
+  const name = `${opts.quick ? 'quick' : 'cold-start'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}`
   /** Writes what has been measured so far: a run that dies later still leaves its finished runs. */
   const save = async complete => {
     const measured = results.filter(x => x.runs.length > 0)
@@ -473,6 +483,7 @@ function resultOf (results, started, loadBefore) {
     oneByteFromPeerMs: oneByte == null ? undefined : { p50: oneByte.p50Ms, max: oneByte.maxMs, samples: oneByte.samples?.length, failed: oneByte.failed, error: oneByte.error },
     oneByteThroughSeedMs: oneByte?.cold?.ms,
     caps,
+    pieceSize: opts.pieceSize ?? 'the protocol\'s rule',
     scale: opts.quick || opts.nodes != null || opts.size != null ? undefined : `images are the published sizes divided by ${SCALE}`,
     notes: 'registry egress: response body bytes the capped proxy in front of docker-registry sent (manifests, blobs); times from the moment all pulls start to each verified pull; machineCpuBusy: share of the whole machine\'s CPU busy during the pulls (/proc/stat)',
     images: results.map(x => ({

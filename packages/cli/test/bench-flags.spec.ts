@@ -47,11 +47,13 @@ describe('bench scripts: flags', () => {
     })
   }
 
-  it('sim/run.mjs: a piece size the daemon would refuse is refused', async () => {
-    const run = await bench('sim/run.mjs', ['--piece-size', '32'])
-    expect(run.code).toBe(2)
-    expect(run.stderr.split('\n')[0]).toBe('bench:sim: --piece-size 32: whole KiB from 64 to 65536')
-  })
+  for (const [script, name] of [['sim/run.mjs', 'bench:sim'], ['cold-start.mjs', 'bench']]) {
+    it(`${script}: a piece size the daemon would refuse is refused`, async () => {
+      const run = await bench(script, ['--piece-size', '32'])
+      expect(run.code).toBe(2)
+      expect(run.stderr.split('\n')[0]).toBe(`${name}: --piece-size 32: whole KiB from 64 to 65536`)
+    })
+  }
 
   it('cold-start.mjs: a rate it cannot read names the flag', async () => {
     const run = await bench('cold-start.mjs', ['--seed-rate', 'fast'])
