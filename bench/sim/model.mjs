@@ -38,6 +38,9 @@ const BEACON_S = 1
 const TICK_S = 0.2
 const CONCURRENT_BLOBS = 3
 const CANDIDATE_SAMPLE = 20
+/** Link levels are recomputed until they move by less than this share (and at most LEVEL_STEPS links per change). */
+const LEVEL_EPSILON = 0.01
+const LEVEL_STEPS = 200
 
 /** A small fast seeded PRNG (mulberry32): the same seed, the same run. */
 function rng (seed) {
@@ -73,6 +76,8 @@ export function simulate (scenario) {
     down: seed ? scenario.seedRate : scenario.nodeDown,
     upFlows: new Set(),
     downFlows: new Set(),
+    upLevel: Infinity,
+    downLevel: Infinity,
     /** Sessions holding one of its upload slots. */
     serving: new Set(),
     ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
@@ -92,8 +97,57 @@ export function simulate (scenario) {
   const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0 }
 
   // ---- fluid flows ---------------------------------------------------------
+  // Each node's uplink and downlink is shared max-min fairly, as the
+  // daemon's token buckets share them: a flow held back at its other end
+  // leaves its share to the rest. A link's level is the rate of its
+  // flows that are limited there (Infinity while the link is not full); a
+  // flow runs at the lower of its two ends' levels. After a flow starts or
+  // ends, levels are recomputed from the two links outward until they move
+  // by less than LEVEL_EPSILON.
   function rateOf (f) {
-    return Math.min(f.from.up / f.from.upFlows.size, f.to.down / f.to.downFlows.size)
+    return Math.min(f.from.upLevel, f.to.downLevel)
+  }
+  /** The level of a link of `capacity` shared by flows whose other ends allow `caps`. */
+  function waterLevel (capacity, caps) {
+    caps.sort((a, b) => a - b)
+    let left = capacity
+    let k = caps.length
+    for (const c of caps) {
+      if (c * k > left) return left / k
+      left -= c
+      k--
+    }
+    return Infinity
+  }
+  function upLevelOf (n) {
+    const caps = []
+    for (const f of n.upFlows) caps.push(f.to.downLevel)
+    return waterLevel(n.up, caps)
+  }
+  function downLevelOf (n) {
+    const caps = []
+    for (const f of n.downFlows) caps.push(f.from.upLevel)
+    return waterLevel(n.down, caps)
+  }
+  const moved = (a, b) => a !== b && !(Math.abs(a - b) <= LEVEL_EPSILON * Math.min(a, b))
+  /** A flow started or ended from `from` to `to`. */
+  function touch (from, to) {
+    const flows = new Set([...from.upFlows, ...to.downFlows])
+    // links to recompute: [node, isUplink]
+    const work = [[from, true], [to, false]]
+    let steps = 0
+    while (work.length > 0 && steps++ < LEVEL_STEPS) {
+      const [n, up] = work.shift()
+      const level = up ? upLevelOf(n) : downLevelOf(n)
+      if (!moved(level, up ? n.upLevel : n.downLevel)) continue
+      if (up) n.upLevel = level
+      else n.downLevel = level
+      for (const f of up ? n.upFlows : n.downFlows) {
+        flows.add(f)
+        work.push(up ? [f.to, false] : [f.from, true])
+      }
+    }
+    for (const f of flows) reschedule(f)
   }
   function settle (f) {
     f.remaining -= f.rate * (now - f.updated)
@@ -101,14 +155,12 @@ export function simulate (scenario) {
   }
   function reschedule (f) {
     settle(f)
-    f.rate = rateOf(f)
+    const rate = rateOf(f)
+    if (rate === f.rate && f.version > 0) return
+    f.rate = rate
     const version = ++f.version
     const eta = now + Math.max(0, f.remaining) / f.rate
     at(eta, () => { if (f.version === version && !f.done) finishFlow(f) })
-  }
-  /** A flow started or ended from `from` to `to`: only the shares of from's uploads and to's downloads changed. */
-  function touch (from, to) {
-    for (const f of new Set([...from.upFlows, ...to.downFlows])) reschedule(f)
   }
   function startFlow (from, to, bytes, onDone) {
     const f = { from, to, remaining: bytes, rate: 0, updated: now, version: 0, done: false, onDone }
@@ -131,7 +183,7 @@ export function simulate (scenario) {
 
   // ---- the seed's origin pull ---------------------------------------------
   // blobs in manifest order, CONCURRENT_BLOBS at a time, each piece by piece
-  const registry = { up: scenario.registry, upFlows: new Set(), downFlows: new Set() }
+  const registry = { up: scenario.registry, upFlows: new Set(), downFlows: new Set(), upLevel: Infinity, downLevel: Infinity }
   let nextOriginPull = 0
   function seedPull () {
     if (nextOriginPull >= blobs.length) return
