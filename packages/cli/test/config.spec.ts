@@ -56,7 +56,7 @@ describe('daemon config', () => {
       uploadSlots: 16,
       maxParents: 8,
       pieceSize: null,
-      superSeedCopies: 2,
+      superSeedCopies: 1,
       api: { host: '127.0.0.1', port: 65002 },
       mirror: { host: '127.0.0.1', port: 65001 },
       registry: { default: 'docker.io', insecure: [], ca: null, dockerConfig: null, hosts: {} },

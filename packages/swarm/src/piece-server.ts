@@ -19,7 +19,7 @@ export interface PieceServerInit {
   openTimeoutMs?: number
   /** Test only: flip a byte in every piece served. @default false */
   corruptUploads?: boolean
-  /** Copies of a piece sent within `superSeedWindowMs` before further requests are declined; 0 never declines. @default 2 */
+  /** Copies of a piece sent within `superSeedWindowMs` before further requests are declined; 0 never declines. @default 1 */
   superSeedCopies?: number
   /** @default 2000 */
   superSeedWindowMs?: number

@@ -41,7 +41,7 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
   --piece-size BYTES       piece size for blobs this node pulls from origins, for experiments
                            (default null: size / 512 rounded up to a power of two, 1 MiB..64 MiB)
   --super-seed-copies N    copies of a piece sent in quick succession before more requests for it
-                           are declined so peers spread it; 0 turns it off (default 2)
+                           are declined so peers spread it; 0 turns it off (default 1)
   --quota SIZE             disk quota of the blob store (default 0: none) [storage.quota]
 
 File and environment only:
