@@ -47,7 +47,7 @@ describe('bench scripts: flags', () => {
     })
   }
 
-  for (const [script, name] of [['sim/run.mjs', 'bench:sim'], ['cold-start.mjs', 'bench']]) {
+  for (const [script, name] of [['sim/run.mjs', 'bench:sim'], ['cold-start.mjs', 'bench']] as const) {
     it(`${script}: a piece size the daemon would refuse is refused`, async () => {
       const run = await bench(script, ['--piece-size', '32'])
       expect(run.code).toBe(2)
