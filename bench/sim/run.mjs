@@ -23,6 +23,7 @@ const MB = 1e6
 const MiB = 1024 * 1024
 const PARTS = ['validation', 'pods', 'scale']
 const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn FRACTION] [--piece-size KiB]
+                        [--divisor D] [--scale-nodes N,...]
 
   --quick           small N only (seconds): bench/results/sim-quick.{json,md}
   --only PART,...   run only these of ${PARTS.join(', ')}; the others are kept from the last results
@@ -31,13 +32,24 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
                     (64..${MAX_PIECE_SIZE / 1024}; default: the protocol's rule). Results go to
                     bench/results/sim[-quick]-piece-<KiB>k.{json,md}; part validation is skipped
                     (the real runs used the rule)
+  --divisor D       part scale: the 500 MB nginx-like image divided by D, 1..64 (default 16, as
+                    npm run bench scales it for 2 cores); other than 16, results go to
+                    bench/results/sim[...]-div<D>.{json,md}. With D=1 the 10,000-node run takes hours
+  --scale-nodes N,... part scale: these node counts instead of 100, 1000, 10000 (the churn run
+                    keeps 1,000 nodes, or the largest given below that)
 `
 const opts = benchArgs('bench:sim', USAGE, {
   quick: { type: 'boolean', default: false },
   churn: { type: 'string', default: '0.05' },
   only: { type: 'string' },
-  'piece-size': { type: 'string' }
+  'piece-size': { type: 'string' },
+  divisor: { type: 'string', default: '16' },
+  'scale-nodes': { type: 'string' }
 }, values => {
+  const divisor = Number(values.divisor)
+  if (!(Number.isInteger(divisor) && divisor >= 1 && divisor <= 64)) throw new UsageError(`--divisor ${values.divisor}: a whole number from 1 to 64`)
+  const scaleNodes = values['scale-nodes']?.split(',').map(Number)
+  if (scaleNodes != null && scaleNodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 100_000))) throw new UsageError(`--scale-nodes ${values['scale-nodes']}: whole numbers 1 to 100000, separated by commas`)
   const kib = values['piece-size'] != null ? Number(values['piece-size']) : undefined
   // the daemon's --piece-size takes 64 KiB to the protocol's largest piece
   if (kib != null && !(Number.isInteger(kib) && kib >= 64 && kib <= MAX_PIECE_SIZE / 1024)) {
@@ -48,7 +60,7 @@ const opts = benchArgs('bench:sim', USAGE, {
   const only = values.only?.split(',')
   const unknown = only?.filter(p => !PARTS.includes(p))
   if (unknown != null && unknown.length > 0) throw new UsageError(`--only ${values.only}: ${unknown.join(', ')} is not one of ${PARTS.join(', ')}`)
-  return { ...values, churn, only, pieceSize: kib != null ? kib * 1024 : undefined }
+  return { ...values, churn, only, divisor, scaleNodes, pieceSize: kib != null ? kib * 1024 : undefined }
 })
 /** --only validation,pods,scale runs those parts and keeps the others from the last sim.json. */
 const parts = new Set(opts.only ?? PARTS)
@@ -109,7 +121,7 @@ async function measured () {
 
 async function main () {
   const started = performance.now()
-  const name = `${opts.quick ? 'sim-quick' : 'sim'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}`
+  const name = `${opts.quick ? 'sim-quick' : 'sim'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}${opts.divisor !== 16 ? `-div${opts.divisor}` : ''}`
   let previous = {}
   try {
     previous = JSON.parse(await readFile(join(RESULTS, `${name}.json`), 'utf8'))
@@ -150,12 +162,18 @@ async function main () {
 
   // 3. toward internet scale, with the real runs' caps and image, and churn
   const small = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
-  console.log(`\n3. toward internet scale: nginx-like 500 MB / 16, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * opts.churn).toFixed(0)}% of the nodes leaving mid-pull`)
-  for (const n of !parts.has('scale') ? [] : opts.quick ? [100] : [100, 1000, 10000]) {
-    results.scale.push(run('nginx-like (500 MB / 16)', image(500 * MB / 16, NGINX), n, small))
+  const d = opts.divisor
+  const label = d === 1 ? 'nginx-like (500 MB)' : `nginx-like (500 MB / ${d})`
+  console.log(`\n3. toward internet scale: ${label}, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * opts.churn).toFixed(0)}% of the nodes leaving mid-pull`)
+  const scaleNodes = opts.scaleNodes ?? (opts.quick ? [100] : [100, 1000, 10000])
+  for (const n of !parts.has('scale') ? [] : scaleNodes) {
+    results.scale.push(run(label, image(500 * MB / d, NGINX), n, small))
   }
-  for (const n of !parts.has('scale') ? [] : opts.quick ? [100] : [1000]) {
-    results.scale.push(run('nginx-like, churn', image(500 * MB / 16, NGINX), n, small, { churn: opts.churn, leaveBeforeS: 8 }))
+  // the churn run: 1,000 nodes, or fewer when only fewer were asked for
+  const churnNodes = Math.min(1000, Math.max(...scaleNodes))
+  for (const n of !parts.has('scale') ? [] : [churnNodes]) {
+    // nodes leave within the first quarter of the lower bound's time (8 s of the scaled image's)
+    results.scale.push(run(`${d === 16 ? 'nginx-like' : label}, churn`, image(500 * MB / d, NGINX), n, small, { churn: opts.churn, leaveBeforeS: 8 * 16 / d }))
   }
 
   const out = { ...results, pieceSize: opts.pieceSize ?? 'the protocol\'s rule', notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }

@@ -55,6 +55,15 @@ describe('bench scripts: flags', () => {
     })
   }
 
+  it('sim/run.mjs: an image divisor or node count it cannot use is refused', async () => {
+    const divisor = await bench('sim/run.mjs', ['--divisor', '0'])
+    expect(divisor.code).toBe(2)
+    expect(divisor.stderr.split('\n')[0]).toBe('bench:sim: --divisor 0: a whole number from 1 to 64')
+    const nodes = await bench('sim/run.mjs', ['--scale-nodes', '100,lots'])
+    expect(nodes.code).toBe(2)
+    expect(nodes.stderr.split('\n')[0]).toBe('bench:sim: --scale-nodes 100,lots: whole numbers 1 to 100000, separated by commas')
+  })
+
   it('cold-start.mjs: a rate it cannot read names the flag', async () => {
     const run = await bench('cold-start.mjs', ['--seed-rate', 'fast'])
     expect(run.code).toBe(2)
