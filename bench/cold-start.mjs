@@ -16,7 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { loadavg } from 'node:os'
 import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
-import { benchArgs, UsageError } from './lib/args.mjs'
+import { benchArgs, pieceSizeFlag, UsageError } from './lib/args.mjs'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
@@ -68,11 +68,7 @@ const opts = benchArgs('bench', USAGE, {
   'seed-rate': { type: 'string' },
   'piece-size': { type: 'string' }
 }, values => {
-  const kib = values['piece-size'] != null ? Number(values['piece-size']) : undefined
-  // what the daemon's --piece-size accepts
-  if (kib != null && !(Number.isInteger(kib) && kib >= 64 && kib <= MAX_PIECE_SIZE / 1024)) {
-    throw new UsageError(`--piece-size ${values['piece-size']}: whole KiB from 64 to ${MAX_PIECE_SIZE / 1024}`)
-  }
+  const pieceSize = pieceSizeFlag(values['piece-size'])
   const nodes = values.nodes?.split(',').map(Number)
   if (nodes != null && nodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 50))) throw new UsageError(`--nodes ${values.nodes}: whole numbers 1 to 50, separated by commas`)
   const sizeMiB = values.size != null ? Number(values.size) : undefined
@@ -87,7 +83,7 @@ const opts = benchArgs('bench', USAGE, {
     registryUpBytesPerSecond: rate('--registry-rate', values['registry-rate']),
     seedBytesPerSecond: rate(seedFlag, seedRateText)
   }
-  return { ...values, nodes, sizeMiB, caps, seedRateText, pieceSize: kib != null ? kib * 1024 : undefined }
+  return { ...values, nodes, sizeMiB, caps, seedRateText, pieceSize }
 })
 const caps = opts.caps
 /** The caps as the daemons' --download-rate and --upload-rate take them. */

@@ -2,9 +2,25 @@
 // flag that is unknown, lacks its value or has a bad one ends the script with
 // one line saying which, then the usage, and exit code 2 (no stack trace).
 import { parseArgs } from 'node:util'
+import { MAX_PIECE_SIZE } from '@damselfly/protocol'
+import { UsageError } from '@damselfly/cli'
 
 /** A bad flag or flag value: the command line's own, so the bench and the daemon report alike. */
-export { UsageError } from '@damselfly/cli'
+export { UsageError }
+
+/**
+ * `--piece-size KiB` of the bench scripts: bytes, or undefined when not
+ * given. Refuses what the daemon's --piece-size refuses (64 KiB to the
+ * protocol's largest piece), in whole KiB.
+ */
+export function pieceSizeFlag (text) {
+  if (text == null) return undefined
+  const kib = Number(text)
+  if (!(Number.isInteger(kib) && kib >= 64 && kib <= MAX_PIECE_SIZE / 1024)) {
+    throw new UsageError(`--piece-size ${text}: whole KiB from 64 to ${MAX_PIECE_SIZE / 1024}`)
+  }
+  return kib * 1024
+}
 
 /**
  * parseArgs with `help` (-h) added; `check(values)` may throw UsageError (or

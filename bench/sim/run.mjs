@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { layerSizes } from '@damselfly/cli'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
-import { benchArgs, UsageError } from '../lib/args.mjs'
+import { benchArgs, pieceSizeFlag, UsageError } from '../lib/args.mjs'
 import { lowerBound, percentile, writeResult } from '../lib/report.mjs'
 import { simulate } from './model.mjs'
 
@@ -50,17 +50,13 @@ const opts = benchArgs('bench:sim', USAGE, {
   if (!(Number.isInteger(divisor) && divisor >= 1 && divisor <= 64)) throw new UsageError(`--divisor ${values.divisor}: a whole number from 1 to 64`)
   const scaleNodes = values['scale-nodes']?.split(',').map(Number)
   if (scaleNodes != null && scaleNodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 100_000))) throw new UsageError(`--scale-nodes ${values['scale-nodes']}: whole numbers 1 to 100000, separated by commas`)
-  const kib = values['piece-size'] != null ? Number(values['piece-size']) : undefined
-  // the daemon's --piece-size takes 64 KiB to the protocol's largest piece
-  if (kib != null && !(Number.isInteger(kib) && kib >= 64 && kib <= MAX_PIECE_SIZE / 1024)) {
-    throw new UsageError(`--piece-size ${values['piece-size']}: whole KiB from 64 to ${MAX_PIECE_SIZE / 1024}`)
-  }
+  const pieceSize = pieceSizeFlag(values['piece-size'])
   const churn = Number(values.churn)
   if (!(churn >= 0 && churn <= 0.5)) throw new UsageError(`--churn ${values.churn}: a fraction from 0 to 0.5`)
   const only = values.only?.split(',')
   const unknown = only?.filter(p => !PARTS.includes(p))
   if (unknown != null && unknown.length > 0) throw new UsageError(`--only ${values.only}: ${unknown.join(', ')} is not one of ${PARTS.join(', ')}`)
-  return { ...values, churn, only, divisor, scaleNodes, pieceSize: kib != null ? kib * 1024 : undefined }
+  return { ...values, churn, only, divisor, scaleNodes, pieceSize }
 })
 /** --only validation,pods,scale runs those parts and keeps the others from the last sim.json. */
 const parts = new Set(opts.only ?? PARTS)
@@ -172,7 +168,7 @@ async function main () {
   // the churn run: 1,000 nodes, or fewer when only fewer were asked for
   const churnNodes = Math.min(1000, Math.max(...scaleNodes))
   for (const n of !parts.has('scale') ? [] : [churnNodes]) {
-    // nodes leave within the first quarter of the lower bound's time (8 s of the scaled image's)
+    // nodes leave within the first 8 s, about the whole of the 2-core image's T_lb, scaled with the image
     results.scale.push(run(`${d === 16 ? 'nginx-like' : label}, churn`, image(500 * MB / d, NGINX), n, small, { churn: opts.churn, leaveBeforeS: 8 * 16 / d }))
   }
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { startDaemon } from '@damselfly/daemon'
+import { startDaemon, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { UsageError } from '../args.js'
 import { CONFIG_OPTIONS, formatConfig, loadConfig } from '../config.js'
 
@@ -26,8 +26,8 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
   --origin-timeout TIME    origin response and idle deadline (default 30s)
   --upload-rate RATE       node-wide upload limit, e.g. 100MB (default 0: unlimited)
   --download-rate RATE     node-wide download limit (default 0: unlimited)
-  --upload-slots N         upload sessions served at once (default 16)
-  --max-parents N          parents per download (default 8)
+  --upload-slots N         upload sessions served at once (default ${SWARM_DEFAULTS.uploadSlots})
+  --max-parents N          parents per download (default ${SWARM_DEFAULTS.maxParents})
   --api HOST:PORT          control API address (default 127.0.0.1:65002)
   --mirror HOST:PORT       registry-mirror address for containerd, CRI-O and Docker (default 127.0.0.1:65001)
   --no-mirror              do not serve the registry mirror [mirror: false]
@@ -41,7 +41,7 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
   --piece-size BYTES       piece size for blobs this node pulls from origins, for experiments
                            (default null: size / 512 rounded up to a power of two, 1 MiB..64 MiB)
   --super-seed-copies N    copies of a piece sent in quick succession before more requests for it
-                           are declined so peers spread it; 0 turns it off (default 1)
+                           are declined so peers spread it; 0 turns it off (default ${SWARM_DEFAULTS.superSeedCopies})
   --quota SIZE             disk quota of the blob store (default 0: none) [storage.quota]
 
 File and environment only:
