@@ -54,9 +54,8 @@ export async function hashRange (file: FileHandle, offset: number, length: numbe
   return toPlain(hash.digest())
 }
 
-/** Feed a byte range of a file to `hash`, read in fixed-size chunks. */
-export async function hashInto (hash: Hash, file: FileHandle, offset: number, length: number, options: AbortOptions = {}): Promise<void> {
-  const buffer = new Uint8Array(Math.min(HASH_CHUNK_SIZE, length))
+/** Feed a byte range of a file to `hash`, read in fixed-size chunks (into `buffer` when given). */
+export async function hashInto (hash: Hash, file: FileHandle, offset: number, length: number, options: AbortOptions = {}, buffer: Uint8Array = new Uint8Array(Math.min(HASH_CHUNK_SIZE, length))): Promise<void> {
   let done = 0
   while (done < length) {
     options.signal?.throwIfAborted()

@@ -4,16 +4,16 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Bitfield, InvalidManifestError, MAX_PIECE_STREAMS, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
-import { TEMP_PREFIX } from './constants.js'
+import { HASH_CHUNK_SIZE, TEMP_PREFIX } from './constants.js'
 import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
 import { equalBytes, hashInto, hex, readFully, sha256, syncDir, toPlain, writeFully } from './file-io.js'
 import { encodeManifestFrames } from './manifest-file.js'
-import { RunningDigest } from './running-digest.js'
 import type { BlobHandle, FinalizeOptions } from './index.js'
 import type { ManifestHashes } from './manifest-hashes.js'
 import type { BlobPaths } from './paths.js'
 import type { BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Hash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -66,15 +66,17 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   #lock: Promise<void> = Promise.resolve()
   #finalizing?: Promise<void>
   /**
-   * The whole digest, running on a worker thread: pieces [0, #digestNext)
-   * are fed to it as soon as they and every piece before them are written.
-   * Finalize then waits only for the last run, instead of reading the whole
-   * blob back at the end, where every byte of a streamed pull waited for
-   * it. Undefined once used (or for a complete blob): finalize then hashes
-   * the whole file itself.
+   * The whole digest, running: pieces [0, #digestNext) are in it, each fed
+   * from memory when it is written in order, or read back from the data
+   * file when it arrived ahead of a gap (#digestCatchUp). Finalize then only
+   * hashes what is left, instead of reading the whole blob back at the end,
+   * where every byte of a streamed pull waited for it.
    */
-  #digest?: RunningDigest
+  #digestHash?: Hash
   #digestNext = 0
+  #digestCatchUp?: Promise<void>
+  /** A read failed part-way into the running digest, or finalize used it up: finalize hashes the whole file. */
+  #digestSpent = false
   /** Bytes written since the last background datasync began. */
   #unsynced = 0
   #syncing?: Promise<void>
@@ -95,7 +97,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
       this.bitfield = init.bitfield ?? new Bitfield(init.layout.pieces)
       this.#data = Promise.resolve(init.files.data)
       this.#bitfieldFile = init.files.bitfield
-      this.#digest = new RunningDigest(this.#paths.partialData)
+      this.#digestHash = createHash('sha256')
     } else {
       this.bitfield = fullBitfield(init.layout.pieces)
     }
@@ -272,37 +274,34 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     await this.#closeFiles()
   }
 
-  /** Pieces were written and marked: the run of held pieces from #digestNext on goes to the running digest. */
-  #feedDigest (): void {
-    const running = this.#digest
-    if (running == null) return
-    const from = this.#digestNext
-    while (this.#digestNext < this.layout.pieces && this.bitfield.has(this.#digestNext)) this.#digestNext++
-    if (this.#digestNext === from) return
-    const offset = from * this.layout.pieceSize
-    running.feed(offset, Math.min(this.layout.size, this.#digestNext * this.layout.pieceSize) - offset)
+  /** A piece was just written and marked: into the running digest if it is next in line. */
+  #feedDigest (index: number, chunks: Uint8Array[]): void {
+    const hash = this.#digestHash
+    if (hash == null || this.#digestSpent) return
+    if (index === this.#digestNext && this.#digestCatchUp == null) {
+      for (const chunk of chunks) hash.update(chunk)
+      this.#digestNext++
+    }
+    if (this.bitfield.has(this.#digestNext)) this.#catchUpDigest(hash)
   }
 
-  /**
-   * The blob's digest as written: the running digest's when it has every
-   * piece, else (its worker failed, or an earlier finalize used it) hashed
-   * from the data file here.
-   */
-  async #contentDigest (data: FileHandle, options: AbortOptions): Promise<BlobDigest> {
-    const running = this.#digest
-    // a digest is given once: a finalize that fails after this hashes the file
-    this.#digest = undefined
-    if (running != null) {
-      this.#feedDigest()
-      if (this.#digestNext === this.layout.pieces) {
-        const digest = await running.digest().catch(() => undefined)
-        if (digest != null) return digestFromHash(digest)
+  /** Feed the running digest the held pieces that follow it, read back from the data file. */
+  #catchUpDigest (hash: Hash): void {
+    if (this.#digestCatchUp != null) return
+    this.#digestCatchUp = (async () => {
+      const data = await this.#dataFile()
+      // one read buffer for the run, not one per piece
+      let buffer: Uint8Array | undefined
+      while (this.#digestNext < this.layout.pieces && this.bitfield.has(this.#digestNext) && this.#gone == null && !this.#digestSpent) {
+        const { offset, length } = pieceRange(this.layout.size, this.layout.pieceSize, this.#digestNext)
+        buffer ??= new Uint8Array(Math.min(HASH_CHUNK_SIZE, this.layout.size))
+        await hashInto(hash, data, offset, length, {}, buffer)
+        this.#digestNext++
       }
-      running.close()
-    }
-    const hash = createHash('sha256')
-    await this.#unlessGone(hashInto(hash, data, 0, this.layout.size, options))
-    return digestFromHash(toPlain(hash.digest()))
+    })()
+      // part of a piece may have gone in: finalize hashes the whole file instead
+      .catch(() => { this.#digestSpent = true })
+      .finally(() => { this.#digestCatchUp = undefined })
   }
 
   async #finalize (options: FinalizeOptions): Promise<void> {
@@ -315,7 +314,18 @@ export class StoredBlob extends EventTarget implements BlobHandle {
       throw new PieceNotHeldError(`cannot finalize ${this.digest}: ${this.bitfield.count} of ${this.layout.pieces} pieces held`)
     }
     const data = await this.#dataFile()
-    const actual = await this.#contentDigest(data, options)
+    while (this.#digestCatchUp != null) await this.#digestCatchUp
+    if (this.#digestHash == null || this.#digestSpent) {
+      this.#digestHash = createHash('sha256')
+      this.#digestNext = 0
+    }
+    const hash = this.#digestHash
+    // a Hash gives its digest once: a finalize that fails after this starts afresh
+    this.#digestSpent = true
+    // normally nothing is left: the pieces were fed as they came
+    const from = Math.min(this.layout.size, this.#digestNext * this.layout.pieceSize)
+    await this.#unlessGone(hashInto(hash, data, from, this.layout.size - from, options))
+    const actual = digestFromHash(toPlain(hash.digest()))
     if (actual !== this.digest) {
       await this.#destroy(new BlobRemovedError(`${this.digest} was removed: its content did not match the digest`))
       throw new DigestMismatchError(`blob content is ${actual}, expected ${this.digest}`, actual)
@@ -386,7 +396,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     await this.#unlessGone(writeFully(data, chunks, index * this.layout.pieceSize))
     this.#checkUsable()
     this.bitfield.set(index)
-    this.#feedDigest()
+    this.#feedDigest(index, chunks)
     this.#syncInBackground(data, chunks)
     await this.#persistBit(index)
     for (const waiter of [...this.#waiters.get(index) ?? []]) {
@@ -448,8 +458,6 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     this.#data = undefined
     this.#bitfieldFile = undefined
     this.#manifestFile = undefined
-    this.#digest?.close()
-    this.#digest = undefined
     // FileHandle.close waits for reads and writes in flight on the handle
     await Promise.allSettled([
       data?.then(async file => { await file.close() }),
