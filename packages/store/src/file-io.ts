@@ -54,8 +54,14 @@ export async function hashRange (file: FileHandle, offset: number, length: numbe
   return toPlain(hash.digest())
 }
 
-/** Feed a byte range of a file to `hash`, read in fixed-size chunks (into `buffer` when given). */
-export async function hashInto (hash: Hash, file: FileHandle, offset: number, length: number, options: AbortOptions = {}, buffer: Uint8Array = new Uint8Array(Math.min(HASH_CHUNK_SIZE, length))): Promise<void> {
+export interface HashIntoOptions extends AbortOptions {
+  /** Read into this (any size but 0) rather than a new buffer: a caller hashing range after range reuses one. */
+  buffer?: Uint8Array
+}
+
+/** Feed a byte range of a file to `hash`, read in fixed-size chunks. */
+export async function hashInto (hash: Hash, file: FileHandle, offset: number, length: number, options: HashIntoOptions = {}): Promise<void> {
+  const buffer = options.buffer ?? new Uint8Array(Math.min(HASH_CHUNK_SIZE, length))
   let done = 0
   while (done < length) {
     options.signal?.throwIfAborted()

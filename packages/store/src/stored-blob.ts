@@ -291,11 +291,10 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     this.#digestCatchUp = (async () => {
       const data = await this.#dataFile()
       // one read buffer for the run, not one per piece
-      let buffer: Uint8Array | undefined
+      const buffer = new Uint8Array(Math.max(1, Math.min(HASH_CHUNK_SIZE, this.layout.pieceSize, this.layout.size)))
       while (this.#digestNext < this.layout.pieces && this.bitfield.has(this.#digestNext) && this.#gone == null && !this.#digestSpent) {
         const { offset, length } = pieceRange(this.layout.size, this.layout.pieceSize, this.#digestNext)
-        buffer ??= new Uint8Array(Math.min(HASH_CHUNK_SIZE, this.layout.size))
-        await hashInto(hash, data, offset, length, {}, buffer)
+        await hashInto(hash, data, offset, length, { buffer })
         this.#digestNext++
       }
     })()
@@ -397,7 +396,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     this.#checkUsable()
     this.bitfield.set(index)
     this.#feedDigest(index, chunks)
-    this.#syncInBackground(data, chunks)
+    this.#syncInBackground(data, this.#range(index).length)
     await this.#persistBit(index)
     for (const waiter of [...this.#waiters.get(index) ?? []]) {
       waiter.resolve()
@@ -410,8 +409,8 @@ export class StoredBlob extends EventTarget implements BlobHandle {
    * are dirty: finalize's sync then finds little left, instead of the
    * whole blob (about 0.4 s for 256 MiB here, a quarter of the transfer).
    */
-  #syncInBackground (data: FileHandle, chunks: Uint8Array[]): void {
-    for (const c of chunks) this.#unsynced += c.byteLength
+  #syncInBackground (data: FileHandle, written: number): void {
+    this.#unsynced += written
     if (this.#syncing != null || this.#unsynced < SYNC_EVERY) return
     this.#unsynced = 0
     // a failure shows again in finalize's own sync
