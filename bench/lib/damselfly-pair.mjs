@@ -36,20 +36,22 @@ function taskWhenComplete (daemon, digest, signal) {
  * blob from B and drains it, as a client would: a third process then
  * competes for the machine's cores, and B also reads every byte back.
  */
-export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs, cpuProfDir, stream = false }) {
-  const label = `damselfly${pieceSize != null ? ` (piece size ${pieceSize})` : ''}${stream ? ' streamed' : ''}`
+export async function measureDamselfly ({ blob, origin, pieceSize, encryption, timeoutMs, cpuProfDir, stream = false }) {
+  const label = `damselfly${pieceSize != null ? ` (piece size ${pieceSize})` : ''}${encryption != null ? ` over ${encryption}` : ''}${stream ? ' streamed' : ''}`
+  // both daemons offer only this encryption; undefined leaves the default order (TLS, then Noise)
+  const offered = encryption != null ? ['--encryption', encryption] : []
   const dir = await makeTempDir('damselfly-bench-pair-')
   const owned = []
   try {
     return await withDeadline(timeoutMs, label, async signal => {
       // with --cpu-prof, each daemon writes a V8 CPU profile when it is stopped
       const profile = name => cpuProfDir != null ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${name}-${pieceSize ?? 'rule'}-${Date.now()}.cpuprofile`] : undefined
-      const a = await startDaemon(join(dir, 'a'), ['--seed', ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal, profile('a'))
-      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0]], owned, signal, profile('b'))
+      const a = await startDaemon(join(dir, 'a'), ['--seed', ...offered, ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal, profile('a'))
+      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0], ...offered], owned, signal, profile('b'))
       // wait until B has identified A as a seed, so B's timing holds no bootstrap
-      await pollUntil(async () => {
+      const seedAsSeen = await pollUntil(async () => {
         const status = await getJson(`${b.api}/api/v1/status`, signal)
-        return status.peers.some(p => p.peer === a.peerId && p.seed) ? true : undefined
+        return status.peers.find(p => p.peer === a.peerId && p.seed)
       }, signal)
 
       const path = `/api/v1/blobs/${blob.digest}?url=${encodeURIComponent(origin.url)}`
@@ -89,6 +91,8 @@ export async function measureDamselfly ({ blob, origin, pieceSize, timeoutMs, cp
         taskBytesPerSecond: blob.size / taskSeconds,
         pieceSize: task.pieceSize,
         pieces: task.pieces,
+        // what the two daemons negotiated, read from B
+        encryption: seedAsSeen.encryption,
         seedSeconds: warm.seconds
       }
     })

@@ -5,13 +5,13 @@
  * key and where it was set, so a typo never passes silently.
  */
 import { readFile } from 'node:fs/promises'
-import { SWARM_DEFAULTS } from '@damselfly/daemon'
+import { DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { credentialsFromDockerConfig, isRegistryHost } from '@damselfly/registry'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isAlias, isMap, isScalar, LineCounter, parseDocument, stringify } from 'yaml'
 import { parseBytes, parseHostPort, parseInteger, UsageError } from './args.js'
-import type { DaemonInit, ListenAddress } from '@damselfly/daemon'
+import type { ConnectionEncryption, DaemonInit, ListenAddress } from '@damselfly/daemon'
 import type { RegistryHostConfig } from '@damselfly/registry'
 import type { ParseArgsOptionsConfig } from 'node:util'
 
@@ -23,6 +23,8 @@ export interface DaemonConfig {
   listen: string[]
   /** Multiaddrs to join through, /p2p/<peer id> optional. */
   bootstrap: string[]
+  /** Connection encryptions offered to peers, most preferred first. */
+  encryption: ConnectionEncryption[]
   seed: boolean
   /** Peer ids whose manifests are accepted; empty accepts any signer. */
   trustedSeeds: string[]
@@ -79,6 +81,7 @@ export const CONFIG_OPTIONS = {
   'data-dir': { type: 'string' },
   listen: { type: 'string', multiple: true },
   bootstrap: { type: 'string', multiple: true },
+  encryption: { type: 'string', multiple: true },
   seed: { type: 'boolean' },
   'trust-seed': { type: 'string', multiple: true },
   'no-origin-fallback': { type: 'boolean' },
@@ -118,6 +121,7 @@ interface Settings {
   dataDir: string | undefined
   listen: string[]
   bootstrap: string[]
+  encryption: ConnectionEncryption[]
   seed: boolean
   trustedSeeds: string[]
   originFallback: boolean
@@ -215,6 +219,18 @@ function peerIds (value: unknown, subject: string): string[] {
   })
 }
 
+const ENCRYPTIONS: readonly ConnectionEncryption[] = ['tls', 'noise']
+
+function encryptions (value: unknown, subject: string): ConnectionEncryption[] {
+  const names = list(value, subject)
+  if (names.length === 0) throw new UsageError(`${subject} must name at least one of ${ENCRYPTIONS.join(', ')}`)
+  return names.map((name, i) => {
+    if (!(ENCRYPTIONS as readonly string[]).includes(name)) throw new UsageError(`${subject} ${JSON.stringify(name)} is not a connection encryption: tls or noise`)
+    if (names.indexOf(name) !== i) throw new UsageError(`${subject} names ${name} twice`)
+    return name as ConnectionEncryption
+  })
+}
+
 function registryHost (value: unknown, subject: string): string {
   const host = text(value, subject)
   if (!isRegistryHost(host)) throw new UsageError(`${subject} ${JSON.stringify(host)} is not a registry host (HOST or HOST:PORT, no scheme or path)`)
@@ -284,6 +300,7 @@ const KEYS: { [K in Key]: KeySpec<Settings[K]> } = {
   dataDir: { default: undefined, parse: text },
   listen: { default: ['/ip4/127.0.0.1/tcp/0'], parse: multiaddrs, list: true },
   bootstrap: { default: [], parse: multiaddrs, list: true },
+  encryption: { default: [...DEFAULT_ENCRYPTION], parse: encryptions, list: true },
   seed: { default: false, parse: boolean },
   trustedSeeds: { default: [], parse: peerIds, list: true },
   originFallback: { default: true, parse: boolean },
@@ -326,6 +343,7 @@ const FLAG_KEYS: Partial<Record<keyof ConfigFlags, Key>> = {
   'data-dir': 'dataDir',
   listen: 'listen',
   bootstrap: 'bootstrap',
+  encryption: 'encryption',
   'trust-seed': 'trustedSeeds',
   'seed-timeout': 'seedTimeout',
   'origin-timeout': 'originTimeout',
@@ -527,6 +545,7 @@ export async function loadConfig (sources: ConfigSources = {}): Promise<LoadedCo
     dataDir: s.dataDir,
     listen: s.listen,
     bootstrap: s.bootstrap,
+    encryption: s.encryption,
     seed: s.seed,
     trustedSeeds: s.trustedSeeds,
     originFallback: s.originFallback,
@@ -581,6 +600,7 @@ async function daemonInit (c: DaemonConfig, subjectOf: (key: Key) => string): Pr
     dataDir: c.dataDir,
     listen: c.listen,
     bootstrap: c.bootstrap,
+    encryption: c.encryption,
     seed: c.seed,
     trustedSeeds: c.trustedSeeds,
     originFallback: c.originFallback,
@@ -626,6 +646,7 @@ export function formatConfig (c: DaemonConfig): string {
     dataDir: c.dataDir,
     listen: c.listen,
     bootstrap: c.bootstrap,
+    encryption: c.encryption,
     seed: c.seed,
     trustedSeeds: c.trustedSeeds,
     originFallback: c.originFallback,

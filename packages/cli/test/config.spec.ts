@@ -46,6 +46,7 @@ describe('daemon config', () => {
       dataDir: '/d',
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
+      encryption: ['tls', 'noise'],
       seed: false,
       trustedSeeds: [],
       originFallback: true,
@@ -92,6 +93,17 @@ storage:
     expect(config.originTimeout).toBe(30000) // default
     expect(config.bootstrap).toEqual(['/ip4/10.0.0.2/tcp/1', '/ip4/10.0.0.3/tcp/1']) // a list replaces the file's
     expect(config.storage).toEqual({ quota: 30 * 1024 ** 3, highWatermark: 0.9, lowWatermark: 0.5 })
+  })
+
+  it('encryption: the order offered, from the file, the environment or repeated flags', async () => {
+    expect((await load('dataDir: /d\nencryption: [noise, tls]\n')).init.encryption).toEqual(['noise', 'tls'])
+    expect((await load('dataDir: /d\n', { DAMSELFLY_ENCRYPTION: 'noise' })).init.encryption).toEqual(['noise'])
+    expect((await load('dataDir: /d\n', { DAMSELFLY_ENCRYPTION: 'noise' }, { encryption: ['tls'] })).init.encryption).toEqual(['tls'])
+    expect(await failure('dataDir: /d\nencryption: [tls, ssl]\n')).toMatch(/:2: encryption: "ssl" is not a connection encryption: tls or noise$/)
+    expect(await failure('dataDir: /d\nencryption: []\n')).toMatch(/:2: encryption: must name at least one of tls, noise$/)
+    expect(await failure('dataDir: /d\nencryption: noise\n')).toMatch(/:2: encryption: must be a list, got "noise"$/)
+    expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_ENCRYPTION: ' , ' })).toBe('environment DAMSELFLY_ENCRYPTION: encryption: must name at least one of tls, noise')
+    expect(await failure(undefined, {}, { 'data-dir': '/d', encryption: ['noise', 'noise'] })).toBe('flag --encryption names noise twice')
   })
 
   it('a flag list replaces the file list; boolean flags beat the file', async () => {

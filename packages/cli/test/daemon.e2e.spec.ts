@@ -118,6 +118,23 @@ describe('the daemon as a user meets it', () => {
     expect(status.stats.bytesFromPeers).toBeGreaterThan(0)
   })
 
+  it('speaks the connection encryption it is told to: a Noise-only node pulls from a seed that prefers TLS', async () => {
+    const node = await cluster.start('noise-only', ['--bootstrap', seed.addrs[0]!, '--encryption', 'noise'])
+    const seedAsSeen = async (d: DaemonProcess): Promise<any> => (await cluster.api(d, '/api/v1/status')).peers.find((p: any) => p.peer === seed.peerId)
+    await eventually(async () => { expect((await seedAsSeen(node))?.seed).toBe(true) }, 20_000)
+    expect((await seedAsSeen(node)).encryption).toBe('/noise')
+    expect((await seedAsSeen(peer)).encryption, 'two nodes with the defaults choose TLS').toBe('/tls/1.0.0')
+
+    const blob = makeBlob('/over-noise.bin', 3 * MiB)
+    origin.add(blob)
+    const out = join(await cluster.root(), 'over-noise.bin')
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', out, '--api', node.api])
+    expect(r.code, r.stderr).toBe(0)
+    expect((await readFile(out)).equals(blob.data)).toBe(true)
+    expect((await cluster.api(node, '/api/v1/status')).stats.bytesFromPeers).toBe(blob.data.length)
+    await cluster.kill(node, 'SIGTERM')
+  })
+
   it('dials its bootstrap peer again after the connection drops, and pulls through it', async () => {
     const listen = ['--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`]
     const boot = await cluster.start('restarting-seed', ['--seed', ...listen])

@@ -17,7 +17,7 @@ import { SeedService } from './seed-service.js'
 import { SWARM_DEFAULTS } from './defaults.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
-import type { SwarmNetwork } from './network.js'
+import type { ConnectionEncryption, SwarmNetwork } from './network.js'
 import type { OriginAccess } from './origin.js'
 import type { ParentRanker } from './ranking.js'
 import type { SwarmStats } from './stats.js'
@@ -32,6 +32,8 @@ export interface SwarmInit {
   listen?: string[]
   /** Multiaddrs to dial at start, with or without /p2p/<peer id>. @default [] */
   bootstrap?: string[]
+  /** Connection encryptions offered, most preferred first. @default ['tls', 'noise'] */
+  encryption?: readonly ConnectionEncryption[]
   /** Pull from origins on request and feed the swarm. @default false */
   seed?: boolean
   /** Peer ids whose manifest signatures are accepted; empty accepts any signer. @default [] */
@@ -76,6 +78,8 @@ export type SwarmEvent =
 export interface PeerSummary {
   peer: string
   seed: boolean
+  /** The connection's security protocol, `/tls/1.0.0` or `/noise`. */
+  encryption?: string
   beacon?: BeaconInfo
 }
 
@@ -140,7 +144,7 @@ export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
   const store = await createPieceStore({ dataDir: join(init.dataDir, 'store') })
-  const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] })
+  const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'], encryption: init.encryption })
   const swarm = new DamselflySwarm(init, network, store)
   await swarm.start()
   return swarm
@@ -327,7 +331,7 @@ class DamselflySwarm implements Swarm {
 
   peers (): PeerSummary[] {
     const seeds = new Set(this.#seeds())
-    return this.#network.connectedPeers().map(peer => ({ peer, seed: seeds.has(peer), beacon: this.#beacons.get(peer) }))
+    return this.#network.connectedPeers().map(peer => ({ peer, seed: seeds.has(peer), encryption: this.#network.encryptionWith(peer), beacon: this.#beacons.get(peer) }))
   }
 
   #taskFor (request: TaskRequest, fromOrigin: boolean): DownloadTask {

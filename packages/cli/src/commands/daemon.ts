@@ -18,6 +18,8 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
   --data-dir DIR           where blobs and the node key live (required)
   --listen MULTIADDR       address to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
   --bootstrap MULTIADDR    peer to join through, repeatable; /p2p/<peer id> optional
+  --encryption NAME        connection encryption offered to peers, repeatable, most preferred first:
+                           tls, noise (default tls, then noise; go-libp2p speaks both)
   --seed                   pull blobs from their origin when asked, and feed the swarm
   --trust-seed PEERID      accept manifests signed only by these peers, repeatable (default: any signer)
                            [trustedSeeds]
