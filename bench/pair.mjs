@@ -144,6 +144,15 @@ async function main () {
     const ratio = summaries.damselfly.bestBytesPerSecond / summaries.libp2pTls.bestBytesPerSecond
     const noiseRatio = summaries.damselflyNoise.bestBytesPerSecond / summaries.libp2pNoise.bestBytesPerSecond
     const streamedRatio = summaries.damselflyStreamed.bestBytesPerSecond / summaries.libp2pTls.bestBytesPerSecond
+    // each round's two rows ran minutes apart at most: their ratio, round by round, drifts less than a ratio of bests
+    const perRound = (a, b) => runs.get(a).map((r, i) => r.bytesPerSecond / runs.get(b)[i].bytesPerSecond)
+    const median = xs => {
+      const sorted = [...xs].sort((x, y) => x - y)
+      const mid = sorted.length >> 1
+      return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+    const tlsRounds = perRound('damselfly', 'libp2pTls')
+    const noiseRounds = perRound('damselflyNoise', 'libp2pNoise')
     const verdictOf = r => r >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET'
     const verdict = verdictOf(ratio)
     const noiseVerdict = verdictOf(noiseRatio)
@@ -155,8 +164,9 @@ async function main () {
     console.log('           machine\'s cores, and B reads every byte back; "task complete" is B\'s clock as above.')
     console.log('CPU s/GiB: CPU seconds each side spent per GiB moved (damselfly: A serving / B fetching and storing, and streaming).')
     console.log(`ratio damselfly / raw libp2p, each on the same stack (target >= ${TARGET_RATIO}):`)
-    console.log(`  TLS + yamux (what two daemons choose) = ${ratio.toFixed(3)}  ${verdict}`)
-    console.log(`  Noise + yamux (the issue's baseline)   = ${noiseRatio.toFixed(3)}  ${noiseVerdict}`)
+    const rounds = xs => `round by round ${xs.map(x => x.toFixed(2)).join(', ')}, median ${median(xs).toFixed(3)}`
+    console.log(`  TLS + yamux (what two daemons choose)  = ${ratio.toFixed(3)}  ${verdict}  (${rounds(tlsRounds)})`)
+    console.log(`  Noise + yamux (the target's own stack) = ${noiseRatio.toFixed(3)}  ${noiseVerdict}  (${rounds(noiseRounds)})`)
     console.log(`ratio streamed to a client / raw libp2p (TLS) = ${streamedRatio.toFixed(3)}`)
 
     const report = {
@@ -180,6 +190,8 @@ async function main () {
       ratio: {
         damselflyOverLibp2pTls: Number(ratio.toFixed(4)),
         damselflyNoiseOverLibp2pNoise: Number(noiseRatio.toFixed(4)),
+        perRoundTls: tlsRounds.map(x => Number(x.toFixed(4))),
+        perRoundNoise: noiseRounds.map(x => Number(x.toFixed(4))),
         streamedOverLibp2pTls: Number(streamedRatio.toFixed(4)),
         target: TARGET_RATIO,
         verdict,
