@@ -11,8 +11,10 @@
 // sent to others (ServeLedger, on the simulated clock, asked as each
 // request's turn comes, as the piece server asks it), which session gives
 // its upload slot to a newcomer when all are taken (idleSlotToFree), and the
-// piece layout (layoutFor). What is modelled rather than run: sessions, 16
-// upload slots (choke at open, or a choke that ends an idle session),
+// piece layout (layoutFor), and how long a child waits before asking a
+// parent that choked it again (retryDelay, backing off as the choke count
+// grows). What is modelled rather than run: sessions, 16 upload slots
+// (choke at open, or a choke that ends an idle session),
 // parents with nothing to give letting their place go (the daemon's
 // idle-parent rule, on its own constants), a parent sending each session's
 // requests one after another, discovery (a holder is visible a round trip
@@ -20,7 +22,7 @@
 // blobs at a time in order (the seed likewise from the registry), and churn.
 // Not modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
 // swarm's state each second.
-import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, idleSlotToFree, pipelineDepth, planRequests, requestBudget, slotsForNewcomers } from '@damselfly/swarm'
+import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, idleSlotToFree, pipelineDepth, planRequests, requestBudget, retryDelay, slotsForNewcomers } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
@@ -33,6 +35,8 @@ const DECLINE_BACKOFF_S = SWARM_DEFAULTS.declineBackoffMs / 1000
 const IDLE_PARENT_S = SWARM_DEFAULTS.idleParentMs / 1000
 const IDLE_RETRY_S = SWARM_DEFAULTS.idleRetryMs / 1000
 const IDLE_SLOT_S = SWARM_DEFAULTS.idleSlotMs / 1000
+/** What a full parent's choke at open names (the piece server's); the child backs off from it as the daemon does (retryDelay). */
+const CHOKE_RETRY_AFTER_MS = 500
 /** Beacons go out this often; a node's upload rate in them is measured over the same interval. */
 const BEACON_S = 1
 const TICK_S = 0.2
@@ -70,6 +74,8 @@ class Session {
     this.idleSince = undefined
     /** Pieces the attached parent holds that the download lacks, kept as either side gains one. */
     this.offers = 0
+    /** Bytes delivered on the session: one that brought data starts the parent's failure count again. */
+    this.received = 0
   }
 
   /** What the parent's slot rule (idleSlotToFree) sees of the session. */
@@ -247,7 +253,7 @@ export function simulate (scenario) {
   }
   function newTask (b) {
     const blob = blobs[b]
-    return { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, inflight: new Uint16Array(blob.layout.pieces), avail: new Uint16Array(blob.layout.pieces), children: new Set(), sessions: new Map(), declined: new Map(), asked: new Set(), requested: 0, done: false }
+    return { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, inflight: new Uint16Array(blob.layout.pieces), avail: new Uint16Array(blob.layout.pieces), children: new Set(), sessions: new Map(), declined: new Map(), retryAt: new Map(), failures: new Map(), requested: 0, done: false }
   }
   function gain (node, task, i) {
     if (task.held[i] === 1) return
@@ -292,10 +298,11 @@ export function simulate (scenario) {
         if (idle != null) yieldSlot(idle)
       }
       if (parent.serving.size >= UPLOAD_SLOTS) {
-        // choked: try others
+        // choked: try others, and this one again after the daemon's backoff
         task.sessions.delete(parent.id)
-        task.asked.add(parent.id)
-        at(now + 1, () => task.asked.delete(parent.id))
+        const failures = (task.failures.get(parent.id) ?? 0) + 1
+        task.failures.set(parent.id, failures)
+        task.retryAt.set(parent.id, now + retryDelay('choke', CHOKE_RETRY_AFTER_MS, failures, random) / 1000)
         return
       }
       parent.serving.add(s)
@@ -355,12 +362,14 @@ export function simulate (scenario) {
         if (s.attached == null) attach(task, s)
         const ptask = s.attached
         if (ptask == null) continue
+        // pieces this parent declined, until when: by parent, so a new session with it keeps them
+        const declinedHere = task.declined.get(s.parent.id)
         parents.push({
           s,
           outstanding: s.outstanding.length,
           depth: pipelineDepth(blob.layout.pieceSize, s.rate),
           seed: s.parent.seed,
-          canServe: i => ptask.held[i] === 1 && !s.outstanding.includes(i) && !((task.declined.get(`${s.parent.id}/${i}`) ?? 0) > now)
+          canServe: i => ptask.held[i] === 1 && !s.outstanding.includes(i) && !(declinedHere != null && (declinedHere.get(i) ?? 0) > now)
         })
       }
       if (parents.length === 0) continue
@@ -402,7 +411,9 @@ export function simulate (scenario) {
       task.inflight[i]--
       task.requested -= length
       node.requested -= length
-      task.declined.set(`${parent.id}/${i}`, now + DECLINE_BACKOFF_S)
+      let byPiece = task.declined.get(parent.id)
+      if (byPiece == null) task.declined.set(parent.id, byPiece = new Map())
+      byPiece.set(i, now + DECLINE_BACKOFF_S)
       plan(node, task)
     })
   }
@@ -443,6 +454,7 @@ export function simulate (scenario) {
     const k = s.outstanding.indexOf(i)
     if (k >= 0) s.outstanding.splice(k, 1)
     else return
+    s.received += length
     task.inflight[i]--
     task.requested -= length
     node.requested -= length
@@ -465,7 +477,7 @@ export function simulate (scenario) {
    */
   function releaseIdle (node, task, ready) {
     let released = false
-    for (const s of [...task.sessions.values()]) {
+    for (const s of task.sessions.values()) {
       if (!s.open) continue
       // s.offers: the parent holds a piece the download lacks
       if (s.outstanding.length > 0 || s.offers > 0) {
@@ -482,18 +494,21 @@ export function simulate (scenario) {
 
   /**
    * The parent ends an idle session with a choke naming IDLE_RETRY_S (the
-   * piece server's rule).
+   * piece server's rule); the child counts it as a choke, as the daemon
+   * does: a session that brought data starts the count again.
    */
   function yieldSlot (s) {
     stats.slotsFreed++
-    letGo(s)
-  }
-  /** A session ends as idle, from either side: the child asks that parent again only after IDLE_RETRY_S. */
-  function letGo (s) {
     closeSession(s.node, s.task, s)
     const id = s.parent.id
-    s.task.asked.add(id)
-    at(now + IDLE_RETRY_S, () => s.task.asked.delete(id))
+    const failures = (s.received > 0 ? 0 : s.task.failures.get(id) ?? 0) + 1
+    s.task.failures.set(id, failures)
+    s.task.retryAt.set(id, now + retryDelay('choke', IDLE_RETRY_S * 1000, failures, random) / 1000)
+  }
+  /** The child lets an idle parent go and asks it again only after IDLE_RETRY_S. */
+  function letGo (s) {
+    closeSession(s.node, s.task, s)
+    s.task.retryAt.set(s.parent.id, now + IDLE_RETRY_S)
   }
 
   /** Every TICK_S: fill each download's parents from the holders it can see, ranked by the daemon's ranker. */
@@ -509,9 +524,9 @@ export function simulate (scenario) {
         const visible = task.blob.visible
         for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
           const p = visible[Math.floor(random() * visible.length)]
-          if (p !== node && !p.gone && !task.sessions.has(p.id) && !task.asked.has(p.id) && !pool.includes(p)) pool.push(p)
+          if (p !== node && !p.gone && !task.sessions.has(p.id) && !((task.retryAt.get(p.id) ?? 0) > now) && !pool.includes(p)) pool.push(p)
         }
-        if (!task.sessions.has(seedNode.id) && !task.asked.has(seedNode.id)) pool.push(seedNode)
+        if (!task.sessions.has(seedNode.id) && !((task.retryAt.get(seedNode.id) ?? 0) > now)) pool.push(seedNode)
         return pool
       }
       releaseIdle(node, task, () => sample().length > 0)
@@ -579,9 +594,10 @@ export function simulate (scenario) {
     at(1, trace)
   }
 
-  // bounded, whatever happens: an hour of simulated time, 2e8 events
+  // bounded, whatever happens: an hour of simulated time, 2e8 events or
+  // 50,000 per node (10,000 nodes of the whole 500 MB image need over 2e8)
   const limit = 3600
-  const maxEvents = 2e8
+  const maxEvents = Math.max(2e8, 5e4 * scenario.nodes)
   while (q.size > 0) {
     const e = q.pop()
     if (e.time > limit || stats.events++ > maxEvents) break

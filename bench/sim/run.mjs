@@ -27,7 +27,8 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
 
   --quick           small N only (seconds): bench/results/sim-quick.{json,md}
   --only PART,...   run only these of ${PARTS.join(', ')}; the others are kept from the last results
-  --churn FRACTION  share of the nodes that leave mid-pull in the churn run, 0..0.5 (default 0.05)
+  --churn FRACTION  share of the nodes that leave mid-pull in the churn run, 0..0.5 (default 0.05;
+                    0 makes no churn run)
   --piece-size KiB  every blob in pieces of this size, as daemons started with --piece-size
                     (64..${MAX_PIECE_SIZE / 1024}; default: the protocol's rule). Results go to
                     bench/results/sim[-quick]-piece-<KiB>k.{json,md}; part validation is skipped
@@ -36,7 +37,8 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
                     npm run bench scales it for 2 cores); other than 16, results go to
                     bench/results/sim[...]-div<D>.{json,md}. With D=1 the 10,000-node run takes hours
   --scale-nodes N,... part scale: these node counts instead of 100, 1000, 10000 (the churn run
-                    keeps 1,000 nodes, or the largest given below that)
+                    keeps 1,000 nodes, or the largest given below that); rows for other node
+                    counts are kept from the last results
 `
 const opts = benchArgs('bench:sim', USAGE, {
   quick: { type: 'boolean', default: false },
@@ -98,7 +100,8 @@ function run (name, blobs, n, caps, extra = {}) {
     unfinished: r.unfinished,
     left: r.left,
     events: r.events,
-    wallSeconds: (performance.now() - started) / 1000
+    wallSeconds: (performance.now() - started) / 1000,
+    date: new Date().toISOString()
   }
   const f = (x, d = 2) => x.toFixed(d)
   console.log(`${name.padEnd(34)} N=${String(n).padStart(5)}  p50 ${f(out.p50).padStart(7)} s  p95 ${f(out.p95).padStart(7)} s  max ${f(out.max).padStart(7)} s  T_lb ${f(tlb).padStart(7)} s  max/T_lb ${f(out.maxOverLowerBound)}  registry ${f(out.registryEgressOverImage)}x (direct ${n}x, ${f(out.directMaxSeconds, 1)} s)${out.unfinished > 0 ? `  UNFINISHED ${out.unfinished}` : ''}${out.left > 0 ? `  (${out.left} left mid-pull)` : ''}  [${f(out.wallSeconds, 1)} s]`)
@@ -162,15 +165,22 @@ async function main () {
   const label = d === 1 ? 'nginx-like (500 MB)' : `nginx-like (500 MB / ${d})`
   console.log(`\n3. toward internet scale: ${label}, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * opts.churn).toFixed(0)}% of the nodes leaving mid-pull`)
   const scaleNodes = opts.scaleNodes ?? (opts.quick ? [100] : [100, 1000, 10000])
+  // the churn run: 1,000 nodes, or fewer when only fewer were asked for; none with --churn 0
+  const churnNodes = opts.churn > 0 ? [Math.min(1000, Math.max(...scaleNodes))] : []
+  if (parts.has('scale') && opts.scaleNodes != null) {
+    // rows for node counts not run now stay from the last results (each row carries its date)
+    const rerun = row => row.churn > 0 ? churnNodes.includes(row.nodes) : scaleNodes.includes(row.nodes)
+    results.scale = (previous.scale ?? []).filter(row => !rerun(row))
+  }
   for (const n of !parts.has('scale') ? [] : scaleNodes) {
     results.scale.push(run(label, image(500 * MB / d, NGINX), n, small))
   }
-  // the churn run: 1,000 nodes, or fewer when only fewer were asked for
-  const churnNodes = Math.min(1000, Math.max(...scaleNodes))
-  for (const n of !parts.has('scale') ? [] : [churnNodes]) {
+  for (const n of !parts.has('scale') ? [] : churnNodes) {
     // nodes leave within the first 8 s, about the whole of the 2-core image's T_lb, scaled with the image
     results.scale.push(run(`${d === 16 ? 'nginx-like' : label}, churn`, image(500 * MB / d, NGINX), n, small, { churn: opts.churn, leaveBeforeS: 8 * 16 / d }))
   }
+  // plain runs by node count, then the churn runs
+  results.scale.sort((a, b) => (a.churn > 0) - (b.churn > 0) || a.nodes - b.nodes)
 
   const out = { ...results, pieceSize: opts.pieceSize ?? 'the protocol\'s rule', notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
   await writeResult(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
