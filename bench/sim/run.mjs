@@ -163,7 +163,7 @@ async function main () {
   const small = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
   const d = opts.divisor
   const label = d === 1 ? 'nginx-like (500 MB)' : `nginx-like (500 MB / ${d})`
-  console.log(`\n3. toward internet scale: ${label}, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms; and with ${(100 * opts.churn).toFixed(0)}% of the nodes leaving mid-pull`)
+  console.log(`\n3. toward internet scale: ${label}, nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms${opts.churn > 0 ? `; and with ${(100 * opts.churn).toFixed(0)}% of the nodes leaving mid-pull` : ''}`)
   const scaleNodes = opts.scaleNodes ?? (opts.quick ? [100] : [100, 1000, 10000])
   // the churn run: 1,000 nodes, or fewer when only fewer were asked for; none with --churn 0
   const churnNodes = opts.churn > 0 ? [Math.min(1000, Math.max(...scaleNodes))] : []
