@@ -118,8 +118,8 @@ export function simulate (scenario) {
     downFlows: new Set(),
     upLevel: Infinity,
     downLevel: Infinity,
-    /** Sessions holding one of its upload slots. */
-    serving: new Set(),
+    /** Sessions holding one of its upload slots, in the order they got them (an array: the slot rules walk it on every tick). */
+    serving: [],
     ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
     uploaded: 0,
     uploadMeter: { bytes: 0, rate: 0 },
@@ -292,12 +292,12 @@ export function simulate (scenario) {
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
       if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
-      if (parent.serving.size >= UPLOAD_SLOTS) {
+      if (parent.serving.length >= UPLOAD_SLOTS) {
         // the slot of a session that has asked for nothing for IDLE_SLOT_S goes to the newcomer
         const idle = idleSlotToFree(parent.serving, now, IDLE_SLOT_S)
         if (idle != null) yieldSlot(idle)
       }
-      if (parent.serving.size >= UPLOAD_SLOTS) {
+      if (parent.serving.length >= UPLOAD_SLOTS) {
         // choked: try others, and this one again after the daemon's backoff
         task.sessions.delete(parent.id)
         const failures = (task.failures.get(parent.id) ?? 0) + 1
@@ -305,7 +305,7 @@ export function simulate (scenario) {
         task.retryAt.set(parent.id, now + retryDelay('choke', CHOKE_RETRY_AFTER_MS, failures, random) / 1000)
         return
       }
-      parent.serving.add(s)
+      parent.serving.push(s)
       s.lastActiveAt = now
       s.open = true
       attach(task, s)
@@ -334,7 +334,7 @@ export function simulate (scenario) {
   function closeSession (node, task, s) {
     if (task.sessions.get(s.parent.id) === s) task.sessions.delete(s.parent.id)
     detach(task, s)
-    if (s.open) s.parent.serving.delete(s)
+    if (s.open) s.parent.serving.splice(s.parent.serving.indexOf(s), 1)
     s.open = false
     for (const i of s.outstanding) {
       task.inflight[i]--
@@ -588,7 +588,7 @@ export function simulate (scenario) {
       // the share of live nodes' download and of all nodes' upload capacity in use
       const util = (set, cap) => { let r = 0; for (const f of set) r += f.rate; return r / cap }
       const upUtil = nodes.reduce((a, n) => a + (n.gone ? 0 : util(n.upFlows, n.up)), 0) / nodes.length
-      console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => n.requested / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.serving.size} visible ${blobs.map(b => b.visible.length).join('/')}`)
+      console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => n.requested / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.serving.length} visible ${blobs.map(b => b.visible.length).join('/')}`)
       at(now + 1, trace)
     }
     at(1, trace)
