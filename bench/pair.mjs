@@ -7,7 +7,7 @@
 //      once with the protocol's piece size rule and once per fixed piece size,
 //      timed on B from the fetch request to the blob verified and stored;
 //      once more with both daemons offering only Noise, against the raw Noise
-//      stream (the stack the issue names); and once streamed to a client
+//      stream (the stack the target was first set for); and once streamed to a client
 //      (this process) through B's HTTP API.
 // Prints a table and writes bench/results/pair.json.
 //
@@ -92,7 +92,7 @@ async function main () {
       damselfly: true
     },
     {
-      // the issue's own baseline is the Noise stack: the same comparison there
+      // the target was first set against the raw Noise stream: the same comparison there
       key: 'damselflyNoise',
       name: 'damselfly B <- A over Noise only',
       damselfly: true,

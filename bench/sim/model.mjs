@@ -300,9 +300,7 @@ export function simulate (scenario) {
       if (parent.serving.length >= UPLOAD_SLOTS) {
         // choked: try others, and this one again after the daemon's backoff
         task.sessions.delete(parent.id)
-        const failures = (task.failures.get(parent.id) ?? 0) + 1
-        task.failures.set(parent.id, failures)
-        task.retryAt.set(parent.id, now + retryDelay('choke', CHOKE_RETRY_AFTER_MS, failures, random) / 1000)
+        choked(task, parent.id, CHOKE_RETRY_AFTER_MS, false)
         return
       }
       parent.serving.push(s)
@@ -500,10 +498,21 @@ export function simulate (scenario) {
   function yieldSlot (s) {
     stats.slotsFreed++
     closeSession(s.node, s.task, s)
-    const id = s.parent.id
-    const failures = (s.received > 0 ? 0 : s.task.failures.get(id) ?? 0) + 1
-    s.task.failures.set(id, failures)
-    s.task.retryAt.set(id, now + retryDelay('choke', IDLE_RETRY_S * 1000, failures, random) / 1000)
+    choked(s.task, s.parent.id, IDLE_RETRY_S * 1000, s.received > 0)
+  }
+  /**
+   * A parent choked the download: asked again after the daemon's backoff
+   * (retryDelay), which grows with the chokes in a row; a session that
+   * brought data starts the count again.
+   */
+  function choked (task, id, retryAfterMs, broughtData) {
+    const failures = (broughtData ? 0 : task.failures.get(id) ?? 0) + 1
+    task.failures.set(id, failures)
+    task.retryAt.set(id, now + retryDelay('choke', retryAfterMs, failures, random) / 1000)
+  }
+  /** Not waiting out a backoff from that parent. */
+  function mayAsk (task, id) {
+    return !((task.retryAt.get(id) ?? 0) > now)
   }
   /** The child lets an idle parent go and asks it again only after IDLE_RETRY_S. */
   function letGo (s) {
@@ -524,9 +533,9 @@ export function simulate (scenario) {
         const visible = task.blob.visible
         for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
           const p = visible[Math.floor(random() * visible.length)]
-          if (p !== node && !p.gone && !task.sessions.has(p.id) && !((task.retryAt.get(p.id) ?? 0) > now) && !pool.includes(p)) pool.push(p)
+          if (p !== node && !p.gone && !task.sessions.has(p.id) && mayAsk(task, p.id) && !pool.includes(p)) pool.push(p)
         }
-        if (!task.sessions.has(seedNode.id) && !((task.retryAt.get(seedNode.id) ?? 0) > now)) pool.push(seedNode)
+        if (!task.sessions.has(seedNode.id) && mayAsk(task, seedNode.id)) pool.push(seedNode)
         return pool
       }
       releaseIdle(node, task, () => sample().length > 0)

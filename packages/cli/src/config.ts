@@ -5,7 +5,7 @@
  * key and where it was set, so a typo never passes silently.
  */
 import { readFile } from 'node:fs/promises'
-import { DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
+import { CONNECTION_ENCRYPTIONS, DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { credentialsFromDockerConfig, isRegistryHost } from '@damselfly/registry'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -219,13 +219,12 @@ function peerIds (value: unknown, subject: string): string[] {
   })
 }
 
-const ENCRYPTIONS: readonly ConnectionEncryption[] = ['tls', 'noise']
-
 function encryptions (value: unknown, subject: string): ConnectionEncryption[] {
   const names = list(value, subject)
-  if (names.length === 0) throw new UsageError(`${subject} must name at least one of ${ENCRYPTIONS.join(', ')}`)
+  const known: readonly string[] = CONNECTION_ENCRYPTIONS
+  if (names.length === 0) throw new UsageError(`${subject} must name at least one of ${known.join(', ')}`)
   return names.map((name, i) => {
-    if (!(ENCRYPTIONS as readonly string[]).includes(name)) throw new UsageError(`${subject} ${JSON.stringify(name)} is not a connection encryption: tls or noise`)
+    if (!known.includes(name)) throw new UsageError(`${subject} ${JSON.stringify(name)} is not a connection encryption: ${known.join(' or ')}`)
     if (names.indexOf(name) !== i) throw new UsageError(`${subject} names ${name} twice`)
     return name as ConnectionEncryption
   })

@@ -50,6 +50,17 @@ describe('the daemon as a user meets it', () => {
     await origin.stop()
   })
 
+  /** A new 3 MiB blob on the origin, got through `node` with `damselfly get`: exit 0 and the exact bytes. */
+  async function getFreshBlob (node: DaemonProcess, path: string): Promise<ReturnType<typeof makeBlob>> {
+    const blob = makeBlob(path, 3 * MiB)
+    origin.add(blob)
+    const out = join(await cluster.root(), path.slice(1))
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', out, '--api', node.api])
+    expect(r.code, r.stderr).toBe(0)
+    expect((await readFile(out)).equals(blob.data)).toBe(true)
+    return blob
+  }
+
   it('reports progress as events and its state through status', async () => {
     const blob = makeBlob('/events.bin', 24 * MiB)
     origin.add(blob)
@@ -125,12 +136,7 @@ describe('the daemon as a user meets it', () => {
     expect((await seedAsSeen(node)).encryption).toBe('/noise')
     expect((await seedAsSeen(peer)).encryption, 'two nodes with the defaults choose TLS').toBe('/tls/1.0.0')
 
-    const blob = makeBlob('/over-noise.bin', 3 * MiB)
-    origin.add(blob)
-    const out = join(await cluster.root(), 'over-noise.bin')
-    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', out, '--api', node.api])
-    expect(r.code, r.stderr).toBe(0)
-    expect((await readFile(out)).equals(blob.data)).toBe(true)
+    const blob = await getFreshBlob(node, '/over-noise.bin')
     expect((await cluster.api(node, '/api/v1/status')).stats.bytesFromPeers).toBe(blob.data.length)
     await cluster.kill(node, 'SIGTERM')
   })
@@ -148,12 +154,7 @@ describe('the daemon as a user meets it', () => {
     expect(again.peerId).toBe(boot.peerId)
     await eventually(async () => { expect(await sees(again), 'the node dialled its bootstrap peer again').toBe(true) }, 20_000)
 
-    const blob = makeBlob('/after-restart.bin', 3 * MiB)
-    origin.add(blob)
-    const out = join(await cluster.root(), 'after-restart.bin')
-    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', out, '--api', node.api])
-    expect(r.code, r.stderr).toBe(0)
-    expect((await readFile(out)).equals(blob.data)).toBe(true)
+    await getFreshBlob(node, '/after-restart.bin')
     const status = await cluster.api(node, '/api/v1/status')
     expect(status.stats.bytesFromOrigin, 'the node went through the seed, not to the origin itself').toBe(0)
   })

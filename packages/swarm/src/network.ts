@@ -60,8 +60,13 @@ export interface SwarmNetwork {
   stop(): Promise<void>
 }
 
-/** A connection encryption a node offers. */
-export type ConnectionEncryption = 'tls' | 'noise'
+const ENCRYPTERS = { tls, noise }
+
+/** A connection encryption a node can offer. */
+export type ConnectionEncryption = keyof typeof ENCRYPTERS
+
+/** Every connection encryption a node can offer. */
+export const CONNECTION_ENCRYPTIONS = Object.keys(ENCRYPTERS) as readonly ConnectionEncryption[]
 
 /**
  * What a node offers, most preferred first: on this stack TLS moves about
@@ -69,8 +74,6 @@ export type ConnectionEncryption = 'tls' | 'noise'
  * offer only Noise. go-libp2p offers both.
  */
 export const DEFAULT_ENCRYPTION: readonly ConnectionEncryption[] = ['tls', 'noise']
-
-const ENCRYPTERS = { tls, noise }
 
 export interface NetworkInit {
   privateKey: PrivateKey
@@ -88,7 +91,7 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   const encryption = init.encryption ?? DEFAULT_ENCRYPTION
   if (encryption.length === 0) throw new TypeError('at least one connection encryption is needed')
   for (const name of encryption) {
-    if (!Object.hasOwn(ENCRYPTERS, name)) throw new TypeError(`unknown connection encryption ${JSON.stringify(name)}: ${Object.keys(ENCRYPTERS).join(' or ')}`)
+    if (!CONNECTION_ENCRYPTIONS.includes(name)) throw new TypeError(`unknown connection encryption ${JSON.stringify(name)}: ${CONNECTION_ENCRYPTIONS.join(' or ')}`)
   }
   const node: Node = await createLibp2p({
     privateKey: init.privateKey,
