@@ -1,6 +1,7 @@
 // The real components the tests drive (a registry mirror is tested against
 // the real thing, never a mock of it): the CNCF distribution registry,
-// containerd with ctr, skopeo, and chromium for the dashboard, all from Debian. Missing ones are
+// containerd with ctr, skopeo, chromium for the dashboard, and openssl for a
+// test certificate, all from Debian. Missing ones are
 // installed with apt-get when this runs as root; otherwise it says what to
 // install and fails, before any test starts. Commands named as arguments
 // (`node scripts/test-tools.mjs docker-registry skopeo`, what the benchmark
@@ -13,7 +14,9 @@ const TOOLS = [
   { command: 'ctr', pkg: 'containerd' },
   { command: 'skopeo', pkg: 'skopeo' },
   { command: 'chromium', pkg: 'chromium' },
-  { command: 'firefox-esr', pkg: 'firefox-esr' }
+  { command: 'firefox-esr', pkg: 'firefox-esr' },
+  // makes the certificate of the HTTPS registry (tls-registry.e2e.spec.ts)
+  { command: 'openssl', pkg: 'openssl' }
 ]
 
 const wanted = process.argv.slice(2)

@@ -70,7 +70,8 @@ export class RegistryClient {
   readonly #insecure: Set<string>
   readonly #docker: Map<string, BasicCredentials>
   readonly #timeoutMs: number
-  readonly #ca: string[] | undefined
+  readonly #extraCa: string | undefined
+  #caList: string[] | undefined
   readonly #tokens: TokenCache
   /** Last challenge seen per endpoint origin, so later requests authorize up front. */
   readonly #challenges = new Map<string, Challenge>()
@@ -81,12 +82,22 @@ export class RegistryClient {
     for (const [name, c] of this.#registries) if (c.insecure === true) this.#insecure.add(name)
     this.#docker = init.dockerCredentials ?? new Map()
     this.#timeoutMs = init.timeoutMs ?? 30_000
-    this.#ca = init.ca != null ? [...systemAndDefaultCas(), init.ca] : systemAndDefaultCas()
+    this.#extraCa = init.ca
     this.#tokens = new TokenCache(async (url, headers, signal) => {
       const res = await this.#send(url, { headers, signal }, 0)
       const body = await readBody(res, MAX_TOKEN_BODY)
       return { status: res.statusCode ?? 0, body: body.toString('utf8') }
     })
+  }
+
+  /**
+   * The CAs an HTTPS request trusts, read on first use: the system store
+   * costs a daemon 0.1-0.2 CPU-seconds to parse, and a node that never
+   * reaches a registry over HTTPS (most of a swarm) never needs it.
+   */
+  get #ca (): string[] {
+    this.#caList ??= this.#extraCa != null ? [...systemAndDefaultCas(), this.#extraCa] : systemAndDefaultCas()
+    return this.#caList
   }
 
   /** True when `registry` is reached over plain HTTP. */
@@ -121,7 +132,7 @@ export class RegistryClient {
       const auth = await this.#authorization(endpoint, url, signal)
       if (auth != null) headers.authorization = auth
     }
-    return { headers, ca: this.#ca }
+    return { headers, ...(url.protocol === 'https:' ? { ca: this.#ca } : {}) }
   }
 
   /**
@@ -227,7 +238,7 @@ export class RegistryClient {
   }
 
   async #send (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal }, redirects: number): Promise<IncomingMessage> {
-    const res = await send(url, { ...options, ca: this.#ca, timeoutMs: this.#timeoutMs })
+    const res = await send(url, { ...options, ...(url.protocol === 'https:' ? { ca: this.#ca } : {}), timeoutMs: this.#timeoutMs })
     const status = res.statusCode ?? 0
     const location = res.headers.location
     if ([301, 302, 303, 307, 308].includes(status) && location != null) {
