@@ -36,6 +36,7 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
   --divisor D       part scale: the 500 MB nginx-like image divided by D, 1..64 (default 16, as
                     npm run bench scales it for 2 cores); other than 16, results go to
                     bench/results/sim[...]-div<D>.{json,md}. With D=1 the 10,000-node run takes hours
+                    and over 4 GiB of heap (npm run bench:sim allows 16 GiB)
   --scale-nodes N,... part scale: these node counts instead of 100, 1000, 10000 (the churn run
                     keeps 1,000 nodes, or the largest given below that); rows for other node
                     counts are kept from the last results
