@@ -1,9 +1,4 @@
 import { UsageError } from './args.js'
-import { DAEMON_HELP, daemonCommand } from './commands/daemon.js'
-import { DEMO_HELP, demoCommand } from './commands/demo.js'
-import { GET_HELP, getCommand } from './commands/get.js'
-import { RUNTIME_CONFIG_HELP, runtimeConfigCommand } from './commands/runtime-config.js'
-import { STATUS_HELP, statusCommand } from './commands/status.js'
 
 const HELP = `Usage: damselfly <command> [options]
 
@@ -17,12 +12,17 @@ Commands:
 Run damselfly <command> --help for a command's options.
 `
 
-const COMMANDS: Record<string, { run(argv: string[]): Promise<number>, help: string }> = {
-  daemon: { run: daemonCommand, help: DAEMON_HELP },
-  demo: { run: demoCommand, help: DEMO_HELP },
-  get: { run: getCommand, help: GET_HELP },
-  'runtime-config': { run: runtimeConfigCommand, help: RUNTIME_CONFIG_HELP },
-  status: { run: statusCommand, help: STATUS_HELP }
+/**
+ * Each command's module, loaded when it runs: `daemon` and `demo` bring all
+ * of libp2p with them, which `get`, `status` and `runtime-config` (run from
+ * scripts, often many times) have no use for.
+ */
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  daemon: async () => (await import('./commands/daemon.js')).daemonCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  get: async () => (await import('./commands/get.js')).getCommand,
+  'runtime-config': async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand
 }
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr. */
@@ -32,13 +32,14 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return name == null ? 2 : 0
   }
-  const command = COMMANDS[name]
-  if (command == null) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+  if (load == null) {
     process.stderr.write(`damselfly: unknown command ${JSON.stringify(name)}\n${HELP}`)
     return 2
   }
   try {
-    return await command.run(rest)
+    const run = await load()
+    return await run(rest)
   } catch (err: any) {
     const usage = err.name === 'UsageError' || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))
     process.stderr.write(`damselfly ${name}: ${err.message}\n`)

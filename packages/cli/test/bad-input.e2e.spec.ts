@@ -148,7 +148,9 @@ describe('bad input', () => {
       [['daemon', '--data-dir', join(root, 'd'), '--listen', 'not-a-multiaddr'], /--listen "not-a-multiaddr" is not a multiaddr/],
       [['daemon', '--data-dir', join(root, 'd'), '--upload-rate', 'fast'], /--upload-rate must be a size/],
       [['daemon', '--frobnicate'], /Unknown option '--frobnicate'/],
-      [['nonsense'], /unknown command "nonsense"/]
+      [['nonsense'], /unknown command "nonsense"/],
+      // a name every object has is not a command either
+      [['constructor'], /unknown command "constructor"/]
     ]
     for (const [args, message] of cases) {
       const r = await runCli(args, 20_000)
