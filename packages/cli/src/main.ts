@@ -1,3 +1,4 @@
+import { enableCompileCache } from 'node:module'
 import { UsageError } from './args.js'
 
 const HELP = `Usage: damselfly <command> [options]
@@ -13,13 +14,29 @@ Run damselfly <command> --help for a command's options.
 `
 
 /**
+ * The daemon's and the demo's modules (all of libp2p) are compiled from
+ * V8's code cache when an earlier run left one, in Node's own directory
+ * (NODE_COMPILE_CACHE, else under the OS temp dir; entries are checked
+ * against each file's contents): a daemon starts on about 10% less CPU.
+ * Not for the short commands: for them the cache's bookkeeping at exit
+ * cost more wall time (0.2-0.3 s instead of 0.1) than it saved.
+ */
+function withCompileCache<T> (load: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    // a directory it cannot use leaves the command as it was
+    enableCompileCache()
+    return await load()
+  }
+}
+
+/**
  * Each command's module, loaded when it runs: `daemon` and `demo` bring all
  * of libp2p with them, which `get`, `status` and `runtime-config` (run from
  * scripts, often many times) have no use for.
  */
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
-  daemon: async () => (await import('./commands/daemon.js')).daemonCommand,
-  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  daemon: withCompileCache(async () => (await import('./commands/daemon.js')).daemonCommand),
+  demo: withCompileCache(async () => (await import('./commands/demo.js')).demoCommand),
   get: async () => (await import('./commands/get.js')).getCommand,
   'runtime-config': async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand,
   status: async () => (await import('./commands/status.js')).statusCommand
