@@ -34,13 +34,13 @@ function withCompileCache<T> (load: () => Promise<T>): () => Promise<T> {
  * of libp2p with them, which `get`, `status` and `runtime-config` (run from
  * scripts, often many times) have no use for.
  */
-const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
-  daemon: withCompileCache(async () => (await import('./commands/daemon.js')).daemonCommand),
-  demo: withCompileCache(async () => (await import('./commands/demo.js')).demoCommand),
-  get: async () => (await import('./commands/get.js')).getCommand,
-  'runtime-config': async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand,
-  status: async () => (await import('./commands/status.js')).statusCommand
-}
+const COMMANDS = new Map<string, () => Promise<(argv: string[]) => Promise<number>>>([
+  ['daemon', withCompileCache(async () => (await import('./commands/daemon.js')).daemonCommand)],
+  ['demo', withCompileCache(async () => (await import('./commands/demo.js')).demoCommand)],
+  ['get', async () => (await import('./commands/get.js')).getCommand],
+  ['runtime-config', async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand],
+  ['status', async () => (await import('./commands/status.js')).statusCommand]
+])
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr. */
 export async function main (argv: string[]): Promise<number> {
@@ -49,7 +49,7 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return name == null ? 2 : 0
   }
-  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+  const load = COMMANDS.get(name)
   if (load == null) {
     process.stderr.write(`damselfly: unknown command ${JSON.stringify(name)}\n${HELP}`)
     return 2

@@ -91,11 +91,12 @@ export class RegistryClient {
   }
 
   /**
-   * The CAs an HTTPS request trusts, read on first use: the system store
-   * costs a daemon 0.1-0.2 CPU-seconds to parse, and a node that never
-   * reaches a registry over HTTPS (most of a swarm) never needs it.
+   * The CAs a request to `url` trusts: none over plain HTTP. Read on the
+   * first HTTPS request, not at start: a node that never reaches a registry
+   * over HTTPS (most of a swarm) never parses the system store.
    */
-  get #ca (): string[] {
+  #caFor (url: URL): string[] | undefined {
+    if (url.protocol !== 'https:') return undefined
     this.#caList ??= this.#extraCa != null ? [...systemAndDefaultCas(), this.#extraCa] : systemAndDefaultCas()
     return this.#caList
   }
@@ -132,7 +133,7 @@ export class RegistryClient {
       const auth = await this.#authorization(endpoint, url, signal)
       if (auth != null) headers.authorization = auth
     }
-    return { headers, ...(url.protocol === 'https:' ? { ca: this.#ca } : {}) }
+    return { headers, ca: this.#caFor(url) }
   }
 
   /**
@@ -238,7 +239,7 @@ export class RegistryClient {
   }
 
   async #send (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal }, redirects: number): Promise<IncomingMessage> {
-    const res = await send(url, { ...options, ...(url.protocol === 'https:' ? { ca: this.#ca } : {}), timeoutMs: this.#timeoutMs })
+    const res = await send(url, { ...options, ca: this.#caFor(url), timeoutMs: this.#timeoutMs })
     const status = res.statusCode ?? 0
     const location = res.headers.location
     if ([301, 302, 303, 307, 308].includes(status) && location != null) {

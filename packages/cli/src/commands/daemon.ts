@@ -3,7 +3,7 @@ import { startDaemon, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { UsageError } from '../args.js'
 import { CONFIG_OPTIONS, formatConfig, loadConfig } from '../config.js'
 
-export const DAEMON_HELP = `Usage: damselfly daemon [--config FILE] [options]
+const DAEMON_HELP = `Usage: damselfly daemon [--config FILE] [options]
 
 Runs a Damselfly node: joins the swarm, serves pieces, and answers the local control API.
 

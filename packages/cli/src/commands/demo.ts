@@ -3,7 +3,7 @@ import { parseBytes, parseHostPort, parseInteger, UsageError } from '../args.js'
 import { containerdUnavailable } from '../demo/containerd.js'
 import { runDemo } from '../demo/demo.js'
 
-export const DEMO_HELP = `Usage: damselfly demo [options]
+const DEMO_HELP = `Usage: damselfly demo [options]
 
 Runs a local swarm on loopback and pulls one image through it: an embedded registry serving
 an image generated on the spot, one seed and N daemons as separate processes. Every node pulls

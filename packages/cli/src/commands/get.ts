@@ -6,7 +6,7 @@ import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { apiBase, formatBytes, parseBytes, UsageError } from '../args.js'
 import { DaemonError, getJson } from '../http.js'
 
-export const GET_HELP = `Usage: damselfly get URL --digest sha256:HEX -o FILE [--api HOST:PORT]
+const GET_HELP = `Usage: damselfly get URL --digest sha256:HEX -o FILE [--api HOST:PORT]
 
 Fetches a blob through the local daemon's swarm and writes it to FILE only
 when every byte matches the digest.

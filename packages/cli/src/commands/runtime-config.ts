@@ -6,7 +6,7 @@ import { isRegistryHost, registryEndpoint } from '@damselfly/registry'
 import { parseHostPort, UsageError } from '../args.js'
 import { hostsToml } from '../containerd.js'
 
-export const RUNTIME_CONFIG_HELP = `Usage: damselfly runtime-config containerd|crio|docker [options]
+const RUNTIME_CONFIG_HELP = `Usage: damselfly runtime-config containerd|crio|docker [options]
 
 Points a container runtime at this node's registry mirror: writes the
 runtime's mirror configuration, or prints it with --print.

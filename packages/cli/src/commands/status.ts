@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { apiBase, formatBytes } from '../args.js'
 import { getJson } from '../http.js'
 
-export const STATUS_HELP = `Usage: damselfly status [--api HOST:PORT] [--json]
+const STATUS_HELP = `Usage: damselfly status [--api HOST:PORT] [--json]
 
 Shows the local daemon's peer id, addresses, peers, tasks and byte counts.
 `
