@@ -401,6 +401,7 @@ class DamselflySwarm implements Swarm {
       // a later request starts afresh; the blob is provided again once it is back
       if (this.#tasks.get(digest)?.state === 'complete') this.#tasks.delete(digest)
       this.#provided.delete(digest)
+      this.#provideSoon.delete(digest)
       this.#lastProgress.delete(digest)
       this.#log('removed %s to stay within the disk quota', digest)
     }
