@@ -493,7 +493,10 @@ class DamselflySwarm implements Swarm {
   }
 
   #queueProvide (digest: BlobDigest): void {
-    if (!this.#provided.has(digest) && !this.#provideSoon.has(digest)) this.#provideSoon.set(digest, { queuedAt: performance.now(), spread: Math.random() * PROVIDE_SPREAD_MS })
+    if (this.#provided.has(digest) || this.#provideSoon.has(digest)) return
+    // a seed sends its records at the next batch (see #provideBatch)
+    const spread = this.#init.seed === true ? 0 : Math.random() * PROVIDE_SPREAD_MS
+    this.#provideSoon.set(digest, { queuedAt: performance.now(), spread })
   }
 
   #addrs (): Array<Uint8Array<ArrayBuffer>> {
@@ -508,11 +511,11 @@ class DamselflySwarm implements Swarm {
    */
   #provideBatch (): void {
     const now = performance.now()
-    const seed = this.#init.seed === true
-    if (seed || !this.#downloading()) this.#quietSince ??= now
-    else this.#quietSince = undefined
+    // a seed's own downloads are its origin pulls: it never holds back
+    if (this.#init.seed !== true && this.#downloading()) this.#quietSince = undefined
+    else this.#quietSince ??= now
     for (const [digest, { queuedAt, spread }] of this.#provideSoon) {
-      const due = seed || now - queuedAt >= PROVIDE_DEFER_MAX_MS || (this.#quietSince != null && now - this.#quietSince >= spread)
+      const due = now - queuedAt >= PROVIDE_DEFER_MAX_MS || (this.#quietSince != null && now - this.#quietSince >= spread)
       if (!due) continue
       this.#provideSoon.delete(digest)
       this.#provide(digest)
