@@ -11,18 +11,20 @@
 // sent to others (ServeLedger, on the simulated clock, asked as each
 // request's turn comes, as the piece server asks it), which session gives
 // its upload slot to a newcomer when all are taken (idleSlotToFree), and the
-// piece layout (layoutFor), and how long a child waits before asking a
+// piece layout (layoutFor), how long a child waits before asking a
 // parent that choked it again (retryDelay, backing off as the choke count
-// grows). What is modelled rather than run: sessions, 16 upload slots
+// grows), and when a node gossips its load beacon (beaconDue on the
+// interval of beaconIntervalMs; the ranker reads the last beacon heard, a
+// round trip after it was sent). What is modelled rather than run: sessions, 16 upload slots
 // (choke at open, or a choke that ends an idle session),
 // parents with nothing to give letting their place go (the daemon's
 // idle-parent rule, on its own constants), a parent sending each session's
 // requests one after another, discovery (a holder is visible a round trip
 // after its first piece, which it announces at once), the runtime pulling 3
 // blobs at a time in order (the seed likewise from the registry), and churn.
-// Not modelled: hedging (no parent stalls here), CPU. SIM_TRACE=1 prints the
+// Not modelled: hedging (no parent stalls here), CPU (so not what gossip costs). SIM_TRACE=1 prints the
 // swarm's state each second.
-import { LocalParentRanker, ServeLedger, SWARM_DEFAULTS, idleSlotToFree, pipelineDepth, planRequests, requestBudget, retryDelay, slotsForNewcomers } from '@damselfly/swarm'
+import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, idleSlotToFree, pipelineDepth, planRequests, requestBudget, retryDelay, slotsForNewcomers } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
@@ -37,8 +39,10 @@ const IDLE_RETRY_S = SWARM_DEFAULTS.idleRetryMs / 1000
 const IDLE_SLOT_S = SWARM_DEFAULTS.idleSlotMs / 1000
 /** What a full parent's choke at open names (the piece server's); the child backs off from it as the daemon does (retryDelay). */
 const CHOKE_RETRY_AFTER_MS = 500
-/** Beacons go out this often; a node's upload rate in them is measured over the same interval. */
-const BEACON_S = 1
+/** A node's upload rate is measured over this window (the daemon's RateMeter(1000)). */
+const METER_S = 1
+/** The daemon's beacon timer runs this often; beaconDue decides whether it sends. */
+const BEACON_TIMER_S = BEACON_INTERVAL_MS / 1000
 const TICK_S = 0.2
 const CONCURRENT_BLOBS = 3
 const CANDIDATE_SAMPLE = 20
@@ -97,7 +101,10 @@ function rng (seed) {
 /**
  * scenario: { nodes, blobs: [bytes...], nodeDown, nodeUp, registry, seedRate,
  *   rttS, churn (fraction of nodes that leave mid-pull), seed (PRNG seed),
- *   pieceSize (every blob's, as daemons run with --piece-size; default: the protocol's rule) }
+ *   pieceSize (every blob's, as daemons run with --piece-size; default: the protocol's rule),
+ *   beacons ('modelled', the default: the daemon's beacon timer; 'fresh': each
+ *   candidate's load as it is the instant it is ranked; 'none': no beacon heard),
+ *   beaconIntervalMs (a non-seed node's beacon interval; default the daemon's rule, beaconIntervalMs) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
@@ -105,6 +112,10 @@ export function simulate (scenario) {
   const rtt = scenario.rttS ?? 0.001
   const q = new EventQueue()
   const ranker = new LocalParentRanker()
+  /** 'modelled' (the daemon's beacon timer), 'fresh' (every candidate's load as it is this instant), 'none' (no beacons heard). */
+  const beaconMode = scenario.beacons ?? 'modelled'
+  /** A node's beacon interval: every node has heard every other's idle beacon before the pull, so it counts them all. */
+  const beaconIntervalS = n => (n.seed ? beaconIntervalMs(0, true) : scenario.beaconIntervalMs ?? beaconIntervalMs(scenario.nodes, false)) / 1000
   let now = 0
   const at = (t, fn) => q.push(t, fn)
 
@@ -123,6 +134,9 @@ export function simulate (scenario) {
     ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
     uploaded: 0,
     uploadMeter: { bytes: 0, rate: 0 },
+    /** The load beacon other nodes have heard from it last (the daemon's beacons map), and the one it last sent, as a key, and when. */
+    beacon: undefined,
+    lastBeacon: undefined,
     tasks: new Map(),
     next: 0,
     finishedAt: undefined,
@@ -540,7 +554,7 @@ export function simulate (scenario) {
       }
       releaseIdle(node, task, () => sample().length > 0)
       if (task.sessions.size >= MAX_PARENTS) continue
-      const candidates = sample().map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: { uploadBps: p.uploadMeter.rate, activeUploads: p.upFlows.size, freeUploadSlots: slotsForNewcomers(p.serving, UPLOAD_SLOTS, now, IDLE_SLOT_S), seed: p.seed } }))
+      const candidates = sample().map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: beaconOf(p) }))
       for (const c of ranker.rank(candidates)) {
         if (task.sessions.size >= MAX_PARENTS) break
         connect(node, task, all[Number(c.peer)])
@@ -549,13 +563,32 @@ export function simulate (scenario) {
     plan(node)
     at(now + TICK_S, () => tick(node))
   }
+  /** What a node's ranker reads of a candidate's load: its last beacon heard (or, with beacons: 'fresh', its load this instant). */
+  function beaconOf (p) {
+    if (beaconMode === 'fresh') return loadOf(p)
+    return beaconMode === 'none' ? undefined : p.beacon
+  }
+  function loadOf (n) {
+    return { uploadBps: Math.round(n.uploadMeter.rate), activeUploads: n.upFlows.size, freeUploadSlots: slotsForNewcomers(n.serving, UPLOAD_SLOTS, now, IDLE_SLOT_S), seed: n.seed }
+  }
+  /** The daemon's beacon timer: its load gossiped when beaconDue says (changed and its interval passed, or unchanged for longer), heard everywhere a round trip later (a hop or two of gossip). */
+  function beaconTick (n) {
+    if (n.gone || pending === 0) return
+    const load = loadOf(n)
+    const { due, key } = beaconDue(load, n.lastBeacon == null ? undefined : { key: n.lastBeacon.key, sinceMs: (now - n.lastBeacon.at) * 1000 }, beaconIntervalS(n) * 1000)
+    if (due) {
+      n.lastBeacon = { key, at: now }
+      at(now + rtt, () => { n.beacon = load })
+    }
+    at(now + BEACON_TIMER_S, () => beaconTick(n))
+  }
   function meterTick () {
     for (const n of all) {
       const bytes = n.uploaded - n.uploadMeter.bytes
-      n.uploadMeter.rate = bytes / BEACON_S
+      n.uploadMeter.rate = bytes / METER_S
       n.uploadMeter.bytes = n.uploaded
     }
-    if (nodes.some(n => n.finishedAt == null && !n.gone)) at(now + BEACON_S, meterTick)
+    if (nodes.some(n => n.finishedAt == null && !n.gone)) at(now + METER_S, meterTick)
   }
 
   // ---- churn ----------------------------------------------------------------
@@ -588,7 +621,15 @@ export function simulate (scenario) {
     at(TICK_S * random(), () => tick(n))
   }
   for (const n of leaving) at(random() * (scenario.leaveBeforeS ?? 10), () => leave(n))
-  at(BEACON_S, meterTick)
+  at(METER_S, meterTick)
+  // the daemons were started before the pull: each has beaconed its idle load, and its timer runs at its own phase
+  if (beaconMode === 'modelled') {
+    for (const n of all) {
+      n.beacon = loadOf(n)
+      n.lastBeacon = { key: beaconDue(n.beacon, undefined).key, at: -BEACON_UNCHANGED_MS / 1000 * random() }
+      at(BEACON_TIMER_S * random(), () => beaconTick(n))
+    }
+  }
   if (process.env.SIM_TRACE) {
     const trace = () => {
       const live = nodes.filter(n => n.finishedAt == null && !n.gone)

@@ -11,6 +11,7 @@ import { OriginReader } from './origin.js'
 import { PeerPenalties } from './penalties.js'
 import { PieceServer } from './piece-server.js'
 import { LocalParentRanker } from './ranking.js'
+import { BEACON_INTERVAL_MS, beaconDue, beaconIntervalMs, beaconMemoryMs } from './beacon.js'
 import { RateLimiter, RateMeter } from './rate-limit.js'
 import { backoffMs } from './scheduler.js'
 import { SeedService } from './seed-service.js'
@@ -135,17 +136,9 @@ const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
 /** How long a seed remembers that pulling a blob from its origin failed. */
 const FAILED_PULL_MEMORY_MS = 30_000
 
-/** How long a seed stays a seed after it was last identified or beaconed. */
+/** How long a seed stays a seed after it was last identified or beaconed: twice BEACON_UNCHANGED_MS. */
 const SEED_MEMORY_MS = 60_000
 
-/** How often a node gossips its load beacon while its load changes. */
-const BEACON_INTERVAL_MS = 5000
-/**
- * How often it gossips an unchanged one. Every beacon reaches every peer and
- * is forwarded by each: in an idle 21-daemon swarm on one host, beacons every
- * 5 s kept 85% of a core busy. Seeds are remembered for SEED_MEMORY_MS, twice this.
- */
-const BEACON_UNCHANGED_MS = 30_000
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
 const BOOTSTRAP_RECHECK_MS = 2000
 
@@ -180,6 +173,8 @@ class DamselflySwarm implements Swarm {
   readonly #penalties = new PeerPenalties((peer, reason) => this.#emit({ type: 'ban', peer, reason }))
   readonly #tasks = new Map<BlobDigest, DownloadTask>()
   readonly #beacons = new Map<string, BeaconInfo>()
+  /** The beacon interval last worked out (#beaconIntervalMs): how long beacons heard are kept. */
+  #lastBeaconIntervalMs = BEACON_INTERVAL_MS
   /** The load fields of the last beacon gossiped, as one key, and when. */
   #lastBeacon?: { key: string, at: number }
   /** Seeds by when this node last saw them (identify or beacon), Date.now() time. */
@@ -534,7 +529,24 @@ class DamselflySwarm implements Swarm {
     this.#network.publish(blobTopic(digest), data).catch(() => {})
   }
 
-  /** Gossip this node's load if it changed since the last beacon, or that one is BEACON_UNCHANGED_MS old. */
+  /**
+   * This node's beacon interval (beaconIntervalMs), from the non-seed peers
+   * heard within the memory of the last interval; older beacons are dropped.
+   */
+  #beaconIntervalMs (): number {
+    const seed = this.#init.seed === true
+    const now = Date.now()
+    const memory = beaconMemoryMs(this.#lastBeaconIntervalMs)
+    let heard = 0
+    for (const [peer, b] of this.#beacons) {
+      if (now - b.at > memory) this.#beacons.delete(peer)
+      else if (!b.seed) heard++
+    }
+    this.#lastBeaconIntervalMs = beaconIntervalMs(heard, seed)
+    return this.#lastBeaconIntervalMs
+  }
+
+  /** Gossip this node's load if it changed and the beacon interval has passed, or it is unchanged and the longer interval has (beaconDue). */
   async #beacon (): Promise<void> {
     const load = {
       uploadBps: Math.round(this.#uploadMeter.rate),
@@ -542,9 +554,10 @@ class DamselflySwarm implements Swarm {
       freeUploadSlots: this.#server.freeSlots,
       seed: this.#init.seed === true
     }
-    const key = `${load.uploadBps}/${load.activeUploads}/${load.freeUploadSlots}`
     const now = performance.now()
-    if (this.#lastBeacon != null && this.#lastBeacon.key === key && now - this.#lastBeacon.at < BEACON_UNCHANGED_MS) return
+    const last = this.#lastBeacon
+    const { due, key } = beaconDue(load, last == null ? undefined : { key: last.key, sinceMs: now - last.at }, this.#beaconIntervalMs())
+    if (!due) return
     this.#lastBeacon = { key, at: now }
     this.stats.gossipPublished.beacon++
     await this.#network.publish(BEACON_TOPIC, encodeBeacon({ ...load, addrs: this.#addrs() }))
