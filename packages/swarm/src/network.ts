@@ -176,6 +176,13 @@ class Libp2pNetwork implements SwarmNetwork {
    * about 3% of a daemon's CPU in a 10-node cold start.
    */
   readonly #connected = new Set<string>()
+  /**
+   * Each connected peer's connection encryption, kept from connection
+   * events: the daemon's activity sampler lists the peers every second, and
+   * asking libp2p for each peer's connections (parsing its id) was over 1% of
+   * a daemon's CPU in a 30-node cold start.
+   */
+  readonly #encryption = new Map<string, string | undefined>()
 
   constructor (node: Node, privateKey: PrivateKey) {
     this.#node = node
@@ -188,10 +195,20 @@ class Libp2pNetwork implements SwarmNetwork {
     node.addEventListener('peer:identify', (evt) => {
       this.#protocols.set(evt.detail.peerId.toString(), evt.detail.protocols)
     })
+    node.addEventListener('connection:open', (evt) => {
+      const peer = evt.detail.remotePeer.toString()
+      if (this.#encryption.get(peer) == null) this.#encryption.set(peer, evt.detail.encryption)
+    })
+    node.addEventListener('connection:close', (evt) => {
+      // another connection to the peer may stay open, with its own encryption
+      const peer = evt.detail.remotePeer.toString()
+      this.#encryption.set(peer, node.getConnections(evt.detail.remotePeer).find(c => c.status === 'open')?.encryption)
+    })
     node.addEventListener('peer:disconnect', (evt) => {
       const peer = evt.detail.toString()
       this.#connected.delete(peer)
       this.#protocols.delete(peer)
+      this.#encryption.delete(peer)
     })
   }
 
@@ -208,8 +225,7 @@ class Libp2pNetwork implements SwarmNetwork {
   }
 
   encryptionWith (peer: string): string | undefined {
-    if (!this.#connected.has(peer)) return undefined
-    return this.#node.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')?.encryption
+    return this.#connected.has(peer) ? this.#encryption.get(peer) : undefined
   }
 
   peersSupporting (protocol: string): string[] {
