@@ -24,7 +24,7 @@
 // blobs at a time in order (the seed likewise from the registry), and churn.
 // Not modelled: hedging (no parent stalls here), CPU (so not what gossip costs). SIM_TRACE=1 prints the
 // swarm's state each second.
-import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, idleSlotToFree, pipelineDepth, planRequests, requestBudget, retryDelay, slotsForNewcomers } from '@damselfly/swarm'
+import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, pipelineDepth, planRequests, requestBudget, retryDelay, slotsForNewcomers } from '@damselfly/swarm'
 import { layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
@@ -626,7 +626,7 @@ export function simulate (scenario) {
   if (beaconMode === 'modelled') {
     for (const n of all) {
       n.beacon = loadOf(n)
-      n.lastBeacon = { key: beaconDue(n.beacon, undefined).key, at: -BEACON_UNCHANGED_MS / 1000 * random() }
+      n.lastBeacon = { key: beaconKey(n.beacon), at: -BEACON_UNCHANGED_MS / 1000 * random() }
       at(BEACON_TIMER_S * random(), () => beaconTick(n))
     }
   }

@@ -23,7 +23,7 @@ const MB = 1e6
 const MiB = 1024 * 1024
 const PARTS = ['validation', 'pods', 'scale']
 const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn FRACTION] [--piece-size KiB]
-                        [--divisor D] [--scale-nodes N,...]
+                        [--divisor D] [--scale-nodes N,...] [--beacons MODE]
 
   --quick           small N only (seconds): bench/results/sim-quick.{json,md}
   --only PART,...   run only these of ${PARTS.join(', ')}; the others are kept from the last results
@@ -40,6 +40,11 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
   --scale-nodes N,... part scale: these node counts instead of 100, 1000, 10000 (the churn run
                     keeps 1,000 nodes, or the largest given below that); rows for other node
                     counts are kept from the last results
+  --beacons MODE    what the parent ranker reads of a candidate's load: modelled (the default: its
+                    beacons as the daemon sends them, heard a round trip later), fresh (its load the
+                    instant it is ranked), none (no beacon heard), or SECONDS (modelled, but every
+                    non-seed node beaconing at that interval, 1..3600). Other than modelled, results
+                    go to bench/results/sim[...]-beacons-<MODE>.{json,md}
 `
 const opts = benchArgs('bench:sim', USAGE, {
   quick: { type: 'boolean', default: false },
@@ -47,7 +52,8 @@ const opts = benchArgs('bench:sim', USAGE, {
   only: { type: 'string' },
   'piece-size': { type: 'string' },
   divisor: { type: 'string', default: '16' },
-  'scale-nodes': { type: 'string' }
+  'scale-nodes': { type: 'string' },
+  beacons: { type: 'string', default: 'modelled' }
 }, values => {
   const divisor = Number(values.divisor)
   if (!(Number.isInteger(divisor) && divisor >= 1 && divisor <= 64)) throw new UsageError(`--divisor ${values.divisor}: a whole number from 1 to 64`)
@@ -59,7 +65,12 @@ const opts = benchArgs('bench:sim', USAGE, {
   const only = values.only?.split(',')
   const unknown = only?.filter(p => !PARTS.includes(p))
   if (unknown != null && unknown.length > 0) throw new UsageError(`--only ${values.only}: ${unknown.join(', ')} is not one of ${PARTS.join(', ')}`)
-  return { ...values, churn, only, divisor, scaleNodes, pieceSize }
+  const seconds = Number(values.beacons)
+  const beacons = ['modelled', 'fresh', 'none'].includes(values.beacons)
+    ? { mode: values.beacons }
+    : Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600 ? { mode: 'modelled', intervalMs: seconds * 1000 } : undefined
+  if (beacons == null) throw new UsageError(`--beacons ${values.beacons}: modelled, fresh, none, or whole seconds from 1 to 3600`)
+  return { ...values, churn, only, divisor, scaleNodes, pieceSize, beacons: { ...beacons, label: values.beacons } }
 })
 /** --only validation,pods,scale runs those parts and keeps the others from the last sim.json. */
 const parts = new Set(opts.only ?? PARTS)
@@ -76,7 +87,7 @@ const TENSORFLOW = [10, 6, 4, 3, 2, 1, 1, 1]
 
 function run (name, blobs, n, caps, extra = {}) {
   const started = performance.now()
-  const r = simulate({ nodes: n, blobs, ...caps, seed: 7, pieceSize: opts.pieceSize, ...extra })
+  const r = simulate({ nodes: n, blobs, ...caps, seed: 7, pieceSize: opts.pieceSize, beacons: opts.beacons.mode, beaconIntervalMs: opts.beacons.intervalMs, ...extra })
   const S = blobs.reduce((a, b) => a + b, 0)
   const tlb = lowerBound(blobs, n, { down: caps.nodeDown, up: caps.nodeUp, registry: caps.registry, seed: caps.seedRate, pieceSize: opts.pieceSize }).seconds
   const t = r.completionSeconds
@@ -121,7 +132,7 @@ async function measured () {
 
 async function main () {
   const started = performance.now()
-  const name = `${opts.quick ? 'sim-quick' : 'sim'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}${opts.divisor !== 16 ? `-div${opts.divisor}` : ''}`
+  const name = `${opts.quick ? 'sim-quick' : 'sim'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}${opts.divisor !== 16 ? `-div${opts.divisor}` : ''}${opts.beacons.label !== 'modelled' ? `-beacons-${opts.beacons.label}` : ''}`
   let previous = {}
   try {
     previous = JSON.parse(await readFile(join(RESULTS, `${name}.json`), 'utf8'))
@@ -183,7 +194,7 @@ async function main () {
   // plain runs by node count, then the churn runs
   results.scale.sort((a, b) => (a.churn > 0) - (b.churn > 0) || a.nodes - b.nodes)
 
-  const out = { ...results, pieceSize: opts.pieceSize ?? 'the protocol\'s rule', notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
+  const out = { ...results, pieceSize: opts.pieceSize ?? 'the protocol\'s rule', beacons: opts.beacons.label, notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
   await writeResult(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
   await writeResult(join(RESULTS, `${name}.md`), markdown(out))
   console.log(`\nwrote bench/results/${name}.json and ${name}.md (${out.wallSeconds.toFixed(0)} s)`)
@@ -193,7 +204,7 @@ function markdown (r) {
   const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
   const rows = xs => xs.map(x => `| ${x.name} | ${x.nodes} | ${f(x.imageBytes / MiB, 0)} | ${f(x.p50)} | ${f(x.p95)} | ${f(x.max)} | ${f(x.lowerBoundSeconds)} | ${f(x.maxOverLowerBound)} | ${f(x.registryEgressOverImage)} | ${f(x.directMaxSeconds, 1)} | ${x.left > 0 ? `${x.left} left` : ''}${x.unfinished > 0 ? ` ${x.unfinished} unfinished` : ''} |`)
   const head = ['| scenario | N | MiB | p50 s | p95 s | max s | T_lb s | max/T_lb | registry x image | direct max s | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
-  const out = ['# Cold start in simulation', '', `Simulated ${r.date} by \`npm run bench:sim\` (bench/sim/model.mjs): the daemon's request policy, piece picker and parent ranker, imported, over a fluid model of the network. Direct pulls are the fluid bound max(S/B_down, N*S/B_reg); their registry egress is N x.${typeof r.pieceSize === 'number' ? ` Every blob in pieces of ${r.pieceSize / 1024} KiB (\`--piece-size ${r.pieceSize / 1024}\`), not the protocol's rule; T_lb counts one such piece.` : ''}`, '']
+  const out = ['# Cold start in simulation', '', `Simulated ${r.date} by \`npm run bench:sim\` (bench/sim/model.mjs): the daemon's request policy, piece picker and parent ranker, imported, over a fluid model of the network. Direct pulls are the fluid bound max(S/B_down, N*S/B_reg); their registry egress is N x.${typeof r.pieceSize === 'number' ? ` Every blob in pieces of ${r.pieceSize / 1024} KiB (\`--piece-size ${r.pieceSize / 1024}\`), not the protocol's rule; T_lb counts one such piece.` : ''}${r.beacons != null && r.beacons !== 'modelled' ? ` The ranker read ${r.beacons === 'fresh' ? 'each candidate\'s load of that instant' : r.beacons === 'none' ? 'no beacons' : `beacons sent every ${r.beacons} s`} (\`--beacons ${r.beacons}\`), not beacons as the daemon sends them.` : ''}`, '']
   // a part not run (--only, or validation with --piece-size) has no section
   if (r.validation.length > 0) {
     out.push('## Checked against the real-process runs', '', '| scenario | N | simulated p50 s | measured p50 s | simulated max s | measured max s | max off by | machine CPU in the real run |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')

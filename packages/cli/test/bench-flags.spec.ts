@@ -55,13 +55,16 @@ describe('bench scripts: flags', () => {
     })
   }
 
-  it('sim/run.mjs: an image divisor or node count it cannot use is refused', async () => {
+  it('sim/run.mjs: an image divisor, node count or beacon mode it cannot use is refused', async () => {
     const divisor = await bench('sim/run.mjs', ['--divisor', '0'])
     expect(divisor.code).toBe(2)
     expect(divisor.stderr.split('\n')[0]).toBe('bench:sim: --divisor 0: a whole number from 1 to 64')
     const nodes = await bench('sim/run.mjs', ['--scale-nodes', '100,lots'])
     expect(nodes.code).toBe(2)
     expect(nodes.stderr.split('\n')[0]).toBe('bench:sim: --scale-nodes 100,lots: whole numbers 1 to 100000, separated by commas')
+    const beacons = await bench('sim/run.mjs', ['--beacons', 'sometimes'])
+    expect(beacons.code).toBe(2)
+    expect(beacons.stderr.split('\n')[0]).toBe('bench:sim: --beacons sometimes: modelled, fresh, none, or whole seconds from 1 to 3600')
   })
 
   it('cold-start.mjs: a rate it cannot read names the flag', async () => {

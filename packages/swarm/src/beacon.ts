@@ -43,6 +43,11 @@ export function beaconMemoryMs (intervalMs: number): number {
   return 2 * Math.max(BEACON_UNCHANGED_MS, intervalMs)
 }
 
+/** The load fields as one string: a beacon is sent again early only when this changed. */
+export function beaconKey (load: BeaconLoad): string {
+  return `${load.uploadBps}/${load.activeUploads}/${load.freeUploadSlots}`
+}
+
 /**
  * Whether a node whose last beacon carried `last.key`, `last.sinceMs` ago,
  * beacons `load` now: when the load changed and `intervalMs` has passed, or
@@ -50,8 +55,8 @@ export function beaconMemoryMs (intervalMs: number): number {
  * `intervalMs`) has. The timer runs every BEACON_INTERVAL_MS, so an
  * interval counts as passed half a tick early.
  */
-export function beaconDue (load: BeaconLoad, last: { key: string, sinceMs: number } | undefined, intervalMs = BEACON_INTERVAL_MS): { due: boolean, key: string } {
-  const key = `${load.uploadBps}/${load.activeUploads}/${load.freeUploadSlots}`
+export function beaconDue (load: BeaconLoad, last: { key: string, sinceMs: number } | undefined, intervalMs: number): { due: boolean, key: string } {
+  const key = beaconKey(load)
   if (last == null) return { due: true, key }
   const since = last.sinceMs + BEACON_INTERVAL_MS / 2
   const due = since >= Math.max(BEACON_UNCHANGED_MS, intervalMs) || (last.key !== key && since >= intervalMs)

@@ -12,7 +12,7 @@ import { blobCid, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
 import { createLibp2p } from 'libp2p'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
-import type { AbortOptions, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
@@ -170,45 +170,37 @@ class Libp2pNetwork implements SwarmNetwork {
   readonly #protocols = new Map<string, string[]>()
 
   /**
-   * Connected peers, kept from libp2p's connect and disconnect events. The
-   * swarm asks for them on every scheduling pass and gossip message; asking
-   * libp2p each time rebuilt a peer set and base58-encoded every peer id,
-   * about 3% of a daemon's CPU in a 10-node cold start.
+   * Connected peers, kept from libp2p's peer and connection events, each with
+   * the encryption of an open connection to it. The swarm asks for them on
+   * every scheduling pass and gossip message; asking libp2p each time rebuilt
+   * a peer set and base58-encoded every peer id, about 3% of a daemon's CPU in
+   * a 10-node cold start. The daemon's activity sampler lists the peers with
+   * their encryption every second; asking libp2p for each one's connections
+   * was over 1% in a 30-node cold start.
    */
-  readonly #connected = new Set<string>()
-  /**
-   * Each connected peer's connection encryption, kept from connection
-   * events: the daemon's activity sampler lists the peers every second, and
-   * asking libp2p for each peer's connections (parsing its id) was over 1% of
-   * a daemon's CPU in a 30-node cold start.
-   */
-  readonly #encryption = new Map<string, string | undefined>()
+  readonly #connected = new Map<string, string | undefined>()
 
   constructor (node: Node, privateKey: PrivateKey) {
     this.#node = node
     this.privateKey = privateKey
     this.peerId = node.peerId.toString()
-    for (const p of node.getPeers()) this.#connected.add(p.toString())
+    const encryptionOf = (peer: PeerId): string | undefined => node.getConnections(peer).find(c => c.status === 'open')?.encryption
+    for (const p of node.getPeers()) this.#connected.set(p.toString(), encryptionOf(p))
     node.addEventListener('peer:connect', (evt) => {
-      this.#connected.add(evt.detail.toString())
+      this.#connected.set(evt.detail.toString(), encryptionOf(evt.detail))
     })
     node.addEventListener('peer:identify', (evt) => {
       this.#protocols.set(evt.detail.peerId.toString(), evt.detail.protocols)
     })
-    node.addEventListener('connection:open', (evt) => {
-      const peer = evt.detail.remotePeer.toString()
-      if (this.#encryption.get(peer) == null) this.#encryption.set(peer, evt.detail.encryption)
-    })
     node.addEventListener('connection:close', (evt) => {
       // another connection to the peer may stay open, with its own encryption
       const peer = evt.detail.remotePeer.toString()
-      this.#encryption.set(peer, node.getConnections(evt.detail.remotePeer).find(c => c.status === 'open')?.encryption)
+      if (this.#connected.has(peer)) this.#connected.set(peer, encryptionOf(evt.detail.remotePeer))
     })
     node.addEventListener('peer:disconnect', (evt) => {
       const peer = evt.detail.toString()
       this.#connected.delete(peer)
       this.#protocols.delete(peer)
-      this.#encryption.delete(peer)
     })
   }
 
@@ -217,7 +209,7 @@ class Libp2pNetwork implements SwarmNetwork {
   }
 
   connectedPeers (): string[] {
-    return [...this.#connected]
+    return [...this.#connected.keys()]
   }
 
   isConnected (peer: string): boolean {
@@ -225,7 +217,7 @@ class Libp2pNetwork implements SwarmNetwork {
   }
 
   encryptionWith (peer: string): string | undefined {
-    return this.#connected.has(peer) ? this.#encryption.get(peer) : undefined
+    return this.#connected.get(peer)
   }
 
   peersSupporting (protocol: string): string[] {

@@ -31,7 +31,7 @@ describe('beaconIntervalMs (load beacons spaced out as the swarm grows)', () => 
 
 describe('beaconDue (whether the beacon timer sends)', () => {
   const load = { uploadBps: 1000, activeUploads: 2, freeUploadSlots: 14 }
-  const sent = beaconDue(load, undefined)
+  const sent = beaconDue(load, undefined, BEACON_INTERVAL_MS)
 
   it('sends the first beacon at once', () => {
     expect(sent.due).toBe(true)
