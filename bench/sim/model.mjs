@@ -204,8 +204,20 @@ export function simulate (scenario) {
     for (const f of flows) reschedule(f)
   }
   function settle (f) {
+    if (f.from === registry && now > f.updated) countRegistry(f.updated, now, f.rate)
     f.remaining -= f.rate * (now - f.updated)
     f.updated = now
+  }
+  // the registry's egress in 1 s windows, as the real runs' capped proxy counts
+  // it: a flow's bytes are spread over the time they took
+  const registryWindows = []
+  function countRegistry (from, to, rate) {
+    for (let t = from; t < to;) {
+      const w = Math.floor(t)
+      const end = Math.min(to, w + 1)
+      registryWindows[w] = (registryWindows[w] ?? 0) + rate * (end - t)
+      t = end
+    }
   }
   function reschedule (f) {
     settle(f)
@@ -661,6 +673,7 @@ export function simulate (scenario) {
     unfinished: nodes.filter(n => !n.gone && n.finishedAt == null).length,
     left: nodes.filter(n => n.gone).length,
     registryBytes: stats.registryBytes,
+    registryPeakBytesPerSecond: registryWindows.reduce((a, b) => Math.max(a, b ?? 0), 0),
     seedUploadedBytes: seedNode.uploaded,
     discardedBytes: stats.discardedBytes,
     declined: stats.declined,

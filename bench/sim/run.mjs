@@ -103,6 +103,7 @@ function run (name, blobs, n, caps, extra = {}) {
     max: Math.max(...t),
     maxOverLowerBound: Math.max(...t) / tlb,
     registryEgressOverImage: r.registryBytes / S,
+    registryPeakBytesPerSecond: r.registryPeakBytesPerSecond,
     directMaxSeconds: Math.max(S / caps.nodeDown, n * S / caps.registry),
     directRegistryEgressOverImage: n,
     seedUploadOverImage: r.seedUploadedBytes / S,
@@ -202,8 +203,8 @@ async function main () {
 
 function markdown (r) {
   const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
-  const rows = xs => xs.map(x => `| ${x.name} | ${x.nodes} | ${f(x.imageBytes / MiB, 0)} | ${f(x.p50)} | ${f(x.p95)} | ${f(x.max)} | ${f(x.lowerBoundSeconds)} | ${f(x.maxOverLowerBound)} | ${f(x.registryEgressOverImage)} | ${f(x.directMaxSeconds, 1)} | ${x.left > 0 ? `${x.left} left` : ''}${x.unfinished > 0 ? ` ${x.unfinished} unfinished` : ''} |`)
-  const head = ['| scenario | N | MiB | p50 s | p95 s | max s | T_lb s | max/T_lb | registry x image | direct max s | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
+  const rows = xs => xs.map(x => `| ${x.name} | ${x.nodes} | ${f(x.imageBytes / MiB, 0)} | ${f(x.p50)} | ${f(x.p95)} | ${f(x.max)} | ${f(x.lowerBoundSeconds)} | ${f(x.maxOverLowerBound)} | ${f(x.registryEgressOverImage)} | ${f(x.registryPeakBytesPerSecond == null ? null : x.registryPeakBytesPerSecond / 1e6, 1)} | ${f(x.directMaxSeconds, 1)} | ${x.left > 0 ? `${x.left} left` : ''}${x.unfinished > 0 ? ` ${x.unfinished} unfinished` : ''} |`)
+  const head = ['| scenario | N | MiB | p50 s | p95 s | max s | T_lb s | max/T_lb | registry x image | peak registry MB/s | direct max s | |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |']
   const out = ['# Cold start in simulation', '', `Simulated ${r.date} by \`npm run bench:sim\` (bench/sim/model.mjs): the daemon's request policy, piece picker and parent ranker, imported, over a fluid model of the network. Direct pulls are the fluid bound max(S/B_down, N*S/B_reg); their registry egress is N x.${typeof r.pieceSize === 'number' ? ` Every blob in pieces of ${r.pieceSize / 1024} KiB (\`--piece-size ${r.pieceSize / 1024}\`), not the protocol's rule; T_lb counts one such piece.` : ''}${r.beacons != null && r.beacons !== 'modelled' ? ` The ranker read ${r.beacons === 'fresh' ? 'each candidate\'s load of that instant' : r.beacons === 'none' ? 'no beacons' : `beacons sent every ${r.beacons} s`} (\`--beacons ${r.beacons}\`), not beacons as the daemon sends them.` : ''}`, '']
   // a part not run (--only, or validation with --piece-size) has no section
   if (r.validation.length > 0) {
