@@ -9,7 +9,7 @@
 //                                bench/results/cold-start.{json,md} and SVG charts
 //   npm run bench -- --help      the flags (--nodes, --size, the caps)
 import { writeFile, mkdir, readFile } from 'node:fs/promises'
-import { join, dirname } from 'node:path'
+import { join, dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -27,22 +27,25 @@ import { cdfPoints, lineChart } from './lib/charts.mjs'
 
 const MiB = 1024 * 1024
 const MB = 1e6
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** The published images (nginx about 500 MB, TensorFlow about 3 GB) are scaled by this for 2 cores. */
 const SCALE = 16
 
-const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [--node-rate RATE] [--registry-rate RATE] [--seed-rate RATE] [--piece-size KiB]
+const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [--node-rate RATE] [--registry-rate RATE] [--seed-rate RATE] [--piece-size KiB] [--out DIR]
 
-  (no flags)           the published experiment scaled to this machine (about 20 minutes)
+  (no flags)           the published experiment scaled to this machine (about 20 minutes):
+                       bench/results/cold-start.{json,md}
   --quick              N=5 and a 64 MiB image (under 3 minutes): bench/results/quick.{json,md}
   --nodes N,...        node counts, whole numbers 1..50, with one image (64 MiB unless --size)
   --size MiB           one image of this many MiB (N = 5, 10, 20, 30 unless --nodes)
+                       (with either, or other caps than the defaults, the results go to
+                       bench/results/cold-start-custom.{json,md}: the published run's stay)
   --node-rate RATE     every node's download and upload cap (default 4MB)
   --registry-rate RATE the registry's upload cap (default 8MB)
   --seed-rate RATE     the seed's caps (default: the registry's rate)
   --piece-size KiB     the seed cuts every blob in pieces of this size (its --piece-size;
                        64..${MAX_PIECE_SIZE / 1024}; default: the protocol's rule). T_lb counts one such piece;
                        results go to bench/results/<name>-piece-<KiB>k.{json,md}
+  --out DIR            write the results to DIR instead of bench/results
 
   RATE is bytes per second: 4MB (10^6), 4MiB, 500kB, 500KiB, 1GB, or a plain number.
 `
@@ -66,8 +69,10 @@ const opts = benchArgs('bench', USAGE, {
   'node-rate': { type: 'string', default: '4MB' },
   'registry-rate': { type: 'string', default: '8MB' },
   'seed-rate': { type: 'string' },
-  'piece-size': { type: 'string' }
+  'piece-size': { type: 'string' },
+  out: { type: 'string' }
 }, values => {
+  if (values.out === '') throw new UsageError('--out: a directory')
   const pieceSize = pieceSizeFlag(values['piece-size'])
   const nodes = values.nodes?.split(',').map(Number)
   if (nodes != null && nodes.some(n => !(Number.isInteger(n) && n >= 1 && n <= 50))) throw new UsageError(`--nodes ${values.nodes}: whole numbers 1 to 50, separated by commas`)
@@ -86,9 +91,17 @@ const opts = benchArgs('bench', USAGE, {
   return { ...values, nodes, sizeMiB, caps, seedRateText, pieceSize }
 })
 const caps = opts.caps
+const RESULTS = opts.out != null ? resolve(opts.out) : join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** The caps as the daemons' --download-rate and --upload-rate take them. */
 const nodeRateText = opts['node-rate']
 const seedRateText = opts.seedRateText
+
+/** Results of a run not the published one (other N, size or caps) have files of their own: the published run's stay. */
+function resultName () {
+  if (opts.quick) return 'quick'
+  const custom = opts.nodes != null || opts.size != null || opts['node-rate'] !== '4MB' || opts['registry-rate'] !== '8MB' || opts['seed-rate'] != null
+  return custom ? 'cold-start-custom' : 'cold-start'
+}
 
 /** What to run: images and, for each, the node counts. */
 function scenarios () {
@@ -350,6 +363,25 @@ function table (runs, image) {
   return { head, rows }
 }
 
+/** CPU-seconds over the pull and peak RSS of the seed and of the nodes, per P2P run (direct pulls run no daemon). */
+function daemonTable (runs) {
+  const head = ['N', 'daemons', 'seed CPU s', 'node CPU s mean', 'node CPU s max', 'seed peak RSS MiB', 'node peak RSS MiB mean', 'node peak RSS MiB max']
+  const rows = []
+  for (const r of runs) {
+    const daemons = r.p2p.daemons ?? []
+    const seed = daemons.find(d => d.role === 'seed')
+    const nodes = daemons.filter(d => d.role !== 'seed')
+    const cpu = nodes.map(d => d.pullCpuSeconds).filter(x => x != null)
+    const rss = nodes.map(d => d.peakRssBytes).filter(x => x != null).map(b => b / MiB)
+    const mean = xs => xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length
+    const max = xs => xs.length === 0 ? undefined : Math.max(...xs)
+    const g = (x, d = 2) => x == null ? '?' : f(x, d)
+    rows.push([String(r.nodes), `1 seed, ${nodes.length} nodes`, g(seed?.pullCpuSeconds), g(mean(cpu)), g(max(cpu)),
+      g(seed?.peakRssBytes == null ? undefined : seed.peakRssBytes / MiB, 0), g(mean(rss), 0), g(max(rss), 0)])
+  }
+  return { head, rows }
+}
+
 function textTable ({ head, rows }) {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
   const line = cells => cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
@@ -371,7 +403,7 @@ async function main () {
   const upstream = await startDistributionRegistry()
   const registry = await startCappedProxy({ target: upstream.host, rate: caps.registryUpBytesPerSecond })
   const results = []
-  const name = `${opts.quick ? 'quick' : 'cold-start'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}`
+  const name = `${resultName()}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}`
   /** Writes what has been measured so far: a run that dies later still leaves its finished runs. */
   const save = async complete => {
     const measured = results.filter(x => x.runs.length > 0)
@@ -401,7 +433,8 @@ async function main () {
   }
   console.log(`\nload average (1, 5, 15 min) before ${loadBefore.map(x => f(x, 1)).join(' ')}, after ${loadavg().map(x => f(x, 1)).join(' ')} on ${machine().cpus} cores`)
   const result = await save(true)
-  console.log(`\nwrote bench/results/${name}.json, ${name}.md and charts (${f(result.wallSeconds, 0)} s in all)`)
+  const shown = relative(process.cwd(), join(RESULTS, name))
+  console.log(`\nwrote ${shown.startsWith('..') ? join(RESULTS, name) : shown}.json, ${name}.md and charts (${f(result.wallSeconds, 0)} s in all)`)
 }
 
 /** Runs direct and P2P pulls for each N of the scenario, handing each finished pair to onRun. */
@@ -440,7 +473,7 @@ function report (sc, image, runs) {
       console.log(`  ${d.name.padEnd(7)}  ${f(d.pullCpuSeconds).padStart(12)}  ${byThread.padStart(21)}  ${f(d.cpuSeconds).padStart(13)}  ${f(d.peakRssBytes / MiB, 0).padStart(12)}  ${mib(d.fromRegistry).padStart(17)}  ${mib(d.fromSeed).padStart(9)}  ${mib(d.fromPeers).padStart(10)}  ${mib(d.uploadedBytes).padStart(8)}  ${mib(d.discardedBytes).padStart(9)}  ${`${d.dhtLookups ?? '?'}/${d.dhtProvides ?? '?'}`.padStart(20)}  ${`${d.gossipReceived?.blob ?? '?'}/${d.gossipReceived?.beacon ?? '?'}`.padStart(23)}  ${label}`)
     }
     const ob = r.p2p.oneByte
-    if (ob != null) console.log(ob.error != null ? `  1-byte blob from a peer: failed: ${ob.error}` : `  1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} nodes (sources: ${[...new Set(ob.samples.map(x => x.source))].join(', ')}; target < 50 ms); the first GET, through the seed from the registry, ${f(ob.cold.ms, 1)} ms`)
+    if (ob != null) console.log(ob.error != null ? `  1-byte blob from a peer: failed: ${ob.error}` : `  1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} node${ob.samples.length === 1 ? '' : 's'} (sources: ${[...new Set(ob.samples.map(x => x.source))].join(', ')}; target < 50 ms); the first GET, through the seed from the registry, ${f(ob.cold.ms, 1)} ms`)
   }
 }
 
@@ -505,8 +538,10 @@ function markdown (results, result, name) {
   for (const x of results) {
     out.push(`## ${x.scenario.title}: ${f(x.image.totalBytes / MiB, 1)} MiB in ${x.image.blobs.length} blobs`, '')
     out.push(markdownTable(table(x.runs, x.image)), '')
+    out.push('Per daemon in the P2P runs: CPU-seconds over the pull (all its threads, from /proc) and peak RSS over its life (VmHWM). Direct pulls run no daemon.', '')
+    out.push(markdownTable(daemonTable(x.runs)), '')
     const ob = x.runs.map(r => r.p2p.oneByte).find(o => o != null && o.error == null)
-    if (ob != null) out.push(`A 1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} nodes (target under 50 ms); the first GET, when only the registry held it (through the seed), took ${f(ob.cold.ms, 1)} ms.`, '')
+    if (ob != null) out.push(`A 1-byte blob through the mirror from a peer: p50 ${f(ob.p50Ms, 1)} ms, max ${f(ob.maxMs, 1)} ms over ${ob.samples.length} node${ob.samples.length === 1 ? '' : 's'} (target under 50 ms); the first GET, when only the registry held it (through the seed), took ${f(ob.cold.ms, 1)} ms.`, '')
     out.push(`![completion-time CDF](${name}-cdf-${x.scenario.key}.svg)`, '')
   }
   out.push(`![registry egress against N](${name}-egress.svg)`, '')
