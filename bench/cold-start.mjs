@@ -29,6 +29,9 @@ const MiB = 1024 * 1024
 const MB = 1e6
 /** The published images (nginx about 500 MB, TensorFlow about 3 GB) are scaled by this for 2 cores. */
 const SCALE = 16
+/** The published run's caps; a run with others writes results of its own (resultName). */
+const DEFAULT_NODE_RATE = '4MB'
+const DEFAULT_REGISTRY_RATE = '8MB'
 
 const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [--node-rate RATE] [--registry-rate RATE] [--seed-rate RATE] [--piece-size KiB] [--out DIR]
 
@@ -39,8 +42,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [-
   --size MiB           one image of this many MiB (N = 5, 10, 20, 30 unless --nodes)
                        (with either, or other caps than the defaults, the results go to
                        bench/results/cold-start-custom.{json,md}: the published run's stay)
-  --node-rate RATE     every node's download and upload cap (default 4MB)
-  --registry-rate RATE the registry's upload cap (default 8MB)
+  --node-rate RATE     every node's download and upload cap (default ${DEFAULT_NODE_RATE})
+  --registry-rate RATE the registry's upload cap (default ${DEFAULT_REGISTRY_RATE})
   --seed-rate RATE     the seed's caps (default: the registry's rate)
   --piece-size KiB     the seed cuts every blob in pieces of this size (its --piece-size;
                        64..${MAX_PIECE_SIZE / 1024}; default: the protocol's rule). T_lb counts one such piece;
@@ -66,8 +69,8 @@ const opts = benchArgs('bench', USAGE, {
   quick: { type: 'boolean', default: false },
   nodes: { type: 'string' },
   size: { type: 'string' },
-  'node-rate': { type: 'string', default: '4MB' },
-  'registry-rate': { type: 'string', default: '8MB' },
+  'node-rate': { type: 'string', default: DEFAULT_NODE_RATE },
+  'registry-rate': { type: 'string', default: DEFAULT_REGISTRY_RATE },
   'seed-rate': { type: 'string' },
   'piece-size': { type: 'string' },
   out: { type: 'string' }
@@ -99,7 +102,7 @@ const seedRateText = opts.seedRateText
 /** Results of a run not the published one (other N, size or caps) have files of their own: the published run's stay. */
 function resultName () {
   if (opts.quick) return 'quick'
-  const custom = opts.nodes != null || opts.size != null || opts['node-rate'] !== '4MB' || opts['registry-rate'] !== '8MB' || opts['seed-rate'] != null
+  const custom = opts.nodes != null || opts.size != null || opts['node-rate'] !== DEFAULT_NODE_RATE || opts['registry-rate'] !== DEFAULT_REGISTRY_RATE || opts['seed-rate'] != null
   return custom ? 'cold-start-custom' : 'cold-start'
 }
 
@@ -363,22 +366,34 @@ function table (runs, image) {
   return { head, rows }
 }
 
-/** CPU-seconds over the pull and peak RSS of the seed and of the nodes, per P2P run (direct pulls run no daemon). */
+const mean = xs => xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length
+const maxOf = xs => xs.length === 0 ? undefined : Math.max(...xs)
+
+/** CPU-seconds over the pull and peak RSS of the seed and of the nodes in one P2P run (direct pulls run no daemon). */
+function daemonFigures (r) {
+  const daemons = r.p2p.daemons ?? []
+  const seed = daemons.find(d => d.role === 'seed')
+  const nodes = daemons.filter(d => d.role === 'node')
+  const cpu = nodes.map(d => d.pullCpuSeconds).filter(x => x != null)
+  const rss = nodes.map(d => d.peakRssBytes).filter(x => x != null)
+  return {
+    nodeDaemons: nodes.length,
+    seedCpuSeconds: seed?.pullCpuSeconds,
+    meanNodeCpuSeconds: mean(cpu),
+    maxNodeCpuSeconds: maxOf(cpu),
+    seedPeakRssBytes: seed?.peakRssBytes,
+    meanNodePeakRssBytes: mean(rss),
+    maxNodePeakRssBytes: maxOf(rss)
+  }
+}
+
 function daemonTable (runs) {
   const head = ['N', 'daemons', 'seed CPU s', 'node CPU s mean', 'node CPU s max', 'seed peak RSS MiB', 'node peak RSS MiB mean', 'node peak RSS MiB max']
-  const rows = []
-  for (const r of runs) {
-    const daemons = r.p2p.daemons ?? []
-    const seed = daemons.find(d => d.role === 'seed')
-    const nodes = daemons.filter(d => d.role !== 'seed')
-    const cpu = nodes.map(d => d.pullCpuSeconds).filter(x => x != null)
-    const rss = nodes.map(d => d.peakRssBytes).filter(x => x != null).map(b => b / MiB)
-    const mean = xs => xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length
-    const max = xs => xs.length === 0 ? undefined : Math.max(...xs)
-    const g = (x, d = 2) => x == null ? '?' : f(x, d)
-    rows.push([String(r.nodes), `1 seed, ${nodes.length} nodes`, g(seed?.pullCpuSeconds), g(mean(cpu)), g(max(cpu)),
-      g(seed?.peakRssBytes == null ? undefined : seed.peakRssBytes / MiB, 0), g(mean(rss), 0), g(max(rss), 0)])
-  }
+  const mib = x => f(x == null ? undefined : x / MiB, 0)
+  const rows = runs.map(r => {
+    const d = daemonFigures(r)
+    return [String(r.nodes), `1 seed, ${d.nodeDaemons} nodes`, f(d.seedCpuSeconds), f(d.meanNodeCpuSeconds), f(d.maxNodeCpuSeconds), mib(d.seedPeakRssBytes), mib(d.meanNodePeakRssBytes), mib(d.maxNodePeakRssBytes)]
+  })
   return { head, rows }
 }
 
@@ -478,12 +493,10 @@ function report (sc, image, runs) {
 }
 
 function summaryOf (r, image) {
-  const daemons = r.p2p.daemons.filter(d => d.role === 'node')
-  const mean = xs => xs.reduce((a, b) => a + b, 0) / xs.length
   return {
     nodes: r.nodes,
     lowerBoundSeconds: r.lowerBound.seconds,
-    p2p: { p50: r.p2p.p50, p95: r.p2p.p95, max: r.p2p.max, maxOverLowerBound: r.p2p.max / r.lowerBound.seconds, registryEgressBytes: r.p2p.registry.bytes, registryEgressOverImage: r.p2p.registry.bytes / image.totalBytes, registryPeakBytesPerSecond: r.p2p.registry.peakBytesPerSecond, machineCpuBusy: r.p2p.machineCpuBusy, cpuBound: (r.p2p.machineCpuBusy ?? 0) > CPU_BOUND, meanNodeCpuSeconds: mean(daemons.map(d => d.pullCpuSeconds ?? 0)), maxNodePeakRssBytes: Math.max(...daemons.map(d => d.peakRssBytes ?? 0)) },
+    p2p: { p50: r.p2p.p50, p95: r.p2p.p95, max: r.p2p.max, maxOverLowerBound: r.p2p.max / r.lowerBound.seconds, registryEgressBytes: r.p2p.registry.bytes, registryEgressOverImage: r.p2p.registry.bytes / image.totalBytes, registryPeakBytesPerSecond: r.p2p.registry.peakBytesPerSecond, machineCpuBusy: r.p2p.machineCpuBusy, cpuBound: (r.p2p.machineCpuBusy ?? 0) > CPU_BOUND, ...daemonFigures(r) },
     direct: { p50: r.direct.p50, p95: r.direct.p95, max: r.direct.max, maxOverLowerBound: r.direct.max / r.lowerBound.seconds, registryEgressBytes: r.direct.registry.bytes, registryEgressOverImage: r.direct.registry.bytes / image.totalBytes, registryPeakBytesPerSecond: r.direct.registry.peakBytesPerSecond, machineCpuBusy: r.direct.machineCpuBusy }
   }
 }

@@ -67,6 +67,12 @@ describe('bench scripts: flags', () => {
     expect(beacons.stderr.split('\n')[0]).toBe('bench:sim: --beacons sometimes: modelled, fresh, none, or whole seconds from 1 to 3600')
   })
 
+  it('cold-start.mjs: an empty --out is refused before anything starts', async () => {
+    const run = await bench('cold-start.mjs', ['--out', ''])
+    expect(run.code).toBe(2)
+    expect(run.stderr.split('\n')[0]).toBe('bench: --out: a directory')
+  })
+
   it('cold-start.mjs: a rate it cannot read names the flag', async () => {
     const run = await bench('cold-start.mjs', ['--seed-rate', 'fast'])
     expect(run.code).toBe(2)
