@@ -102,11 +102,11 @@ const PROBE_CONNECTED_PEERS = 8
  * lookup waits its turn (DISCOVERY_GAP_MS) instead of PROBE_WAIT_MS: in a
  * swarm this small it would reach nearly the same peers, and each lookup
  * costs every peer it reaches a read of k peers from its peer store and the
- * asker a merge of each peer named. A 10-node cold
- * start of the 30 MiB image on 2 cores (bench/cold-start.mjs, 6 runs each):
- * about 44 lookups in the swarm instead of 75, and 10% fewer CPU-seconds per
- * daemon (2.41 against 2.67), 4 of 4 alternating pairs lower. Beyond it, a
- * random PROBE_CONNECTED_PEERS: probing 16 of 30 cost more than it saved.
+ * asker a merge of each peer named. A 10-node cold start of the 30 MiB
+ * image on 2 cores (bench/cold-start.mjs): about 44 lookups in the swarm
+ * instead of 75, and 2.35 CPU-seconds per daemon (8 runs) against 2.67 (6),
+ * lower in 4 of 4 alternating pairs. Beyond it, a random
+ * PROBE_CONNECTED_PEERS: probing 16 of 30 cost more than it saved.
  */
 const PROBE_ALL_CONNECTED_UP_TO = 16
 

@@ -136,8 +136,8 @@ const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
 /** How long a seed remembers that pulling a blob from its origin failed. */
 const FAILED_PULL_MEMORY_MS = 30_000
 
-/** How long a seed stays a seed after it was last identified or beaconed: twice BEACON_UNCHANGED_MS. */
-const SEED_MEMORY_MS = 60_000
+/** How long a seed stays a seed after it was last identified or beaconed: as long as a beacon at a seed's interval is kept. */
+const SEED_MEMORY_MS = beaconMemoryMs(beaconIntervalMs(0, true))
 
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
 const BOOTSTRAP_RECHECK_MS = 2000
