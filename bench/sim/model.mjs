@@ -114,8 +114,8 @@ export function simulate (scenario) {
   const ranker = new LocalParentRanker()
   /** 'modelled' (the daemon's beacon timer), 'fresh' (every candidate's load as it is this instant), 'none' (no beacons heard). */
   const beaconMode = scenario.beacons ?? 'modelled'
-  /** A node's beacon interval: every node has heard every other's idle beacon before the pull, so it counts them all. */
-  const beaconIntervalS = n => (n.seed ? beaconIntervalMs(0, true) : scenario.beaconIntervalMs ?? beaconIntervalMs(scenario.nodes, false)) / 1000
+  /** A node's beacon interval: every node has heard every other's idle beacon before the pull, so it counts the other nodes. */
+  const beaconIntervalS = n => (n.seed ? beaconIntervalMs(0, true) : scenario.beaconIntervalMs ?? beaconIntervalMs(scenario.nodes - 1, false)) / 1000
   let now = 0
   const at = (t, fn) => q.push(t, fn)
 
