@@ -63,9 +63,11 @@ function get (d) {
 
 try {
   console.log(`blob ${digest} (${sizeMiB} MiB) at ${url}`)
-  const seed = await startDaemon('seed', ['--seed', ...(values['piece-size'] != null ? ['--piece-size', values['piece-size']] : [])])
+  // daemons read only the origins they are told they may
+  const allowed = ['--allow-origin', `${new URL(url).origin}/`]
+  const seed = await startDaemon('seed', ['--seed', ...allowed, ...(values['piece-size'] != null ? ['--piece-size', values['piece-size']] : [])])
   const peers = []
-  for (let i = 0; i < peersWanted; i++) peers.push(await startDaemon(`peer${i}`, ['--bootstrap', seed.addrs[0]]))
+  for (let i = 0; i < peersWanted; i++) peers.push(await startDaemon(`peer${i}`, ['--bootstrap', seed.addrs[0], ...allowed]))
   console.log(`started a seed and ${peers.length} peers; all peers fetch at once`)
   const results = await Promise.all(peers.map(get))
   const mib = n => (n / 1048576).toFixed(1)

@@ -46,8 +46,9 @@ export async function measureDamselfly ({ blob, origin, pieceSize, encryption, t
     return await withDeadline(timeoutMs, label, async signal => {
       // with --cpu-prof, each daemon writes a V8 CPU profile when it is stopped
       const profile = name => cpuProfDir != null ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${name}-${pieceSize ?? 'rule'}-${Date.now()}.cpuprofile`] : undefined
-      const a = await startDaemon(join(dir, 'a'), ['--seed', ...offered, ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal, profile('a'))
-      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0], ...offered], owned, signal, profile('b'))
+      const allowed = ['--allow-origin', `${new URL(origin.url).origin}/`]
+      const a = await startDaemon(join(dir, 'a'), ['--seed', ...allowed, ...offered, ...(pieceSize != null ? ['--piece-size', String(pieceSize)] : [])], owned, signal, profile('a'))
+      const b = await startDaemon(join(dir, 'b'), ['--bootstrap', a.addrs[0], ...allowed, ...offered], owned, signal, profile('b'))
       // wait until B has identified A as a seed, so B's timing holds no bootstrap
       const seedAsSeen = await pollUntil(async () => {
         const status = await getJson(`${b.api}/api/v1/status`, signal)

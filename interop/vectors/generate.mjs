@@ -122,6 +122,8 @@ const messageExamples = [
   ['seed response (3 GB blob)', 'SeedResponse', { accepted: true, size: '3000000000', piece_size: P.pieceSizeFor(3_000_000_000) }],
   ['seed request (2 GiB blob)', 'SeedRequest', { digest: DIGEST, url: `https://registry.example/v2/library/demo/blobs/${DIGEST}`, size: String(2 ** 31) }],
   ['seed response (refused)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'ORIGIN', message: 'upstream returned 404' } }],
+  ['seed response (the origin answered 404)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'ORIGIN', message: 'the origin answered 404', status: 404 } }],
+  ['seed response (an origin the seed does not fetch from)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'BAD_REQUEST', message: 'this seed does not fetch from that origin' } }],
   ['announce', 'Announce', { digest: DIGEST, pieces: 3, have: [0, 2], complete: false, addrs: [ADDR_10_0_0_2] }],
   ['announce (complete)', 'Announce', { digest: DIGEST, pieces: 3, have: [1], complete: true, addrs: [ADDR_10_0_0_2] }],
   ['beacon', 'Beacon', { upload_bps: '125000000', active_uploads: 3, free_upload_slots: 5, seed: true, addrs: [ADDR_10_0_0_2] }]

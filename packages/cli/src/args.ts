@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 
 /** A wrong flag or value: printed as one line, exit code 2. */
@@ -47,6 +48,20 @@ export function parseInteger (value: string, flag: string, min: number, max: num
 export function apiBase (api: string | undefined): string {
   const { host, port } = parseHostPort(api ?? process.env.DAMSELFLY_API ?? '127.0.0.1:65002', '--api')
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** The headers a request to the control API carries: its bearer token when `--api-token-file` (or DAMSELFLY_API_TOKEN_FILE) names one. */
+export async function apiHeaders (tokenFile: string | undefined): Promise<Record<string, string>> {
+  const file = tokenFile ?? process.env.DAMSELFLY_API_TOKEN_FILE
+  if (file == null || file === '') return {}
+  let token: string
+  try {
+    token = (await readFile(file, 'utf8')).trim()
+  } catch (err: any) {
+    throw new UsageError(`--api-token-file: cannot read ${file}: ${err.message}`)
+  }
+  if (token === '') throw new UsageError(`--api-token-file: ${file} is empty`)
+  return { authorization: `Bearer ${token}` }
 }
 
 export function formatBytes (n: number): string {

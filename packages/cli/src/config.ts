@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { CONNECTION_ENCRYPTIONS, DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
-import { MAX_PIECE_SIZE } from '@damselfly/protocol'
-import { credentialsFromDockerConfig, isRegistryHost } from '@damselfly/registry'
+import { MAX_PIECE_SIZE, parseSwarmKey } from '@damselfly/protocol'
+import { credentialsFromDockerConfig, isRegistryHost, parseOriginPattern } from '@damselfly/registry'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isAlias, isMap, isScalar, LineCounter, parseDocument, stringify } from 'yaml'
 import { parseBytes, parseHostPort, parseInteger, UsageError } from './args.js'
@@ -25,9 +25,15 @@ export interface DaemonConfig {
   bootstrap: string[]
   /** Connection encryptions offered to peers, most preferred first. */
   encryption: ConnectionEncryption[]
+  /** Path of the private swarm's key file; null for an open swarm. */
+  swarmKey: string | null
+  /** Peer ids allowed to connect; empty for any. */
+  allowPeers: string[]
   seed: boolean
   /** Peer ids whose manifests are accepted; empty accepts any signer. */
   trustedSeeds: string[]
+  /** Origin patterns this node may read besides its registries. */
+  allowOrigins: string[]
   originFallback: boolean
   /** Milliseconds. */
   seedTimeout: number
@@ -43,6 +49,8 @@ export interface DaemonConfig {
   pieceSize: number | null
   superSeedCopies: number
   api: ListenAddress
+  /** Path of a file holding the control API's bearer token; null for none. */
+  apiTokenFile: string | null
   /** null when the mirror is off. */
   mirror: ListenAddress | null
   registry: {
@@ -82,8 +90,11 @@ export const CONFIG_OPTIONS = {
   listen: { type: 'string', multiple: true },
   bootstrap: { type: 'string', multiple: true },
   encryption: { type: 'string', multiple: true },
+  'swarm-key': { type: 'string' },
+  'allow-peer': { type: 'string', multiple: true },
   seed: { type: 'boolean' },
   'trust-seed': { type: 'string', multiple: true },
+  'allow-origin': { type: 'string', multiple: true },
   'no-origin-fallback': { type: 'boolean' },
   'seed-timeout': { type: 'string' },
   'origin-timeout': { type: 'string' },
@@ -92,6 +103,7 @@ export const CONFIG_OPTIONS = {
   'upload-slots': { type: 'string' },
   'max-parents': { type: 'string' },
   api: { type: 'string' },
+  'api-token-file': { type: 'string' },
   mirror: { type: 'string' },
   'no-mirror': { type: 'boolean' },
   'default-registry': { type: 'string' },
@@ -122,8 +134,11 @@ interface Settings {
   listen: string[]
   bootstrap: string[]
   encryption: ConnectionEncryption[]
+  swarmKey: string | null
+  allowPeers: string[]
   seed: boolean
   trustedSeeds: string[]
+  allowOrigins: string[]
   originFallback: boolean
   seedTimeout: number
   originTimeout: number
@@ -134,6 +149,7 @@ interface Settings {
   pieceSize: number | null
   superSeedCopies: number
   api: ListenAddress
+  apiTokenFile: string | null
   mirror: ListenAddress | null
   'registry.default': string
   'registry.insecure': string[]
@@ -219,6 +235,17 @@ function peerIds (value: unknown, subject: string): string[] {
   })
 }
 
+function originPatterns (value: unknown, subject: string): string[] {
+  return list(value, subject).map(p => {
+    try {
+      parseOriginPattern(p)
+    } catch (err: any) {
+      throw new UsageError(`${subject} ${err.message}`)
+    }
+    return p
+  })
+}
+
 function encryptions (value: unknown, subject: string): ConnectionEncryption[] {
   const names = list(value, subject)
   const known: readonly string[] = CONNECTION_ENCRYPTIONS
@@ -300,8 +327,11 @@ const KEYS: { [K in Key]: KeySpec<Settings[K]> } = {
   listen: { default: ['/ip4/127.0.0.1/tcp/0'], parse: multiaddrs, list: true },
   bootstrap: { default: [], parse: multiaddrs, list: true },
   encryption: { default: [...DEFAULT_ENCRYPTION], parse: encryptions, list: true },
+  swarmKey: { default: null, parse: optionalPath },
+  allowPeers: { default: [], parse: peerIds, list: true },
   seed: { default: false, parse: boolean },
   trustedSeeds: { default: [], parse: peerIds, list: true },
+  allowOrigins: { default: [], parse: originPatterns, list: true },
   originFallback: { default: true, parse: boolean },
   seedTimeout: { default: 5000, parse: duration(1, 600_000) },
   originTimeout: { default: 30_000, parse: duration(1, 3_600_000) },
@@ -312,6 +342,7 @@ const KEYS: { [K in Key]: KeySpec<Settings[K]> } = {
   pieceSize: { default: null, parse: pieceSize },
   superSeedCopies: { default: SWARM_DEFAULTS.superSeedCopies, parse: integer(0, 64) },
   api: { default: { host: '127.0.0.1', port: 65002 }, parse: listenAddress },
+  apiTokenFile: { default: null, parse: optionalPath },
   mirror: { default: { host: '127.0.0.1', port: 65001 }, parse: mirrorAddress },
   'registry.default': { default: 'docker.io', parse: registryHost },
   'registry.insecure': { default: [], parse: registryHosts, list: true },
@@ -343,7 +374,10 @@ const FLAG_KEYS: Partial<Record<keyof ConfigFlags, Key>> = {
   listen: 'listen',
   bootstrap: 'bootstrap',
   encryption: 'encryption',
+  'swarm-key': 'swarmKey',
+  'allow-peer': 'allowPeers',
   'trust-seed': 'trustedSeeds',
+  'allow-origin': 'allowOrigins',
   'seed-timeout': 'seedTimeout',
   'origin-timeout': 'originTimeout',
   'upload-rate': 'uploadRate',
@@ -351,6 +385,7 @@ const FLAG_KEYS: Partial<Record<keyof ConfigFlags, Key>> = {
   'upload-slots': 'uploadSlots',
   'max-parents': 'maxParents',
   api: 'api',
+  'api-token-file': 'apiTokenFile',
   mirror: 'mirror',
   'default-registry': 'registry.default',
   'insecure-registry': 'registry.insecure',
@@ -545,8 +580,11 @@ export async function loadConfig (sources: ConfigSources = {}): Promise<LoadedCo
     listen: s.listen,
     bootstrap: s.bootstrap,
     encryption: s.encryption,
+    swarmKey: s.swarmKey,
+    allowPeers: s.allowPeers,
     seed: s.seed,
     trustedSeeds: s.trustedSeeds,
+    allowOrigins: s.allowOrigins,
     originFallback: s.originFallback,
     seedTimeout: s.seedTimeout,
     originTimeout: s.originTimeout,
@@ -557,6 +595,7 @@ export async function loadConfig (sources: ConfigSources = {}): Promise<LoadedCo
     pieceSize: s.pieceSize,
     superSeedCopies: s.superSeedCopies,
     api: s.api,
+    apiTokenFile: s.apiTokenFile,
     mirror: s.mirror,
     registry: {
       default: s['registry.default'],
@@ -595,11 +634,28 @@ async function daemonInit (c: DaemonConfig, subjectOf: (key: Key) => string): Pr
     dockerCredentials = credentialsFromDockerConfig(parsed, problems)
     if (problems.length > 0) throw new UsageError(`${subject} ${c.registry.dockerConfig}: ${problems.join('; ')}`)
   }
+  let swarmKey: Uint8Array | undefined
+  if (c.swarmKey != null) {
+    const subject = subjectOf('swarmKey')
+    try {
+      swarmKey = parseSwarmKey(await readFile(c.swarmKey))
+    } catch (err: any) {
+      throw new UsageError(`${subject} ${c.swarmKey}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+    }
+  }
+  let apiToken: string | undefined
+  if (c.apiTokenFile != null) {
+    const subject = subjectOf('apiTokenFile')
+    apiToken = (await readSourceFile(c.apiTokenFile, subject)).trim()
+    if (!/^[\x21-\x7e]{16,}$/.test(apiToken)) throw new UsageError(`${subject} ${c.apiTokenFile} must hold one token of at least 16 printable characters, no spaces`)
+  }
   return {
     dataDir: c.dataDir,
     listen: c.listen,
     bootstrap: c.bootstrap,
     encryption: c.encryption,
+    swarmKey,
+    allowPeers: c.allowPeers,
     seed: c.seed,
     trustedSeeds: c.trustedSeeds,
     originFallback: c.originFallback,
@@ -612,11 +668,13 @@ async function daemonInit (c: DaemonConfig, subjectOf: (key: Key) => string): Pr
     pieceSize: c.pieceSize ?? undefined,
     superSeedCopies: c.superSeedCopies,
     api: c.api,
+    apiToken,
     mirror: c.mirror,
     registry: {
       defaultRegistry: c.registry.default,
       insecure: c.registry.insecure,
       registries: c.registry.hosts,
+      allowOrigins: c.allowOrigins,
       ca,
       dockerCredentials
     },
@@ -646,8 +704,11 @@ export function formatConfig (c: DaemonConfig): string {
     listen: c.listen,
     bootstrap: c.bootstrap,
     encryption: c.encryption,
+    swarmKey: c.swarmKey,
+    allowPeers: c.allowPeers,
     seed: c.seed,
     trustedSeeds: c.trustedSeeds,
+    allowOrigins: c.allowOrigins,
     originFallback: c.originFallback,
     seedTimeout: formatDuration(c.seedTimeout),
     originTimeout: formatDuration(c.originTimeout),
@@ -658,6 +719,7 @@ export function formatConfig (c: DaemonConfig): string {
     pieceSize: c.pieceSize == null ? null : formatSize(c.pieceSize),
     superSeedCopies: c.superSeedCopies,
     api: formatHostPort(c.api),
+    apiTokenFile: c.apiTokenFile,
     mirror: c.mirror == null ? false : formatHostPort(c.mirror),
     registry: {
       default: c.registry.default,

@@ -9,6 +9,7 @@ Commands:
   get             fetch a blob through the swarm into a file
   runtime-config  point containerd, CRI-O or Docker at the registry mirror
   status          show the local daemon's state
+  swarm-key       make a key for a private swarm (--swarm-key)
 
 Run damselfly <command> --help for a command's options.
 `
@@ -39,7 +40,8 @@ const COMMANDS = new Map<string, () => Promise<(argv: string[]) => Promise<numbe
   ['demo', withCompileCache(async () => (await import('./commands/demo.js')).demoCommand)],
   ['get', async () => (await import('./commands/get.js')).getCommand],
   ['runtime-config', async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand],
-  ['status', async () => (await import('./commands/status.js')).statusCommand]
+  ['status', async () => (await import('./commands/status.js')).statusCommand],
+  ['swarm-key', async () => (await import('./commands/swarm-key.js')).swarmKeyCommand]
 ])
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr. */
@@ -58,7 +60,7 @@ export async function main (argv: string[]): Promise<number> {
     const run = await load()
     return await run(rest)
   } catch (err: any) {
-    const usage = err.name === 'UsageError' || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))
+    const usage = err.name === 'UsageError' || err.name === 'DaemonConfigError' || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))
     process.stderr.write(`damselfly ${name}: ${err.message}\n`)
     return usage ? 2 : 1
   }

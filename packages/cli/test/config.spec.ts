@@ -47,8 +47,11 @@ describe('daemon config', () => {
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
       encryption: ['tls', 'noise'],
+      swarmKey: null,
+      allowPeers: [],
       seed: false,
       trustedSeeds: [],
+      allowOrigins: [],
       originFallback: true,
       seedTimeout: 5000,
       originTimeout: 30000,
@@ -59,6 +62,7 @@ describe('daemon config', () => {
       pieceSize: null,
       superSeedCopies: 1,
       api: { host: '127.0.0.1', port: 65002 },
+      apiTokenFile: null,
       mirror: { host: '127.0.0.1', port: 65001 },
       registry: { default: 'docker.io', insecure: [], ca: null, dockerConfig: null, hosts: {} },
       storage: { quota: 0, highWatermark: 0.9, lowWatermark: 0.8 }
@@ -68,7 +72,9 @@ describe('daemon config', () => {
       seedTimeoutMs: 5000,
       originTimeoutMs: 30000,
       pieceSize: undefined,
-      registry: { defaultRegistry: 'docker.io', insecure: [], registries: {}, ca: undefined, dockerCredentials: undefined },
+      registry: { defaultRegistry: 'docker.io', insecure: [], registries: {}, allowOrigins: [], ca: undefined, dockerCredentials: undefined },
+      swarmKey: undefined,
+      apiToken: undefined,
       storage: { quotaBytes: 0, highWatermark: 0.9, lowWatermark: 0.8 }
     })
   })
@@ -166,6 +172,7 @@ registry:
     expect(init.registry).toEqual({
       defaultRegistry: 'ghcr.io',
       insecure: ['registry.local:5000'],
+      allowOrigins: [],
       ca: PEM,
       dockerCredentials: new Map([['docker.io', { username: 'alice', password: 'pw' }]]),
       registries: {
@@ -177,11 +184,29 @@ registry:
     expect(fromEnv.init.registry).toMatchObject({ defaultRegistry: 'quay.io', insecure: ['a.local:5000', 'b.local'], ca: PEM })
   })
 
+  it('the security settings: a swarm key file, an allow-list, origin patterns and the API token file, each checked', async () => {
+    const key = await file(`/key/swarm/psk/1.0.0/\n/base16/\n${'ab'.repeat(32)}\n`, 'swarm.key')
+    const token = await file('0123456789abcdef-token\n', 'api.token')
+    const { config, init } = await load(undefined, { DAMSELFLY_ALLOW_ORIGINS: 'https://*.example.org/files, http://127.0.0.1:*' }, { 'data-dir': '/d', 'swarm-key': key, 'allow-peer': [PEER], 'api-token-file': token })
+    expect(config).toMatchObject({ swarmKey: key, allowPeers: [PEER], apiTokenFile: token, allowOrigins: ['https://*.example.org/files', 'http://127.0.0.1:*'] })
+    expect(Buffer.from(init.swarmKey!).toString('hex')).toBe('ab'.repeat(32))
+    expect(init.apiToken).toBe('0123456789abcdef-token')
+    expect(init.allowPeers).toEqual([PEER])
+    expect(init.registry?.allowOrigins).toEqual(['https://*.example.org/files', 'http://127.0.0.1:*'])
+    expect(await failure(undefined, {}, { 'data-dir': '/d', 'swarm-key': await file('not a key\n', 'bad.key') })).toMatch(/^flag --swarm-key .*bad\.key: a swarm key file starts with the line \/key\/swarm\/psk\/1\.0\.0\/$/)
+    expect(await failure(undefined, {}, { 'data-dir': '/d', 'swarm-key': join(dir, 'missing.key') })).toMatch(/missing\.key: no such file$/)
+    expect(await failure(undefined, {}, { 'data-dir': '/d', 'api-token-file': await file('short\n', 'short.token') })).toMatch(/at least 16 printable characters/)
+    expect(await failure(undefined, {}, { 'data-dir': '/d', 'allow-origin': ['example.org'] })).toMatch(/^flag --allow-origin "example.org" is not an origin pattern/)
+    expect(await failure('dataDir: /d\nallowPeers: [10.0.0.1]\n')).toMatch(/allowPeers: "10.0.0.1" is not a peer id/)
+  })
+
   it('--print-config output is the same schema, passwords redacted, files as paths, and loads back to the same settings', async () => {
     const ca = await file(PEM, 'ca2.pem')
     const yaml = `
 dataDir: /d
 trustedSeeds: [${PEER}]
+allowOrigins: [https://downloads.example.org/releases]
+allowPeers: [${PEER}]
 seedTimeout: 1500
 uploadRate: 100MB
 api: "[::1]:7000"
@@ -198,6 +223,8 @@ storage: { quota: 1GiB, highWatermark: 0.95 }
     expect(shown).toMatchObject({
       dataDir: '/d',
       trustedSeeds: [PEER],
+      allowOrigins: ['https://downloads.example.org/releases'],
+      allowPeers: [PEER],
       seedTimeout: '1500ms',
       originTimeout: '30s',
       uploadRate: '100MB',

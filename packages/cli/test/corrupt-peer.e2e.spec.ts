@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, metric, runCli } from './helpers/cluster.js'
-import { makeBlob, TestOrigin } from './helpers/origin.js'
+import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from './helpers/origin.js'
 
 const MiB = 1024 * 1024
 
 describe('a peer that serves corrupt pieces', () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster(ALLOW_TEST_ORIGINS)
   const origin = new TestOrigin()
 
   beforeAll(async () => { await origin.start() })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, metric, runCli } from './helpers/cluster.js'
 import { freePort } from './helpers/registry.js'
-import { makeBlob, TestOrigin } from './helpers/origin.js'
+import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from './helpers/origin.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 
 const MiB = 1024 * 1024
@@ -31,7 +31,7 @@ function subscribe (api: string): { events: Array<{ type: string, data: any }>, 
 }
 
 describe('the daemon as a user meets it', () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster(ALLOW_TEST_ORIGINS)
   const origin = new TestOrigin()
   let seed: DaemonProcess
   let peer: DaemonProcess

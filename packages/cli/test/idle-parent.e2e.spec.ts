@@ -1,18 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
-import { yamux } from '@libp2p/yamux'
 import { decodePieceFrame, encodeFrame, encodePieceFrame, FrameDecoder, MAX_PIECE_FRAME } from '@damselfly/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, runCli } from './helpers/cluster.js'
-import { makeBlob, TestOrigin } from './helpers/origin.js'
+import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from './helpers/origin.js'
+import { bareLibp2p } from './helpers/peer.js'
 import type { DaemonProcess, RunResult } from './helpers/cluster.js'
 import type { PieceFrame } from '@damselfly/protocol'
-import type { Libp2p } from 'libp2p'
 import type { TestBlob } from './helpers/origin.js'
 
 const MiB = 1024 * 1024
@@ -30,17 +25,7 @@ async function expectFetchedFromPeers (result: RunResult, file: string, blob: Te
   expect(origin.bytesSent).toBe(originBytesBefore)
 }
 
-/** A libp2p node with the daemon's transport stack and nothing else: a peer the test scripts by hand. */
-async function bareLibp2p (): Promise<Libp2p> {
-  return await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [tls(), noise()],
-    streamMuxers: [yamux()]
-  })
-}
-
-const cluster = new Cluster()
+const cluster = new Cluster(ALLOW_TEST_ORIGINS)
 const origin = new TestOrigin()
 
 beforeAll(async () => {

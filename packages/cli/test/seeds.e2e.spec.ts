@@ -2,14 +2,14 @@ import { join } from 'node:path'
 import { rankSeeds } from '@damselfly/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, runCli } from './helpers/cluster.js'
-import { makeBlob, TestOrigin } from './helpers/origin.js'
+import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from './helpers/origin.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 import type { BlobDigest } from '@damselfly/protocol'
 
 const MiB = 1024 * 1024
 
 describe('several seeds', () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster(ALLOW_TEST_ORIGINS)
   const origin = new TestOrigin()
   const seeds: DaemonProcess[] = []
   const peers: DaemonProcess[] = []

@@ -2,13 +2,13 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, metric, runCli } from './helpers/cluster.js'
-import { makeBlob, TestOrigin } from './helpers/origin.js'
+import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from './helpers/origin.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 
 const MiB = 1024 * 1024
 
 describe('a seed and eight peers as separate processes', () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster(ALLOW_TEST_ORIGINS)
   const origin = new TestOrigin()
   let seed: DaemonProcess
   const peers: DaemonProcess[] = []

@@ -22,9 +22,11 @@ describe('a registry on HTTPS with its own CA', () => {
     registry = await startRegistry({ tls: cert })
     image = await buildImage(join(root, 'image'), { layers: [2 * MiB], seed: 'tls' })
     await registry.push(image.dir, 'demo/app:v1')
-    // one seed trusts the registry's CA; the other node knows only the system's CAs
-    trusting = await cluster.start('trusting', ['--seed', '--registry-ca', cert.certPath])
-    plain = await cluster.start('plain', [])
+    // one seed trusts the registry's CA; the other node knows only the system's CAs. Both may
+    // reach the registry: it is not among their configured ones, so its API is allowed by pattern
+    const allowed = ['--allow-origin', `https://${registry.host}`]
+    trusting = await cluster.start('trusting', ['--seed', '--registry-ca', cert.certPath, ...allowed])
+    plain = await cluster.start('plain', allowed)
   }, 60_000)
 
   afterAll(async () => {

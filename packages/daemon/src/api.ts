@@ -4,6 +4,7 @@ import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { renderMetrics } from './metrics.js'
 import { serveUi } from './ui.js'
 import type { ActivityRecorder } from './activity.js'
+import type { RequestGuard } from './request-guard.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { MirrorStats } from '@damselfly/registry'
 import type { Swarm, TaskSummary } from '@damselfly/swarm'
@@ -23,8 +24,8 @@ function sendJson (res: ServerResponse, status: number, body: unknown, headers: 
   res.end(text)
 }
 
-function sendError (res: ServerResponse, status: number, where: 'daemon' | 'p2p' | 'origin' | 'request', message: string): void {
-  sendJson(res, status, { error: { where, message } }, { 'x-damselfly-error-type': where })
+function sendError (res: ServerResponse, status: number, where: 'daemon' | 'p2p' | 'origin' | 'request', message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { error: { where, message } }, { ...headers, 'x-damselfly-error-type': where })
 }
 
 async function readBody (req: IncomingMessage): Promise<unknown> {
@@ -73,6 +74,8 @@ export interface ApiExtras {
   activity?: ActivityRecorder
   /** True when this node runs as a seed. */
   seed?: boolean
+  /** Turns requests away before they are read (web pages, a missing token). */
+  guard?: RequestGuard
 }
 
 /** A task as the status page draws it: its summary and which pieces it holds. */
@@ -101,6 +104,13 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
   const url = new URL(req.url ?? '/', 'http://localhost')
   const path = url.pathname
   const method = req.method ?? 'GET'
+
+  const rejected = extras.guard?.(req)
+  if (rejected != null) {
+    req.resume()
+    sendError(res, rejected.status, 'request', rejected.message, rejected.status === 401 ? { 'www-authenticate': 'Bearer realm="damselfly"' } : {})
+    return
+  }
 
   if ((path === '/' || path.startsWith('/ui/')) && await serveUi(req, res, 'index.html')) return
   if (path === '/healthz' && method === 'GET') {
@@ -147,7 +157,14 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
       sendError(res, 400, 'request', err.message)
       return
     }
-    const task = swarm.download(params)
+    let task
+    try {
+      task = swarm.download(params)
+    } catch (err: any) {
+      if (err.name !== 'OriginNotAllowedError') throw err
+      sendError(res, 403, 'request', `not fetched: ${err.message}`)
+      return
+    }
     sendJson(res, 202, task.summary())
     return
   }
@@ -228,7 +245,14 @@ function streamEvents (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
 }
 
 async function streamBlob (swarm: Swarm, params: DownloadParams, headOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const task = swarm.download(params)
+  let task
+  try {
+    task = swarm.download(params)
+  } catch (err: any) {
+    if (err.name !== 'OriginNotAllowedError') throw err
+    sendError(res, 403, 'request', `not fetched: ${err.message}`)
+    return
+  }
   const controller = new AbortController()
   res.on('close', () => controller.abort(new Error('client went away')))
   let layout

@@ -32,7 +32,13 @@ export class SwarmBlobs implements BlobProvider {
         }
       }
     }
-    const task = this.#swarm.download({ digest: digest as `sha256:${string}`, url: upstream.toString() })
+    let task
+    try {
+      task = this.#swarm.download({ digest: digest as `sha256:${string}`, url: upstream.toString() })
+    } catch (err: any) {
+      if (err.name === 'OriginNotAllowedError') throw new OciError('DENIED', `not fetched: ${err.message}`)
+      throw err
+    }
     let layout
     try {
       layout = await task.whenLayoutKnown({ signal })

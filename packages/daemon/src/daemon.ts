@@ -6,6 +6,7 @@ import { createSwarm } from '@damselfly/swarm'
 import { ActivityRecorder } from './activity.js'
 import { createControlApi } from './api.js'
 import { SwarmBlobs } from './blobs.js'
+import { createRequestGuard, isLoopback } from './request-guard.js'
 import type { UpstreamInit } from '@damselfly/registry'
 import type { Swarm, SwarmInit } from '@damselfly/swarm'
 import type { Logger } from '@libp2p/interface'
@@ -17,13 +18,22 @@ export interface ListenAddress {
   port: number
 }
 
-export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess'> {
+export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess' | 'originPolicy'> {
   /** Control API address. @default { host: '127.0.0.1', port: 65002 } */
   api?: ListenAddress
+  /**
+   * Bearer token the control API wants of every request but `/healthz` and
+   * the status page's files. Required when the API listens off loopback.
+   */
+  apiToken?: string
   /** Registry-mirror address; null for none. @default { host: '127.0.0.1', port: 65001 } */
   mirror?: ListenAddress | null
-  /** Upstream registries: endpoints, insecure hosts, credentials, CAs, and the default for requests without `ns`. */
-  registry?: UpstreamInit & { defaultRegistry?: string }
+  /**
+   * Upstream registries (endpoints, insecure hosts, credentials, CAs, the
+   * default for requests without `ns`) and the other origins this node may
+   * read (`allowOrigins`). Nothing else is fetched, whoever asks.
+   */
+  registry?: UpstreamInit
   /** Disk use of the blob store. */
   storage?: StorageLimits
 }
@@ -53,6 +63,12 @@ export interface Daemon {
   stop(): Promise<void>
 }
 
+/** The daemon's settings contradict each other or its safety rules; nothing was started. */
+export class DaemonConfigError extends Error {
+  static override name = 'DaemonConfigError'
+  override name = 'DaemonConfigError'
+}
+
 async function listen (server: Server, at: ListenAddress, what: string): Promise<string> {
   server.listen(at.port, at.host)
   try {
@@ -71,12 +87,21 @@ function close (server: Server | undefined): void {
   server.close()
 }
 
+/** Paths of the control API answered without its token: a liveness probe and the status page's static files. */
+function isOpenPath (path: string): boolean {
+  return path === '/healthz' || path === '/' || path.startsWith('/ui/')
+}
+
 export async function startDaemon (init: DaemonInit): Promise<Daemon> {
+  const apiAt = init.api ?? { host: '127.0.0.1', port: 65002 }
+  if (!isLoopback(apiAt.host) && (init.apiToken == null || init.apiToken === '')) {
+    throw new DaemonConfigError(`the control API would listen on ${apiAt.host}, off loopback, with no token: anyone who reaches it could drive this node. Give it a token (--api-token-file) or listen on 127.0.0.1`)
+  }
   const logger = defaultLogger()
   const log = logger.forComponent('damselfly:daemon')
   const upstream = new RegistryClient(init.registry)
   // the swarm reaches registries with this node's credentials; they never leave it
-  const swarm = await createSwarm({ ...init, logger, originAccess: upstream })
+  const swarm = await createSwarm({ ...init, logger, originAccess: upstream, originPolicy: upstream.policy })
   const servers: Server[] = []
   const activity = new ActivityRecorder(swarm)
   try {
@@ -89,6 +114,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
         blobs: new SwarmBlobs(swarm),
         manifestDir: join(init.dataDir, 'manifests'),
         defaultRegistry: init.registry?.defaultRegistry,
+        admit: createRequestGuard(),
         log: message => log('mirror: %s', message)
       })
       const mirrorServer = mirror.createServer()
@@ -98,10 +124,11 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     const apiServer = createControlApi(swarm, log, {
       activity,
       seed: init.seed === true,
-      mirror: mirror != null ? { stats: mirror.stats, address: () => mirrorAddress } : undefined
+      mirror: mirror != null ? { stats: mirror.stats, address: () => mirrorAddress } : undefined,
+      guard: createRequestGuard({ token: init.apiToken, isOpen: isOpenPath, queryTokenPaths: ['/api/v1/events'], jsonWrites: true })
     })
     servers.push(apiServer)
-    const apiAddress = await listen(apiServer, init.api ?? { host: '127.0.0.1', port: 65002 }, 'control API')
+    const apiAddress = await listen(apiServer, apiAt, 'control API')
     const collector = startCollector(swarm, init.storage, log)
     return {
       swarm,

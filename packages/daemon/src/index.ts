@@ -6,7 +6,9 @@
  * metrics, health). The status page's files live in `ui/`.
  */
 
-export { startDaemon } from './daemon.js'
+export { startDaemon, DaemonConfigError } from './daemon.js'
+export { createRequestGuard, isLoopback } from './request-guard.js'
+export type { RequestGuard, RequestGuardInit, Rejection } from './request-guard.js'
 export type { Daemon, DaemonInit, ListenAddress, StorageLimits } from './daemon.js'
 export { SwarmBlobs } from './blobs.js'
 export { renderMetrics } from './metrics.js'

@@ -177,7 +177,9 @@ function rateOf (samples, i, seconds) {
  * reconnects by itself).
  */
 export function subscribe (url, types, onEvent, onState) {
-  const source = new EventSource(url)
+  // a control API that wants a token gets it from the page's fragment (#token=...), which never leaves the browser
+  const token = new URLSearchParams(location.hash.slice(1)).get('token')
+  const source = new EventSource(token != null && token !== '' ? `${url}?access_token=${encodeURIComponent(token)}` : url)
   for (const type of types) {
     source.addEventListener(type, e => {
       let data

@@ -27,3 +27,8 @@ export class InvalidUrlError extends Error {
   static override name = 'InvalidUrlError'
   override name = 'InvalidUrlError'
 }
+
+export class InvalidSwarmKeyError extends Error {
+  static override name = 'InvalidSwarmKeyError'
+  override name = 'InvalidSwarmKeyError'
+}

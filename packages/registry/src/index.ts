@@ -7,3 +7,5 @@ export type { RegistryHostConfig, UpstreamInit, RequestAccess } from './upstream
 export { Mirror, parseRange, toOciError, MAX_MANIFEST_BYTES } from './mirror.js'
 export type { BlobHandle, BlobProvider, MirrorInit, MirrorStats, Source } from './mirror.js'
 export { ManifestCache } from './manifest-cache.js'
+export { OriginPolicy, OriginPatternError, parseOriginPattern, matchesOriginPattern } from './origin-policy.js'
+export type { OriginPattern, OriginPolicyInit } from './origin-policy.js'

@@ -39,6 +39,8 @@ export interface MirrorInit {
   manifestDir: string
   /** Upstream for requests that carry no `ns` (CRI-O, Docker). Undefined: such requests get NAME_UNKNOWN. */
   defaultRegistry?: string
+  /** Turns a request away before it is read (a web page's, say): its status and why. */
+  admit?(req: IncomingMessage): { status: number, message: string } | undefined
   /** Called as response bytes are written, by source, for metrics. */
   onBytes?(source: Source, bytes: number): void
   log?(message: string): void
@@ -113,6 +115,8 @@ export class Mirror {
   }
 
   async #route (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = this.#init.admit?.(req)
+    if (refused != null) throw new OciError('DENIED', refused.message, { status: refused.status })
     const { path, registry } = this.#target(req)
     let route
     try {
@@ -334,6 +338,7 @@ export function toOciError (err: any): OciError {
   if (err instanceof OciError) return err
   if (err instanceof UpstreamError) {
     if (err.status === 401) return new OciError('UNAUTHORIZED', err.message, { headers: err.headers })
+    if (err.status === 403) return new OciError('DENIED', err.message)
     if (err.status === 404) return new OciError('BLOB_UNKNOWN', err.message)
     return new OciError('UPSTREAM_UNAVAILABLE', err.message)
   }

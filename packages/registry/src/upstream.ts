@@ -2,6 +2,7 @@ import * as tls from 'node:tls'
 import { basicAuthorization, normalizeRegistryKey, parseChallenge, pullScope, TokenCache } from './auth.js'
 import { UpstreamError } from './errors.js'
 import { flatHeaders, readBody, send } from './http.js'
+import { OriginPolicy, parseOriginPattern } from './origin-policy.js'
 import { isRegistryHost } from './reference.js'
 import type { BasicCredentials, Challenge } from './auth.js'
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
@@ -17,6 +18,8 @@ export interface RegistryHostConfig {
 }
 
 export interface UpstreamInit {
+  /** Upstream for mirror requests that name none (no `ns`: CRI-O, Docker); a configured registry. */
+  defaultRegistry?: string
   /** Per-registry settings, keyed by the registry's name in image references (docker.io, ghcr.io, host:port). */
   registries?: Record<string, RegistryHostConfig>
   /** Registries reached over plain HTTP, as Docker's --insecure-registry. */
@@ -27,6 +30,11 @@ export interface UpstreamInit {
   dockerCredentials?: Map<string, BasicCredentials>
   /** Deadline for an upstream's response headers. @default 30000 */
   timeoutMs?: number
+  /**
+   * Origin patterns (see OriginPattern) this node may read besides its
+   * configured registries: other registries' APIs, and plain URLs. @default []
+   */
+  allowOrigins?: string[]
 }
 
 /** Registries whose API lives somewhere other than https://<name>. */
@@ -76,11 +84,19 @@ export class RegistryClient {
   /** Last challenge seen per endpoint origin, so later requests authorize up front. */
   readonly #challenges = new Map<string, Challenge>()
 
+  /** The upstreams this node talks to; a registry outside it is never reached (see endpoint). */
+  readonly policy: OriginPolicy
+
   constructor (init: UpstreamInit = {}) {
     this.#registries = new Map(Object.entries(init.registries ?? {}).map(([k, v]) => [normalizeRegistryKey(k), v]))
     this.#insecure = new Set((init.insecure ?? []).map(normalizeRegistryKey))
     for (const [name, c] of this.#registries) if (c.insecure === true) this.#insecure.add(name)
     this.#docker = init.dockerCredentials ?? new Map()
+    this.policy = new OriginPolicy({
+      registries: [...(init.defaultRegistry != null ? [init.defaultRegistry] : []), ...this.#insecure, ...this.#registries.keys(), ...this.#docker.keys()],
+      endpoint: registry => this.#endpoint(registry),
+      patterns: (init.allowOrigins ?? []).map(parseOriginPattern)
+    })
     this.#timeoutMs = init.timeoutMs ?? 30_000
     this.#extraCa = init.ca
     this.#tokens = new TokenCache(async (url, headers, signal) => {
@@ -106,8 +122,19 @@ export class RegistryClient {
     return this.#insecure.has(normalizeRegistryKey(registry))
   }
 
-  /** Base URL of `registry`'s API. */
+  /**
+   * Base URL of `registry`'s API. Throws UpstreamError (403) for a registry
+   * this node is not configured for and no `allowOrigins` pattern covers.
+   */
   endpoint (registry: string): URL {
+    const url = this.#endpoint(registry)
+    if (!this.policy.allowsRegistry(registry)) {
+      throw new UpstreamError(`${normalizeRegistryKey(registry)} is not a registry this node reaches: configure it (registry.hosts, --insecure-registry, --default-registry) or allow its API with --allow-origin ${url.origin}`, { status: 403 })
+    }
+    return url
+  }
+
+  #endpoint (registry: string): URL {
     const name = normalizeRegistryKey(registry)
     if (!isRegistryHost(name)) throw new UpstreamError(`${JSON.stringify(registry.slice(0, 100))} is not a registry host`)
     return new URL(this.#registries.get(name)?.endpoint ?? registryEndpoint(name, this.isInsecure(name)))
@@ -167,7 +194,7 @@ export class RegistryClient {
    * `clientAuthorization`, when given, is sent instead of the node's own
    * credentials: the client's identity decides what it may see.
    */
-  async request (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal, clientAuthorization?: string } = {}): Promise<IncomingMessage> {
+  async request (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal, clientAuthorization?: string, followRedirects?: boolean } = {}): Promise<IncomingMessage> {
     for (let attempt = 0; ; attempt++) {
       const headers: OutgoingHttpHeaders = { ...options.headers }
       if (options.clientAuthorization != null) {
@@ -178,7 +205,7 @@ export class RegistryClient {
       }
       let res: IncomingMessage
       try {
-        res = await this.#send(url, { method: options.method, headers, signal: options.signal }, 0)
+        res = await this.#send(url, { method: options.method, headers, signal: options.signal }, 0, options.followRedirects === false)
       } catch (err: any) {
         if (options.signal?.aborted === true) throw err
         throw new UpstreamError(`${url.host} could not be reached: ${err.message}`)
@@ -215,6 +242,11 @@ export class RegistryClient {
     for (const name of Object.keys(WELL_KNOWN_ENDPOINTS)) yield name
   }
 
+  /** True when this node holds credentials for `registry`. */
+  hasCredentials (registry: string): boolean {
+    return this.#credentials(normalizeRegistryKey(registry)) != null
+  }
+
   #credentials (registry: string): BasicCredentials | undefined {
     const c = this.#registries.get(registry)
     if (c?.username != null && c.password != null) return { username: c.username, password: c.password }
@@ -238,11 +270,11 @@ export class RegistryClient {
     return undefined
   }
 
-  async #send (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal }, redirects: number): Promise<IncomingMessage> {
+  async #send (url: URL, options: { method?: string, headers?: OutgoingHttpHeaders, signal?: AbortSignal }, redirects: number, keepRedirect = false): Promise<IncomingMessage> {
     const res = await send(url, { ...options, ca: this.#caFor(url), timeoutMs: this.#timeoutMs })
     const status = res.statusCode ?? 0
     const location = res.headers.location
-    if ([301, 302, 303, 307, 308].includes(status) && location != null) {
+    if (!keepRedirect && [301, 302, 303, 307, 308].includes(status) && location != null) {
       res.resume()
       if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`)
       const next = new URL(location, url)

@@ -905,9 +905,7 @@ export class DownloadTask extends EventTarget {
           return
         }
         if (res.error?.code === 'ORIGIN') {
-          // the seed's origin said no: its status travels only as text ("... answered 404 Not Found")
-          const status = /\banswered (\d{3})\b/.exec(res.error.message)?.[1]
-          throw new TaskFailedError(res.error.message, 'origin', status != null ? Number(status) : undefined)
+          throw new TaskFailedError(`seed ${seed}: ${res.error.message}`, 'origin', res.error.status)
         }
         this.#ctx.log('seed %s refused %s: %s', seed, this.digest, res.error?.message)
       } catch (err: any) {
@@ -973,11 +971,11 @@ export class DownloadTask extends EventTarget {
     const offset = handle != null ? start * handle.layout.pieceSize : 0
     await this.#ctx.origin.read(url, offset, async size => {
       if (this.#wantSize != null && size !== this.#wantSize) {
-        throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, expected ${this.#wantSize}`, 'origin')
+        throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, expected ${this.#wantSize}`, 'origin', undefined, 'SIZE_MISMATCH')
       }
       handle = await this.#ensureHandle(layoutFor(size, this.#ctx.pieceSize))
       if (handle.layout.size !== size) {
-        throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, peers said ${handle.layout.size}`, 'origin')
+        throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, peers said ${handle.layout.size}`, 'origin', undefined, 'SIZE_MISMATCH')
       }
       buffer ??= Buffer.allocUnsafe(handle.layout.pieceSize)
     }, async chunk => {
@@ -1084,7 +1082,9 @@ export class DownloadTask extends EventTarget {
     } catch (err: any) {
       if (err.name === 'DigestMismatchError') {
         const where = this.#fromOrigin > 0 ? 'origin' : 'p2p'
-        this.#fail(new TaskFailedError(`digest mismatch: ${this.url ?? 'the content'} hashes to ${err.actual}, not ${this.digest}`, where))
+        // the content's own hash stays in this node's log: told to whoever asked, it would make any URL a hash oracle
+        this.#ctx.log('%s hashes to %s, not %s', this.url ?? 'the content', err.actual, this.digest)
+        this.#fail(new TaskFailedError(`digest mismatch: ${this.url ?? 'the content'} does not hash to ${this.digest}`, where, undefined, 'DIGEST_MISMATCH'))
         return
       }
       this.#fail(new TaskFailedError(`verifying ${this.digest} failed: ${err.message}`, 'daemon'))

@@ -4,11 +4,12 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { blobCid, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
+import { blobCid, formatSwarmKey, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
 import { createLibp2p } from 'libp2p'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -80,6 +81,14 @@ export interface NetworkInit {
   listen: string[]
   /** Connection encryptions offered, most preferred first. @default DEFAULT_ENCRYPTION */
   encryption?: readonly ConnectionEncryption[]
+  /**
+   * The 32-byte pre-shared key of a private network (libp2p pnet): only
+   * peers holding it can complete a connection, in either direction.
+   * @default none: any peer that reaches the node may connect
+   */
+  swarmKey?: Uint8Array
+  /** Peer ids allowed to connect, either way; others are refused once identified. @default none: every peer */
+  allowPeers?: readonly string[]
 }
 
 /** Yamux window per stream: several pieces in flight, below the 4 MB read buffer. */
@@ -93,10 +102,15 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   for (const name of encryption) {
     if (!CONNECTION_ENCRYPTIONS.includes(name)) throw new TypeError(`unknown connection encryption ${JSON.stringify(name)}: ${CONNECTION_ENCRYPTIONS.join(' or ')}`)
   }
+  const allowed = init.allowPeers != null && init.allowPeers.length > 0 ? new Set(init.allowPeers) : undefined
+  const refused = (peer: PeerId): boolean => allowed != null && !allowed.has(peer.toString())
   const node: Node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
+    ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: new TextEncoder().encode(formatSwarmKey(init.swarmKey)) }) } : {}),
+    // an allow-list is checked once the encryption handshake has proved who the peer is
+    ...(allowed != null ? { connectionGater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused } } : {}),
     connectionEncrypters: [...new Set(encryption)].map(name => ENCRYPTERS[name]()),
     streamMuxers: [yamux({
       // the 256 KiB default window caps a stream at window / RTT, and the RTT

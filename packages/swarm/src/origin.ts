@@ -17,6 +17,16 @@ export interface OriginAccess {
   unauthorized(url: URL, challenge: string | undefined, signal?: AbortSignal): Promise<boolean>
 }
 
+/**
+ * Which origin URLs this node reads a blob from, whoever asks: the daemon
+ * builds it from the registries it is configured for and its
+ * `--allow-origin` patterns.
+ */
+export interface OriginPolicy {
+  /** Why `url` may not be read for `digest`; undefined when it may. */
+  refusal(url: URL, digest: string): string | undefined
+}
+
 export interface OriginInit {
   /** Deadline for the origin's response headers. @default 30000 */
   headersTimeoutMs?: number

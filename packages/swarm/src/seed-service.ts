@@ -18,6 +18,26 @@ async function readOneFrame (stream: ByteStream, options: AbortOptions): Promise
   throw new Error('stream ended before a whole frame arrived')
 }
 
+/**
+ * What a peer is told when this seed does not pull a blob for it: the kind
+ * of failure, the origin's HTTP status, and what was wrong with the content.
+ * The reason a connection failed (refused at some address, a host that does
+ * not resolve) or which origins this seed reads would let any member map
+ * the seed's network, so they stay in the seed's log.
+ */
+export function refusalFor (err: { name?: string, message?: string, where?: string, status?: number, fault?: string }): { code: ErrorMessage.Code, message: string, status?: number } {
+  if (err.name === 'OriginNotAllowedError') return { code: ErrorMessage.Code.BAD_REQUEST, message: 'this seed does not fetch from that origin' }
+  // what the URL the peer named holds is no secret from it: the seed serves its pieces as they arrive
+  if (err.fault != null) return { code: ErrorMessage.Code.ORIGIN, message: err.message ?? err.fault }
+  if (err.where === 'origin' || err.name === 'OriginError') {
+    const status = err.status
+    return status != null
+      ? { code: ErrorMessage.Code.ORIGIN, message: `the origin answered ${status}`, status }
+      : { code: ErrorMessage.Code.ORIGIN, message: 'the origin could not be read' }
+  }
+  return { code: ErrorMessage.Code.INTERNAL, message: 'the seed failed' }
+}
+
 export interface SeedHandler {
   /** Start (or join) pulling the blob from its origin; resolves with its size once the origin answered. */
   (request: SeedRequest, options: AbortOptions): Promise<{ size: number }>
@@ -70,8 +90,8 @@ export class SeedService {
       const { size } = await handler(req, { signal })
       res = { accepted: true, size, pieceSize: pieceSizeFor(size) }
     } catch (err: any) {
-      const code = err.where === 'origin' || err.name === 'OriginError' ? ErrorMessage.Code.ORIGIN : ErrorMessage.Code.INTERNAL
-      res = { accepted: false, error: { code, message: err.message } }
+      this.#log('seed request from %s for %s refused: %s', peer, req.digest, err.message)
+      res = { accepted: false, error: refusalFor(err) }
     }
     stream.send(encodeFrame(encodeSeedResponse(res)))
     await stream.close({ signal: AbortSignal.timeout(5000) })

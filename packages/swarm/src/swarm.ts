@@ -16,10 +16,11 @@ import { RateLimiter, RateMeter } from './rate-limit.js'
 import { backoffMs } from './scheduler.js'
 import { SeedService } from './seed-service.js'
 import { SWARM_DEFAULTS } from './defaults.js'
+import { OriginNotAllowedError } from './errors.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
 import type { ConnectionEncryption, SwarmNetwork } from './network.js'
-import type { OriginAccess } from './origin.js'
+import type { OriginAccess, OriginPolicy } from './origin.js'
 import type { ParentRanker } from './ranking.js'
 import type { SwarmStats } from './stats.js'
 import type { BlobDigest } from '@damselfly/protocol'
@@ -35,6 +36,10 @@ export interface SwarmInit {
   bootstrap?: string[]
   /** Connection encryptions offered, most preferred first. @default ['tls', 'noise'] */
   encryption?: readonly ConnectionEncryption[]
+  /** The 32-byte key of a private swarm (parseSwarmKey); only peers holding it can connect. @default none */
+  swarmKey?: Uint8Array
+  /** Peer ids allowed to connect; empty allows every peer that can connect. @default [] */
+  allowPeers?: string[]
   /** Pull from origins on request and feed the swarm. @default false */
   seed?: boolean
   /** Peer ids whose manifest signatures are accepted; empty accepts any signer. @default [] */
@@ -63,6 +68,8 @@ export interface SwarmInit {
   superSeedCopies?: number
   /** Credentials and CAs for origins (the registry client); anonymous without. */
   originAccess?: OriginAccess
+  /** The origins this node reads blobs from, for itself and for peers that ask it as a seed. */
+  originPolicy: OriginPolicy
   /** Replace local parent ranking (the scheduler does). */
   ranker?: ParentRanker
   /** Test only: corrupt every piece served. @default false */
@@ -91,7 +98,11 @@ export interface Swarm {
   readonly stats: SwarmStats
   listenAddresses(): string[]
   peers(): PeerSummary[]
-  /** Start a download, or join the one already running for that digest. */
+  /**
+   * Start a download, or join the one already running for that digest.
+   * Throws OriginNotAllowedError when the request names an origin this
+   * node does not read from.
+   */
   download(request: TaskRequest): DownloadTask
   task(digest: BlobDigest): DownloadTask | undefined
   tasks(): TaskSummary[]
@@ -133,7 +144,7 @@ const PROVIDE_SPREAD_MS = 10_000
 /** Piece buffers kept for reuse: a few pieces in flight and being written. */
 const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
 
-/** How long a seed remembers that pulling a blob from its origin failed. */
+/** How long a seed remembers that pulling a blob from an origin URL failed. */
 const FAILED_PULL_MEMORY_MS = 30_000
 
 /** How long a seed stays a seed after it was last identified or beaconed: as long as a beacon at a seed's interval is kept. */
@@ -158,7 +169,7 @@ export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
   const store = await createPieceStore({ dataDir: join(init.dataDir, 'store') })
-  const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'], encryption: init.encryption })
+  const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'], encryption: init.encryption, swarmKey: init.swarmKey, allowPeers: init.allowPeers })
   const swarm = new DamselflySwarm(init, network, store)
   await swarm.start()
   return swarm
@@ -354,13 +365,19 @@ class DamselflySwarm implements Swarm {
 
   #taskFor (request: TaskRequest, fromOrigin: boolean): DownloadTask {
     const digest = parseDigest(request.digest)
+    if (request.url != null) {
+      const refusal = this.#init.originPolicy.refusal(new URL(request.url), digest)
+      if (refusal != null) throw new OriginNotAllowedError(refusal)
+    }
     const existing = this.#tasks.get(digest)
     if (existing != null && existing.state !== 'failed' && (existing.state !== 'complete' || this.store.get(digest)?.complete === true)) {
       return existing
     }
     // a seed answers with a recent failure instead of pulling the origin again
-    // for every peer that asks (a wrong digest or a missing blob fails the same way)
-    if (fromOrigin && existing?.state === 'failed' && Date.now() - (existing.summary().finishedAt ?? 0) < FAILED_PULL_MEMORY_MS) {
+    // for every peer that asks (a wrong digest or a missing blob fails the
+    // same way); only for the same URL, or one request naming the wrong
+    // registry would fail everybody's right ones
+    if (fromOrigin && existing?.state === 'failed' && existing.url === request.url && Date.now() - (existing.summary().finishedAt ?? 0) < FAILED_PULL_MEMORY_MS) {
       return existing
     }
     const task = new DownloadTask(this.#ctx, { ...request, digest })

@@ -20,9 +20,15 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
   --bootstrap MULTIADDR    peer to join through, repeatable; /p2p/<peer id> optional
   --encryption NAME        connection encryption offered to peers, repeatable, most preferred first:
                            tls, noise (default tls, then noise; go-libp2p speaks both)
+  --swarm-key FILE         make the swarm private: only peers holding this key (damselfly swarm-key)
+                           can connect, either way (libp2p private network; go-libp2p's format)
+  --allow-peer PEERID      connect only with these peers, either way, repeatable (default: any) [allowPeers]
   --seed                   pull blobs from their origin when asked, and feed the swarm
   --trust-seed PEERID      accept manifests signed only by these peers, repeatable (default: any signer)
                            [trustedSeeds]
+  --allow-origin PATTERN   read blobs from URLs the pattern covers too, repeatable: http(s)://HOST[:PORT][/PATH],
+                           HOST may be * or *.domain, PORT may be * (default none). Nothing else is fetched,
+                           whoever asks: the configured registries' blob URLs and these. [allowOrigins]
   --no-origin-fallback     never pull from the origin directly when no seed answers [originFallback: false]
   --seed-timeout TIME      how long a seed may take to accept a request (default 5s)
   --origin-timeout TIME    origin response and idle deadline (default 30s)
@@ -31,6 +37,8 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
   --upload-slots N         upload sessions served at once (default ${SWARM_DEFAULTS.uploadSlots})
   --max-parents N          parents per download (default ${SWARM_DEFAULTS.maxParents})
   --api HOST:PORT          control API address (default 127.0.0.1:65002)
+  --api-token-file FILE    bearer token the control API wants of every request but /healthz and the
+                           status page's files; required when --api is off loopback
   --mirror HOST:PORT       registry-mirror address for containerd, CRI-O and Docker (default 127.0.0.1:65001)
   --no-mirror              do not serve the registry mirror [mirror: false]
   --default-registry HOST  upstream for mirror requests without ?ns= (CRI-O, Docker) (default docker.io)

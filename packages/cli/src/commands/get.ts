@@ -3,7 +3,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { isDigest, parseOriginUrl } from '@damselfly/protocol'
-import { apiBase, formatBytes, parseBytes, UsageError } from '../args.js'
+import { apiBase, apiHeaders, formatBytes, parseBytes, UsageError } from '../args.js'
 import { DaemonError, getJson } from '../http.js'
 
 const GET_HELP = `Usage: damselfly get URL --digest sha256:HEX -o FILE [--api HOST:PORT]
@@ -14,7 +14,8 @@ when every byte matches the digest.
   --digest sha256:HEX   the blob's digest (required)
   -o, --output FILE     where to write it (required)
   --size BYTES          the blob's size, when known
-  --api HOST:PORT       the daemon's control API (default 127.0.0.1:65002)
+  --api HOST:PORT       the daemon's control API (default 127.0.0.1:65002, or $DAMSELFLY_API)
+  --api-token-file FILE the API's bearer token, when it wants one (or $DAMSELFLY_API_TOKEN_FILE)
   --quiet               no progress bar
 `
 
@@ -45,6 +46,7 @@ export async function getCommand (argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       size: { type: 'string' },
       api: { type: 'string' },
+      'api-token-file': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
@@ -67,6 +69,7 @@ export async function getCommand (argv: string[]): Promise<number> {
   const output = values.output
   const size = values.size != null ? parseBytes(values.size, '--size') : undefined
   const base = apiBase(values.api)
+  const headers = await apiHeaders(values['api-token-file'])
 
   const query = new URLSearchParams({ url })
   if (size != null) query.set('size', String(size))
@@ -82,7 +85,7 @@ export async function getCommand (argv: string[]): Promise<number> {
   try {
     let res: Response
     try {
-      res = await fetch(`${base}/api/v1/blobs/${digest}?${query}`)
+      res = await fetch(`${base}/api/v1/blobs/${digest}?${query}`, { headers })
     } catch (err: any) {
       throw new DaemonError(`cannot reach the daemon at ${new URL(base).host}: ${err.cause?.message ?? err.message} (is \`damselfly daemon\` running? see --api)`)
     }
@@ -94,7 +97,7 @@ export async function getCommand (argv: string[]): Promise<number> {
     if (Number.isSafeInteger(length)) progress.size = length
     if (showBar) {
       poller = setInterval(() => {
-        getJson(`${base}/api/v1/tasks/${digest}`).then((t: any) => {
+        getJson(`${base}/api/v1/tasks/${digest}`, { headers }).then((t: any) => {
           progress.fromPeers = t.bytesFromPeers
           progress.fromOrigin = t.bytesFromOrigin
         }).catch(() => {})
@@ -110,7 +113,7 @@ export async function getCommand (argv: string[]): Promise<number> {
       }
     } catch {
       // the daemon broke the stream: ask it why
-      const t: any = await getJson(`${base}/api/v1/tasks/${digest}`).catch(() => undefined)
+      const t: any = await getJson(`${base}/api/v1/tasks/${digest}`, { headers }).catch(() => undefined)
       throw new DaemonError(t?.error?.message ?? `the transfer broke off after ${progress.received} bytes`)
     }
     const actual = `sha256:${hash.digest('hex')}`
@@ -130,7 +133,7 @@ export async function getCommand (argv: string[]): Promise<number> {
     }
   }
   if (showBar) {
-    const t: any = await getJson(`${base}/api/v1/tasks/${digest}`).catch(() => undefined)
+    const t: any = await getJson(`${base}/api/v1/tasks/${digest}`, { headers }).catch(() => undefined)
     if (t != null) {
       progress.fromPeers = t.bytesFromPeers
       progress.fromOrigin = t.bytesFromOrigin

@@ -1,19 +1,23 @@
 import { parseArgs } from 'node:util'
-import { apiBase, formatBytes } from '../args.js'
+import { apiBase, apiHeaders, formatBytes } from '../args.js'
 import { getJson } from '../http.js'
 
-const STATUS_HELP = `Usage: damselfly status [--api HOST:PORT] [--json]
+const STATUS_HELP = `Usage: damselfly status [--api HOST:PORT] [--api-token-file FILE] [--json]
 
 Shows the local daemon's peer id, addresses, peers, tasks and byte counts.
+
+  --api HOST:PORT         the daemon's control API (default 127.0.0.1:65002, or $DAMSELFLY_API)
+  --api-token-file FILE   the API's bearer token, when it wants one (or $DAMSELFLY_API_TOKEN_FILE)
+  --json                  the whole status as JSON
 `
 
 export async function statusCommand (argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { api: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  const { values } = parseArgs({ args: argv, strict: true, options: { api: { type: 'string' }, 'api-token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
   if (values.help === true) {
     process.stdout.write(STATUS_HELP)
     return 0
   }
-  const status = await getJson(`${apiBase(values.api)}/api/v1/status`) as any
+  const status = await getJson(`${apiBase(values.api)}/api/v1/status`, { headers: await apiHeaders(values['api-token-file']) }) as any
   if (values.json === true) {
     process.stdout.write(JSON.stringify(status) + '\n')
     return 0

@@ -1,10 +1,13 @@
 import { once } from 'node:events'
 import { createServer } from 'node:http'
-import { serveUi } from '@damselfly/daemon'
+import { createRequestGuard, serveUi } from '@damselfly/daemon'
 import type { NodeFeed } from './node-feed.js'
 import type { RegistryCounts } from './registry.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+/** Other sites' pages may not read the demo's state (DNS rebinding, cross-origin fetches). */
+const pageGuard = createRequestGuard()
 
 /** What the swarm page is told about the demo before anything moves. */
 export interface DemoInfo {
@@ -132,6 +135,12 @@ export class DemoDashboard {
   }
 
   async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = pageGuard(req)
+    if (refused != null) {
+      res.writeHead(refused.status, { 'content-type': 'text/plain' })
+      res.end(`${refused.message}\n`)
+      return
+    }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/events' && req.method === 'GET') {
       this.#subscribe(req, res)

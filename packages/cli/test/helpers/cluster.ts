@@ -47,6 +47,12 @@ export async function runCli (args: string[], timeoutMs = 120_000, env: Record<s
 export class Cluster {
   readonly daemons: DaemonProcess[] = []
   #root: string | undefined
+  readonly #args: string[]
+
+  /** `args` go to every daemon this cluster starts, before each start's own. */
+  constructor (args: string[] = []) {
+    this.#args = args
+  }
 
   async root (): Promise<string> {
     this.#root ??= await mkdtemp(join(tmpdir(), 'damselfly-e2e-'))
@@ -59,7 +65,7 @@ export class Cluster {
   }
 
   async startIn (dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<DaemonProcess> {
-    const daemon = { ...await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], { env }), dataDir }
+    const daemon = { ...await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...this.#args, ...args], { env }), dataDir }
     this.daemons.push(daemon)
     return daemon
   }

@@ -4,6 +4,12 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Server, ServerResponse } from 'node:http'
 
+/** The --allow-origin pattern that covers every TestOrigin: plain HTTP on loopback, any port. */
+export const TEST_ORIGINS = 'http://127.0.0.1:*'
+
+/** Daemon flags that let a daemon read from TestOrigins. */
+export const ALLOW_TEST_ORIGINS = ['--allow-origin', TEST_ORIGINS]
+
 export interface TestBlob {
   path: string
   data: Buffer

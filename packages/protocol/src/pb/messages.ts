@@ -1010,6 +1010,7 @@ export interface Error {
   code: Error.Code
   message: string
   piece?: number
+  status?: number
 }
 
 export namespace Error {
@@ -1063,6 +1064,11 @@ export namespace Error {
           w.uint32(obj.piece)
         }
 
+        if (obj.status != null) {
+          w.uint32(32)
+          w.uint32(obj.status)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1088,6 +1094,10 @@ export namespace Error {
             }
             case 3: {
               obj.piece = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.status = reader.uint32()
               break
             }
             default: {
@@ -1126,6 +1136,13 @@ export namespace Error {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.status`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1153,6 +1170,11 @@ export namespace Error {
     value: number
   }
 
+  export interface ErrorStatusFieldEvent {
+    field: '$.status'
+    value: number
+  }
+
   export function encode (obj: Partial<Error>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Error.codec())
   }
@@ -1161,7 +1183,7 @@ export namespace Error {
     return decodeMessage(buf, Error.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Error>): Generator<ErrorCodeFieldEvent | ErrorMessageFieldEvent | ErrorPieceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Error>): Generator<ErrorCodeFieldEvent | ErrorMessageFieldEvent | ErrorPieceFieldEvent | ErrorStatusFieldEvent> {
     return streamMessage(buf, Error.codec(), opts)
   }
 }
@@ -1530,6 +1552,11 @@ export namespace PieceMessage {
     value: number
   }
 
+  export interface PieceMessageErrorStatusFieldEvent {
+    field: '$.error.status'
+    value: number
+  }
+
   export function encode (obj: Partial<PieceMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PieceMessage.codec())
   }
@@ -1538,7 +1565,7 @@ export namespace PieceMessage {
     return decodeMessage(buf, PieceMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PieceMessage>): Generator<PieceMessageOpenDigestFieldEvent | PieceMessageOpenWantManifestFieldEvent | PieceMessageManifestDigestFieldEvent | PieceMessageManifestSizeFieldEvent | PieceMessageManifestPieceSizeFieldEvent | PieceMessageManifestFirstFieldEvent | PieceMessageManifestHashesFieldEvent | PieceMessageManifestSignerFieldEvent | PieceMessageManifestSignatureFieldEvent | PieceMessageBitfieldPiecesFieldEvent | PieceMessageBitfieldBitsFieldEvent | PieceMessageHavePiecesFieldEvent | PieceMessageRequestPieceFieldEvent | PieceMessageCancelPieceFieldEvent | PieceMessageDataPieceFieldEvent | PieceMessageDataOffsetFieldEvent | PieceMessageDataDataFieldEvent | PieceMessageDataLastFieldEvent | PieceMessageChokeRetryAfterMsFieldEvent | PieceMessageErrorCodeFieldEvent | PieceMessageErrorMessageFieldEvent | PieceMessageErrorPieceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PieceMessage>): Generator<PieceMessageOpenDigestFieldEvent | PieceMessageOpenWantManifestFieldEvent | PieceMessageManifestDigestFieldEvent | PieceMessageManifestSizeFieldEvent | PieceMessageManifestPieceSizeFieldEvent | PieceMessageManifestFirstFieldEvent | PieceMessageManifestHashesFieldEvent | PieceMessageManifestSignerFieldEvent | PieceMessageManifestSignatureFieldEvent | PieceMessageBitfieldPiecesFieldEvent | PieceMessageBitfieldBitsFieldEvent | PieceMessageHavePiecesFieldEvent | PieceMessageRequestPieceFieldEvent | PieceMessageCancelPieceFieldEvent | PieceMessageDataPieceFieldEvent | PieceMessageDataOffsetFieldEvent | PieceMessageDataDataFieldEvent | PieceMessageDataLastFieldEvent | PieceMessageChokeRetryAfterMsFieldEvent | PieceMessageErrorCodeFieldEvent | PieceMessageErrorMessageFieldEvent | PieceMessageErrorPieceFieldEvent | PieceMessageErrorStatusFieldEvent> {
     return streamMessage(buf, PieceMessage.codec(), opts)
   }
 }
@@ -1834,6 +1861,11 @@ export namespace SeedResponse {
     value: number
   }
 
+  export interface SeedResponseErrorStatusFieldEvent {
+    field: '$.error.status'
+    value: number
+  }
+
   export function encode (obj: Partial<SeedResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SeedResponse.codec())
   }
@@ -1842,7 +1874,7 @@ export namespace SeedResponse {
     return decodeMessage(buf, SeedResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedResponse>): Generator<SeedResponseAcceptedFieldEvent | SeedResponseSizeFieldEvent | SeedResponsePieceSizeFieldEvent | SeedResponseErrorCodeFieldEvent | SeedResponseErrorMessageFieldEvent | SeedResponseErrorPieceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedResponse>): Generator<SeedResponseAcceptedFieldEvent | SeedResponseSizeFieldEvent | SeedResponsePieceSizeFieldEvent | SeedResponseErrorCodeFieldEvent | SeedResponseErrorMessageFieldEvent | SeedResponseErrorPieceFieldEvent | SeedResponseErrorStatusFieldEvent> {
     return streamMessage(buf, SeedResponse.codec(), opts)
   }
 }
