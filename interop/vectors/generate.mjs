@@ -60,7 +60,9 @@ const CODECS = {
   SeedRequest: { encode: (v) => P.encodeSeedRequest(fromJson(v)), decode: P.decodeSeedRequest },
   SeedResponse: { encode: (v) => P.encodeSeedResponse(fromJson(v)), decode: P.decodeSeedResponse },
   Announce: { encode: (v) => P.encodeAnnounce(fromJson(v)), decode: P.decodeAnnounce },
-  Beacon: { encode: (v) => P.encodeBeacon(fromJson(v)), decode: P.decodeBeacon }
+  Beacon: { encode: (v) => P.encodeBeacon(fromJson(v)), decode: P.decodeBeacon },
+  AccessQuery: { encode: (v) => P.encodeAccessQuery(fromJson(v)), decode: P.decodeAccessQuery },
+  AccessAnswer: { encode: (v) => P.encodeAccessAnswer(fromJson(v)), decode: P.decodeAccessAnswer }
 }
 
 // The example blob: byte i is i mod 251; 3 pieces of 1 MiB, the last one short.
@@ -124,8 +126,13 @@ const messageExamples = [
   ['seed response (refused)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'ORIGIN', message: 'upstream returned 404' } }],
   ['seed response (the origin answered 404)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'ORIGIN', message: 'the origin answered 404', status: 404 } }],
   ['seed response (an origin the seed does not fetch from)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'BAD_REQUEST', message: 'this seed does not fetch from that origin' } }],
-  ['announce', 'Announce', { digest: DIGEST, pieces: 3, have: [0, 2], complete: false, addrs: [ADDR_10_0_0_2] }],
-  ['announce (complete)', 'Announce', { digest: DIGEST, pieces: 3, have: [1], complete: true, addrs: [ADDR_10_0_0_2] }],
+  ['announce', 'Announce', { digest: DIGEST, pieces: 3, have: [0, 2], complete: false, addrs: [ADDR_10_0_0_2], withdrawn: false }],
+  ['announce (complete)', 'Announce', { digest: DIGEST, pieces: 3, have: [1], complete: true, addrs: [ADDR_10_0_0_2], withdrawn: false }],
+  ['announce (withdrawn: the blob was collected)', 'Announce', { digest: DIGEST, pieces: 3, have: [], complete: false, addrs: [ADDR_10_0_0_2], withdrawn: true }],
+  ['access query (a blob)', 'AccessQuery', { registry: 'docker.io', repository: 'library/nginx', digest: DIGEST, kind: 'BLOB' }],
+  ['access query (a manifest, a registry with a port)', 'AccessQuery', { registry: 'registry.local:5000', repository: 'team/app', digest: DIGEST, kind: 'MANIFEST' }],
+  ['access answer (public)', 'AccessAnswer', { public: true }],
+  ['access answer (not known to be public: an empty message)', 'AccessAnswer', { public: false }],
   ['beacon', 'Beacon', { upload_bps: '125000000', active_uploads: 3, free_upload_slots: 5, seed: true, addrs: [ADDR_10_0_0_2] }]
 ]
 
@@ -134,7 +141,9 @@ const WHERE = {
   SeedRequest: { protocol: P.SEED_PROTOCOL },
   SeedResponse: { protocol: P.SEED_PROTOCOL },
   Announce: { topic: P.blobTopic(DIGEST) },
-  Beacon: { topic: P.BEACON_TOPIC }
+  Beacon: { topic: P.BEACON_TOPIC },
+  AccessQuery: { protocol: P.ACCESS_PROTOCOL },
+  AccessAnswer: { protocol: P.ACCESS_PROTOCOL }
 }
 
 /** JSON with object keys sorted, so field order does not count. */

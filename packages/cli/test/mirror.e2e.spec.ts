@@ -157,8 +157,9 @@ describe('registry mirror against the CNCF distribution registry', () => {
   it('with the registry stopped, blobs already in the swarm still serve and new ones fail with a clear OCI error', async () => {
     await registry.stop()
     try {
-      // asked the moment it starts, before it has met any peer: it must wait for the swarm rather than fail on the dead registry
-      const late = await cluster.start('late', ['--bootstrap', seed.addrs[0]!, '--insecure-registry', registry.host])
+      // asked the moment it starts, before it has met any peer: it must wait for the swarm rather than fail on the dead
+      // registry. It cannot ask the registry who may read the layer: a node that pulled the image says anyone may
+      const late = await cluster.start('late', ['--bootstrap', seed.addrs[0]!, '--bootstrap', nodes[0]!.addrs[0]!, '--insecure-registry', registry.host])
       const layer = image.layers[2]!
       const res = await fetch(`http://${late.mirror!}/v2/demo/app/blobs/${layer.digest}?ns=${registry.host}`)
       expect(res.status, res.status !== 200 ? await res.text() : '').toBe(200)

@@ -4,6 +4,7 @@ import { isDigest, parseOriginUrl } from '@damselfly/protocol'
 import { renderMetrics } from './metrics.js'
 import { serveUi } from './ui.js'
 import type { ActivityRecorder } from './activity.js'
+import type { BlobAccess } from './blob-access.js'
 import type { RequestGuard } from './request-guard.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { MirrorStats } from '@damselfly/registry'
@@ -76,6 +77,8 @@ export interface ApiExtras {
   seed?: boolean
   /** Turns requests away before they are read (web pages, a missing token). */
   guard?: RequestGuard
+  /** Who may have a blob under the URL they name; without it, GET /api/v1/blobs answers 503. */
+  blobAccess?: BlobAccess
 }
 
 /** A task as the status page draws it: its summary and which pieces it holds. */
@@ -199,7 +202,11 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
       sendError(res, 400, 'request', err.message)
       return
     }
-    await streamBlob(swarm, params, method === 'HEAD', req, res)
+    if (params.url == null) {
+      sendError(res, 400, 'request', 'url is required: the origin a blob is read under decides who may have it')
+      return
+    }
+    await streamBlob(swarm, extras, { ...params, url: params.url }, method === 'HEAD', req, res)
     return
   }
   sendError(res, 404, 'request', `no such endpoint: ${method} ${path}`)
@@ -244,24 +251,28 @@ function streamEvents (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
   res.on('close', end)
 }
 
-async function streamBlob (swarm: Swarm, params: DownloadParams, headOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let task
-  try {
-    task = swarm.download(params)
-  } catch (err: any) {
-    if (err.name !== 'OriginNotAllowedError') throw err
-    sendError(res, 403, 'request', `not fetched: ${err.message}`)
-    return
-  }
+async function streamBlob (swarm: Swarm, extras: ApiExtras, params: DownloadParams & { url: string }, headOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const controller = new AbortController()
   res.on('close', () => controller.abort(new Error('client went away')))
+  if (extras.blobAccess == null) {
+    sendError(res, 503, 'daemon', 'this daemon cannot check who may read blobs')
+    return
+  }
+  let task
   let layout
   try {
+    task = await extras.blobAccess.open(new URL(params.url), params.digest, () => swarm.download(params), controller.signal)
     layout = await task.whenLayoutKnown({ signal: controller.signal })
   } catch (err: any) {
     if (controller.signal.aborted) return
-    const where = err.where ?? 'daemon'
-    sendError(res, statusFor(where), where, err.message)
+    if (err.name === 'OriginNotAllowedError') {
+      sendError(res, 403, 'request', `not fetched: ${err.message}`)
+    } else if (err.name === 'BlobAccessError') {
+      sendError(res, err.status, err.status === 401 || err.status === 403 ? 'request' : 'origin', err.message)
+    } else {
+      const where = err.where ?? 'daemon'
+      sendError(res, statusFor(where), where, err.message)
+    }
     return
   }
   const headers = {

@@ -1,10 +1,13 @@
 import { once } from 'node:events'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
-import { Mirror, RegistryClient } from '@damselfly/registry'
+import { Mirror, PullAccess, RegistryClient } from '@damselfly/registry'
+import { AccessQuery } from '@damselfly/protocol'
 import { createSwarm } from '@damselfly/swarm'
 import { ActivityRecorder } from './activity.js'
 import { createControlApi } from './api.js'
+import { BlobAccess } from './blob-access.js'
 import { SwarmBlobs } from './blobs.js'
 import { createRequestGuard, isLoopback } from './request-guard.js'
 import type { UpstreamInit } from '@damselfly/registry'
@@ -100,8 +103,27 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   const logger = defaultLogger()
   const log = logger.forComponent('damselfly:daemon')
   const upstream = new RegistryClient(init.registry)
-  // the swarm reaches registries with this node's credentials; they never leave it
-  const swarm = await createSwarm({ ...init, logger, originAccess: upstream, originPolicy: upstream.policy })
+  // one record of what registries said who may read, for the mirror and the control API alike;
+  // while a registry cannot be reached, members say whether it lets anyone read a blob
+  let swarm: Swarm | undefined
+  const access = new PullAccess({
+    upstream,
+    vouch: async (q, signal) => swarm?.askPublic({ registry: q.registry, repository: q.name, digest: q.digest, kind: q.kind === 'blob' ? AccessQuery.Kind.BLOB : AccessQuery.Kind.MANIFEST }, { signal }) ?? false
+  })
+  const keeper = await keepAccess(access, join(init.dataDir, 'access.json'), log)
+  try {
+    // the swarm reaches registries with this node's credentials; they never leave it
+    swarm = await createSwarm({
+      ...init,
+      logger,
+      originAccess: upstream,
+      originPolicy: upstream.policy,
+      publicAccess: q => access.knowsPublic({ registry: q.registry, name: q.repository, digest: q.digest, kind: q.kind === AccessQuery.Kind.MANIFEST ? 'manifest' : 'blob' })
+    })
+  } catch (err) {
+    await keeper.stop()
+    throw err
+  }
   const servers: Server[] = []
   const activity = new ActivityRecorder(swarm)
   try {
@@ -112,6 +134,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       mirror = new Mirror({
         upstream,
         blobs: new SwarmBlobs(swarm),
+        access,
         manifestDir: join(init.dataDir, 'manifests'),
         defaultRegistry: init.registry?.defaultRegistry,
         admit: createRequestGuard(),
@@ -125,7 +148,8 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       activity,
       seed: init.seed === true,
       mirror: mirror != null ? { stats: mirror.stats, address: () => mirrorAddress } : undefined,
-      guard: createRequestGuard({ token: init.apiToken, isOpen: isOpenPath, queryTokenPaths: ['/api/v1/events'], jsonWrites: true })
+      guard: createRequestGuard({ token: init.apiToken, isOpen: isOpenPath, queryTokenPaths: ['/api/v1/events'], jsonWrites: true }),
+      blobAccess: new BlobAccess({ upstream, access })
     })
     servers.push(apiServer)
     const apiAddress = await listen(apiServer, apiAt, 'control API')
@@ -137,6 +161,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       mirrorAddress,
       async stop () {
         collector.stop()
+        await keeper.stop()
         activity.stop()
         servers.forEach(close)
         await swarm.stop()
@@ -146,7 +171,45 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     activity.stop()
     servers.forEach(close)
     await swarm.stop()
+    await keeper.stop()
     throw err
+  }
+}
+
+/** How often what registries said about access is saved, when it changed. */
+const ACCESS_SAVE_MS = 30_000
+
+/**
+ * Keeps what registries said about who may read what in `file` across
+ * restarts (see PullAccess.snapshot): loaded now, saved every 30 s when it
+ * changed and once more at stop. A file that cannot be read is started
+ * afresh; one that cannot be written costs only the memory across a restart.
+ */
+async function keepAccess (access: PullAccess, file: string, log: Logger): Promise<{ stop(): Promise<void> }> {
+  try {
+    access.restore(JSON.parse(await readFile(file, 'utf8')))
+  } catch (err: any) {
+    if (err.code !== 'ENOENT') log('access record %s could not be read, starting afresh: %s', file, err.message)
+  }
+  let saved = access.changes
+  const save = async (): Promise<void> => {
+    if (access.changes === saved) return
+    saved = access.changes
+    const temp = `${file}.tmp`
+    try {
+      await writeFile(temp, JSON.stringify(access.snapshot()), { mode: 0o600 })
+      await rename(temp, file)
+    } catch (err: any) {
+      log('access record %s could not be saved: %s', file, err.message)
+    }
+  }
+  const timer = setInterval(() => { void save() }, ACCESS_SAVE_MS)
+  timer.unref()
+  return {
+    async stop () {
+      clearInterval(timer)
+      await save()
+    }
   }
 }
 

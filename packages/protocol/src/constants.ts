@@ -7,6 +7,9 @@ export const PIECE_PROTOCOL = `/${PROTOCOL_PREFIX}/piece/1.0.0`
 /** Ask a seed to pull a blob from its origin. */
 export const SEED_PROTOCOL = `/${PROTOCOL_PREFIX}/seed/1.0.0`
 
+/** Ask a peer whether a registry lets anyone read a blob or manifest (while the registry cannot be asked). */
+export const ACCESS_PROTOCOL = `/${PROTOCOL_PREFIX}/access/1.0.0`
+
 /** Kademlia protocol ID of the private swarm DHT (not the public IPFS one). */
 export const KAD_PROTOCOL = `/${PROTOCOL_PREFIX}/kad/1.0.0`
 
@@ -42,6 +45,9 @@ export const MAX_PIECE_FRAME = 4 * 1024 * 1024
 
 /** Largest frame on the seed protocol. */
 export const MAX_SEED_FRAME = 16 * 1024
+
+/** Largest frame on the access protocol. */
+export const MAX_ACCESS_FRAME = 1024
 
 /** Largest gossip message. */
 export const MAX_GOSSIP_MESSAGE = 64 * 1024

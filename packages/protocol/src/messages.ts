@@ -1,9 +1,9 @@
-import { MAX_ADDRS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
+import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { encodeVarint, readVarint } from './framing.js'
 import { parseOriginUrl } from './origin-url.js'
-import { Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
+import { AccessAnswer, AccessQuery, Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
 import type { Bitfield as BitfieldMessage, Cancel, Choke, Error as ErrorMessage, Have, ManifestPart, Open, PieceData, Request } from './pb/messages.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 
@@ -231,4 +231,30 @@ export function encodeBeacon (b: Partial<Beacon>): Uint8Array {
 export function decodeBeacon (buf: Uint8Array): Beacon {
   if (buf.byteLength > MAX_GOSSIP_MESSAGE) throw new MessageTooLargeError(`beacon of ${buf.byteLength} bytes exceeds ${MAX_GOSSIP_MESSAGE}`)
   return decodeWith('beacon', () => Beacon.decode(buf, { limits: { addrs: MAX_ADDRS } }))
+}
+
+/** Longest registry host or repository name in an access query (the distribution registry's bounds). */
+const MAX_ACCESS_NAME = 255
+
+export function encodeAccessQuery (q: AccessQuery): Uint8Array {
+  return AccessQuery.encode(q)
+}
+
+export function decodeAccessQuery (buf: Uint8Array | Uint8ArrayList): AccessQuery {
+  if (buf.byteLength > MAX_ACCESS_FRAME) throw new MessageTooLargeError(`access query of ${buf.byteLength} bytes exceeds ${MAX_ACCESS_FRAME}`)
+  const q = decodeWith('access query', () => AccessQuery.decode(buf))
+  if (!isDigest(q.digest)) throw new MalformedMessageError('access query names an invalid digest')
+  if (q.registry === '' || q.registry.length > MAX_ACCESS_NAME || q.repository === '' || q.repository.length > MAX_ACCESS_NAME) {
+    throw new MalformedMessageError(`access query registry and repository are 1 to ${MAX_ACCESS_NAME} characters`)
+  }
+  return q
+}
+
+export function encodeAccessAnswer (a: AccessAnswer): Uint8Array {
+  return AccessAnswer.encode(a)
+}
+
+export function decodeAccessAnswer (buf: Uint8Array | Uint8ArrayList): AccessAnswer {
+  if (buf.byteLength > MAX_ACCESS_FRAME) throw new MessageTooLargeError(`access answer of ${buf.byteLength} bytes exceeds ${MAX_ACCESS_FRAME}`)
+  return decodeWith('access answer', () => AccessAnswer.decode(buf))
 }

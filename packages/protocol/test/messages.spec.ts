@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import {
-  ErrorMessage, MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
+  AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
   decodeAnnounce, decodeBeacon, decodePieceFrame, decodeSeedRequest, decodeSeedResponse,
-  encodeAnnounce, encodeBeacon, encodeFrame, encodePieceFrame, encodeSeedRequest, encodeSeedResponse
+  encodeAnnounce, encodeBeacon, encodeFrame, encodePieceFrame, encodeSeedRequest, encodeSeedResponse,
+  decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery
 } from '../src/index.js'
 import type { PieceFrame } from '../src/index.js'
 
@@ -206,7 +207,7 @@ describe('seed messages', () => {
 })
 
 describe('gossip messages', () => {
-  const announce = { digest: DIGEST, pieces: 10, have: [0, 9], complete: false, addrs: [Uint8Array.from([4, 127, 0, 0, 1, 6, 0x0f, 0xa1])] }
+  const announce = { digest: DIGEST, pieces: 10, have: [0, 9], complete: false, addrs: [Uint8Array.from([4, 127, 0, 0, 1, 6, 0x0f, 0xa1])], withdrawn: false }
   const beacon = { uploadBps: 125_000_000, activeUploads: 3, freeUploadSlots: 5, seed: true, addrs: [Uint8Array.from([4, 10, 0, 0, 2, 6, 0x0f, 0xa1])] }
 
   it('round trips Announce and Beacon', () => {
@@ -302,5 +303,22 @@ describe('64-bit sizes', () => {
       expect(decodeSeedRequest(encodeSeedRequest({ digest: DIGEST, url: 'http://x/', size })).size, String(size)).toBe(size)
       expect(decodeBeacon(encodeBeacon({ uploadBps: size, activeUploads: 0, freeUploadSlots: 0, seed: false, addrs: [] })).uploadBps, String(size)).toBe(size)
     }
+  })
+
+  describe('access protocol', () => {
+    const query = { registry: 'docker.io', repository: 'library/nginx', digest: DIGEST, kind: AccessQuery.Kind.BLOB }
+
+    it('round trips a query and an answer', () => {
+      expect(decodeAccessQuery(encodeAccessQuery(query))).toEqual(query)
+      expect(decodeAccessAnswer(encodeAccessAnswer({ public: true }))).toEqual({ public: true })
+    })
+
+    it('rejects a query with a bad digest, an empty or overlong name, or too many bytes', () => {
+      expectError(() => decodeAccessQuery(encodeAccessQuery({ ...query, digest: 'sha256:xyz' })), 'MalformedMessageError')
+      expectError(() => decodeAccessQuery(encodeAccessQuery({ ...query, registry: '' })), 'MalformedMessageError')
+      expectError(() => decodeAccessQuery(encodeAccessQuery({ ...query, repository: 'a'.repeat(256) })), 'MalformedMessageError')
+      expectError(() => decodeAccessQuery(new Uint8Array(MAX_ACCESS_FRAME + 1)), 'MessageTooLargeError')
+      expectError(() => decodeAccessQuery(Uint8Array.from([0xff, 0xff])), 'MalformedMessageError')
+    })
   })
 })

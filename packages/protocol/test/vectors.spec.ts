@@ -64,7 +64,9 @@ const CODECS: Record<string, { encode(v: unknown): Uint8Array, decode(b: Uint8Ar
   SeedRequest: { encode: (v) => P.encodeSeedRequest(fromJson(v)), decode: P.decodeSeedRequest, maxFrame: P.MAX_SEED_FRAME },
   SeedResponse: { encode: (v) => P.encodeSeedResponse(fromJson(v)), decode: P.decodeSeedResponse, maxFrame: P.MAX_SEED_FRAME },
   Announce: { encode: (v) => P.encodeAnnounce(fromJson(v)), decode: P.decodeAnnounce },
-  Beacon: { encode: (v) => P.encodeBeacon(fromJson(v)), decode: P.decodeBeacon }
+  Beacon: { encode: (v) => P.encodeBeacon(fromJson(v)), decode: P.decodeBeacon },
+  AccessQuery: { encode: (v) => P.encodeAccessQuery(fromJson(v)), decode: P.decodeAccessQuery, maxFrame: P.MAX_ACCESS_FRAME },
+  AccessAnswer: { encode: (v) => P.encodeAccessAnswer(fromJson(v)), decode: P.decodeAccessAnswer, maxFrame: P.MAX_ACCESS_FRAME }
 }
 
 interface MessageVector { name: string, type: string, protocol?: string, topic?: string, value: unknown, payload: string, frame?: string }
@@ -108,6 +110,7 @@ describe('interop vectors', () => {
       if (m.type === 'Beacon') expect(m.topic).toBe(P.BEACON_TOPIC)
       if (m.type === 'PieceMessage') expect(m.protocol).toBe(P.PIECE_PROTOCOL)
       if (m.type.startsWith('Seed')) expect(m.protocol).toBe(P.SEED_PROTOCOL)
+      if (m.type.startsWith('Access')) expect(m.protocol).toBe(P.ACCESS_PROTOCOL)
     })
   })
 

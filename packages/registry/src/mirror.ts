@@ -3,6 +3,7 @@ import { createServer } from 'node:http'
 import { UpstreamError, OciError } from './errors.js'
 import { flatHeaders, readBody } from './http.js'
 import { ManifestCache, sha256 } from './manifest-cache.js'
+import { PullAccess } from './pull-access.js'
 import { isDigest, isRegistryHost, parseV2Path } from './reference.js'
 import type { RegistryClient } from './upstream.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -35,6 +36,8 @@ export interface BlobProvider {
 export interface MirrorInit {
   upstream: RegistryClient
   blobs: BlobProvider
+  /** Who may read what; shared with whatever else serves blobs. @default one of its own over `upstream` */
+  access?: PullAccess
   /** Directory for manifests by digest. */
   manifestDir: string
   /** Upstream for requests that carry no `ns` (CRI-O, Docker). Undefined: such requests get NAME_UNKNOWN. */
@@ -76,10 +79,12 @@ export class Mirror {
 
   readonly #init: MirrorInit
   readonly #manifests: ManifestCache
+  readonly #access: PullAccess
 
   constructor (init: MirrorInit) {
     this.#init = init
     this.#manifests = new ManifestCache(init.manifestDir)
+    this.#access = init.access ?? new PullAccess({ upstream: init.upstream })
   }
 
   /** An HTTP server around `handle`, which also answers malformed requests with OCI errors. */
@@ -169,9 +174,15 @@ export class Mirror {
 
   async #manifest (req: IncomingMessage, res: ServerResponse, registry: string, name: string, reference: string): Promise<void> {
     const head = req.method === 'HEAD'
+    const authorization = req.headers.authorization
     if (isDigest(reference)) {
       const cached = await this.#manifests.get(reference)
       if (cached != null) {
+        // cached for whoever asked first: this client gets it only if the registry would give it to this client
+        const controller = new AbortController()
+        res.on('close', () => controller.abort())
+        await this.#access.check({ registry, name, digest: reference, kind: 'manifest', authorization, signal: controller.signal })
+        this.#access.learnManifest({ registry, name, digest: reference, authorization }, cached.bytes)
         this.#sendManifest(res, head, cached.bytes, cached.mediaType, cached.digest, 'cache')
         return
       }
@@ -187,7 +198,7 @@ export class Mirror {
       method: 'GET',
       headers: { accept, 'user-agent': 'damselfly-mirror' },
       signal: controller.signal,
-      clientAuthorization: req.headers.authorization
+      clientAuthorization: authorization
     })
     const status = upRes.statusCode ?? 0
     if (status !== 200) {
@@ -208,6 +219,8 @@ export class Mirror {
       throw new OciError('MANIFEST_INVALID', `${registry} sent a manifest whose digest is ${digest}, not the ${declared} it declared`, { status: 502 })
     }
     const mediaType = mediaTypeOf(body, flatHeaders(upRes)['content-type'])
+    // the registry gave it to this client: so may everything it names be
+    this.#access.learnManifest({ registry, name, digest, authorization }, body)
     try {
       await this.#manifests.put(body, mediaType)
     } catch (err: any) {
@@ -236,6 +249,8 @@ export class Mirror {
   async #blob (req: IncomingMessage, res: ServerResponse, registry: string, name: string, digest: string): Promise<void> {
     const controller = new AbortController()
     res.on('close', () => controller.abort(new Error('the client went away')))
+    // content-addressed is not public: held here or by peers, a blob goes only to a client the registry would give it to
+    await this.#access.check({ registry, name, digest, kind: 'blob', authorization: req.headers.authorization, signal: controller.signal })
     const handle = await this.#init.blobs.open({ digest, upstream: this.#init.upstream.blobUrl(registry, name, digest), signal: controller.signal })
     const range = parseRange(req.headers.range, handle.size)
     const headers: Record<string, string | number> = {

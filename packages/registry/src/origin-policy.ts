@@ -113,6 +113,36 @@ export class OriginPolicy {
   }
 
   /**
+   * The registry and repository a blob URL belongs to: a configured
+   * registry's API origin, or a registry allowed by pattern at its own host,
+   * with a `/v2/<name>/blobs/<digest>` path. Undefined for a plain URL.
+   */
+  blobOf (url: URL): { registry: string, name: string } | undefined {
+    const m = BLOB_PATH.exec(url.pathname)
+    if (m == null || url.search !== '') return undefined
+    let name: string
+    try {
+      name = checkName(decodeURIComponent(m[1]!))
+    } catch {
+      return undefined
+    }
+    for (const r of this.#registries) {
+      try {
+        if (this.#endpoint(r).origin === url.origin) return { registry: r, name }
+      } catch {
+        // not a registry host
+      }
+    }
+    const host = normalizeRegistryKey(url.host)
+    try {
+      if (this.#endpoint(host).origin === url.origin && this.allowsRegistry(host)) return { registry: host, name }
+    } catch {
+      // not a registry host
+    }
+    return undefined
+  }
+
+  /**
    * Why `url` may not be read for the blob `digest`, or undefined when it
    * may. The reason is for this node's log and its own user, never for a
    * peer: it names the rule, and nothing learnt from the network.

@@ -164,19 +164,23 @@ export class RegistryClient {
   }
 
   /**
-   * `url` was answered 401 with `header` as its challenge. Fetch what that
-   * challenge asks for; true when a retry now carries new credentials.
+   * `url` was answered 401 with `header` as its challenge, to a request that
+   * carried `sent` as its Authorization (or none). Fetch what that challenge
+   * asks for; true when a retry now carries other credentials. What the
+   * refused request carried decides, not what this node knew when it was
+   * answered: several requests sent at once before the first challenge all
+   * come back 401 without credentials, and each is worth its retry.
    */
-  async unauthorized (url: URL, header: string | undefined, signal?: AbortSignal): Promise<boolean> {
+  async unauthorized (url: URL, header: string | undefined, signal?: AbortSignal, sent?: string): Promise<boolean> {
     const endpoint = this.#endpointOf(url)
     const challenge = parseChallenge(header)
     if (endpoint == null || challenge == null) return false
-    const known = this.#challenges.get(endpoint.url.origin)
     this.#challenges.set(endpoint.url.origin, challenge)
     if (challenge.scheme === 'bearer') {
       const scope = challenge.params.scope ?? scopeOf(url)
-      // a cached token that was refused is stale: the next one is fetched afresh
-      if (known?.scheme === 'bearer') this.#tokens.forget(challenge, scope)
+      // the token the request carried was refused: it is stale, and the next one is fetched afresh
+      const refused = sent?.startsWith('Bearer ') === true ? sent.slice(7) : undefined
+      if (refused != null && refused === this.#tokens.cached(challenge, scope)) this.#tokens.forget(challenge, scope)
       try {
         await this.#tokens.token(challenge, scope, endpoint.credentials, signal)
       } catch (err: any) {
@@ -184,8 +188,8 @@ export class RegistryClient {
       }
       return true
     }
-    // basic: worth a retry only if we have credentials and did not already send them
-    return challenge.scheme === 'basic' && endpoint.credentials != null && known?.scheme !== 'basic'
+    // basic: worth a retry only with credentials the request did not already carry
+    return challenge.scheme === 'basic' && endpoint.credentials != null && sent !== basicAuthorization(endpoint.credentials)
   }
 
   /**
@@ -211,7 +215,7 @@ export class RegistryClient {
         throw new UpstreamError(`${url.host} could not be reached: ${err.message}`)
       }
       if (res.statusCode === 401 && options.clientAuthorization == null && attempt === 0 &&
-        await this.unauthorized(url, header(res, 'www-authenticate'), options.signal)) {
+        await this.unauthorized(url, header(res, 'www-authenticate'), options.signal, typeof headers.authorization === 'string' ? headers.authorization : undefined)) {
         res.resume()
         continue
       }

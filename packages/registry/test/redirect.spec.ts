@@ -61,4 +61,27 @@ describe('RegistryClient and redirects to blob storage', () => {
     expect(res.statusCode).toBe(401)
     expect(seen).toEqual([undefined])
   })
+
+  it('retries each of several requests sent at once, before the registry\'s challenge was known', async () => {
+    const expected = `Basic ${Buffer.from('bob:secret').toString('base64')}`
+    const seen: Array<string | undefined> = []
+    const registry = await serve((req, res) => {
+      seen.push(req.headers.authorization)
+      if (req.headers.authorization !== expected) {
+        // the answer comes late, so all three are refused before any challenge is known
+        setTimeout(() => res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end(), 50)
+        return
+      }
+      res.writeHead(200, { 'content-length': 2 }).end('ok')
+    })
+    const client = new RegistryClient({ insecure: [registry], registries: { [registry]: { username: 'bob', password: 'secret' } } })
+    const statuses = await Promise.all([1, 2, 3].map(async i => {
+      const res = await client.request(client.blobUrl(registry, 'demo/app', `sha256:${String(i).repeat(64)}`))
+      res.resume()
+      return res.statusCode
+    }))
+    expect(statuses).toEqual([200, 200, 200])
+    expect(seen.filter(a => a == null)).toHaveLength(3)
+    expect(seen.filter(a => a === expected)).toHaveLength(3)
+  })
 })

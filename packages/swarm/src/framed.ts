@@ -36,3 +36,22 @@ export class FramedStream {
     }
   }
 }
+
+/**
+ * The first length-prefixed frame of a stream (at most `maxLength` bytes):
+ * the whole of a one-message request or answer. The stream is aborted when
+ * `options.signal` fires first.
+ */
+export async function readOneFrame (stream: ByteStream, maxLength: number, options: AbortOptions): Promise<Uint8Array> {
+  const decoder = new FrameDecoder(maxLength)
+  const onAbort = (): void => stream.abort(new Error('timed out waiting for a frame'))
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    for await (const chunk of stream) {
+      for (const frame of decoder.push(chunk)) return frame.subarray()
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+  throw new Error('stream ended before a whole frame arrived')
+}

@@ -13,8 +13,8 @@ import type { IncomingMessage } from 'node:http'
 export interface OriginAccess {
   /** Headers (Authorization) and CA certificates for a request to `url`. */
   access(url: URL, signal?: AbortSignal): Promise<{ headers: Record<string, string>, ca?: string[] }>
-  /** `url` answered 401 with this challenge; true when a retry now carries new credentials. */
-  unauthorized(url: URL, challenge: string | undefined, signal?: AbortSignal): Promise<boolean>
+  /** `url` answered 401 with this challenge to a request carrying `sent` as its Authorization; true when a retry now carries other credentials. */
+  unauthorized(url: URL, challenge: string | undefined, signal?: AbortSignal, sent?: string): Promise<boolean>
 }
 
 /**
@@ -224,7 +224,7 @@ export class OriginReader {
     if (status === 401 && !authorized && this.#access != null) {
       let retry: boolean
       try {
-        retry = await this.#access.unauthorized(target, res.headers['www-authenticate'], options.signal)
+        retry = await this.#access.unauthorized(target, res.headers['www-authenticate'], options.signal, headers.authorization)
       } catch (err: any) {
         throw new OriginError(`${describe(url)} answered 401 and authorizing failed: ${err.message}`, false, 401)
       }

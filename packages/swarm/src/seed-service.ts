@@ -1,22 +1,9 @@
-import { decodeSeedRequest, decodeSeedResponse, encodeFrame, encodeSeedRequest, encodeSeedResponse, ErrorMessage, FrameDecoder, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
+import { decodeSeedRequest, decodeSeedResponse, encodeFrame, encodeSeedRequest, encodeSeedResponse, ErrorMessage, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
+import { readOneFrame } from './framed.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import type { BlobDigest, SeedRequest, SeedResponse } from '@damselfly/protocol'
 import type { AbortOptions, Logger } from '@libp2p/interface'
-
-async function readOneFrame (stream: ByteStream, options: AbortOptions): Promise<Uint8Array> {
-  const decoder = new FrameDecoder(MAX_SEED_FRAME)
-  const onAbort = (): void => stream.abort(new Error('timed out waiting for a frame'))
-  options.signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    for await (const chunk of stream) {
-      for (const frame of decoder.push(chunk)) return frame.subarray()
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort)
-  }
-  throw new Error('stream ended before a whole frame arrived')
-}
 
 /**
  * What a peer is told when this seed does not pull a blob for it: the kind
@@ -69,7 +56,7 @@ export class SeedService {
     const signal = AbortSignal.timeout(timeoutMs)
     let frame: Uint8Array
     try {
-      frame = await readOneFrame(stream, { signal })
+      frame = await readOneFrame(stream, MAX_SEED_FRAME, { signal })
     } catch (err: any) {
       // an oversized or malformed frame is the sender's doing; a timeout, a reset
       // or a stream that ended is a busy or impatient peer, not a bad one
@@ -102,7 +89,7 @@ export class SeedService {
     const stream = await this.#network.open(seed, SEED_PROTOCOL, options)
     try {
       stream.send(encodeFrame(encodeSeedRequest({ digest, url, size: size ?? 0 })))
-      const res = decodeSeedResponse(await readOneFrame(stream, options))
+      const res = decodeSeedResponse(await readOneFrame(stream, MAX_SEED_FRAME, options))
       await stream.close(options).catch(() => {})
       return res
     } catch (err: any) {

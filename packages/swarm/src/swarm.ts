@@ -2,8 +2,9 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
+import { ACCESS_PROTOCOL, BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
 import { createPieceStore } from '@damselfly/store'
+import { AccessService } from './access-service.js'
 import { BufferPool } from './buffer-pool.js'
 import { DownloadTask } from './download-task.js'
 import { createNetwork } from './network.js'
@@ -23,9 +24,10 @@ import type { ConnectionEncryption, SwarmNetwork } from './network.js'
 import type { OriginAccess, OriginPolicy } from './origin.js'
 import type { ParentRanker } from './ranking.js'
 import type { SwarmStats } from './stats.js'
-import type { BlobDigest } from '@damselfly/protocol'
+import type { PublicAccessAnswer } from './access-service.js'
+import type { AccessQuery, BlobDigest } from '@damselfly/protocol'
 import type { PieceStore } from '@damselfly/store'
-import type { Logger, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Logger, PrivateKey } from '@libp2p/interface'
 
 export interface SwarmInit {
   /** Where blobs and the node's key live. */
@@ -70,6 +72,8 @@ export interface SwarmInit {
   originAccess?: OriginAccess
   /** The origins this node reads blobs from, for itself and for peers that ask it as a seed. */
   originPolicy: OriginPolicy
+  /** Answers peers that ask whether a registry lets anyone read a blob or manifest (from what this node learnt). @default never yes */
+  publicAccess?: PublicAccessAnswer
   /** Replace local parent ranking (the scheduler does). */
   ranker?: ParentRanker
   /** Test only: corrupt every piece served. @default false */
@@ -114,6 +118,12 @@ export interface Swarm {
   collectGarbage(maxBytes: number): Promise<BlobDigest[]>
   /** Listen to progress, completion and bans; returns a function that stops listening. */
   onEvent(listener: (event: SwarmEvent) => void): () => void
+  /**
+   * Ask a few connected peers whether the registry lets anyone read this
+   * blob or manifest (for when the registry cannot be asked): true at the
+   * first yes, false when none says yes within 3 s.
+   */
+  askPublic(query: AccessQuery, options?: AbortOptions): Promise<boolean>
   stop(): Promise<void>
 }
 
@@ -193,6 +203,7 @@ class DamselflySwarm implements Swarm {
   readonly #uploadMeter = new RateMeter(1000)
   readonly #server: PieceServer
   readonly #seedService: SeedService
+  readonly #accessService: AccessService
   readonly #ctx: TaskContext
   /** Downloads whose first pieces this node has announced (see #gained). */
   readonly #announced = new WeakSet<DownloadTask>()
@@ -218,6 +229,7 @@ class DamselflySwarm implements Swarm {
       network, store, stats: this.stats, penalties: this.#penalties, uploadLimiter, uploadMeter: this.#uploadMeter, log: init.logger.forComponent('damselfly:swarm:upload')
     }, { uploadSlots: init.uploadSlots, corruptUploads: init.corruptUploads, superSeedCopies: init.superSeedCopies })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
+    this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))
     const config: TaskConfig = {
       maxParents: init.maxParents ?? SWARM_DEFAULTS.maxParents,
       pipeline: init.pipeline ?? 4,
@@ -295,6 +307,7 @@ class DamselflySwarm implements Swarm {
         return { size: layout.size }
       }, (this.#init.seedTimeoutMs ?? 5000) * 4)
     }
+    if (this.#init.publicAccess != null) await this.#accessService.serve(this.#init.publicAccess)
     this.#network.onMessage((topic, from, data) => this.#onGossip(topic, from, data))
     this.#join(BEACON_TOPIC)
     this.#timers.push(setInterval(() => this.#safely('providing new blobs', () => this.#provideBatch()), PROVIDE_BATCH_MS))
@@ -438,6 +451,10 @@ class DamselflySwarm implements Swarm {
     } else {
       this.#topics.set(topic, n)
     }
+  }
+
+  async askPublic (query: AccessQuery, options: AbortOptions = {}): Promise<boolean> {
+    return this.#accessService.ask(() => this.#network.peersSupporting(ACCESS_PROTOCOL), query, options)
   }
 
   onEvent (listener: (event: SwarmEvent) => void): () => void {

@@ -27,7 +27,11 @@ export function makeBlob (path: string, size: number): TestBlob {
  */
 export class TestOrigin {
   readonly blobs = new Map<string, TestBlob>()
+  /** Body bytes of whole reads and resumed ones (`Range: bytes=N-`): a blob leaving the origin. */
   bytesSent = 0
+  /** Body bytes of closed-range reads (`Range: bytes=A-B`): a daemon asking the origin to vouch for a few bytes. */
+  probeBytes = 0
+  probes = 0
   requests = 0
   /** Per path: status to answer instead, or 'hang' to never answer. */
   readonly faults = new Map<string, number | 'hang'>()
@@ -60,10 +64,21 @@ export class TestOrigin {
         return
       }
       if (req.headers.range != null) this.ranges.push(req.headers.range)
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
+      const closed = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')
+      if (closed != null) {
+        const from = Number(closed[1])
+        const to = Math.min(Number(closed[2]), blob.data.length - 1)
+        const part = blob.data.subarray(from, to + 1)
+        this.probes++
+        this.probeBytes += part.length
+        res.writeHead(206, { ...headers, 'content-range': `bytes ${from}-${to}/${blob.data.length}`, 'content-length': String(part.length) })
+        res.end(part)
+        return
+      }
       let start = 0
       let status = 200
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
-      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
       if (range != null) {
         start = Number(range[1])
         status = 206

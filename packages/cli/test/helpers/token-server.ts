@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCommand } from './registry.js'
 import type { Credentials } from './registry.js'
+import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /**
@@ -61,19 +62,45 @@ export async function startTokenServer (users: Credentials[]): Promise<TokenServ
   const issued = new Map<string, number>()
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://token')
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://token')
+      // containerd given credentials uses the OAuth2 password grant: a form POST, answered with access_token
+      let form: URLSearchParams | undefined
+      if (req.method === 'POST') {
+        let body = ''
+        for await (const chunk of req) body += String(chunk)
+        form = new URLSearchParams(body)
+      }
+      answer(url, form, req.headers.authorization, res)
+    })().catch(err => res.destroy(err))
+  })
+
+  function answer (url: URL, form: URLSearchParams | undefined, auth: string | undefined, res: ServerResponse): void {
     let user = ''
-    const auth = req.headers.authorization
-    if (auth != null) {
+    let name: string | undefined
+    let password: string | undefined
+    if (form != null) {
+      if (form.get('grant_type') !== 'password') {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"unsupported_grant_type"}')
+        return
+      }
+      name = form.get('username') ?? ''
+      password = form.get('password') ?? ''
+    } else if (auth != null) {
       const [scheme, value] = auth.split(' ')
-      const [name, ...rest] = Buffer.from(value ?? '', 'base64').toString().split(':')
-      if (scheme !== 'Basic' || !users.some(u => u.user === name && u.password === rest.join(':'))) {
+      const [n, ...rest] = Buffer.from(value ?? '', 'base64').toString().split(':')
+      if (scheme !== 'Basic') name = ''
+      else [name, password] = [n, rest.join(':')]
+    }
+    if (name != null) {
+      if (!users.some(u => u.user === name && u.password === password)) {
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"wrong credentials"}')
         return
       }
-      user = name!
+      user = name
     }
-    const access = url.searchParams.getAll('scope').flatMap(scope => {
+    const scopes = form != null ? (form.get('scope') ?? '').split(' ').filter(Boolean) : url.searchParams.getAll('scope')
+    const access = scopes.flatMap(scope => {
       const [type, name, actions] = scope.split(':')
       if (type !== 'repository' || name == null || actions == null) return []
       const allowed = actions.split(',').filter(a => user !== '' || (a === 'pull' && !name.startsWith('private/')))
@@ -84,9 +111,10 @@ export async function startTokenServer (users: Credentials[]): Promise<TokenServ
     const claims = base64url(JSON.stringify({ iss: issuer, sub: user, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }))
     const signature = base64url(sign('sha256', Buffer.from(`${header}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }))
     issued.set(user, (issued.get(user) ?? 0) + 1)
+    const token = `${header}.${claims}.${signature}`
     res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300, issued_at: new Date(now * 1000).toISOString() }))
-  })
+    res.end(JSON.stringify({ token, ...(form != null ? { access_token: token } : {}), expires_in: 300, issued_at: new Date(now * 1000).toISOString() }))
+  }
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const port = (server.address() as AddressInfo).port

@@ -1885,6 +1885,7 @@ export interface Announce {
   have: number[]
   complete: boolean
   addrs: Uint8Array<ArrayBuffer>[]
+  withdrawn: boolean
 }
 
 export namespace Announce {
@@ -1926,6 +1927,11 @@ export namespace Announce {
           }
         }
 
+        if ((obj.withdrawn != null && obj.withdrawn !== false)) {
+          w.uint32(48)
+          w.bool(obj.withdrawn)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1935,7 +1941,8 @@ export namespace Announce {
           pieces: 0,
           have: [],
           complete: false,
-          addrs: []
+          addrs: [],
+          withdrawn: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1970,6 +1977,10 @@ export namespace Announce {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 6: {
+              obj.withdrawn = reader.bool()
               break
             }
             default: {
@@ -2043,6 +2054,13 @@ export namespace Announce {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.withdrawn`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2082,6 +2100,11 @@ export namespace Announce {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface AnnounceWithdrawnFieldEvent {
+    field: '$.withdrawn'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Announce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Announce.codec())
   }
@@ -2090,7 +2113,7 @@ export namespace Announce {
     return decodeMessage(buf, Announce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announce>): Generator<AnnounceDigestFieldEvent | AnnouncePiecesFieldEvent | AnnounceHaveFieldEvent | AnnounceCompleteFieldEvent | AnnounceAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announce>): Generator<AnnounceDigestFieldEvent | AnnouncePiecesFieldEvent | AnnounceHaveFieldEvent | AnnounceCompleteFieldEvent | AnnounceAddrsFieldEvent | AnnounceWithdrawnFieldEvent> {
     return streamMessage(buf, Announce.codec(), opts)
   }
 }
@@ -2292,5 +2315,268 @@ export namespace Beacon {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconUploadBpsFieldEvent | BeaconActiveUploadsFieldEvent | BeaconFreeUploadSlotsFieldEvent | BeaconSeedFieldEvent | BeaconAddrsFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
+  }
+}
+
+export interface AccessQuery {
+  registry: string
+  repository: string
+  digest: string
+  kind: AccessQuery.Kind
+}
+
+export namespace AccessQuery {
+  export enum Kind {
+    BLOB = 'BLOB',
+    MANIFEST = 'MANIFEST'
+  }
+
+  enum __KindValues {
+    BLOB = 0,
+    MANIFEST = 1
+  }
+
+  export namespace Kind {
+    export const codec = (): Codec<Kind> => {
+      return enumeration<Kind>(__KindValues)
+    }
+  }
+
+  let _codec: Codec<AccessQuery>
+
+  export const codec = (): Codec<AccessQuery> => {
+    if (_codec == null) {
+      _codec = message<AccessQuery>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.registry != null && obj.registry !== '')) {
+          w.uint32(10)
+          w.string(obj.registry)
+        }
+
+        if ((obj.repository != null && obj.repository !== '')) {
+          w.uint32(18)
+          w.string(obj.repository)
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(26)
+          w.string(obj.digest)
+        }
+
+        if (obj.kind != null && __KindValues[obj.kind] !== 0) {
+          w.uint32(32)
+          AccessQuery.Kind.codec().encode(obj.kind, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          registry: '',
+          repository: '',
+          digest: '',
+          kind: Kind.BLOB
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.registry = reader.string()
+              break
+            }
+            case 2: {
+              obj.repository = reader.string()
+              break
+            }
+            case 3: {
+              obj.digest = reader.string()
+              break
+            }
+            case 4: {
+              obj.kind = AccessQuery.Kind.codec().decode(reader)
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.registry`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.repository`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.kind`,
+                value: AccessQuery.Kind.codec().decode(reader)
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AccessQueryRegistryFieldEvent {
+    field: '$.registry'
+    value: string
+  }
+
+  export interface AccessQueryRepositoryFieldEvent {
+    field: '$.repository'
+    value: string
+  }
+
+  export interface AccessQueryDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export interface AccessQueryKindFieldEvent {
+    field: '$.kind'
+    value: AccessQuery.Kind
+  }
+
+  export function encode (obj: Partial<AccessQuery>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AccessQuery.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AccessQuery>): AccessQuery {
+    return decodeMessage(buf, AccessQuery.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AccessQuery>): Generator<AccessQueryRegistryFieldEvent | AccessQueryRepositoryFieldEvent | AccessQueryDigestFieldEvent | AccessQueryKindFieldEvent> {
+    return streamMessage(buf, AccessQuery.codec(), opts)
+  }
+}
+
+export interface AccessAnswer {
+  public: boolean
+}
+
+export namespace AccessAnswer {
+  let _codec: Codec<AccessAnswer>
+
+  export const codec = (): Codec<AccessAnswer> => {
+    if (_codec == null) {
+      _codec = message<AccessAnswer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.public != null && obj.public !== false)) {
+          w.uint32(8)
+          w.bool(obj.public)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          public: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.public = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.public`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AccessAnswerPublicFieldEvent {
+    field: '$.public'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<AccessAnswer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AccessAnswer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AccessAnswer>): AccessAnswer {
+    return decodeMessage(buf, AccessAnswer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AccessAnswer>): Generator<AccessAnswerPublicFieldEvent> {
+    return streamMessage(buf, AccessAnswer.codec(), opts)
   }
 }

@@ -1,0 +1,109 @@
+import { ACCESS_PROTOCOL, decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery, encodeFrame, MAX_ACCESS_FRAME } from '@damselfly/protocol'
+import { readOneFrame } from './framed.js'
+import type { SwarmNetwork } from './network.js'
+import type { PeerPenalties } from './penalties.js'
+import type { AccessQuery } from '@damselfly/protocol'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+/** What this node knows of a registry repository: does the registry let anyone read it? Never asks the registry. */
+export type PublicAccessAnswer = (query: AccessQuery) => boolean
+
+/** Peers asked about one blob, at most. */
+const ASKED = 8
+/** How long the peers may take to say yes, all told; a node that has just started meets its first peers within it. */
+const ANSWER_TIMEOUT_MS = 3000
+/** How often the peers at hand are looked at again, for ones not asked yet. */
+const RECHECK_MS = 200
+
+/**
+ * Both sides of /damselfly/access/1.0.0. A node whose registry cannot be
+ * reached asks a few peers whether the registry lets anyone read a blob or
+ * manifest; a peer says yes only when its registry told it so lately. The
+ * swarm trusts its members' checks: private images need the registry
+ * itself, or a yes from the registry that this node got for that client.
+ */
+export class AccessService {
+  readonly #network: SwarmNetwork
+  readonly #penalties: PeerPenalties
+  readonly #log: Logger
+
+  constructor (network: SwarmNetwork, penalties: PeerPenalties, log: Logger) {
+    this.#network = network
+    this.#penalties = penalties
+    this.#log = log
+  }
+
+  async serve (answer: PublicAccessAnswer): Promise<void> {
+    await this.#network.handle(ACCESS_PROTOCOL, (stream, peer) => {
+      void (async () => {
+        let query: AccessQuery
+        try {
+          query = decodeAccessQuery(await readOneFrame(stream, MAX_ACCESS_FRAME, { signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) }))
+        } catch (err: any) {
+          if (err.name === 'MessageTooLargeError' || err.name === 'MalformedMessageError') this.#penalties.ban(peer, `bad access query: ${err.message}`)
+          stream.abort(err)
+          return
+        }
+        let yes = false
+        try {
+          yes = answer(query)
+        } catch (err: any) {
+          this.#log.error('answering an access query failed: %e', err)
+        }
+        stream.send(encodeFrame(encodeAccessAnswer({ public: yes })))
+        await stream.close({ signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) })
+      })().catch(err => {
+        this.#log('access query from %s failed: %s', peer, err.message)
+        stream.abort(err)
+      })
+    }, { maxInboundStreams: 32, maxOutboundStreams: ASKED })
+  }
+
+  /**
+   * True at the first peer that says yes. `peers()` names the peers at
+   * hand; those met while waiting are asked too, up to a few in all. False
+   * when none says yes in time.
+   */
+  async ask (peers: () => string[], query: AccessQuery, options: AbortOptions = {}): Promise<boolean> {
+    const signal = AbortSignal.any([AbortSignal.timeout(ANSWER_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+    const asked = new Set<string>()
+    const { promise: yes, resolve } = Promise.withResolvers<boolean>()
+    let pending = 0
+    const askNew = (): void => {
+      for (const peer of [...peers()].sort(() => Math.random() - 0.5)) {
+        if (asked.size >= ASKED) return
+        if (asked.has(peer)) continue
+        asked.add(peer)
+        pending++
+        this.#askOne(peer, query, signal).then(answer => { if (answer) resolve(true) }, () => {}).finally(() => { pending-- })
+      }
+    }
+    const timer = setInterval(() => {
+      askNew()
+      // everyone there is to ask said no
+      if (pending === 0 && asked.size >= ASKED) resolve(false)
+    }, RECHECK_MS)
+    const onAbort = (): void => resolve(false)
+    signal.addEventListener('abort', onAbort, { once: true })
+    askNew()
+    try {
+      return await yes
+    } finally {
+      clearInterval(timer)
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #askOne (peer: string, query: AccessQuery, signal: AbortSignal): Promise<boolean> {
+    const stream = await this.#network.open(peer, ACCESS_PROTOCOL, { signal })
+    try {
+      stream.send(encodeFrame(encodeAccessQuery(query)))
+      const answer = decodeAccessAnswer(await readOneFrame(stream, MAX_ACCESS_FRAME, { signal })).public
+      await stream.close({ signal }).catch(() => {})
+      return answer
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+  }
+}
