@@ -69,6 +69,8 @@ export interface DaemonConfig {
     quota: number
     highWatermark: number
     lowWatermark: number
+    /** Fraction of the file system above which no new blob is admitted; 1 for none. */
+    diskGuard: number
   }
 }
 
@@ -158,6 +160,7 @@ interface Settings {
   'storage.quota': number
   'storage.highWatermark': number
   'storage.lowWatermark': number
+  'storage.diskGuard': number
 }
 type Key = keyof Settings
 
@@ -350,7 +353,8 @@ const KEYS: { [K in Key]: KeySpec<Settings[K]> } = {
   'registry.dockerConfig': { default: null, parse: optionalPath },
   'storage.quota': { default: 0, parse: size },
   'storage.highWatermark': { default: 0.9, parse: fraction },
-  'storage.lowWatermark': { default: 0.8, parse: fraction }
+  'storage.lowWatermark': { default: 0.8, parse: fraction },
+  'storage.diskGuard': { default: 0.95, parse: fraction }
 }
 
 const SECTIONS = ['registry', 'storage']
@@ -607,7 +611,8 @@ export async function loadConfig (sources: ConfigSources = {}): Promise<LoadedCo
     storage: {
       quota: s['storage.quota'],
       highWatermark: s['storage.highWatermark'],
-      lowWatermark: s['storage.lowWatermark']
+      lowWatermark: s['storage.lowWatermark'],
+      diskGuard: s['storage.diskGuard']
     }
   }
   return { config, init: await daemonInit(config, key => given.get(key)!.subject) }
@@ -681,7 +686,8 @@ async function daemonInit (c: DaemonConfig, subjectOf: (key: Key) => string): Pr
     storage: {
       quotaBytes: c.storage.quota,
       highWatermark: c.storage.highWatermark,
-      lowWatermark: c.storage.lowWatermark
+      lowWatermark: c.storage.lowWatermark,
+      diskGuard: c.storage.diskGuard
     }
   }
 }
@@ -731,7 +737,8 @@ export function formatConfig (c: DaemonConfig): string {
     storage: {
       quota: formatSize(c.storage.quota),
       highWatermark: c.storage.highWatermark,
-      lowWatermark: c.storage.lowWatermark
+      lowWatermark: c.storage.lowWatermark,
+      diskGuard: c.storage.diskGuard
     }
   })
 }

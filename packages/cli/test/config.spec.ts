@@ -65,7 +65,7 @@ describe('daemon config', () => {
       apiTokenFile: null,
       mirror: { host: '127.0.0.1', port: 65001 },
       registry: { default: 'docker.io', insecure: [], ca: null, dockerConfig: null, hosts: {} },
-      storage: { quota: 0, highWatermark: 0.9, lowWatermark: 0.8 }
+      storage: { quota: 0, highWatermark: 0.9, lowWatermark: 0.8, diskGuard: 0.95 }
     })
     expect(init).toMatchObject({
       dataDir: '/d',
@@ -98,7 +98,7 @@ storage:
     expect(config.seedTimeout).toBe(2000) // file
     expect(config.originTimeout).toBe(30000) // default
     expect(config.bootstrap).toEqual(['/ip4/10.0.0.2/tcp/1', '/ip4/10.0.0.3/tcp/1']) // a list replaces the file's
-    expect(config.storage).toEqual({ quota: 30 * 1024 ** 3, highWatermark: 0.9, lowWatermark: 0.5 })
+    expect(config.storage).toEqual({ quota: 30 * 1024 ** 3, highWatermark: 0.9, lowWatermark: 0.5, diskGuard: 0.95 })
   })
 
   it('encryption: the order offered, from the file, the environment or repeated flags', async () => {
@@ -233,7 +233,7 @@ storage: { quota: 1GiB, highWatermark: 0.95 }
       api: '[::1]:7000',
       mirror: false,
       registry: { default: 'docker.io', ca, dockerConfig: null, hosts: { 'ghcr.io': { username: 'bob', password: '<redacted>' } } },
-      storage: { quota: '1GiB', highWatermark: 0.95, lowWatermark: 0.8 }
+      storage: { quota: '1GiB', highWatermark: 0.95, lowWatermark: 0.8, diskGuard: 0.95 }
     })
     const again = await load(printed)
     expect(again.config).toEqual({ ...config, registry: { ...config.registry, hosts: { 'ghcr.io': { username: 'bob', password: '<redacted>' } } } })

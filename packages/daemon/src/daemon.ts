@@ -53,6 +53,8 @@ export interface StorageLimits {
   highWatermark: number
   /** Fraction of the quota a collection brings use down to. @default 0.8 */
   lowWatermark: number
+  /** No new blob is admitted while the file system is fuller than this fraction; 1 for no guard. @default 0.95 */
+  diskGuard?: number
 }
 
 export interface Daemon {
@@ -115,6 +117,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     // the swarm reaches registries with this node's credentials; they never leave it
     swarm = await createSwarm({
       ...init,
+      diskGuard: init.storage?.diskGuard,
       logger,
       originAccess: upstream,
       originPolicy: upstream.policy,

@@ -32,3 +32,9 @@ export class InvalidSwarmKeyError extends Error {
   static override name = 'InvalidSwarmKeyError'
   override name = 'InvalidSwarmKeyError'
 }
+
+/** A well-formed, validly signed manifest part by a signer this node does not trust: ignored, not a fault of the sender. */
+export class UntrustedSignerError extends Error {
+  static override name = 'UntrustedSignerError'
+  override name = 'UntrustedSignerError'
+}

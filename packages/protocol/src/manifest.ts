@@ -3,7 +3,7 @@ import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { MANIFEST_SIGNATURE_DOMAIN, MAX_PIECES } from './constants.js'
 import { digestBytes, isDigest } from './digest.js'
-import { InvalidManifestError } from './errors.js'
+import { InvalidManifestError, UntrustedSignerError } from './errors.js'
 import { layoutFor } from './pieces.js'
 import type { BlobDigest } from './digest.js'
 import type { ManifestPart } from './pb/messages.js'
@@ -174,7 +174,7 @@ export async function verifyManifestPart (part: ManifestPart, options: VerifyMan
     throw new InvalidManifestError(`manifest part signature by ${signer} is invalid`)
   }
   if (options.trustedSigners != null && !options.trustedSigners.has(signer)) {
-    throw new InvalidManifestError(`manifest part is signed by ${signer}, who is not a trusted seed`)
+    throw new UntrustedSignerError(`manifest part is signed by ${signer}, who is not a trusted seed`)
   }
   return { ...body, signer, part }
 }

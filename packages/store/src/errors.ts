@@ -33,3 +33,9 @@ export class BlobRemovedError extends Error {
   static override name = 'BlobRemovedError'
   override name = 'BlobRemovedError'
 }
+
+/** The file system is too full to admit a new blob (see PieceStoreInit.diskGuard). */
+export class DiskFullError extends Error {
+  static override name = 'DiskFullError'
+  override name = 'DiskFullError'
+}

@@ -18,6 +18,14 @@ export * from './errors.js'
 export interface PieceStoreInit {
   /** Directory holding all blobs; created when missing. */
   dataDir: string
+  /**
+   * No new blob is admitted while the file system holding `dataDir` is
+   * fuller than this fraction, or when the blob would not fit in what is
+   * free: a full disk fails a pull at once with DiskFullError, before any
+   * byte is fetched, instead of half-way with ENOSPC. 1 turns it off.
+   * @default 0.95
+   */
+  diskGuard?: number
 }
 
 export interface BlobSummary {
@@ -44,7 +52,8 @@ export interface PieceStore {
 
   /**
    * The handle of a blob, created as an empty partial blob when absent.
-   * Throws LayoutMismatchError when the blob exists with another size or piece size.
+   * Throws LayoutMismatchError when the blob exists with another size or
+   * piece size, and DiskFullError when a new blob is refused (see diskGuard).
    */
   open(digest: BlobDigest, layout: BlobLayout, options?: AbortOptions): Promise<BlobHandle>
 
@@ -69,6 +78,11 @@ export interface PieceStore {
 
   /** Close every open file. */
   close(): Promise<void>
+}
+
+export interface WritePieceOptions extends AbortOptions {
+  /** Check the piece against this hash: the word of the parent it came from, before its part is kept. */
+  expected?: Uint8Array
 }
 
 export interface FinalizeOptions extends AbortOptions {
@@ -108,12 +122,16 @@ export interface BlobHandle extends EventTarget {
   manifestPartFor(index: number): ManifestPart | undefined
 
   /**
-   * Verify a piece's sha256 against its manifest hash, then write it and mark
-   * it held. Throws PieceVerificationError (nothing written) on a mismatch and
-   * MissingPieceHashError when no manifest part covers the piece yet.
+   * Verify a piece's sha256 against its manifest hash (or `options.expected`,
+   * which must not contradict a known one), then write it and mark it held.
+   * Throws PieceVerificationError (nothing written) on a mismatch and
+   * MissingPieceHashError when no hash is known for the piece yet.
    * Writing a piece already held is a no-op.
    */
-  writePiece(index: number, data: Uint8Array | Uint8ArrayList, options?: AbortOptions): Promise<void>
+  writePiece(index: number, data: Uint8Array | Uint8ArrayList, options?: WritePieceOptions): Promise<void>
+
+  /** Peer ids of the signers of the manifest parts whose hashes are known. */
+  manifestSigners(): string[]
 
   /**
    * Write a piece that came from the blob's origin (no manifest hash exists

@@ -16,6 +16,8 @@ export class ManifestHashes {
   /** The part that supplied each hash. */
   readonly #supplier: Array<ManifestPart | undefined>
   readonly #kept: KeptPart[] = []
+  /** Signers of the parts that supplied hashes. */
+  readonly #signers = new Set<string>()
   #whole: ManifestPart | undefined
 
   constructor (pieces: number) {
@@ -51,6 +53,7 @@ export class ManifestHashes {
     if (keep) {
       this.#kept.push({ part: part.part, contributed: added })
     }
+    if (added > 0) this.#signers.add(part.signer)
     // the first part that covers every piece and agrees with every hash known
     if (whole) this.#whole ??= part.part
     return { added, keep }
@@ -60,6 +63,11 @@ export class ManifestHashes {
   partFor (index: number): ManifestPart | undefined {
     if (this.#hashes[index] == null) return undefined
     return this.#whole ?? this.#supplier[index]
+  }
+
+  /** Peer ids of the signers whose parts supplied hashes. */
+  signers (): string[] {
+    return [...this.#signers]
   }
 
   /** Parts that together cover every known hash: one whole part when there is one. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Bitfield, digestHex, layoutFor, parseDigest, pieceRange } from '@damselfly/protocol'
 import { HEX_NAME, TEMP_PREFIX } from './constants.js'
-import { LayoutMismatchError } from './errors.js'
+import { DiskFullError, LayoutMismatchError } from './errors.js'
 import { equalBytes, hashRange, isNotFound, readFully, writeFully } from './file-io.js'
 import { readManifestFile } from './manifest-file.js'
 import { ManifestHashes } from './manifest-hashes.js'
@@ -21,7 +21,7 @@ import type { FileHandle } from 'node:fs/promises'
  * work are removed.
  */
 export async function createPieceStore (init: PieceStoreInit): Promise<PieceStore> {
-  const store = new DiskPieceStore(storeDirs(init.dataDir))
+  const store = new DiskPieceStore(storeDirs(init.dataDir), init.diskGuard ?? 0.95)
   await store.load()
   return store
 }
@@ -36,9 +36,32 @@ class DiskPieceStore implements PieceStore {
   /** Last use per digest, ms since the epoch; loaded from the data files' mtimes. */
   readonly #lastUsed = new Map<BlobDigest, number>()
   #closed = false
+  readonly #diskGuard: number
 
-  constructor (dirs: StoreDirs) {
+  constructor (dirs: StoreDirs, diskGuard: number) {
     this.#dirs = dirs
+    this.#diskGuard = diskGuard
+  }
+
+  /** Throws DiskFullError when the file system is fuller than the guard, or `bytes` would not fit in what is free. */
+  async #checkRoom (digest: BlobDigest, bytes: number): Promise<void> {
+    if (this.#diskGuard >= 1) return
+    const fs = await statfs(this.#dirs.partial)
+    const total = fs.blocks * fs.bsize
+    const free = fs.bavail * fs.bsize
+    if (total <= 0) return
+    const used = 1 - free / total
+    if (used > this.#diskGuard) {
+      throw new DiskFullError(`not fetching ${digest}: the file system of ${this.#dirs.partial} is ${Math.round(used * 100)}% full, above the ${Math.round(this.#diskGuard * 100)}% this node stops at; free space or set a quota (--quota)`)
+    }
+    // partial blobs are sparse files: what they have yet to write is spoken for
+    let promised = 0
+    for (const blob of this.#blobs.values()) {
+      if (!blob.complete) promised += Math.max(0, blob.layout.size - blob.bitfield.count * blob.layout.pieceSize)
+    }
+    if (bytes > free - promised) {
+      throw new DiskFullError(`not fetching ${digest}: it is ${bytes} bytes and the file system of ${this.#dirs.partial} has ${free} free, ${promised} of them for blobs being fetched`)
+    }
   }
 
   async load (): Promise<void> {
@@ -158,6 +181,7 @@ class DiskPieceStore implements PieceStore {
       const current = this.#blobs.get(digest)
       if (current != null) return sameLayout(current, wanted)
       this.#checkOpen()
+      await this.#checkRoom(digest, wanted.size)
       const blob = await this.#createPartial(digest, wanted)
       this.#blobs.set(digest, blob)
       this.#lastUsed.set(digest, Date.now())

@@ -8,7 +8,7 @@ import { HASH_CHUNK_SIZE, TEMP_PREFIX } from './constants.js'
 import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
 import { equalBytes, hashInto, hex, readFully, sha256, syncDir, toPlain, writeFully } from './file-io.js'
 import { encodeManifestFrames } from './manifest-file.js'
-import type { BlobHandle, FinalizeOptions } from './index.js'
+import type { BlobHandle, WritePieceOptions, FinalizeOptions } from './index.js'
 import type { ManifestHashes } from './manifest-hashes.js'
 import type { BlobPaths } from './paths.js'
 import type { BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
@@ -156,20 +156,28 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     return this.#hashes.partFor(index)
   }
 
-  async writePiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<void> {
+  async writePiece (index: number, data: Uint8Array | Uint8ArrayList, options: WritePieceOptions = {}): Promise<void> {
     this.#checkUsable()
     const chunks = this.#checkLength(index, data)
-    const expected = this.#hashes.get(index)
+    const known = this.#hashes.get(index)
+    const expected = options.expected ?? known
     if (expected == null) {
       // an origin piece can be held before any manifest covers it
       if (this.#held(index)) return
       throw new MissingPieceHashError(`no manifest part covers piece ${index} of ${this.digest} yet`)
+    }
+    if (known != null && !equalBytes(known, expected)) {
+      throw new PieceVerificationError(`piece ${index} of ${this.digest}: the hash it is checked against is not the one its manifest holds`)
     }
     const actual = sha256(chunks)
     if (!equalBytes(actual, expected)) {
       throw new PieceVerificationError(`piece ${index} of ${this.digest} has sha256 ${hex(actual)}, the manifest says ${hex(expected)}`)
     }
     await this.#store(index, chunks, options)
+  }
+
+  manifestSigners (): string[] {
+    return this.#hashes.signers()
   }
 
   async writeOriginPiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<Uint8Array> {

@@ -33,5 +33,14 @@ export const SWARM_DEFAULTS = {
    * has had nothing queued or sent for this long to a new requester, and
    * tells the idle one to come back after `idleRetryMs`.
    */
-  idleSlotMs: 1000
+  idleSlotMs: 1000,
+  /**
+   * A stream whose peer reads nothing for this long, while this node has
+   * something to send it, is reset: a requester that opens streams and
+   * never reads them holds upload slots and memory only this long. 256 KiB
+   * (a chunk) in that time is 13 KB/s.
+   */
+  writeStallMs: 20_000,
+  /** Upload slots one peer may hold at once: a quarter of them, so one peer never fills a parent. */
+  slotsPerPeerShare: 0.25
 } as const

@@ -1,9 +1,10 @@
 import { layoutFor, pieceRange, rankSeeds, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
+import { ManifestTrust } from './manifest-trust.js'
 import { ParentSession } from './parent-session.js'
 import type { BufferPool } from './buffer-pool.js'
 import { pipelineDepth, planRequests, requestBudget, retryDelay } from './scheduler.js'
 import type { PickerState } from './picker.js'
-import { TaskFailedError } from './errors.js'
+import { storeFailure, TaskFailedError } from './errors.js'
 import { SWARM_DEFAULTS } from './defaults.js'
 import type { OriginReader } from './origin.js'
 import type { CloseReason } from './parent-session.js'
@@ -65,6 +66,14 @@ export interface TaskContext {
   findProviders(digest: BlobDigest, onPeer: (peer: string) => void, options: AbortOptions & { limit: number }): Promise<void>
   /** A parent was banned from this download. */
   banned(peer: string, reason: string, digest: BlobDigest): void
+  /** Signers whose manifests a digest proved false lately: their parts are not used for it. */
+  excludedSigners(digest: BlobDigest): ReadonlySet<string>
+  /**
+   * The whole digest showed these signers' hashes false for this blob: left
+   * out of the next attempts at it, and when `proven` (their word contradicts
+   * a verified blob), banned.
+   */
+  forged(digest: BlobDigest, signers: string[], proven: boolean): void
   /** A verified piece is now held: announce it and make sure the blob is provided. */
   gained(digest: BlobDigest, index: number, pieces: number): void
   joinTopic(digest: BlobDigest): void
@@ -187,7 +196,10 @@ export class DownloadTask extends EventTarget {
   readonly #sessions = new Map<string, ParentSession>()
   readonly #candidates = new Map<string, Candidate>()
   readonly #banned = new Set<string>()
-  readonly #verifiedSignatures = new Set<string>()
+  /** Parts whose signatures verified, by signature: a part forwarded by many parents is checked once. */
+  readonly #verifiedParts = new Map<string, VerifiedManifestPart>()
+  /** Whose hashes this download believes (see ManifestTrust). */
+  readonly #trust: ManifestTrust
   readonly #declined = new Map<string, number>()
   /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
   readonly #writing = new Set<number>()
@@ -233,6 +245,7 @@ export class DownloadTask extends EventTarget {
     this.digest = request.digest
     this.url = request.url
     this.#wantSize = request.size
+    this.#trust = new ManifestTrust(ctx.excludedSigners(request.digest))
     this.done.catch(() => {})
     this.#verified.promise.catch(() => {})
     this.#layout.promise.catch(() => {})
@@ -302,6 +315,23 @@ export class DownloadTask extends EventTarget {
       c.idle = false
       c.retryAt = 0
       if (this.#state === 'downloading') this.#connectMore()
+    }
+  }
+
+  /**
+   * The peer said it holds the blob no more (collected): it is asked for
+   * nothing until it announces pieces again.
+   */
+  dropCandidate (peer: string): void {
+    const c = this.#candidates.get(peer)
+    if (c == null) return
+    c.notFound = true
+    c.retryAt = Infinity
+    const s = this.#sessions.get(peer)
+    if (s != null) {
+      s.close()
+      this.#onClosed(s, { kind: 'not-found', message: 'withdrawn' })
+      c.retryAt = Infinity
     }
   }
 
@@ -417,6 +447,9 @@ export class DownloadTask extends EventTarget {
   #setHandle (handle: BlobHandle): void {
     if (this.#handle != null) return
     this.#handle = handle
+    // a partial blob on disk was being fetched under one signer's word: it still is
+    const signer = handle.manifestSigners()[0]
+    if (signer != null) this.#trust.resume(signer)
     this.#layout.resolve(handle.layout)
     this.#joinTopicIfUseful()
     this.dispatchEvent(new CustomEvent('layout'))
@@ -437,7 +470,14 @@ export class DownloadTask extends EventTarget {
   async #ensureHandle (layout: BlobLayout): Promise<BlobHandle> {
     if (this.#handle != null) return this.#handle
     this.#opening ??= this.#ctx.store.open(this.digest, layout)
-    const h = await this.#opening
+    let h: BlobHandle
+    try {
+      h = await this.#opening
+    } catch (err: any) {
+      // no room for it (or a store that fails): the task cannot go on, whoever brought its layout
+      if (err.name !== 'LayoutMismatchError') this.#fail(storeFailure(err))
+      throw err
+    }
     this.#setHandle(h)
     return h
   }
@@ -630,7 +670,7 @@ export class DownloadTask extends EventTarget {
       },
       piece: (index, data) => {
         this.#onPiece(session, index, data)
-          .catch(err => this.#fail(new TaskFailedError(`store failed: ${err.message}`, 'daemon')))
+          .catch(err => this.#fail(storeFailure(err)))
           .finally(() => this.#ctx.pieceBuffers.release(data))
       },
       abandoned: data => this.#ctx.pieceBuffers.release(data),
@@ -696,20 +736,21 @@ export class DownloadTask extends EventTarget {
 
   async #onManifest (peer: string, parts: ManifestPart[]): Promise<void> {
     const verified: VerifiedManifestPart[] = []
-    const handle0 = this.#handle
     for (const part of parts) {
-      // a part that tells us nothing new is not worth a signature check
-      if (handle0 != null && part.hashes.every((_, k) => handle0.pieceHash(part.first + k) != null)) continue
       const sig = Buffer.from(part.signature).toString('base64')
-      if (this.#verifiedSignatures.has(sig)) continue
-      try {
-        verified.push(await verifyManifestPart(part, { digest: this.digest, trustedSigners: this.#ctx.trustedSigners }))
-        this.#verifiedSignatures.add(sig)
-      } catch (err: any) {
-        if (/not a trusted seed/.test(err.message)) continue
-        this.#ban(peer, err.message)
-        return
+      let v = this.#verifiedParts.get(sig)
+      if (v == null) {
+        try {
+          v = await verifyManifestPart(part, { digest: this.digest, trustedSigners: this.#ctx.trustedSigners })
+        } catch (err: any) {
+          // a part by a signer this node does not trust is ignored; a broken one is the sender's fault
+          if (err.name === 'UntrustedSignerError') continue
+          this.#ban(peer, err.message)
+          return
+        }
+        this.#verifiedParts.set(sig, v)
       }
+      verified.push(v)
     }
     if (verified.length === 0) return
     const first = verified[0]!
@@ -719,7 +760,9 @@ export class DownloadTask extends EventTarget {
     }
     const handle = await this.#ensureHandle(layoutFor(first.size, first.pieceSize))
     const consistent = verified.filter(v => v.size === handle.layout.size && v.pieceSize === handle.layout.pieceSize)
-    if (consistent.length > 0) await handle.addManifestParts(consistent)
+    // each parent's word is kept for its own pieces; the blob's manifest takes the believed signer's only
+    const believed = this.#trust.vouch(peer, consistent)
+    if (believed.length > 0) await handle.addManifestParts(believed)
     this.#schedule()
   }
 
@@ -733,7 +776,8 @@ export class DownloadTask extends EventTarget {
     return {
       pieces: handle.layout.pieces,
       held: i => handle.bitfield.has(i),
-      hashKnown: i => handle.pieceHash(i) != null,
+      // before any piece verified, every parent's own word will do; then the believed signer's
+      hashKnown: i => handle.pieceHash(i) != null || this.#trust.pin == null || this.#trust.pinned(i) != null,
       inflight: i => this.#inflight.get(i)?.size ?? 0,
       availability: i => availability[i] ?? 0
     }
@@ -763,7 +807,7 @@ export class DownloadTask extends EventTarget {
         outstanding: s.outstanding.length,
         depth: this.#pipeline(handle, s),
         seed: seeds.has(s.peer),
-        canServe: (i: number) => s.have!.has(i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now)
+        canServe: (i: number) => s.have!.has(i) && this.#trust.usable(s.peer, i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now)
       }))
     planRequests(parents, {
       state: this.#pickerState(handle),
@@ -948,12 +992,14 @@ export class DownloadTask extends EventTarget {
     this.#runOrigin(this.url).catch(err => {
       this.#originRunning = false
       if (this.#state !== 'downloading' && this.#state !== 'pending') return
-      this.#fail(err.name === 'TaskFailedError' ? err : new TaskFailedError(err.message, err.name === 'OriginError' ? 'origin' : 'daemon', err.status))
+      this.#fail(err.name === 'TaskFailedError' ? err : err.name === 'OriginError' ? new TaskFailedError(err.message, 'origin', err.status) : storeFailure(err))
     })
   }
 
   async #runOrigin (url: string): Promise<void> {
     const signal = this.#controller.signal
+    // what this node pulls and signs itself is what it believes
+    this.#trust.resume(this.#ctx.network.peerId)
     let handle = this.#handle
     let start = 0
     if (handle != null) {
@@ -990,10 +1036,15 @@ export class DownloadTask extends EventTarget {
         if (filled === length) {
           await this.#ctx.downloadLimiter.take(length, { signal })
           if (!h.bitfield.has(index)) {
-            const hash = await h.writeOriginPiece(index, buffer!.subarray(0, length), { signal })
-            const body = { digest: this.digest, size: h.layout.size, pieceSize: h.layout.pieceSize, first: index, hashes: [hash] }
-            const part = await signManifestPart(body, key)
-            await h.addManifestParts([{ ...body, signer: self, part }])
+            if (h.pieceHash(index) != null) {
+              // peers' manifest already says what this piece hashes to: the origin's bytes must agree
+              await this.#writeAgainstManifest(h, index, buffer!.subarray(0, length), signal)
+            } else {
+              const hash = await h.writeOriginPiece(index, buffer!.subarray(0, length), { signal })
+              const body = { digest: this.digest, size: h.layout.size, pieceSize: h.layout.pieceSize, first: index, hashes: [hash] }
+              const part = await signManifestPart(body, key)
+              await h.addManifestParts([{ ...body, signer: self, part }])
+            }
             this.#fromOrigin += length
             this.#ctx.stats.bytesFromOrigin += length
             this.#gained(index)
@@ -1020,6 +1071,22 @@ export class DownloadTask extends EventTarget {
     await this.#finish()
   }
 
+  /**
+   * An origin piece whose hash a believed signer already gave: the two must
+   * agree. When they do not, one of them is wrong and this attempt cannot
+   * tell which: the signer is not believed for this blob on the next one.
+   */
+  async #writeAgainstManifest (h: BlobHandle, index: number, data: Uint8Array, signal: AbortSignal): Promise<void> {
+    try {
+      await h.writePiece(index, data, { signal })
+    } catch (err: any) {
+      if (err.name !== 'PieceVerificationError') throw err
+      const signers = h.manifestSigners()
+      this.#ctx.forged(this.digest, signers, false)
+      throw new TaskFailedError(`the origin's piece ${index} of ${this.digest} is not what ${signers.join(', ')} signed: one of them is wrong`, 'p2p', undefined, 'DIGEST_MISMATCH')
+    }
+  }
+
   /** A piece from a parent: verified and written, or dropped. `data` goes back to the pool once this settles. */
   async #onPiece (session: ParentSession, index: number, data: Uint8Array): Promise<void> {
     const handle = this.#handle
@@ -1031,20 +1098,33 @@ export class DownloadTask extends EventTarget {
       this.#schedule()
       return
     }
+    const word = this.#trust.vouched(session.peer, index)
+    if (word == null) {
+      // a parent sends the hash of every piece it offers before the piece itself
+      this.#inflight.get(index)?.delete(session.peer)
+      this.#ban(session.peer, `sent piece ${index} of ${this.digest} without a manifest part for it`)
+      return
+    }
+    if (!this.#trust.usable(session.peer, index)) {
+      // it follows another signer than the one believed: neither used nor blamed (the digest will tell)
+      this.#ctx.stats.bytesDiscarded += data.byteLength
+      this.#inflight.get(index)?.delete(session.peer)
+      this.#schedule()
+      return
+    }
     this.#writing.add(index)
     try {
-      // the piece counts as in flight until it is written, so nobody asks for it again meanwhile
-      await handle.writePiece(index, data)
+      // the piece counts as in flight until it is written, so nobody asks for it again meanwhile;
+      // it is checked against its own parent's word: a parent is at fault only for breaking that
+      await handle.writePiece(index, data, { expected: word.hash })
+      const pinned = this.#trust.verified(session.peer, index)
+      await handle.addManifestParts(pinned.length > 0 ? pinned : [word.part])
     } catch (err: any) {
       this.#inflight.get(index)?.delete(session.peer)
       if (err.name === 'PieceVerificationError') {
         this.#ctx.stats.piecesRejected++
         this.#ban(session.peer, err.message)
         this.#schedule()
-        return
-      }
-      if (err.name === 'MissingPieceHashError') {
-        this.#ban(session.peer, err.message)
         return
       }
       throw err
@@ -1082,6 +1162,8 @@ export class DownloadTask extends EventTarget {
     } catch (err: any) {
       if (err.name === 'DigestMismatchError') {
         const where = this.#fromOrigin > 0 ? 'origin' : 'p2p'
+        // every piece verified against the believed signer's word, and together they are wrong: its word was false
+        if (where === 'p2p') this.#ctx.forged(this.digest, handle.manifestSigners().length > 0 ? handle.manifestSigners() : this.#trust.pin != null ? [this.#trust.pin] : [], false)
         // the content's own hash stays in this node's log: told to whoever asked, it would make any URL a hash oracle
         this.#ctx.log('%s hashes to %s, not %s', this.url ?? 'the content', err.actual, this.digest)
         this.#fail(new TaskFailedError(`digest mismatch: ${this.url ?? 'the content'} does not hash to ${this.digest}`, where, undefined, 'DIGEST_MISMATCH'))
@@ -1096,6 +1178,8 @@ export class DownloadTask extends EventTarget {
   #complete (): void {
     this.#state = 'complete'
     this.#finishedAt = Date.now()
+    // the digest proved the believed signer right: whoever signed other hashes for it signed false ones
+    if (this.#trust.conflicting.size > 0) this.#ctx.forged(this.digest, [...this.#trust.conflicting], true)
     this.#shutdown()
     this.#verified.resolve()
     this.#done.resolve()
@@ -1109,6 +1193,11 @@ export class DownloadTask extends EventTarget {
     this.#finishedAt = Date.now()
     this.#ctx.log('task %s failed: %s', this.digest, err.message)
     this.#shutdown(err)
+    // a partial blob left on a full disk would fail the next pull too, and one
+    // whose pieces followed a signer a digest proved wrong would mislead it
+    if ((err.fault === 'NO_SPACE' || err.fault === 'DIGEST_MISMATCH') && this.#handle?.complete === false) {
+      this.#ctx.store.remove(this.digest).catch(e => this.#ctx.log('removing %s after a full disk failed: %s', this.digest, e.message))
+    }
     this.#failed.abort(err)
     this.#done.reject(err)
     this.#verified.reject(err)

@@ -19,12 +19,20 @@ export class ProtocolViolationError extends Error {
 }
 
 /**
- * What the content was found to be, when that is why a task failed: the
- * origin's bytes do not hash to the digest, or there are not as many as
- * expected. Unlike a connection that failed, these say nothing about the
- * network, so a seed tells them to the peer that asked.
+ * Why a task failed, where that matters to what comes after:
+ * - DIGEST_MISMATCH, SIZE_MISMATCH: the content itself was wrong (the
+ *   origin's bytes do not hash to the digest, or there are not as many as
+ *   expected). Unlike a connection that failed, these say nothing about the
+ *   network, so a seed tells them to the peer that asked.
+ * - NO_SPACE: the disk filled up; the partial blob is removed, so the next
+ *   pull starts clean once there is room.
  */
-export type ContentFault = 'DIGEST_MISMATCH' | 'SIZE_MISMATCH'
+export type TaskFault = 'DIGEST_MISMATCH' | 'SIZE_MISMATCH' | 'NO_SPACE'
+
+/** Content faults: what a seed may tell a peer. */
+export function isContentFault (fault: TaskFault | undefined): boolean {
+  return fault === 'DIGEST_MISMATCH' || fault === 'SIZE_MISMATCH'
+}
 
 export class TaskFailedError extends Error {
   static override name = 'TaskFailedError'
@@ -33,10 +41,9 @@ export class TaskFailedError extends Error {
   readonly where: 'origin' | 'p2p' | 'daemon'
   /** The origin's HTTP status when it refused the blob (404, 401, ...), as far as this node knows it. */
   readonly status?: number
-  /** Set when the content itself was wrong. */
-  readonly fault?: ContentFault
+  readonly fault?: TaskFault
 
-  constructor (message: string, where: 'origin' | 'p2p' | 'daemon', status?: number, fault?: ContentFault) {
+  constructor (message: string, where: 'origin' | 'p2p' | 'daemon', status?: number, fault?: TaskFault) {
     super(message)
     this.where = where
     this.status = status
@@ -48,4 +55,10 @@ export class TaskFailedError extends Error {
 export class OriginNotAllowedError extends Error {
   static override name = 'OriginNotAllowedError'
   override name = 'OriginNotAllowedError'
+}
+
+/** A failure of this node's own store, as the task's error: NO_SPACE when the disk is full. */
+export function storeFailure (err: { message: string, code?: string, name?: string }): TaskFailedError {
+  const full = err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.name === 'DiskFullError'
+  return new TaskFailedError(err.name === 'DiskFullError' ? err.message : `store failed: ${err.message}`, 'daemon', undefined, full ? 'NO_SPACE' : undefined)
 }

@@ -1,28 +1,45 @@
 import { decodePieceFrame, encodeFrame, encodePieceFrame, FrameDecoder, MAX_PIECE_FRAME } from '@damselfly/protocol'
+import { SWARM_DEFAULTS } from './defaults.js'
 import type { ByteStream } from './network.js'
 import type { PieceFrame } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
+/** The peer read nothing for the write-stall deadline while there was something to send it. */
+export class WriteStallError extends Error {
+  static override name = 'WriteStallError'
+  override name = 'WriteStallError'
+}
+
 /** Piece-protocol frames over a byte stream, with the frame size limit enforced. */
 export class FramedStream {
   readonly stream: ByteStream
+  readonly #stallMs: number
 
-  constructor (stream: ByteStream) {
+  /** `stallMs`: how long a send may wait for the peer to read before the stream counts as stalled. */
+  constructor (stream: ByteStream, stallMs: number = SWARM_DEFAULTS.writeStallMs) {
     this.stream = stream
+    this.#stallMs = stallMs
   }
 
   /** Queue one whole frame; waits for drain when the send buffer is full. */
   async send (frame: PieceFrame, options: AbortOptions = {}): Promise<void> {
-    if (!this.stream.send(encodeFrame(encodePieceFrame(frame)))) {
-      await this.stream.onDrain(options)
-    }
+    if (!this.stream.send(encodeFrame(encodePieceFrame(frame)))) await this.#drained(options)
   }
 
   /** Queue bytes that already form whole frames (see encodePieceDataFrame). */
   async sendRaw (frames: Uint8ArrayList, options: AbortOptions = {}): Promise<void> {
-    if (!this.stream.send(frames)) {
-      await this.stream.onDrain(options)
+    if (!this.stream.send(frames)) await this.#drained(options)
+  }
+
+  /** Waits for the send buffer to drain, at most `stallMs`: throws WriteStallError then. */
+  async #drained (options: AbortOptions): Promise<void> {
+    const stall = AbortSignal.timeout(this.#stallMs)
+    try {
+      await this.stream.onDrain({ signal: options.signal != null ? AbortSignal.any([options.signal, stall]) : stall })
+    } catch (err) {
+      if (stall.aborted && options.signal?.aborted !== true) throw new WriteStallError(`the peer read nothing for ${this.#stallMs} ms`)
+      throw err
     }
   }
 

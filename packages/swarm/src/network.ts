@@ -51,6 +51,8 @@ export interface SwarmNetwork {
   dial(addr: string, options: AbortOptions): Promise<string>
   rememberAddresses(peer: string, addrs: string[]): Promise<void>
   provide(digest: BlobDigest, options: AbortOptions): Promise<void>
+  /** Stop providing: this node's own record goes, and it is not published again. */
+  withdraw(digest: BlobDigest, options: AbortOptions): Promise<void>
   findProviders(digest: BlobDigest, options: AbortOptions): AsyncIterable<ProviderRecord>
   subscribe(topic: string): void
   unsubscribe(topic: string): void
@@ -90,6 +92,9 @@ export interface NetworkInit {
   /** Peer ids allowed to connect, either way; others are refused once identified. @default none: every peer */
   allowPeers?: readonly string[]
 }
+
+/** How long a provider record is good for (see the kad-dht settings below). */
+const PROVIDER_RECORD_MS = 6 * 3_600_000
 
 /** Yamux window per stream: several pieces in flight, below the 4 MB read buffer. */
 const STREAM_WINDOW = 2 * 1024 * 1024
@@ -153,7 +158,13 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
         // 20-node cold start of the 30 MiB image on 2 cores (bench/cold-start.mjs):
         // 80.7 s and 7.4 CPU-seconds per daemon with 20, 45.1 s and 4.1 with 8.
         // Provider records are kept by the 8 peers closest to a blob's key.
-        kBucketSize: 8
+        kBucketSize: 8,
+        // a record is good for 6 hours, renewed 2 hours before it lapses:
+        // the records of a blob a node no longer holds (collected, and no
+        // longer renewed) are gone from the swarm within 6 hours, where the
+        // IPFS defaults keep them for 24 to 48
+        providers: { provideValidity: PROVIDER_RECORD_MS / 1000 },
+        reprovide: { validity: PROVIDER_RECORD_MS, threshold: PROVIDER_RECORD_MS / 3, interval: PROVIDER_RECORD_MS / 12 }
       }),
       pubsub: gossipsub({
         // drop the copies of a message that other mesh peers forward before
@@ -274,6 +285,10 @@ class Libp2pNetwork implements SwarmNetwork {
 
   async provide (digest: BlobDigest, options: AbortOptions): Promise<void> {
     await this.#node.contentRouting.provide(blobCid(digest), options)
+  }
+
+  async withdraw (digest: BlobDigest, options: AbortOptions): Promise<void> {
+    await this.#node.contentRouting.cancelReprovide(blobCid(digest), options)
   }
 
   async * findProviders (digest: BlobDigest, options: AbortOptions): AsyncIterable<ProviderRecord> {

@@ -27,6 +27,10 @@ export interface PieceServerInit {
   idleSlotMs?: number
   /** What a session that gave its slot up is told to wait before asking again. @default 10000 */
   idleRetryMs?: number
+  /** Slots one peer may hold at once; further streams of it are choked. @default a quarter of uploadSlots, at least 1 */
+  slotsPerPeer?: number
+  /** A session whose peer reads nothing this long, with something to send it, is reset. @default 20000 */
+  writeStallMs?: number
 }
 
 export interface PieceServerComponents {
@@ -49,6 +53,8 @@ export class PieceServer {
   readonly #ledger: ServeLedger
   readonly #idleSlotMs: number
   readonly #idleRetryMs: number
+  readonly #slotsPerPeer: number
+  readonly #writeStallMs: number
   /** Sessions holding an upload slot. */
   readonly #sessions = new Set<UploadSession>()
 
@@ -61,6 +67,8 @@ export class PieceServer {
     this.#corrupt = init.corruptUploads ?? false
     this.#idleSlotMs = init.idleSlotMs ?? SWARM_DEFAULTS.idleSlotMs
     this.#idleRetryMs = init.idleRetryMs ?? SWARM_DEFAULTS.idleRetryMs
+    this.#slotsPerPeer = init.slotsPerPeer ?? Math.max(1, Math.floor(this.#slots * SWARM_DEFAULTS.slotsPerPeerShare))
+    this.#writeStallMs = init.writeStallMs ?? SWARM_DEFAULTS.writeStallMs
   }
 
   /** Slots a new requester would get now (for the load beacon): free ones, and those idle sessions would give up. */
@@ -84,9 +92,17 @@ export class PieceServer {
   }
 
   async #serve (stream: ByteStream, peer: string): Promise<void> {
-    const framed = new FramedStream(stream)
+    const framed = new FramedStream(stream, this.#writeStallMs)
     if (this.#c.penalties.isBanned(peer)) {
       stream.abort(new Error('banned'))
+      return
+    }
+    let mine = 0
+    for (const s of this.#sessions) if (s.peer === peer) mine++
+    if (mine >= this.#slotsPerPeer) {
+      // one peer never holds every slot, whatever number of streams it opens
+      await framed.send({ type: 'choke', choke: { retryAfterMs: 1000 } }).catch(() => {})
+      await stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => stream.abort(new Error('close timed out')))
       return
     }
     if (this.#sessions.size >= this.#slots) {

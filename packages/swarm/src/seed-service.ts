@@ -1,5 +1,7 @@
 import { decodeSeedRequest, decodeSeedResponse, encodeFrame, encodeSeedRequest, encodeSeedResponse, ErrorMessage, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
+import { isContentFault } from './errors.js'
 import { readOneFrame } from './framed.js'
+import type { TaskFault } from './errors.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import type { BlobDigest, SeedRequest, SeedResponse } from '@damselfly/protocol'
@@ -15,7 +17,7 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
 export function refusalFor (err: { name?: string, message?: string, where?: string, status?: number, fault?: string }): { code: ErrorMessage.Code, message: string, status?: number } {
   if (err.name === 'OriginNotAllowedError') return { code: ErrorMessage.Code.BAD_REQUEST, message: 'this seed does not fetch from that origin' }
   // what the URL the peer named holds is no secret from it: the seed serves its pieces as they arrive
-  if (err.fault != null) return { code: ErrorMessage.Code.ORIGIN, message: err.message ?? err.fault }
+  if (isContentFault(err.fault as TaskFault | undefined)) return { code: ErrorMessage.Code.ORIGIN, message: err.message ?? 'the content was wrong' }
   if (err.where === 'origin' || err.name === 'OriginError') {
     const status = err.status
     return status != null

@@ -52,6 +52,8 @@ export interface SwarmInit {
   seedTimeoutMs?: number
   /** Wait for peers this long before asking a seed. @default 1000 */
   seedAfterMs?: number
+  /** No new blob is admitted while the file system is fuller than this fraction (see PieceStoreInit.diskGuard). @default 0.95 */
+  diskGuard?: number
   /** Node-wide upload limit in bytes/s; 0 for none. @default 0 */
   uploadRate?: number
   /** Node-wide download limit in bytes/s; 0 for none. @default 0 */
@@ -154,6 +156,9 @@ const PROVIDE_SPREAD_MS = 10_000
 /** Piece buffers kept for reuse: a few pieces in flight and being written. */
 const PIECE_BUFFERS_KEPT = 32 * 1024 * 1024
 
+/** How long a signer whose hashes a digest proved false is not believed for that blob. */
+const FORGER_MEMORY_MS = 10 * 60_000
+
 /** How long a seed remembers that pulling a blob from an origin URL failed. */
 const FAILED_PULL_MEMORY_MS = 30_000
 
@@ -178,7 +183,7 @@ async function loadKey (dataDir: string): Promise<PrivateKey> {
 export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
-  const store = await createPieceStore({ dataDir: join(init.dataDir, 'store') })
+  const store = await createPieceStore({ dataDir: join(init.dataDir, 'store'), diskGuard: init.diskGuard })
   const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'], encryption: init.encryption, swarmKey: init.swarmKey, allowPeers: init.allowPeers })
   const swarm = new DamselflySwarm(init, network, store)
   await swarm.start()
@@ -218,6 +223,8 @@ class DamselflySwarm implements Swarm {
   readonly #controller = new AbortController()
   readonly #listeners = new Set<(event: SwarmEvent) => void>()
   readonly #lastProgress = new Map<BlobDigest, number>()
+  /** Per blob, signers whose manifests its digest proved false, until when (Date.now() time). */
+  readonly #forgers = new Map<BlobDigest, Map<string, number>>()
 
   constructor (init: SwarmInit, network: SwarmNetwork, store: PieceStore) {
     this.#init = init
@@ -277,6 +284,8 @@ class DamselflySwarm implements Swarm {
         return n
       },
       banned: (peer, reason, digest) => this.#emit({ type: 'ban', peer, reason, digest }),
+      excludedSigners: digest => this.#excludedSigners(digest),
+      forged: (digest, signers, proven) => this.#forged(digest, signers, proven),
       joinTopic: digest => this.#join(blobTopic(digest)),
       leaveTopic: digest => {
         // stay a little so late announcements and the final batch still flow
@@ -425,12 +434,26 @@ class DamselflySwarm implements Swarm {
     for (const digest of removed) {
       // a later request starts afresh; the blob is provided again once it is back
       if (this.#tasks.get(digest)?.state === 'complete') this.#tasks.delete(digest)
-      this.#provided.delete(digest)
+      this.#withdraw(digest)
       this.#provideSoon.delete(digest)
       this.#lastProgress.delete(digest)
       this.#log('removed %s to stay within the disk quota', digest)
     }
     return removed
+  }
+
+  /**
+   * This node holds `digest` no more: its provider record goes from its own
+   * DHT store and is not renewed (the copies other peers keep lapse within
+   * their validity), and peers fetching the blob now hear it on its topic.
+   */
+  #withdraw (digest: BlobDigest): void {
+    if (this.#provided.delete(digest)) {
+      this.#network.withdraw(digest, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]) })
+        .catch(err => this.#log('withdrawing %s failed: %s', digest, err.message))
+    }
+    this.stats.gossipPublished.blob++
+    this.#network.publish(blobTopic(digest), encodeAnnounce({ digest, pieces: 0, have: [], complete: false, withdrawn: true, addrs: [] })).catch(() => {})
   }
 
   bans (): Array<{ peer: string, reason: string, until: number }> {
@@ -612,6 +635,10 @@ class DamselflySwarm implements Swarm {
       if (blobTopic(a.digest as BlobDigest) !== topic) return
       const task = this.#tasks.get(a.digest as BlobDigest)
       if (task == null || task.state !== 'downloading') return
+      if (a.withdrawn) {
+        task.dropCandidate(from)
+        return
+      }
       if (this.#network.isConnected(from)) {
         task.addCandidate(from)
         return
@@ -622,6 +649,39 @@ class DamselflySwarm implements Swarm {
         .finally(() => task.addCandidate(from))
     } catch (err: any) {
       this.#log('bad gossip from %s on %s: %s', from, topic, err.message)
+    }
+  }
+
+  #excludedSigners (digest: BlobDigest): ReadonlySet<string> {
+    const now = Date.now()
+    const out = new Set<string>()
+    for (const [signer, until] of this.#forgers.get(digest) ?? []) if (until > now) out.add(signer)
+    return out
+  }
+
+  /**
+   * A digest showed these signers' hashes for `digest` false: their parts
+   * are left out of the next attempts at it for FORGER_MEMORY_MS. Proven
+   * (their word contradicted a blob whose digest verified), they are banned
+   * from every exchange too; otherwise the signer may be honest and its
+   * origin wrong, and only this blob is spared its word.
+   */
+  #forged (digest: BlobDigest, signers: string[], proven: boolean): void {
+    if (signers.length === 0) return
+    let known = this.#forgers.get(digest)
+    if (known == null) {
+      known = new Map()
+      this.#forgers.set(digest, known)
+      if (this.#forgers.size > 1000) this.#forgers.delete(this.#forgers.keys().next().value!)
+    }
+    for (const signer of signers) {
+      if (signer === this.peerId) continue
+      known.set(signer, Date.now() + FORGER_MEMORY_MS)
+      this.#log('%s signed hashes of %s that its digest %s', signer, digest, proven ? 'proved false' : 'did not match')
+      if (proven) {
+        const reason = `signed a manifest of ${digest} that its digest proved false`
+        if (this.#penalties.ban(signer, reason)) this.stats.bans++
+      }
     }
   }
 

@@ -57,6 +57,8 @@ lists comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes 
 File and environment only:
   storage.highWatermark    fraction of the quota that starts a collection (default 0.9)
   storage.lowWatermark     fraction of the quota a collection brings use down to (default 0.8)
+  storage.diskGuard        no new blob is fetched while the file system is fuller than this, or when it
+                           would not fit in what is free (default 0.95; 1 turns it off)
   registry.hosts           per registry (file only), e.g.
                              registry:
                                hosts:
