@@ -63,6 +63,14 @@ function parseDownload (digest: string, url: unknown, size: unknown): DownloadPa
   return { digest, url: u, size: s }
 }
 
+/** Answers a request the node refuses (an origin it does not read, a blob the client may not have); false for any other error. */
+function sendRefusal (res: ServerResponse, err: { name?: string, message: string, status?: number }): boolean {
+  if (err.name === 'OriginNotAllowedError') sendError(res, 403, 'request', `not fetched: ${err.message}`)
+  else if (err.name === 'BlobAccessError') sendError(res, err.status ?? 403, err.status === 401 || err.status === 403 ? 'request' : 'origin', err.message)
+  else return false
+  return true
+}
+
 function statusFor (where: string): number {
   return where === 'origin' ? 502 : where === 'p2p' ? 504 : 500
 }
@@ -77,8 +85,8 @@ export interface ApiExtras {
   seed?: boolean
   /** Turns requests away before they are read (web pages, a missing token). */
   guard?: RequestGuard
-  /** Who may have a blob under the URL they name; without it, GET /api/v1/blobs answers 503. */
-  blobAccess?: BlobAccess
+  /** Who may have a blob under the URL they name. */
+  blobAccess: BlobAccess
 }
 
 /** A task as the status page draws it: its summary and which pieces it holds. */
@@ -93,7 +101,7 @@ function taskView (swarm: Swarm, task: TaskSummary): TaskView {
 }
 
 /** The local control API: status page, status, tasks, blob download, metrics, health. */
-export function createControlApi (swarm: Swarm, log: Logger, extras: ApiExtras = {}): Server {
+export function createControlApi (swarm: Swarm, log: Logger, extras: ApiExtras): Server {
   return createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(swarm, extras, req, res).catch(err => {
       log('control API error: %s', err.message)
@@ -164,8 +172,7 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
     try {
       task = swarm.download(params)
     } catch (err: any) {
-      if (err.name !== 'OriginNotAllowedError') throw err
-      sendError(res, 403, 'request', `not fetched: ${err.message}`)
+      if (!sendRefusal(res, err)) throw err
       return
     }
     sendJson(res, 202, task.summary())
@@ -254,25 +261,15 @@ function streamEvents (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
 async function streamBlob (swarm: Swarm, extras: ApiExtras, params: DownloadParams & { url: string }, headOnly: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const controller = new AbortController()
   res.on('close', () => controller.abort(new Error('client went away')))
-  if (extras.blobAccess == null) {
-    sendError(res, 503, 'daemon', 'this daemon cannot check who may read blobs')
-    return
-  }
   let task
   let layout
   try {
     task = await extras.blobAccess.open(new URL(params.url), params.digest, () => swarm.download(params), controller.signal)
     layout = await task.whenLayoutKnown({ signal: controller.signal })
   } catch (err: any) {
-    if (controller.signal.aborted) return
-    if (err.name === 'OriginNotAllowedError') {
-      sendError(res, 403, 'request', `not fetched: ${err.message}`)
-    } else if (err.name === 'BlobAccessError') {
-      sendError(res, err.status, err.status === 401 || err.status === 403 ? 'request' : 'origin', err.message)
-    } else {
-      const where = err.where ?? 'daemon'
-      sendError(res, statusFor(where), where, err.message)
-    }
+    if (controller.signal.aborted || sendRefusal(res, err)) return
+    const where = err.where ?? 'daemon'
+    sendError(res, statusFor(where), where, err.message)
     return
   }
   const headers = {

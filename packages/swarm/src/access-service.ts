@@ -1,5 +1,5 @@
-import { ACCESS_PROTOCOL, decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery, encodeFrame, MAX_ACCESS_FRAME } from '@damselfly/protocol'
-import { readOneFrame } from './framed.js'
+import { ACCESS_PROTOCOL, decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery, MAX_ACCESS_FRAME } from '@damselfly/protocol'
+import { answer, exchange, readRequest } from './request-response.js'
 import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import type { AccessQuery } from '@damselfly/protocol'
@@ -33,25 +33,19 @@ export class AccessService {
     this.#log = log
   }
 
-  async serve (answer: PublicAccessAnswer): Promise<void> {
+  async serve (known: PublicAccessAnswer): Promise<void> {
     await this.#network.handle(ACCESS_PROTOCOL, (stream, peer) => {
       void (async () => {
-        let query: AccessQuery
-        try {
-          query = decodeAccessQuery(await readOneFrame(stream, MAX_ACCESS_FRAME, { signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) }))
-        } catch (err: any) {
-          if (err.name === 'MessageTooLargeError' || err.name === 'MalformedMessageError') this.#penalties.ban(peer, `bad access query: ${err.message}`)
-          stream.abort(err)
-          return
-        }
+        const signal = AbortSignal.timeout(ANSWER_TIMEOUT_MS)
+        const query = await readRequest(stream, peer, this.#penalties, 'access query', MAX_ACCESS_FRAME, decodeAccessQuery, { signal })
+        if (query == null) return
         let yes = false
         try {
-          yes = answer(query)
+          yes = known(query)
         } catch (err: any) {
           this.#log.error('answering an access query failed: %e', err)
         }
-        stream.send(encodeFrame(encodeAccessAnswer({ public: yes })))
-        await stream.close({ signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) })
+        await answer(stream, encodeAccessAnswer({ public: yes }), { signal })
       })().catch(err => {
         this.#log('access query from %s failed: %s', peer, err.message)
         stream.abort(err)
@@ -95,15 +89,6 @@ export class AccessService {
   }
 
   async #askOne (peer: string, query: AccessQuery, signal: AbortSignal): Promise<boolean> {
-    const stream = await this.#network.open(peer, ACCESS_PROTOCOL, { signal })
-    try {
-      stream.send(encodeFrame(encodeAccessQuery(query)))
-      const answer = decodeAccessAnswer(await readOneFrame(stream, MAX_ACCESS_FRAME, { signal })).public
-      await stream.close({ signal }).catch(() => {})
-      return answer
-    } catch (err: any) {
-      stream.abort(err)
-      throw err
-    }
+    return (await exchange(this.#network, peer, ACCESS_PROTOCOL, encodeAccessQuery(query), MAX_ACCESS_FRAME, decodeAccessAnswer, { signal })).public
   }
 }

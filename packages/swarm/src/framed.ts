@@ -32,14 +32,23 @@ export class FramedStream {
     if (!this.stream.send(frames)) await this.#drained(options)
   }
 
-  /** Waits for the send buffer to drain, at most `stallMs`: throws WriteStallError then. */
+  /**
+   * Waits for the send buffer to drain, at most `stallMs`: throws
+   * WriteStallError then. A plain timer, not a signal per wait: this runs
+   * for every chunk a busy stream sends.
+   */
   async #drained (options: AbortOptions): Promise<void> {
-    const stall = AbortSignal.timeout(this.#stallMs)
+    const drained = this.stream.onDrain(options)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const stalled = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new WriteStallError(`the peer read nothing for ${this.#stallMs} ms`)) }, this.#stallMs)
+    })
     try {
-      await this.stream.onDrain({ signal: options.signal != null ? AbortSignal.any([options.signal, stall]) : stall })
-    } catch (err) {
-      if (stall.aborted && options.signal?.aborted !== true) throw new WriteStallError(`the peer read nothing for ${this.#stallMs} ms`)
-      throw err
+      await Promise.race([drained, stalled])
+    } finally {
+      clearTimeout(timer)
+      // after a stall the caller aborts the stream, which rejects the wait for drain: nobody is left to see it
+      drained.catch(() => {})
     }
   }
 
@@ -54,21 +63,3 @@ export class FramedStream {
   }
 }
 
-/**
- * The first length-prefixed frame of a stream (at most `maxLength` bytes):
- * the whole of a one-message request or answer. The stream is aborted when
- * `options.signal` fires first.
- */
-export async function readOneFrame (stream: ByteStream, maxLength: number, options: AbortOptions): Promise<Uint8Array> {
-  const decoder = new FrameDecoder(maxLength)
-  const onAbort = (): void => stream.abort(new Error('timed out waiting for a frame'))
-  options.signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    for await (const chunk of stream) {
-      for (const frame of decoder.push(chunk)) return frame.subarray()
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort)
-  }
-  throw new Error('stream ended before a whole frame arrived')
-}

@@ -1,6 +1,6 @@
-import { decodeSeedRequest, decodeSeedResponse, encodeFrame, encodeSeedRequest, encodeSeedResponse, ErrorMessage, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
+import { decodeSeedRequest, decodeSeedResponse, encodeSeedRequest, encodeSeedResponse, ErrorMessage, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
 import { isContentFault } from './errors.js'
-import { readOneFrame } from './framed.js'
+import { answer, exchange, readRequest } from './request-response.js'
 import type { TaskFault } from './errors.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
@@ -56,24 +56,8 @@ export class SeedService {
 
   async #answer (stream: ByteStream, peer: string, handler: SeedHandler, timeoutMs: number): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs)
-    let frame: Uint8Array
-    try {
-      frame = await readOneFrame(stream, MAX_SEED_FRAME, { signal })
-    } catch (err: any) {
-      // an oversized or malformed frame is the sender's doing; a timeout, a reset
-      // or a stream that ended is a busy or impatient peer, not a bad one
-      if (err.name === 'MessageTooLargeError' || err.name === 'MalformedMessageError') this.#penalties.ban(peer, `bad seed request: ${err.message}`)
-      stream.abort(err)
-      return
-    }
-    let req: SeedRequest
-    try {
-      req = decodeSeedRequest(frame)
-    } catch (err: any) {
-      this.#penalties.ban(peer, `bad seed request: ${err.message}`)
-      stream.abort(err)
-      return
-    }
+    const req = await readRequest(stream, peer, this.#penalties, 'seed request', MAX_SEED_FRAME, decodeSeedRequest, { signal })
+    if (req == null) return
     let res: Partial<SeedResponse>
     try {
       const { size } = await handler(req, { signal })
@@ -82,21 +66,11 @@ export class SeedService {
       this.#log('seed request from %s for %s refused: %s', peer, req.digest, err.message)
       res = { accepted: false, error: refusalFor(err) }
     }
-    stream.send(encodeFrame(encodeSeedResponse(res)))
-    await stream.close({ signal: AbortSignal.timeout(5000) })
+    await answer(stream, encodeSeedResponse(res), { signal: AbortSignal.timeout(5000) })
   }
 
   /** Ask one seed to pull a blob. */
   async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse> {
-    const stream = await this.#network.open(seed, SEED_PROTOCOL, options)
-    try {
-      stream.send(encodeFrame(encodeSeedRequest({ digest, url, size: size ?? 0 })))
-      const res = decodeSeedResponse(await readOneFrame(stream, MAX_SEED_FRAME, options))
-      await stream.close(options).catch(() => {})
-      return res
-    } catch (err: any) {
-      stream.abort(err)
-      throw err
-    }
+    return exchange(this.#network, seed, SEED_PROTOCOL, encodeSeedRequest({ digest, url, size: size ?? 0 }), MAX_SEED_FRAME, decodeSeedResponse, options)
   }
 }
