@@ -79,4 +79,35 @@ describe('a registry that wants bearer tokens (the distribution registry in toke
     const body = await res.json() as { errors: Array<{ code: string }> }
     expect(body.errors[0]!.code).toBe('UNAUTHORIZED')
   }, 60_000)
+
+  it('gives a private layer held by a peer to no anonymous client, under its own repository or a public one', async () => {
+    // the seed holds the private image since the pull through it above
+    const layer = secret.layers[0]!
+    const before = await cluster.mirrorBytes(node)
+    const anonymous = await fetch(`http://${node.mirror!}/v2/private/app/blobs/${layer.digest}?ns=${registry.host}`)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('www-authenticate')).toContain(`Bearer realm="${tokens.realm}"`)
+    // anonymous clients may read library/app: that does not make the private layer theirs
+    const aliased = await fetch(`http://${node.mirror!}/v2/library/app/blobs/${layer.digest}?ns=${registry.host}`)
+    expect(aliased.status).toBe(404)
+    expect(await cluster.mirrorBytes(node)).toBe(before)
+  }, 60_000)
+
+  it('lets containerd pull the private image through a node only with credentials, and then from the swarm', async () => {
+    const hostsDir = join(root, 'hosts-private-node')
+    await writeHostsToml(hostsDir, registry.host, node.mirror!, { skipServer: true })
+    const before = await cluster.mirrorBytes(node)
+    const refused = await runtime.pull(`${registry.host}/private/app:v1`, { hostsDir })
+    expect(refused.code).not.toBe(0)
+    expect(await cluster.mirrorBytes(node)).toBe(before)
+    await runtime.removeImage(`${registry.host}/private/app:v1`).catch(() => {})
+
+    const layer = secret.layers[0]!
+    const sent = registry.blobGets(layer.digest)
+    // containerd logs in to the token server with bob's password (OAuth2) and brings the token to the mirror
+    const pulled = await runtime.pull(`${registry.host}/private/app:v1`, { hostsDir, user: `${bob.user}:${bob.password}` })
+    expect(pulled.code, pulled.output).toBe(0)
+    expect(await runtime.contentDigests()).toContain(layer.digest)
+    expect(registry.blobGets(layer.digest)).toBe(sent)
+  }, 120_000)
 })

@@ -75,6 +75,14 @@ export class Cluster {
     return path === '/metrics' ? res.text() : res.json()
   }
 
+  /** Bytes the daemon's registry mirror sent to its clients, all sources together. */
+  async mirrorBytes (d: DaemonProcess): Promise<number> {
+    const text = await this.api(d, '/metrics')
+    let n = 0
+    for (const source of ['cache', 'peer', 'seed', 'upstream']) n += metric(text, 'damselfly_mirror_bytes_total', { source }) ?? 0
+    return n
+  }
+
   async kill (d: DaemonProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (d.child.exitCode != null || d.child.signalCode != null) return
     const exited = new Promise(resolve => d.child.once('exit', resolve))
