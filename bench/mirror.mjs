@@ -3,7 +3,10 @@
 //      plain Node http (fs.createReadStream piped into the response) serving
 //      the same file from its own process; target >= 80%;
 //   2. memory: the peak RSS (VmHWM) of a daemon while a blob it does not hold
-//      streams through its mirror port from a seed; target <= 200 MiB.
+//      streams through its mirror port from a seed; target <= 200 MiB;
+//   3. the access check on the first byte: a cached blob asked for under a
+//      repository the registry has not been asked about yet (one HEAD to it),
+//      against one it answered for lately.
 // The "registry" is a plain HTTP server that answers every path with the blob,
 // which is all a seed needs of /v2/<name>/blobs/<digest>.
 //
@@ -87,11 +90,41 @@ async function throughput (dir, opts, signal) {
       mirror.runs.push(b.bytesPerSecond)
     }
     const best = runs => Math.max(...runs)
-    return { blobBytes: blob.size, plainBytesPerSecond: best(node.runs), mirrorBytesPerSecond: best(mirror.runs), plainRuns: node.runs, mirrorRuns: mirror.runs }
+    const access = await accessCost(daemon, blob, origin, signal)
+    return { blobBytes: blob.size, plainBytesPerSecond: best(node.runs), mirrorBytesPerSecond: best(mirror.runs), plainRuns: node.runs, mirrorRuns: mirror.runs, access }
   } finally {
     await Promise.all([stopChild(plain), daemon != null ? stopChild(daemon.child) : undefined])
     await origin.close()
   }
+}
+
+/** Milliseconds from a 1-byte Range GET of `url` to its byte. */
+async function firstByteMs (url, signal) {
+  const started = performance.now()
+  const res = await fetch(url, { headers: { range: 'bytes=0-0' }, signal })
+  if (res.status !== 206) throw new Error(`${url}: ${res.status}`)
+  await res.arrayBuffer()
+  return performance.now() - started
+}
+
+/**
+ * What the mirror's access check costs a client on its first byte, on a
+ * cached blob: a repository the registry has not been asked about yet
+ * (one HEAD to it) against one it answered for lately (none), alternating.
+ */
+async function accessCost (daemon, blob, origin, signal) {
+  const rounds = 20
+  const fresh = []
+  const known = []
+  const requestsBefore = origin.counters.requests
+  for (let i = 0; i < rounds; i++) {
+    fresh.push(await firstByteMs(`http://${daemon.mirror}/v2/bench/fresh${i}/blobs/${blob.digest}`, signal))
+    known.push(await firstByteMs(`http://${daemon.mirror}/v2/bench/blob/blobs/${blob.digest}`, signal))
+  }
+  const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const registryRequests = origin.counters.requests - requestsBefore
+  console.log(`  first byte of a cached blob: ${median(known).toFixed(2)} ms (repository checked lately), ${median(fresh).toFixed(2)} ms (first request for the repository; ${registryRequests} registry requests for ${rounds})`)
+  return { rounds, knownFirstByteMs: median(known), freshFirstByteMs: median(fresh), registryRequests }
 }
 
 async function memory (dir, opts, signal) {
