@@ -25,10 +25,20 @@ const children = new Set()
 let originBytes = 0
 const blob = randomBytes(sizeMiB * 1024 * 1024)
 const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`
+// Range as any web server has it: a seed resumes with `bytes=N-`, and a daemon serving a client
+// first compares a few bytes with the origin's (`bytes=A-B`)
 const origin = createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length })
-  originBytes += blob.length
-  res.end(blob)
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
+  const start = range != null ? Math.min(Number(range[1]), blob.length) : 0
+  const end = range != null && range[2] !== '' ? Math.min(Number(range[2]) + 1, blob.length) : blob.length
+  const body = blob.subarray(start, Math.max(start, end))
+  res.writeHead(range != null ? 206 : 200, {
+    'content-type': 'application/octet-stream',
+    'content-length': body.length,
+    ...(range != null ? { 'content-range': `bytes ${start}-${start + body.length - 1}/${blob.length}` } : {})
+  })
+  originBytes += body.length
+  res.end(body)
 })
 await new Promise(resolve => origin.listen(0, '127.0.0.1', resolve))
 const url = `http://127.0.0.1:${origin.address().port}/blob`

@@ -23,31 +23,35 @@ export async function createBlob (dir, size) {
 
 /**
  * A static origin for one file on 127.0.0.1: GET and HEAD with Content-Length,
- * and `Range: bytes=N-` so the seed can resume. Counts requests and bytes so
- * the bench can tell whether a peer went to the origin.
+ * and Range (`bytes=N-` so the seed can resume, `bytes=A-B`). Counts requests
+ * and bytes so the bench can tell whether a peer went to the origin; a
+ * closed range (a daemon asking the origin to vouch for a few bytes of a
+ * blob it serves to a client) counts as a probe, not a request.
  */
 export async function startOrigin (blob) {
-  const counters = { requests: 0, bytesSent: 0 }
+  const counters = { requests: 0, bytesSent: 0, probes: 0 }
   const server = createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end()
       return
     }
-    counters.requests++
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
     const start = range != null ? Number(range[1]) : 0
-    if (start > blob.size) {
+    const end = range != null && range[2] !== '' ? Math.min(Number(range[2]) + 1, blob.size) : blob.size
+    if (range?.[2] !== '' && range != null) counters.probes++
+    else counters.requests++
+    if (start > blob.size || start > end) {
       res.writeHead(416, { 'content-range': `bytes */${blob.size}` }).end()
       return
     }
-    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(blob.size - start) }
-    if (range != null) headers['content-range'] = `bytes ${start}-${blob.size - 1}/${blob.size}`
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(end - start) }
+    if (range != null) headers['content-range'] = `bytes ${start}-${end - 1}/${blob.size}`
     res.writeHead(range != null ? 206 : 200, headers)
-    if (req.method === 'HEAD' || start === blob.size) {
+    if (req.method === 'HEAD' || start === end) {
       res.end()
       return
     }
-    const file = createReadStream(blob.path, { start, highWaterMark: 1024 * 1024 })
+    const file = createReadStream(blob.path, { start, end: end - 1, highWaterMark: 1024 * 1024 })
     file.on('data', chunk => { counters.bytesSent += chunk.byteLength })
     file.on('error', err => res.destroy(err))
     res.on('close', () => file.destroy())
