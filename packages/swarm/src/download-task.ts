@@ -325,14 +325,14 @@ export class DownloadTask extends EventTarget {
   dropCandidate (peer: string): void {
     const c = this.#candidates.get(peer)
     if (c == null) return
-    c.notFound = true
-    c.retryAt = Infinity
     const s = this.#sessions.get(peer)
     if (s != null) {
       s.close()
       this.#onClosed(s, { kind: 'not-found', message: 'withdrawn' })
-      c.retryAt = Infinity
     }
+    // after #onClosed, which would ask it again after the usual delay
+    c.notFound = true
+    c.retryAt = Infinity
   }
 
   /** Resolves when the blob's size is known. */
