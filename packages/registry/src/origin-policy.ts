@@ -1,5 +1,5 @@
 import { normalizeRegistryKey } from './auth.js'
-import { checkName, isDigest } from './reference.js'
+import { parseV2Path } from './reference.js'
 
 /**
  * One `--allow-origin` pattern: `scheme://host[:port][/path]`, where the host
@@ -66,8 +66,20 @@ export interface OriginPolicyInit {
   patterns?: readonly OriginPattern[]
 }
 
-/** The blob path of the distribution API: `/v2/<name>/blobs/<digest>`. */
-const BLOB_PATH = /^\/v2\/(.+)\/blobs\/([^/]+)$/
+/**
+ * The repository and digest of a blob URL of the distribution API
+ * (`/v2/<name>/blobs/<digest>`, no query); otherwise why it is not one.
+ */
+function blobPath (url: URL): { name: string, digest: string } | { problem: string } {
+  let route
+  try {
+    route = parseV2Path(decodeURIComponent(url.pathname))
+  } catch (err: any) {
+    return { problem: `${url.pathname.slice(0, 200)} does not name a repository and a blob: ${err.message}` }
+  }
+  if (route?.kind !== 'blob' || url.search !== '') return { problem: 'only blob URLs (/v2/<name>/blobs/<digest>) are fetched from a registry' }
+  return { name: route.name, digest: route.digest }
+}
 
 /**
  * Which upstreams this node talks to, for itself and for the swarm: the
@@ -81,8 +93,8 @@ const BLOB_PATH = /^\/v2\/(.+)\/blobs\/([^/]+)$/
  */
 export class OriginPolicy {
   readonly #registries: Set<string>
-  /** Origins (scheme://host:port) of the configured registries' APIs. */
-  readonly #registryOrigins = new Set<string>()
+  /** The configured registries by the origin (scheme://host:port) of their APIs. */
+  readonly #registryAt = new Map<string, string>()
   readonly #patterns: readonly OriginPattern[]
   readonly #endpoint: (registry: string) => URL
 
@@ -92,7 +104,7 @@ export class OriginPolicy {
     this.#patterns = init.patterns ?? []
     for (const r of this.#registries) {
       try {
-        this.#registryOrigins.add(init.endpoint(r).origin)
+        this.#registryAt.set(init.endpoint(r).origin, r)
       } catch {
         // a name that is not a registry host reaches nothing
       }
@@ -118,21 +130,11 @@ export class OriginPolicy {
    * with a `/v2/<name>/blobs/<digest>` path. Undefined for a plain URL.
    */
   blobOf (url: URL): { registry: string, name: string } | undefined {
-    const m = BLOB_PATH.exec(url.pathname)
-    if (m == null || url.search !== '') return undefined
-    let name: string
-    try {
-      name = checkName(decodeURIComponent(m[1]!))
-    } catch {
-      return undefined
-    }
-    for (const r of this.#registries) {
-      try {
-        if (this.#endpoint(r).origin === url.origin) return { registry: r, name }
-      } catch {
-        // not a registry host
-      }
-    }
+    const blob = blobPath(url)
+    if ('problem' in blob) return undefined
+    const name = blob.name
+    const configured = this.#registryAt.get(url.origin)
+    if (configured != null) return { registry: configured, name }
     const host = normalizeRegistryKey(url.host)
     try {
       if (this.#endpoint(host).origin === url.origin && this.allowsRegistry(host)) return { registry: host, name }
@@ -150,15 +152,10 @@ export class OriginPolicy {
   refusal (url: URL, digest: string): string | undefined {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol} URLs are not fetched`
     if (url.username !== '' || url.password !== '') return 'URLs carrying credentials are not fetched'
-    if (this.#registryOrigins.has(url.origin)) {
-      const m = BLOB_PATH.exec(url.pathname)
-      if (m == null || url.search !== '') return `only blob URLs (/v2/<name>/blobs/<digest>) are fetched from the registry at ${url.origin}`
-      try {
-        checkName(decodeURIComponent(m[1]!))
-      } catch {
-        return `${url.pathname.slice(0, 200)} does not name a repository`
-      }
-      if (!isDigest(m[2]!) || m[2] !== digest) return `the URL names blob ${m[2]!.slice(0, 80)}, not ${digest}`
+    if (this.#registryAt.has(url.origin)) {
+      const blob = blobPath(url)
+      if ('problem' in blob) return `${blob.problem}, at ${url.origin}`
+      if (blob.digest !== digest) return `the URL names blob ${blob.digest}, not ${digest}`
       return undefined
     }
     if (this.#patterns.some(p => matchesOriginPattern(p, url))) return undefined
