@@ -1113,12 +1113,16 @@ export class DownloadTask extends EventTarget {
       return
     }
     this.#writing.add(index)
+    const hashKept = handle.pieceHash(index) != null
     try {
       // the piece counts as in flight until it is written, so nobody asks for it again meanwhile;
       // it is checked against its own parent's word: a parent is at fault only for breaking that
       await handle.writePiece(index, data, { expected: word.hash })
+      // the blob's manifest learns the hash with its first piece (all the pin's parts when this one set it);
+      // a part is not handed over again for every piece it covers
       const pinned = this.#trust.verified(session.peer, index)
-      await handle.addManifestParts(pinned.length > 0 ? pinned : [word.part])
+      if (pinned.length > 0) await handle.addManifestParts(pinned)
+      else if (!hashKept) await handle.addManifestParts([word.part])
     } catch (err: any) {
       this.#inflight.get(index)?.delete(session.peer)
       if (err.name === 'PieceVerificationError') {
