@@ -87,6 +87,11 @@ describe('a parent among hostile requesters', () => {
       return s
     }
 
+    /** A node that meets the forger first (its only peer): the forger's false hashes are the first it sees. */
+    async function misledBy (forger: { node: Libp2p }, name: string): Promise<DaemonProcess> {
+      return cluster.start(name, ['--bootstrap', forger.node.getMultiaddrs()[0]!.toString(), '--no-origin-fallback', '--seed-timeout', '60s'])
+    }
+
     async function bans (d: DaemonProcess): Promise<Array<{ peer: string, reason: string }>> {
       return (await cluster.api(d, '/api/v1/status')).bans
     }
@@ -96,8 +101,7 @@ describe('a parent among hostile requesters', () => {
       const sleeping = await heldBySleepingSeed('truthful-1', blob)
       const forger = await startForger({ digest: blob.digest, size: blob.data.length }, { sendData: false })
       try {
-        // the downloader meets the forger first: its false hashes are the first it sees
-        const d = await cluster.start('misled-1', ['--bootstrap', forger.node.getMultiaddrs()[0]!.toString(), '--no-origin-fallback', '--seed-timeout', '60s'])
+        const d = await misledBy(forger, 'misled-1')
         const getting = runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(root, 'misled-1.bin'), '--api', d.api], 90_000)
         await eventually(async () => { expect(forger.opens).toBeGreaterThan(0) }, 15_000)
         const truthful = await cluster.startIn(sleeping.dataDir, ['--seed', '--bootstrap', d.addrs[0]!])
@@ -119,7 +123,7 @@ describe('a parent among hostile requesters', () => {
       const sleeping = await heldBySleepingSeed('truthful-2', blob)
       const forger = await startForger({ digest: blob.digest, size: blob.data.length }, { sendData: true })
       try {
-        const d = await cluster.start('misled-2', ['--bootstrap', forger.node.getMultiaddrs()[0]!.toString(), '--no-origin-fallback', '--seed-timeout', '60s'])
+        const d = await misledBy(forger, 'misled-2')
         const out = join(root, 'misled-2.bin')
         // every piece verifies against the forger's word: the client is refused as soon as the first
         // bytes differ from the origin's, and the download fails at the digest

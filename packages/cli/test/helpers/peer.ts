@@ -11,6 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import * as Digest from 'multiformats/hashes/digest'
 import type { BlobDigest, PieceFrame, SeedResponse } from '@damselfly/protocol'
+import type { PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
 /**
@@ -19,8 +20,9 @@ import type { Libp2p } from 'libp2p'
  * bytes of a swarm key file, as js-libp2p's pnet takes them) it joins a
  * private network.
  */
-export async function bareLibp2p (options: { swarmKeyFile?: Uint8Array } = {}): Promise<Libp2p> {
+export async function bareLibp2p (options: { swarmKeyFile?: Uint8Array, privateKey?: PrivateKey } = {}): Promise<Libp2p> {
   return await createLibp2p({
+    ...(options.privateKey != null ? { privateKey: options.privateKey } : {}),
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [tls(), noise()],
@@ -137,14 +139,9 @@ export interface Forger {
  * its own hashes); without, it declines every request (BUSY).
  */
 export async function startForger (blob: { digest: string, size: number }, options: { sendData: boolean }): Promise<Forger> {
+  // its own key, to sign with
   const privateKey = await generateKeyPair('Ed25519')
-  const node = await createLibp2p({
-    privateKey,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [tls(), noise()],
-    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 2 * 1024 * 1024, maxStreamWindowSize: 2 * 1024 * 1024 } })]
-  })
+  const node = await bareLibp2p({ privateKey })
   const layout = layoutFor(blob.size)
   const zeros = (i: number): Uint8Array => new Uint8Array(pieceRange(layout.size, layout.pieceSize, i).length)
   const hashes = Array.from({ length: layout.pieces }, (_, i) => new Uint8Array(createHash('sha256').update(zeros(i)).digest()))
