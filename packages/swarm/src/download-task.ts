@@ -992,7 +992,7 @@ export class DownloadTask extends EventTarget {
     this.#runOrigin(this.url).catch(err => {
       this.#originRunning = false
       if (this.#state !== 'downloading' && this.#state !== 'pending') return
-      this.#fail(err.name === 'TaskFailedError' ? err : err.name === 'OriginError' ? new TaskFailedError(err.message, 'origin', err.status) : storeFailure(err))
+      this.#fail(err.name === 'TaskFailedError' ? err : err.name === 'OriginError' ? new TaskFailedError(err.message, 'origin', err.status, undefined, err.shareable) : storeFailure(err))
     })
   }
 

@@ -5,11 +5,18 @@ export class OriginError extends Error {
   readonly retryable: boolean
   /** The origin's HTTP status, when it answered with an error. */
   readonly status?: number
+  /**
+   * What may be told to a peer that asked for the pull, when the message
+   * itself may not (it names addresses). A time-out says no more than the
+   * time the peer waited for the answer already does.
+   */
+  readonly shareable?: string
 
-  constructor (message: string, retryable = false, status?: number) {
+  constructor (message: string, retryable = false, status?: number, shareable?: string) {
     super(message)
     this.retryable = retryable
     this.status = status
+    this.shareable = shareable
   }
 }
 
@@ -42,12 +49,15 @@ export class TaskFailedError extends Error {
   /** The origin's HTTP status when it refused the blob (404, 401, ...), as far as this node knows it. */
   readonly status?: number
   readonly fault?: TaskFault
+  /** What a seed may tell the peer that asked (see OriginError.shareable). */
+  readonly shareable?: string
 
-  constructor (message: string, where: 'origin' | 'p2p' | 'daemon', status?: number, fault?: TaskFault) {
+  constructor (message: string, where: 'origin' | 'p2p' | 'daemon', status?: number, fault?: TaskFault, shareable?: string) {
     super(message)
     this.where = where
     this.status = status
     this.fault = fault
+    this.shareable = shareable
   }
 }
 

@@ -149,7 +149,7 @@ export class OriginReader {
       let idle: ReturnType<typeof setTimeout> | undefined
       const arm = (): void => {
         clearTimeout(idle)
-        idle = setTimeout(() => res.destroy(new OriginError(`${describe(url)} sent nothing for ${this.#idleTimeoutMs} ms`, true)), this.#idleTimeoutMs)
+        idle = setTimeout(() => res.destroy(new OriginError(`${describe(url)} sent nothing for ${this.#idleTimeoutMs} ms`, true, undefined, `the origin sent nothing for ${this.#idleTimeoutMs} ms`)), this.#idleTimeoutMs)
       }
       arm()
       try {
@@ -202,7 +202,7 @@ export class OriginReader {
     if (offset > 0) headers.range = `bytes=${offset}-`
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = get(target, { headers, signal: options.signal, ...(access.ca != null && target.protocol === 'https:' ? { ca: access.ca } : {}) })
-      const timer = setTimeout(() => req.destroy(new OriginError(`${describe(url)} did not answer within ${this.#headersTimeoutMs} ms`, true)), this.#headersTimeoutMs)
+      const timer = setTimeout(() => req.destroy(new OriginError(`${describe(url)} did not answer within ${this.#headersTimeoutMs} ms`, true, undefined, `the origin did not answer within ${this.#headersTimeoutMs} ms`)), this.#headersTimeoutMs)
       req.once('response', res => {
         clearTimeout(timer)
         resolve(res)

@@ -14,7 +14,7 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
  * not resolve) or which origins this seed reads would let any member map
  * the seed's network, so they stay in the seed's log.
  */
-export function refusalFor (err: { name?: string, message?: string, where?: string, status?: number, fault?: string }): { code: ErrorMessage.Code, message: string, status?: number } {
+export function refusalFor (err: { name?: string, message?: string, where?: string, status?: number, fault?: string, shareable?: string }): { code: ErrorMessage.Code, message: string, status?: number } {
   if (err.name === 'OriginNotAllowedError') return { code: ErrorMessage.Code.BAD_REQUEST, message: 'this seed does not fetch from that origin' }
   // what the URL the peer named holds is no secret from it: the seed serves its pieces as they arrive
   if (isContentFault(err.fault as TaskFault | undefined)) return { code: ErrorMessage.Code.ORIGIN, message: err.message ?? 'the content was wrong' }
@@ -22,7 +22,7 @@ export function refusalFor (err: { name?: string, message?: string, where?: stri
     const status = err.status
     return status != null
       ? { code: ErrorMessage.Code.ORIGIN, message: `the origin answered ${status}`, status }
-      : { code: ErrorMessage.Code.ORIGIN, message: 'the origin could not be read' }
+      : { code: ErrorMessage.Code.ORIGIN, message: err.shareable ?? 'the origin could not be read' }
   }
   return { code: ErrorMessage.Code.INTERNAL, message: 'the seed failed' }
 }
