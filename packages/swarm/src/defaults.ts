@@ -44,3 +44,20 @@ export const SWARM_DEFAULTS = {
   /** Upload slots one peer may hold at once: a quarter of them, so one peer never fills a parent. */
   slotsPerPeerShare: 0.25
 } as const
+
+/**
+ * How a download runs unless the node is configured otherwise (see
+ * EngineConfig): the daemon and the simulator start from these.
+ */
+export const ENGINE_DEFAULTS = {
+  maxParents: SWARM_DEFAULTS.maxParents,
+  pipeline: 4,
+  seedTimeoutMs: 5000,
+  originFallback: true,
+  seedAfterMs: 1000,
+  stallMs: 10_000,
+  hedgeAfterMs: 3000,
+  idleParentMs: SWARM_DEFAULTS.idleParentMs,
+  idleRetryMs: SWARM_DEFAULTS.idleRetryMs,
+  declineBackoffMs: SWARM_DEFAULTS.declineBackoffMs
+} as const

@@ -56,6 +56,8 @@ export interface SwarmNetwork {
   findProviders(digest: BlobDigest, options: AbortOptions): AsyncIterable<ProviderRecord>
   subscribe(topic: string): void
   unsubscribe(topic: string): void
+  /** Peers this node knows to be subscribed to the topic. */
+  subscribers(topic: string): string[]
   publish(topic: string, data: Uint8Array): Promise<void>
   onMessage(handler: (topic: string, from: string, data: Uint8Array) => void): void
   /** The security protocol of the open connection to a peer (`/tls/1.0.0`, `/noise`), if connected. */
@@ -303,6 +305,10 @@ class Libp2pNetwork implements SwarmNetwork {
 
   unsubscribe (topic: string): void {
     this.#node.services.pubsub.unsubscribe(topic)
+  }
+
+  subscribers (topic: string): string[] {
+    return this.#node.services.pubsub.getSubscribers(topic).map(p => p.toString())
   }
 
   async publish (topic: string, data: Uint8Array): Promise<void> {

@@ -1,24 +1,21 @@
 import { Bitfield, PIECE_PROTOCOL } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
-import { RateMeter } from './rate-limit.js'
+import type { CloseReason } from './engine.js'
 import type { SwarmNetwork } from './network.js'
 import type { RateLimiter } from './rate-limit.js'
 import type { BlobDigest, ManifestPart } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
 
-/** Why a session ended, when not cleanly. */
-export interface CloseReason {
-  kind: 'choke' | 'not-found' | 'violation' | 'error'
-  message: string
-  retryAfterMs?: number
-}
-
 export interface ParentSessionEvents {
   /** Signed manifest parts arrived (not yet verified). */
   manifest(parts: ManifestPart[]): Promise<void>
-  /** The parent's availability changed. */
-  availability(): void
+  /** The parent's bitfield arrived. */
+  bitfield(have: Bitfield): void
+  /** The parent gained these pieces (each within its bitfield): the receiver sets them in the bitfield it was given. */
+  have(pieces: number[]): void
+  /** Piece bytes arrived. */
+  data(bytes: number): void
   /** A request ended without data: declined (busy), cancelled or refused. */
   declined(index: number, busy: boolean): void
   /** Where piece `index` is to be received: a buffer of exactly its length (BufferPool). */
@@ -31,21 +28,16 @@ export interface ParentSessionEvents {
   closed(reason: CloseReason | undefined): void
 }
 
-/** One requester-side stream to a parent for one blob. */
+/**
+ * One requester-side stream to a parent for one blob: the wire side only.
+ * What to ask of it, and when to give it up, is the download engine's.
+ */
 export class ParentSession {
   readonly peer: string
   readonly digest: BlobDigest
-  readonly meter = new RateMeter(500)
-  /** Pieces requested and not yet fully received, oldest first. */
+  /** Pieces requested and not yet fully received or answered: anything else the parent sends breaks the protocol. */
   readonly outstanding: number[] = []
-  readonly requestedAt = new Map<number, number>()
   have: Bitfield | undefined
-  /** When piece data last arrived; the session's start until then (DownloadTask's stall check reads it). */
-  lastDataAt = performance.now()
-  /** Piece data bytes received on this session. */
-  receivedBytes = 0
-  /** Since when the parent has had nothing the download lacks and no request outstanding (DownloadTask keeps it). */
-  idleSince: number | undefined
   #framed: FramedStream | undefined
   #closed = false
   readonly #events: ParentSessionEvents
@@ -73,7 +65,6 @@ export class ParentSession {
   async request (index: number): Promise<void> {
     if (!this.open) return
     this.outstanding.push(index)
-    this.requestedAt.set(index, performance.now())
     await this.#framed!.send({ type: 'request', request: { piece: index } })
   }
 
@@ -105,16 +96,16 @@ export class ParentSession {
             break
           case 'bitfield':
             this.have = new Bitfield(frame.bitfield.pieces, frame.bitfield.bits)
-            this.#events.availability()
+            this.#events.bitfield(this.have)
             break
-          case 'have':
+          case 'have': {
             if (this.have == null) throw new ProtocolViolationError('have before bitfield')
             for (const p of frame.have.pieces) {
               if (p >= this.have.length) throw new ProtocolViolationError(`have names piece ${p} of ${this.have.length}`)
-              this.have.set(p)
             }
-            this.#events.availability()
+            this.#events.have(frame.have.pieces)
             break
+          }
           case 'data': {
             const d = frame.data
             if (current == null) {
@@ -134,15 +125,12 @@ export class ParentSession {
               current.data.set(chunk, current.filled)
               current.filled += chunk.byteLength
             }
-            this.meter.add(length)
-            this.receivedBytes += length
-            this.lastDataAt = performance.now()
+            this.#events.data(length)
             if (d.last) {
               const done = current
               current = undefined
               const i = this.outstanding.indexOf(done.piece)
               if (i >= 0) this.outstanding.splice(i, 1)
-              this.requestedAt.delete(done.piece)
               // a piece that ends short keeps its length: the store refuses it
               this.#events.piece(done.piece, done.data.subarray(0, done.filled))
             }
@@ -158,7 +146,6 @@ export class ParentSession {
               const i = this.outstanding.indexOf(piece)
               if (i < 0) throw new ProtocolViolationError(`error for piece ${piece}, which is not outstanding`)
               this.outstanding.splice(i, 1)
-              this.requestedAt.delete(piece)
               this.#events.declined(piece, frame.error.code === 'BUSY')
               break
             }

@@ -16,7 +16,7 @@ import { BEACON_INTERVAL_MS, beaconDue, beaconIntervalMs, beaconMemoryMs } from 
 import { RateLimiter, RateMeter } from './rate-limit.js'
 import { backoffMs } from './scheduler.js'
 import { SeedService } from './seed-service.js'
-import { SWARM_DEFAULTS } from './defaults.js'
+import { ENGINE_DEFAULTS } from './defaults.js'
 import { OriginNotAllowedError } from './errors.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
@@ -238,13 +238,12 @@ class DamselflySwarm implements Swarm {
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))
     const config: TaskConfig = {
-      maxParents: init.maxParents ?? SWARM_DEFAULTS.maxParents,
-      pipeline: init.pipeline ?? 4,
-      seedTimeoutMs: init.seedTimeoutMs ?? 5000,
-      originFallback: init.originFallback ?? true,
-      seedAfterMs: init.seedAfterMs ?? 1000,
-      stallMs: 10_000,
-      hedgeAfterMs: 3000
+      ...ENGINE_DEFAULTS,
+      maxParents: init.maxParents ?? ENGINE_DEFAULTS.maxParents,
+      pipeline: init.pipeline ?? ENGINE_DEFAULTS.pipeline,
+      seedTimeoutMs: init.seedTimeoutMs ?? ENGINE_DEFAULTS.seedTimeoutMs,
+      originFallback: init.originFallback ?? ENGINE_DEFAULTS.originFallback,
+      seedAfterMs: init.seedAfterMs ?? ENGINE_DEFAULTS.seedAfterMs
     }
     this.#ctx = {
       network,
@@ -262,6 +261,7 @@ class DamselflySwarm implements Swarm {
       log: init.logger.forComponent('damselfly:swarm:task'),
       beacons: this.#beacons,
       seeds: () => this.#seeds(),
+      pullers: digest => network.subscribers(blobTopic(digest)),
       requestSeed: async (seed, digest, url, size, options) => this.#seedService.request(seed, digest, url, size, options),
       findProviders: async (digest, onPeer, options) => {
         this.stats.dhtLookups++
@@ -314,7 +314,7 @@ class DamselflySwarm implements Swarm {
         const task = this.#taskFor({ digest: req.digest as BlobDigest, url: req.url, size: req.size > 0 ? req.size : undefined }, true)
         const layout = await task.whenLayoutKnown(options)
         return { size: layout.size }
-      }, (this.#init.seedTimeoutMs ?? 5000) * 4)
+      }, (this.#init.seedTimeoutMs ?? ENGINE_DEFAULTS.seedTimeoutMs) * 4)
     }
     if (this.#init.publicAccess != null) await this.#accessService.serve(this.#init.publicAccess)
     this.#network.onMessage((topic, from, data) => this.#onGossip(topic, from, data))

@@ -1,0 +1,74 @@
+/**
+ * The download engine's timings and limits that are not settings. What an
+ * operator may change lives in SWARM_DEFAULTS (defaults.ts); these are the
+ * rules' own constants, read by the engine and by the simulator alike.
+ */
+
+/** How long one DHT provider lookup may take. */
+export const DISCOVERY_TIMEOUT_MS = 2000
+/** Between DHT lookups for a blob: 3 s, doubling up to 30 s while the task has parents, 30 s after a lookup that named nobody new. */
+export const DISCOVERY_GAP_MS = 3000
+export const DISCOVERY_GAP_MAX_MS = 30_000
+/**
+ * A task that knows this many holders (times maxParents; peers that said
+ * they have nothing do not count) looks up no more after its first lookup:
+ * it lacks their time, not their names. Every lookup costs each peer it
+ * reaches a read of the k closest peers from its peer store, and the asker
+ * a merge of each peer named.
+ */
+export const ENOUGH_CANDIDATES_PER_PARENT = 2
+
+/** Connected peers asked directly when a download starts, and again when the DHT names no holder. */
+export const PROBE_CONNECTED_PEERS = 8
+/**
+ * Up to this many connected peers, all of them are asked, and the first DHT
+ * lookup waits its turn (DISCOVERY_GAP_MS) instead of PROBE_WAIT_MS: in a
+ * swarm this small it would reach nearly the same peers. Beyond it, a random
+ * PROBE_CONNECTED_PEERS.
+ */
+export const PROBE_ALL_CONNECTED_UP_TO = 16
+/** How long the first DHT lookup waits for the connected peers' answers, at most. */
+export const PROBE_WAIT_MS = 300
+
+/** How soon a task that knows no seed yet looks for one again. */
+export const NO_SEED_RECHECK_MS = 250
+/** How long after asking the seeds a task asks them again. */
+export const SEED_RETRY_MS = 5000
+/** After a seed refused or did not answer, before the seed deadline. */
+export const SEED_BUSY_RETRY_MS = 1000
+/**
+ * Once a seed accepted the blob, how long the task may go without a verified
+ * piece before a seed that stops answering counts as gone: an overloaded
+ * seed answers late or resets, and is still pulling for the swarm.
+ */
+export const ACCEPTED_SEED_PATIENCE_MS = 60_000
+
+/**
+ * A seed that is connected but has not accepted (busy, or slow to answer)
+ * is asked again, not given up, until this long after the first ask: a
+ * loaded seed is the one a flash crowd loads, and nodes that leave it for
+ * the origin each pull the blob the seed is pulling already.
+ */
+export const SLOW_SEED_PATIENCE_MS = 30_000
+/**
+ * When no seed can pull a blob, the nodes pulling it agree on who goes to
+ * the origin without a message: each ranks itself among the blob's pullers
+ * it knows (the peers on the blob's gossip topic, joined then) by rendezvous
+ * hashing. The first goes at once; the k-th waits k times this for a piece,
+ * fetching from the ones before it meanwhile.
+ */
+export const FALLBACK_STEP_MS = 10_000
+/** How long a node on the blob's topic waits for the other pullers' subscriptions before it ranks itself. */
+export const FALLBACK_JOIN_WAIT_MS = 1000
+
+/** A parent session's delivery rate is measured over windows this long. */
+export const PARENT_METER_WINDOW_MS = 500
+/** What a parent whose rate is not measured yet is assumed to deliver, for the hedge's wait: bytes/s. */
+export const UNMEASURED_PARENT_BPS = 4 * 1024 * 1024
+/** A session closed cleanly is asked again after this. */
+export const CLEAN_CLOSE_RETRY_MS = 1000
+/** How long a parent may take to open a piece stream. */
+export const SESSION_OPEN_TIMEOUT_MS = 5000
+
+/** A streaming reader reads held pieces back from the store (the page cache, mostly) this much at a time. */
+export const READ_SLICE_BYTES = 1024 * 1024

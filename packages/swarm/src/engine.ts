@@ -1,0 +1,1087 @@
+import { Bitfield, rankSeeds } from '@damselfly/protocol'
+import {
+  ACCEPTED_SEED_PATIENCE_MS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT,
+  FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
+  PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, UNMEASURED_PARENT_BPS
+} from './constants.js'
+import { TaskFailedError } from './errors.js'
+import { ManifestTrust } from './manifest-trust.js'
+import { pipelineDepth, planRequests, requestBudget, retryDelay } from './scheduler.js'
+import type { PickerState } from './picker.js'
+import type { ParentCandidate, ParentRanker } from './ranking.js'
+import type { BlobDigest, BlobLayout, VerifiedManifestPart } from '@damselfly/protocol'
+
+/**
+ * The decisions of one blob's download, apart from all I/O: events in
+ * (a peer named, a session opened, a bitfield, a piece, a seed's answer, a
+ * tick of the clock), commands out (open a session, request a piece, ask a
+ * seed, look up the DHT, go to the origin, give a parent up). The daemon
+ * drives it with libp2p and the store (DownloadTask), the simulator in
+ * bench/sim with modelled links, the unit tests with a fake clock.
+ */
+
+export interface EngineConfig {
+  /** Parents fetched from at once. */
+  maxParents: number
+  /** Requests outstanding per parent. */
+  pipeline: number
+  /** How long a seed may take to accept a request, and how long the swarm gets before a node goes to the origin itself. */
+  seedTimeoutMs: number
+  /** Pull from the origin directly when no seed answers. */
+  originFallback: boolean
+  /** Wait for peers this long before asking a seed. */
+  seedAfterMs: number
+  /** A parent silent this long with requests outstanding, or without having sent its bitfield, is dropped. */
+  stallMs: number
+  /** A request older than this is hedged to a second parent. */
+  hedgeAfterMs: number
+  /** A parent with nothing the download lacks, this long, gives its place up when another holder is ready. */
+  idleParentMs: number
+  /** A parent let go as idle is asked again after this, or as soon as it announces pieces. */
+  idleRetryMs: number
+  /** A piece a parent declined as busy is not asked of it again for this long. */
+  declineBackoffMs: number
+}
+
+/** Why a session ended, when not cleanly. */
+export interface CloseReason {
+  kind: 'choke' | 'not-found' | 'violation' | 'error'
+  message: string
+  retryAfterMs?: number
+}
+
+/** A parent's load as its last beacon told it. */
+export interface BeaconLoad {
+  uploadBps: number
+  activeUploads: number
+  freeUploadSlots: number
+  seed: boolean
+}
+
+/**
+ * What the engine reads of the node around it, each call a snapshot: no
+ * I/O, nothing that waits. The clock is one of them: the engine never reads
+ * the time any other way, nor sets a timer (the driver calls `tick`).
+ */
+export interface EngineEnvironment {
+  /** Milliseconds, monotonic. */
+  now(): number
+  /** This node's peer id. */
+  self: string
+  /** Whether this node is a seed (it may be its own seed for the blob). */
+  isSeed: boolean
+  /** Peers this node is connected to. */
+  connectedPeers(): string[]
+  isConnected(peer: string): boolean
+  /** Known seeds, not this node. */
+  seeds(): string[]
+  /** Connected peers known to be pulling this blob (on its gossip topic), not this node. */
+  pullers(): string[]
+  /** A peer banned from every exchange for a while. */
+  penalized(peer: string): boolean
+  beacon(peer: string): BeaconLoad | undefined
+  /** The node's download limit, bytes/s; 0 for none. */
+  downloadRate(): number
+  /** Piece bytes requested from parents and not yet received, over every download of the node. */
+  requestedBytes(): number
+  ranker: ParentRanker
+  random(): number
+  /** Where the engine says why it did what it did (a debug logger). */
+  log(format: string, ...args: unknown[]): void
+}
+
+/** What the engine asks its driver to do. Commands are issued synchronously from the event that caused them. */
+export type EngineCommand =
+  /** Open a piece session with the peer; answer with sessionOpened, then bitfield/have/pieces, and sessionClosed. */
+  | { type: 'connect', peer: string }
+  /** End the session: the engine has already forgotten it (stalled, idle, banned). */
+  | { type: 'close', peer: string, error?: string }
+  | { type: 'request', peer: string, index: number }
+  | { type: 'cancel', peer: string, index: number }
+  /** Look up holders in the DHT, at most `limit`; name each with candidate(), then lookupDone(). */
+  | { type: 'lookup', limit: number }
+  /** Ask the seed to pull the blob; answer with seedAnswer(). */
+  | { type: 'ask-seed', seed: string }
+  /** Join the blob's gossip topic (if not yet): the pullers of a blob no seed can pull find each other there. */
+  | { type: 'join-topic' }
+  /** Pull the blob from its origin, writing each piece (originPiece) and ending with originDone or originFailed. */
+  | { type: 'pull-origin' }
+  /** The peer broke this download's rules (a bad piece, a false manifest): it is out of it. */
+  | { type: 'ban', peer: string, reason: string }
+  /** Every piece is held: verify the whole blob. */
+  | { type: 'finish' }
+  | { type: 'fail', error: TaskFailedError }
+
+/** What a seed answered, as the engine needs it. */
+export type SeedAnswer =
+  | { accepted: true }
+  | { accepted: false, code?: string, message?: string, status?: number }
+  /** No answer within the timeout, or the stream broke. */
+  | { lost: string }
+
+/** What to do with a piece that arrived: write it (checking it against `expected`), or drop it. */
+export type Arrival =
+  | { write: true, expected: Uint8Array }
+  | { write: false, discarded: boolean }
+
+interface Candidate {
+  retryAt: number
+  failures: number
+  /** Its last answer was "not found": news that it holds pieces ends the wait. */
+  notFound?: boolean
+  /** Let go as idle: news that it holds pieces ends the wait. */
+  idle?: boolean
+}
+
+/** A clock-driven rate meter: bytes per second over a few windows. */
+class Meter {
+  #rate = 0
+  #bytes = 0
+  #since: number
+
+  constructor (now: number) {
+    this.#since = now
+  }
+
+  add (bytes: number, now: number): void {
+    this.#bytes += bytes
+    this.#roll(now)
+  }
+
+  rate (now: number): number {
+    this.#roll(now)
+    if (now - this.#since > PARENT_METER_WINDOW_MS * 4) return 0
+    return this.#rate
+  }
+
+  #roll (now: number): void {
+    const elapsed = now - this.#since
+    if (elapsed < PARENT_METER_WINDOW_MS) return
+    const sample = this.#bytes / (elapsed / 1000)
+    this.#rate = this.#rate === 0 ? sample : this.#rate * 0.5 + sample * 0.5
+    this.#bytes = 0
+    this.#since = now
+  }
+}
+
+/** The engine's view of one parent session. */
+class Session {
+  readonly peer: string
+  open = false
+  have: Bitfield | undefined
+  /** Pieces requested and not yet received or answered, oldest first. */
+  readonly outstanding: number[] = []
+  readonly requestedAt = new Map<number, number>()
+  lastDataAt: number
+  receivedBytes = 0
+  idleSince: number | undefined
+  readonly meter: Meter
+
+  constructor (peer: string, now: number) {
+    this.peer = peer
+    this.lastDataAt = now
+    this.meter = new Meter(now)
+  }
+
+  forget (index: number): boolean {
+    const k = this.outstanding.indexOf(index)
+    if (k < 0) return false
+    this.outstanding.splice(k, 1)
+    this.requestedAt.delete(index)
+    return true
+  }
+}
+
+export type EngineState = 'idle' | 'downloading' | 'finishing' | 'ended'
+
+export class DownloadEngine {
+  readonly #env: EngineEnvironment
+  readonly #config: EngineConfig
+  readonly #out: (command: EngineCommand) => void
+  readonly #digest: BlobDigest
+  /** A URL the origin may be read from; without one only peers and seeds can help. */
+  readonly #hasUrl: boolean
+  #state: EngineState = 'idle'
+  #layout: BlobLayout | undefined
+  #held: Bitfield | undefined
+  /** Pieces whose hash the blob's manifest holds. */
+  #hashKnown: Uint8Array | undefined
+  /** Over the parents' bitfields: how many hold each piece. */
+  #availability: Uint16Array | undefined
+  readonly #sessions = new Map<string, Session>()
+  readonly #candidates = new Map<string, Candidate>()
+  readonly #banned = new Set<string>()
+  readonly #trust: ManifestTrust
+  readonly #declined = new Map<string, number>()
+  /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
+  readonly #writing = new Set<number>()
+  readonly #inflight = new Map<number, Set<string>>()
+  readonly #parentBytes = new Map<string, number>()
+  readonly #readers = new Map<symbol, number>()
+  #fromPeers = 0
+  #fromOrigin = 0
+  #lastProgress: number
+  #nextSeedAsk = 0
+  /** The seeds being asked in turn, while an ask is under way. */
+  #seedRound: { seeds: string[], next: number } | undefined
+  #originRunning = false
+  /** Until when a seed may answer before this node goes to the origin: seedTimeoutMs from the first ask. */
+  #seedDeadline: number | undefined
+  #firstSeedAsk: number | undefined
+  #seedAccepted = false
+  /** No seed could pull the blob: since when this node is deciding with the other pullers who goes to the origin. */
+  #fallback: { since: number, rank?: number } | undefined
+  /** A seed's origin failed before any DHT lookup: the error, should a lookup name nobody new. */
+  #failAfterLookup: TaskFailedError | undefined
+  #lookups = 0
+  #discovering = false
+  #nobodyHasIt = false
+  /** When the last discovery (the probe of connected peers, or a DHT lookup) began or ended; undefined before the first. */
+  #lastDiscovery: number | undefined
+  /** When the first DHT lookup is due, if the probe of connected peers did not cover them all. */
+  #lookupDueAt = Infinity
+  #lookupNews = 0
+  /** Wait before the next DHT lookup: doubles while parents are at hand, back to the start when none is. */
+  #discoveryGap = DISCOVERY_GAP_MS
+
+  constructor (env: EngineEnvironment, config: EngineConfig, out: (command: EngineCommand) => void, init: { digest: BlobDigest, hasUrl: boolean, excludedSigners?: ReadonlySet<string> }) {
+    this.#env = env
+    this.#config = config
+    this.#out = out
+    this.#digest = init.digest
+    this.#hasUrl = init.hasUrl
+    this.#trust = new ManifestTrust(init.excludedSigners)
+    this.#lastProgress = env.now()
+  }
+
+  get state (): EngineState {
+    return this.#state
+  }
+
+  get trust (): ManifestTrust {
+    return this.#trust
+  }
+
+  /** Where the bytes come from as far as the engine knows: 'origin' (this node pulls), 'seed' (a seed pulls for it) or 'peers'. */
+  get feed (): 'origin' | 'seed' | 'peers' {
+    if (this.#originRunning || this.#fromOrigin > 0) return 'origin'
+    return this.#seedAccepted ? 'seed' : 'peers'
+  }
+
+  get originRunning (): boolean {
+    return this.#originRunning
+  }
+
+  get bytesFromPeers (): number {
+    return this.#fromPeers
+  }
+
+  get bytesFromOrigin (): number {
+    return this.#fromOrigin
+  }
+
+  /** Bytes of verified pieces received from each parent. */
+  get parentBytes (): ReadonlyMap<string, number> {
+    return this.#parentBytes
+  }
+
+  /** Parent sessions, open or opening. */
+  get sessionCount (): number {
+    return this.#sessions.size
+  }
+
+  /** Sessions open now. */
+  get activeParents (): number {
+    let n = 0
+    for (const s of this.#sessions.values()) if (s.open) n++
+    return n
+  }
+
+  /** Piece bytes asked of parents and not received yet. */
+  get requestedBytes (): number {
+    const size = this.#layout?.pieceSize ?? 0
+    let n = 0
+    for (const s of this.#sessions.values()) n += s.outstanding.length * size
+    return n
+  }
+
+  // ---- events ---------------------------------------------------------------
+
+  /** Start fetching from peers (then seeds, then the origin). */
+  start (): void {
+    if (this.#state !== 'idle') return
+    this.#state = 'downloading'
+    this.tick()
+  }
+
+  /** Pull from the origin at once: what a seed does when asked. */
+  startFromOrigin (): void {
+    if (this.#state !== 'idle') return
+    this.#state = 'downloading'
+    this.#pullFromOrigin()
+  }
+
+  /** Stop: no more commands. */
+  end (): void {
+    this.#state = 'ended'
+    this.#sessions.clear()
+  }
+
+  /**
+   * The blob's layout is known, with what the store already holds and the
+   * pieces whose hash its manifest holds.
+   */
+  layoutKnown (layout: BlobLayout, held: Bitfield, hashKnown: (index: number) => boolean): void {
+    if (this.#layout != null) return
+    this.#layout = layout
+    this.#held = new Bitfield(layout.pieces, held.bytes)
+    this.#hashKnown = new Uint8Array(layout.pieces)
+    for (let i = 0; i < layout.pieces; i++) if (hashKnown(i)) this.#hashKnown[i] = 1
+    this.#availability = new Uint16Array(layout.pieces)
+    for (const s of this.#sessions.values()) this.#count(s.have, 1)
+  }
+
+  /**
+   * A peer said (through the DHT or gossip) that it holds pieces of this
+   * blob; with `holds` false it is only worth asking (a connected peer
+   * probed on the chance). News that it holds pieces ends the wait after an
+   * earlier "not found".
+   */
+  candidate (peer: string, holds = true): void {
+    // a task pulling from the origin has nothing to gain from parents
+    if (peer === this.#env.self || this.#banned.has(peer) || this.#originRunning) return
+    const c = this.#candidates.get(peer)
+    if (c == null) {
+      this.#candidates.set(peer, { retryAt: 0, failures: 0 })
+      if (this.#state === 'downloading') this.#connectMore()
+    } else if (holds && (c.notFound === true || c.idle === true) && !this.#sessions.has(peer)) {
+      c.notFound = false
+      c.idle = false
+      c.retryAt = 0
+      if (this.#state === 'downloading') this.#connectMore()
+    }
+  }
+
+  /** The peer said it holds the blob no more (collected): it is asked for nothing until it announces pieces again. */
+  withdrawn (peer: string): void {
+    const c = this.#candidates.get(peer)
+    if (c == null) return
+    if (this.#sessions.has(peer)) this.#drop(peer, { kind: 'not-found', message: 'withdrawn' })
+    // after #closed, which would ask it again after the usual delay
+    c.notFound = true
+    c.retryAt = Infinity
+  }
+
+  /** The DHT lookup under way named a holder. */
+  found (peer: string): void {
+    if (!this.#candidates.has(peer)) this.#lookupNews++
+    this.candidate(peer)
+  }
+
+  /** A DHT lookup ended. */
+  lookupDone (): void {
+    const news = this.#lookupNews
+    this.#discovering = false
+    this.#lastDiscovery = this.#env.now()
+    // the records named nobody new: while a crowd pulls, its holders are found through gossip and probes
+    if (news === 0) this.#discoveryGap = DISCOVERY_GAP_MAX_MS
+    if (this.#state !== 'downloading') return
+    const failure = this.#failAfterLookup
+    this.#failAfterLookup = undefined
+    if (failure != null && news === 0) {
+      this.#fail(failure)
+      return
+    }
+    // nobody has it: no point waiting out seedAfterMs before asking a seed
+    if (this.#candidates.size === 0 && this.#layout == null) {
+      this.#nobodyHasIt = true
+      // provider records take a while to spread: the peers at hand are asked directly
+      this.#probeConnected()
+      this.tick()
+    }
+  }
+
+  /** The session's stream is open. */
+  sessionOpened (peer: string): void {
+    const s = this.#sessions.get(peer)
+    if (s != null) s.open = true
+  }
+
+  /** The parent's bitfield (its first, or a replacement). */
+  bitfield (peer: string, have: Bitfield): void {
+    const s = this.#sessions.get(peer)
+    if (s == null) return
+    this.#count(s.have, -1)
+    s.have = have
+    this.#count(have, 1)
+    this.#schedule()
+  }
+
+  /** The parent gained these pieces (each within its bitfield's length). */
+  have (peer: string, pieces: number[]): void {
+    const s = this.#sessions.get(peer)
+    if (s?.have == null) return
+    const counted = this.#availability != null && s.have.length === this.#availability.length
+    for (const i of pieces) {
+      if (s.have.set(i) && counted) this.#availability![i] = (this.#availability![i] ?? 0) + 1
+    }
+    this.#schedule()
+  }
+
+  /** Piece bytes arrived on the session (a chunk of a piece). */
+  received (peer: string, bytes: number): void {
+    const s = this.#sessions.get(peer)
+    if (s == null) return
+    const now = this.#env.now()
+    s.meter.add(bytes, now)
+    s.receivedBytes += bytes
+    s.lastDataAt = now
+  }
+
+  /** Signed manifest parts from a parent, their signatures verified: returns the parts the blob's manifest takes now. */
+  manifest (peer: string, parts: VerifiedManifestPart[]): VerifiedManifestPart[] {
+    const believed = this.#trust.vouch(peer, parts)
+    for (const part of believed) this.#knowHashes(part)
+    this.#schedule()
+    return believed
+  }
+
+  /** A whole piece arrived from a parent, not yet verified. */
+  pieceArrived (peer: string, index: number): Arrival {
+    const held = this.#held
+    const s = this.#sessions.get(peer)
+    s?.forget(index)
+    // data already in flight from a parent banned a moment ago is not looked at
+    if (held == null || this.#banned.has(peer) || held.has(index) || this.#writing.has(index)) {
+      // the losing copy of a hedged request (or one from a banned parent)
+      this.#inflight.get(index)?.delete(peer)
+      this.#schedule()
+      return { write: false, discarded: held != null }
+    }
+    const word = this.#trust.vouched(peer, index)
+    if (word == null) {
+      // a parent sends the hash of every piece it offers before the piece itself
+      this.#inflight.get(index)?.delete(peer)
+      this.#ban(peer, `sent piece ${index} of ${this.#digest} without a manifest part for it`)
+      return { write: false, discarded: false }
+    }
+    if (!this.#trust.usable(peer, index)) {
+      // it follows another signer than the one believed: neither used nor blamed (the digest will tell)
+      this.#inflight.get(index)?.delete(peer)
+      this.#schedule()
+      return { write: false, discarded: true }
+    }
+    // the piece counts as in flight until it is written, so nobody asks for it again meanwhile
+    this.#writing.add(index)
+    return { write: true, expected: word.hash }
+  }
+
+  /**
+   * The piece verified against its parent's word: returns the manifest
+   * parts the blob's manifest takes with it (all the pin's parts when this
+   * piece set the pin, the piece's own part when its hash was not kept).
+   */
+  pieceVerified (peer: string, index: number): VerifiedManifestPart[] {
+    const hashKept = this.#hashKnown?.[index] === 1
+    const pinned = this.#trust.verified(peer, index)
+    const parts = pinned.length > 0 ? pinned : hashKept ? [] : [this.#trust.vouched(peer, index)!.part]
+    for (const part of parts) this.#knowHashes(part)
+    return parts
+  }
+
+  /** The piece is verified and stored. */
+  pieceStored (peer: string, index: number, bytes: number): void {
+    this.#writing.delete(index)
+    const others = this.#inflight.get(index)
+    others?.delete(peer)
+    this.#fromPeers += bytes
+    this.#parentBytes.set(peer, (this.#parentBytes.get(peer) ?? 0) + bytes)
+    // the losing copies of a hedged request are no longer wanted
+    for (const other of others ?? []) {
+      if (this.#sessions.has(other)) this.#out({ type: 'cancel', peer: other, index })
+    }
+    this.#gained(index)
+    if (this.#held!.complete) this.#finish()
+    else this.#schedule()
+  }
+
+  /** The piece did not verify against its parent's word: the parent is banned from this download. */
+  pieceRejected (peer: string, index: number, reason: string): void {
+    this.#writing.delete(index)
+    this.#inflight.get(index)?.delete(peer)
+    this.#ban(peer, reason)
+    this.#schedule()
+  }
+
+  /** The parent broke this download's rules outside a piece (a manifest part that does not verify): it is out of it. */
+  violation (peer: string, reason: string): void {
+    this.#ban(peer, reason)
+    this.#schedule()
+  }
+
+  /** Writing the piece failed for another reason (the store): the piece is wanted again. */
+  pieceAbandoned (peer: string, index: number): void {
+    this.#writing.delete(index)
+    this.#inflight.get(index)?.delete(peer)
+  }
+
+  /** A request ended without data: declined (busy) or refused. */
+  declined (peer: string, index: number, busy: boolean): void {
+    this.#sessions.get(peer)?.forget(index)
+    this.#inflight.get(index)?.delete(peer)
+    // a busy parent just sent the piece to others: ask them, or ask again shortly
+    if (busy) this.#declined.set(`${peer}/${index}`, this.#env.now() + this.#config.declineBackoffMs)
+    this.#schedule()
+  }
+
+  /** The session ended by the parent's doing or the network's; `reason` undefined on a clean close. */
+  sessionClosed (peer: string, reason: CloseReason | undefined): void {
+    if (!this.#sessions.has(peer)) return
+    this.#closed(peer, reason)
+  }
+
+  /** A reader of the blob's bytes waits for piece `index` next; undefined when it is gone. */
+  reader (id: symbol, index: number | undefined): void {
+    if (index == null) this.#readers.delete(id)
+    else this.#readers.set(id, index)
+  }
+
+  /** What the seed answered, or that it did not. */
+  seedAnswer (seed: string, answer: SeedAnswer): void {
+    const round = this.#seedRound
+    if (round == null || round.seeds[round.next] !== seed || this.#state !== 'downloading') return
+    if ('lost' in answer) {
+      this.#env.log('seed %s did not answer for %s: %s', seed, this.#digest, answer.lost)
+      round.next++
+    } else if (answer.accepted) {
+      this.#env.log('seed %s accepted %s', seed, this.#digest)
+      this.#seedRound = undefined
+      this.#seedAccepted = true
+      this.#fallback = undefined
+      const c = this.#candidates.get(seed)
+      if (c != null) c.retryAt = 0
+      this.candidate(seed)
+      this.#lastProgress = this.#env.now()
+      return
+    } else if (answer.code === 'ORIGIN') {
+      this.#seedRound = undefined
+      const error = new TaskFailedError(`seed ${seed}: ${answer.message ?? 'the origin could not be read'}`, 'origin', answer.status)
+      // the origin will not give the blob, but a holder the DHT names might
+      // (the connected peers were asked; the provider records are for peers further away)
+      if (this.#lookups === 0 && !this.#discovering && this.#env.connectedPeers().length > 0) {
+        this.#failAfterLookup = error
+        this.#discover()
+        return
+      }
+      this.#fail(error)
+      return
+    } else {
+      this.#env.log('seed %s refused %s: %s', seed, this.#digest, answer.message)
+      round.next++
+    }
+    this.#askNextSeed()
+  }
+
+  /** This node verified and stored a piece it pulled from the origin. */
+  originPiece (index: number, bytes: number): void {
+    this.#fromOrigin += bytes
+    if (this.#hashKnown != null) this.#hashKnown[index] = 1
+    this.#gained(index)
+  }
+
+  /** The origin pull ended with every piece read. */
+  originDone (): void {
+    this.#finish()
+  }
+
+  /** The origin pull failed. */
+  originFailed (error: TaskFailedError): void {
+    this.#originRunning = false
+    this.#fail(error)
+  }
+
+  /** The clock moved on: the driver calls this every 200 ms or so. */
+  tick (): void {
+    if (this.#state !== 'downloading') return
+    const now = this.#env.now()
+    if (this.#sessions.size === 0) this.#discoveryGap = DISCOVERY_GAP_MS
+    if (this.#lastDiscovery == null) {
+      // the connected peers first, directly: they answer within a round
+      // trip, while a DHT lookup costs RPCs all over the swarm. When they
+      // were every connected peer, a lookup could only name peers further
+      // away: it waits its turn; otherwise it waits for their answers, at
+      // most PROBE_WAIT_MS.
+      this.#lastDiscovery = now
+      if (!this.#probeConnected()) this.#lookupDueAt = now + PROBE_WAIT_MS
+    } else if (this.#lookupDue(now)) {
+      this.#discoveryGap = Math.min(DISCOVERY_GAP_MAX_MS, this.#discoveryGap * 2)
+      this.#discover()
+    }
+    if (this.#state !== 'downloading') return
+    this.#releaseIdle(now)
+    this.#connectMore()
+    this.#hedge(now)
+    this.#maybeAskSeeds(now)
+    this.#maybeFallBack(now)
+    this.#schedule()
+  }
+
+  // ---- discovery ------------------------------------------------------------
+
+  #lookupDue (now: number): boolean {
+    if (this.#discovering) return false
+    const due = now >= this.#lookupDueAt || (now - this.#lastDiscovery! > this.#discoveryGap && !this.#knowsEnoughHolders())
+    return due && this.#busySessions(now) < this.#config.maxParents
+  }
+
+  #knowsEnoughHolders (): boolean {
+    const enough = ENOUGH_CANDIDATES_PER_PARENT * this.#config.maxParents
+    let n = 0
+    for (const c of this.#candidates.values()) {
+      if (c.notFound !== true && ++n >= enough) return true
+    }
+    return false
+  }
+
+  /** Sessions not idle for idleParentMs: a lookup for more holders runs while there are fewer than maxParents. */
+  #busySessions (now: number): number {
+    let n = 0
+    for (const s of this.#sessions.values()) {
+      if (s.idleSince == null || now - s.idleSince < this.#config.idleParentMs) n++
+    }
+    return n
+  }
+
+  /**
+   * Ask the connected peers directly (all up to PROBE_ALL_CONNECTED_UP_TO of
+   * them, else a random PROBE_CONNECTED_PEERS), as Bitswap sends want-haves
+   * to its neighbours. True when that was every connected peer.
+   */
+  #probeConnected (): boolean {
+    const peers = this.#env.connectedPeers()
+    for (let i = peers.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#env.random() * (i + 1))
+      ;[peers[i], peers[j]] = [peers[j]!, peers[i]!]
+    }
+    const probed = peers.length <= PROBE_ALL_CONNECTED_UP_TO ? peers : peers.slice(0, PROBE_CONNECTED_PEERS)
+    for (const peer of probed) this.candidate(peer, false)
+    return peers.length > 0 && probed.length === peers.length
+  }
+
+  #discover (): void {
+    this.#lookupDueAt = Infinity
+    const now = this.#env.now()
+    if (this.#env.connectedPeers().length === 0) {
+      // alone: a DHT lookup has nobody to ask
+      this.#lastDiscovery = now
+      if (this.#candidates.size === 0 && this.#layout == null) this.#nobodyHasIt = true
+      return
+    }
+    this.#discovering = true
+    this.#lastDiscovery = now
+    this.#lookupNews = 0
+    this.#lookups++
+    // as many holders as parents a task may have: a lookup runs only while it has fewer
+    this.#out({ type: 'lookup', limit: this.#config.maxParents })
+  }
+
+  // ---- parents --------------------------------------------------------------
+
+  /**
+   * When every parent place is taken and another candidate is ready, let go
+   * of a parent idle for idleParentMs: nothing this download lacks and
+   * nothing asked of it. Letting one go also frees its upload slot for others.
+   */
+  #releaseIdle (now: number): void {
+    let ready: boolean | undefined
+    // one idle parent per tick: the candidate takes its place before the next goes
+    let released = false
+    for (const s of [...this.#sessions.values()]) {
+      if (s.have == null) continue
+      if (this.#held == null || s.outstanding.length > 0 || this.#offers(s)) {
+        s.idleSince = undefined
+        continue
+      }
+      s.idleSince ??= now
+      if (released || now - s.idleSince < this.#config.idleParentMs || this.#sessions.size < this.#config.maxParents) continue
+      ready ??= this.#readyCandidates(now).length > 0
+      if (!ready) continue
+      this.#env.log('parent %s had nothing for %s in %d ms: letting it go', s.peer, this.#digest, Math.round(now - s.idleSince))
+      this.#drop(s.peer, undefined)
+      const c = this.#candidates.get(s.peer)
+      if (c != null) {
+        c.idle = true
+        c.retryAt = now + this.#config.idleRetryMs
+      }
+      released = true
+    }
+  }
+
+  /** The parent holds a piece this download lacks. */
+  #offers (s: Session): boolean {
+    const have = s.have
+    const held = this.#held
+    if (have == null || held == null || have.length !== held.length) return false
+    const mine = held.bytes
+    for (let k = 0; k < have.bytes.length; k++) {
+      if (((have.bytes[k] ?? 0) & ~(mine[k] ?? 0)) !== 0) return true
+    }
+    return false
+  }
+
+  #readyCandidates (now: number): ParentCandidate[] {
+    const ready: ParentCandidate[] = []
+    for (const [peer, c] of this.#candidates) {
+      if (this.#sessions.has(peer) || this.#banned.has(peer) || c.retryAt > now || this.#env.penalized(peer)) continue
+      ready.push({ peer, delivered: 0, failures: c.failures, beacon: this.#env.beacon(peer) })
+    }
+    return ready
+  }
+
+  #connectMore (): void {
+    let room = this.#config.maxParents - this.#sessions.size
+    if (room <= 0) return
+    const ready = this.#readyCandidates(this.#env.now())
+    for (const c of this.#env.ranker.rank(ready)) {
+      if (room-- <= 0) break
+      this.#sessions.set(c.peer, new Session(c.peer, this.#env.now()))
+      this.#out({ type: 'connect', peer: c.peer })
+    }
+  }
+
+  /** The engine ends a session itself: the driver closes it, and its later events are not the engine's. */
+  #drop (peer: string, reason: CloseReason | undefined, error?: string): void {
+    if (!this.#sessions.has(peer)) return
+    this.#out({ type: 'close', peer, error })
+    this.#closed(peer, reason)
+  }
+
+  #closed (peer: string, reason: CloseReason | undefined): void {
+    const session = this.#sessions.get(peer)!
+    this.#sessions.delete(peer)
+    this.#count(session.have, -1)
+    for (const index of session.outstanding) this.#inflight.get(index)?.delete(peer)
+    const c = this.#candidates.get(peer) ?? { retryAt: 0, failures: 0 }
+    this.#candidates.set(peer, c)
+    c.notFound = reason?.kind === 'not-found'
+    const now = this.#env.now()
+    if (reason?.kind === 'violation') {
+      // broke the protocol: out of this download (the driver bans it from every exchange for a while)
+      this.#ban(peer, reason.message)
+    } else if (reason != null) {
+      // failures in a row: a session that brought data starts the count again
+      if (session.receivedBytes > 0) c.failures = 0
+      c.failures++
+      c.retryAt = now + retryDelay(reason.kind, reason.retryAfterMs, c.failures, () => this.#env.random())
+    } else {
+      c.retryAt = now + CLEAN_CLOSE_RETRY_MS
+    }
+    if (c.notFound && this.#layout == null && this.#sessions.size === 0 && this.#lastDiscovery != null &&
+      [...this.#candidates.values()].every(x => x.notFound === true)) {
+      // every peer asked so far said it does not have it: ask a seed now
+      // rather than wait out seedAfterMs or a lookup still under way
+      this.#nobodyHasIt = true
+      if (this.#state === 'downloading') {
+        this.#maybeAskSeeds(now)
+        if (this.#lookupDueAt !== Infinity && !this.#discovering) this.#discover()
+      }
+    }
+    if (this.#state === 'downloading') {
+      this.#connectMore()
+      this.#schedule()
+    }
+  }
+
+  #ban (peer: string, reason: string): void {
+    if (this.#banned.has(peer)) return
+    this.#banned.add(peer)
+    this.#env.log('banned %s for %s: %s', peer, this.#digest, reason)
+    this.#out({ type: 'ban', peer, reason })
+    if (this.#sessions.has(peer)) this.#drop(peer, undefined, `banned: ${reason}`)
+  }
+
+  /** Adds (sign 1) or removes (-1) a parent's pieces from the availability counts. */
+  #count (have: Bitfield | undefined, sign: 1 | -1): void {
+    const a = this.#availability
+    if (a == null || have == null || have.length !== a.length) return
+    for (let i = 0; i < a.length; i++) if (have.has(i)) a[i] = (a[i] ?? 0) + sign
+  }
+
+  #knowHashes (part: VerifiedManifestPart): void {
+    const known = this.#hashKnown
+    if (known == null) return
+    for (let k = 0; k < part.hashes.length; k++) known[part.first + k] = 1
+  }
+
+  // ---- requests -------------------------------------------------------------
+
+  #pickerState (): PickerState {
+    const held = this.#held!
+    const known = this.#hashKnown!
+    const availability = this.#availability!
+    return {
+      pieces: held.length,
+      held: i => held.has(i),
+      // before any piece verified, every parent's own word will do; then the believed signer's
+      hashKnown: i => known[i] === 1 || this.#trust.pin == null || this.#trust.pinned(i) != null,
+      inflight: i => this.#inflight.get(i)?.size ?? 0,
+      availability: i => availability[i] ?? 0
+    }
+  }
+
+  #cursor (): number | undefined {
+    const held = this.#held!
+    let min: number | undefined
+    for (const pos of this.#readers.values()) {
+      let p = pos
+      while (p < held.length && held.has(p)) p++
+      if (min == null || p < min) min = p
+    }
+    return min
+  }
+
+  #schedule (): void {
+    const layout = this.#layout
+    if (layout == null || this.#state !== 'downloading' || this.#held!.complete) return
+    const size = layout.pieceSize
+    const budgetBytes = requestBudget(size, this.#env.downloadRate())
+    const seeds = new Set(this.#env.seeds())
+    const now = this.#env.now()
+    const parents = [...this.#sessions.values()]
+      .filter(s => s.open && s.have != null && s.have.length === layout.pieces)
+      .map(s => ({
+        session: s,
+        outstanding: s.outstanding.length,
+        depth: pipelineDepth(size, s.meter.rate(now), this.#config.pipeline),
+        seed: seeds.has(s.peer),
+        canServe: (i: number) => s.have!.has(i) && this.#trust.usable(s.peer, i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now)
+      }))
+    if (parents.length === 0) return
+    planRequests(parents, {
+      state: this.#pickerState(),
+      cursor: this.#cursor(),
+      pieceSize: size,
+      budgetBytes,
+      requestedBytes: budgetBytes === Infinity ? 0 : this.#env.requestedBytes(),
+      ownRequestedBytes: this.requestedBytes,
+      random: () => this.#env.random()
+    }, (p, index) => { this.#request(p.session, index) })
+  }
+
+  #request (s: Session, index: number): void {
+    let set = this.#inflight.get(index)
+    if (set == null) {
+      set = new Set()
+      this.#inflight.set(index, set)
+    }
+    set.add(s.peer)
+    s.outstanding.push(index)
+    s.requestedAt.set(index, this.#env.now())
+    this.#out({ type: 'request', peer: s.peer, index })
+  }
+
+  #isDeclined (peer: string, index: number, now: number): boolean {
+    if (this.#declined.size === 0) return false
+    const key = `${peer}/${index}`
+    const until = this.#declined.get(key)
+    if (until == null) return false
+    if (until > now) return true
+    this.#declined.delete(key)
+    return false
+  }
+
+  /**
+   * How long the oldest request to a parent may wait before a second parent
+   * is asked too: the configured floor, or three times what the parent's
+   * measured rate needs for the bytes requested from it.
+   */
+  #hedgeAfter (s: Session, now: number): number {
+    const bytesAhead = s.outstanding.length * (this.#layout?.pieceSize ?? 0)
+    const rate = s.meter.rate(now)
+    if (rate <= 0) return Math.max(this.#config.hedgeAfterMs, 4 * bytesAhead / UNMEASURED_PARENT_BPS * 1000)
+    return Math.max(this.#config.hedgeAfterMs, 3 * bytesAhead / rate * 1000)
+  }
+
+  #hedge (now: number): void {
+    const layout = this.#layout
+    for (const s of [...this.#sessions.values()]) {
+      // a session that never sent its bitfield has had no data since it was opened
+      const waiting = s.outstanding.length > 0 || s.have == null
+      if (waiting && now - s.lastDataAt > this.#config.stallMs) {
+        const what = s.have == null ? 'no bitfield' : 'stalled'
+        this.#env.log('parent %s for %s: %s', s.peer, this.#digest, what)
+        this.#drop(s.peer, { kind: 'error', message: what }, what)
+        continue
+      }
+      const oldest = s.outstanding[0]
+      if (oldest == null || layout == null) continue
+      const since = s.requestedAt.get(oldest) ?? now
+      if (now - since < this.#hedgeAfter(s, now) || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
+      // the oldest request has waited too long: ask the best other parent for it too
+      let best: Session | undefined
+      let bestRate = -1
+      for (const o of this.#sessions.values()) {
+        if (o === s || !o.open || o.have?.has(oldest) !== true) continue
+        if (o.outstanding.length > pipelineDepth(layout.pieceSize, o.meter.rate(now), this.#config.pipeline)) continue
+        const r = o.meter.rate(now)
+        if (r > bestRate) {
+          best = o
+          bestRate = r
+        }
+      }
+      if (best != null) this.#request(best, oldest)
+    }
+  }
+
+  // ---- seeds and the origin -------------------------------------------------
+
+  #maybeAskSeeds (now: number): void {
+    if (this.#originRunning || this.#seedRound != null || now < this.#nextSeedAsk) return
+    const waited = now - this.#lastProgress
+    if (this.#layout != null) {
+      // recent progress, or a parent that can still give us a piece: keep going
+      if (waited < this.#config.seedAfterMs * 3 || this.#canProgress()) return
+    } else if (!this.#nobodyHasIt && (waited < this.#config.seedAfterMs || (this.#sessions.size > 0 && waited < this.#config.seedAfterMs * 3))) {
+      return
+    }
+    this.#nextSeedAsk = now + SEED_RETRY_MS
+    this.#askSeeds(now)
+  }
+
+  /** Some missing piece is in flight or held by a parent. */
+  #canProgress (): boolean {
+    const held = this.#held!
+    const availability = this.#availability!
+    for (let i = 0; i < held.length; i++) {
+      if (!held.has(i) && ((this.#inflight.get(i)?.size ?? 0) > 0 || (availability[i] ?? 0) > 0)) return true
+    }
+    return false
+  }
+
+  #askSeeds (now: number): void {
+    if (!this.#hasUrl) {
+      if (this.#candidates.size === 0 && now - this.#lastProgress > this.#config.seedTimeoutMs) {
+        this.#fail(new TaskFailedError(`no peer holds ${this.#digest} and no origin URL is known`, 'p2p'))
+      }
+      return
+    }
+    const self = this.#env.self
+    const seeds = rankSeeds(this.#digest, [...this.#env.seeds(), ...(this.#env.isSeed ? [self] : [])])
+    this.#seedDeadline ??= now + this.#config.seedTimeoutMs
+    this.#firstSeedAsk ??= now
+    if (seeds.length === 0 && now < this.#seedDeadline) {
+      // no seed known yet (a node that has just started may not have met
+      // one): the swarm gets until the seed deadline before this node goes
+      // to the origin itself, looking again shortly
+      this.#nextSeedAsk = now + NO_SEED_RECHECK_MS
+      return
+    }
+    this.#seedRound = { seeds, next: 0 }
+    this.#askNextSeed()
+  }
+
+  #askNextSeed (): void {
+    const round = this.#seedRound!
+    const seed = round.seeds[round.next]
+    if (seed == null) {
+      this.#seedRound = undefined
+      this.#seedsDone(round.seeds)
+      return
+    }
+    if (seed === this.#env.self) {
+      this.#seedRound = undefined
+      this.#pullFromOrigin()
+      return
+    }
+    this.#out({ type: 'ask-seed', seed })
+  }
+
+  /** Every seed was asked, and none accepted. */
+  #seedsDone (seeds: string[]): void {
+    const now = this.#env.now()
+    // a seed that accepted this blob is pulling it for the swarm: while it is
+    // connected and pieces arrived lately, a late or reset answer to asking
+    // again is a loaded seed, not a missing one
+    const seedAtWork = this.#seedAccepted && now - this.#lastProgress < ACCEPTED_SEED_PATIENCE_MS &&
+      seeds.some(seed => this.#env.isConnected(seed))
+    if (seeds.length > 0 && now < this.#seedDeadline!) {
+      // a refusal (a seed too busy to learn the blob's size in time) or a
+      // reset is not the deadline: ask again shortly
+      this.#nextSeedAsk = now + SEED_BUSY_RETRY_MS
+      return
+    }
+    if (seedAtWork) {
+      this.#nextSeedAsk = now + SEED_RETRY_MS
+      return
+    }
+    // a seed that is connected and has not said yes is slow, not gone: asked again
+    if (seeds.some(seed => this.#env.isConnected(seed)) && now < this.#firstSeedAsk! + SLOW_SEED_PATIENCE_MS) {
+      this.#nextSeedAsk = now + SEED_BUSY_RETRY_MS
+      return
+    }
+    if (!this.#config.originFallback) {
+      if (this.#sessions.size === 0) this.#fail(new TaskFailedError(`no peer holds ${this.#digest}, no seed answered, and origin fallback is off`, 'p2p'))
+      return
+    }
+    if (this.#fallback == null) {
+      this.#env.log('no seed pulls %s: deciding with its other pullers who goes to the origin', this.#digest)
+      this.#fallback = { since: now }
+      this.#out({ type: 'join-topic' })
+    }
+  }
+
+  /**
+   * No seed can pull the blob: the first of its pullers by rendezvous rank
+   * goes to the origin, the others fetch from it, each going itself only
+   * after its rank's wait passed without a piece (see FALLBACK_STEP_MS).
+   * A node that knows no other puller goes at once.
+   */
+  #maybeFallBack (now: number): void {
+    const f = this.#fallback
+    if (f == null || this.#originRunning) return
+    if (f.rank == null) {
+      if (now - f.since < FALLBACK_JOIN_WAIT_MS) return
+      const ranked = rankSeeds(this.#digest, [this.#env.self, ...this.#env.pullers()])
+      f.rank = ranked.indexOf(this.#env.self)
+      this.#env.log('%s: origin puller rank %d of %d', this.#digest, f.rank, ranked.length)
+      // the ones before it will hold pieces first
+      for (const peer of ranked.slice(0, f.rank)) this.candidate(peer)
+    }
+    const waitFrom = Math.max(f.since, this.#lastProgress)
+    if (f.rank === 0 || now - waitFrom >= f.rank * FALLBACK_STEP_MS) {
+      this.#env.log('no seed pulls %s: pulling from the origin', this.#digest)
+      this.#pullFromOrigin()
+    }
+  }
+
+  #pullFromOrigin (): void {
+    if (this.#originRunning || this.#state !== 'downloading') return
+    if (!this.#hasUrl) {
+      this.#fail(new TaskFailedError(`no origin URL is known for ${this.#digest}`, 'origin'))
+      return
+    }
+    this.#originRunning = true
+    // what this node pulls and signs itself is what it believes
+    this.#trust.resume(this.#env.self)
+    this.#out({ type: 'pull-origin' })
+  }
+
+  // ---- the end --------------------------------------------------------------
+
+  #gained (index: number): void {
+    this.#lastProgress = this.#env.now()
+    this.#held?.set(index)
+  }
+
+  #finish (): void {
+    if (this.#state !== 'downloading') return
+    this.#state = 'finishing'
+    this.#out({ type: 'finish' })
+  }
+
+  #fail (error: TaskFailedError): void {
+    if (this.#state !== 'downloading') return
+    this.#state = 'ended'
+    this.#out({ type: 'fail', error })
+  }
+}

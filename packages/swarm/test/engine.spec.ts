@@ -1,0 +1,397 @@
+import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
+import { describe, expect, it } from 'vitest'
+import { FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS } from '../src/constants.js'
+import { DownloadEngine } from '../src/engine.js'
+import { ENGINE_DEFAULTS } from '../src/defaults.js'
+import { LocalParentRanker } from '../src/ranking.js'
+import type { EngineCommand, EngineConfig } from '../src/engine.js'
+import type { BlobDigest, VerifiedManifestPart } from '@damselfly/protocol'
+
+const DIGEST = `sha256:${'ab'.repeat(32)}` as BlobDigest
+const PIECE = 1024 * 1024
+
+const CONFIG: EngineConfig = ENGINE_DEFAULTS
+
+/** A small seeded PRNG: every run of a test makes the same choices. */
+function seeded (seed = 7): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function hashOf (signer: string, index: number): Uint8Array {
+  const h = new Uint8Array(32)
+  h[0] = index
+  h[1] = signer.charCodeAt(0)
+  return h
+}
+
+/** A manifest part as a verified signature gives it: `signer` vouches for pieces first..first+count-1. */
+function part (signer: string, first: number, count: number, pieces: number, hash = hashOf): VerifiedManifestPart {
+  const hashes = Array.from({ length: count }, (_, k) => hash(signer, first + k))
+  return { digest: DIGEST, size: pieces * PIECE, pieceSize: PIECE, first, hashes, signer, part: { signature: new Uint8Array([first, count]) } as any }
+}
+
+function bits (pieces: number, held: number[]): Bitfield {
+  const b = new Bitfield(pieces)
+  for (const i of held) b.set(i)
+  return b
+}
+
+/**
+ * The engine driven as the daemon drives it, with a clock the test moves
+ * and a network that is a few arrays: every command it issues is recorded.
+ */
+class Drive {
+  now = 0
+  connected: string[] = []
+  seeds: string[] = []
+  pullers: string[] = []
+  readonly commands: EngineCommand[] = []
+  readonly engine: DownloadEngine
+
+  constructor (config: Partial<EngineConfig> = {}, init: { hasUrl?: boolean, self?: string, isSeed?: boolean } = {}) {
+    this.engine = new DownloadEngine({
+      now: () => this.now,
+      self: init.self ?? 'me',
+      isSeed: init.isSeed ?? false,
+      connectedPeers: () => [...this.connected],
+      isConnected: peer => this.connected.includes(peer),
+      seeds: () => [...this.seeds],
+      pullers: () => [...this.pullers],
+      penalized: () => false,
+      beacon: () => undefined,
+      downloadRate: () => 0,
+      requestedBytes: () => this.engine.requestedBytes,
+      ranker: new LocalParentRanker(),
+      random: seeded(),
+      log: () => {}
+    }, { ...CONFIG, ...config }, c => this.commands.push(c), { digest: DIGEST, hasUrl: init.hasUrl ?? true })
+  }
+
+  /** The commands issued since the last call, of one type (all when none named). */
+  take<T extends EngineCommand['type']>(type?: T): Array<Extract<EngineCommand, { type: T }>> {
+    const out: EngineCommand[] = []
+    for (let k = 0; k < this.commands.length;) {
+      if (type == null || this.commands[k]!.type === type) out.push(...this.commands.splice(k, 1))
+      else k++
+    }
+    return out as any
+  }
+
+  /** Moves the clock on in 200 ms ticks, as the daemon's timer does. */
+  advance (ms: number): void {
+    for (let t = 0; t < ms; t += 200) {
+      this.now += 200
+      this.engine.tick()
+    }
+  }
+
+  /** A parent's session opens with its manifest and bitfield. */
+  open (peer: string, pieces: number, held: number[], signer = 'seed'): void {
+    this.engine.sessionOpened(peer)
+    this.engine.manifest(peer, [part(signer, 0, pieces, pieces)])
+    this.engine.bitfield(peer, bits(pieces, held))
+  }
+
+  /** The layout is learnt (a manifest arrived, or the store had the blob), nothing held. */
+  layout (pieces: number): void {
+    this.engine.layoutKnown(layoutFor(pieces * PIECE, PIECE), new Bitfield(pieces), () => false)
+  }
+
+  /** A requested piece arrives from `peer` and verifies. */
+  deliver (peer: string, index: number): void {
+    this.engine.received(peer, PIECE)
+    const arrival = this.engine.pieceArrived(peer, index)
+    expect(arrival.write).toBe(true)
+    this.engine.pieceVerified(peer, index)
+    this.engine.pieceStored(peer, index, PIECE)
+  }
+}
+
+describe('the download engine', () => {
+  it('asks the connected peers first, and a seed at once when they all say they have nothing', () => {
+    const d = new Drive()
+    d.connected = ['a', 'b', 'seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    expect(d.take('connect').map(c => c.peer).sort()).toEqual(['a', 'b', 'seed1'])
+    // every connected peer was asked: no DHT lookup yet
+    expect(d.take('lookup')).toEqual([])
+    for (const p of ['a', 'b', 'seed1']) d.engine.sessionClosed(p, { kind: 'not-found', message: 'no such blob' })
+    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1' }])
+  })
+
+  it('looks holders up in the DHT when it cannot ask every connected peer, and uses a holder only the DHT names', () => {
+    const d = new Drive()
+    d.connected = Array.from({ length: 20 }, (_, i) => `p${i}`)
+    d.engine.start()
+    // a random 8 of 20 probed; the lookup waits for their answers
+    const probed = d.take('connect').map(c => c.peer)
+    expect(probed).toHaveLength(8)
+    d.advance(400)
+    expect(d.take('lookup')).toEqual([])
+    // all 8 said no: the DHT is asked at once, and the holder it names is asked next
+    for (const p of probed) d.engine.sessionClosed(p, { kind: 'not-found', message: 'no' })
+    expect(d.take('lookup')).toEqual([{ type: 'lookup', limit: 8 }])
+    d.engine.found('far')
+    expect(d.take('connect').map(c => c.peer)).toEqual(['far'])
+    d.engine.lookupDone()
+  })
+
+  it('before failing on a seed whose origin refused, looks the blob up in the DHT, and fails only when it names nobody', () => {
+    const d = new Drive()
+    d.connected = ['a', 'seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    for (const p of ['a', 'seed1']) d.engine.sessionClosed(p, { kind: 'not-found', message: 'no' })
+    d.take()
+    d.engine.seedAnswer('seed1', { accepted: false, code: 'ORIGIN', message: 'the origin answered 404', status: 404 })
+    expect(d.take('fail')).toEqual([])
+    expect(d.take('lookup')).toHaveLength(1)
+    // a holder further away, known only to the DHT
+    d.engine.found('holder')
+    d.engine.lookupDone()
+    expect(d.take('fail')).toEqual([])
+    expect(d.take('connect').map(c => c.peer)).toEqual(['holder'])
+
+    // without one, the seed's answer is the task's
+    const e = new Drive()
+    e.connected = ['a', 'seed1']
+    e.seeds = ['seed1']
+    e.engine.start()
+    for (const p of ['a', 'seed1']) e.engine.sessionClosed(p, { kind: 'not-found', message: 'no' })
+    e.engine.seedAnswer('seed1', { accepted: false, code: 'ORIGIN', message: 'the origin answered 404', status: 404 })
+    e.engine.lookupDone()
+    const [fail] = e.take('fail')
+    expect(fail?.error.message).toMatch(/seed seed1: the origin answered 404/)
+    expect(fail?.error.status).toBe(404)
+  })
+
+  it('asks for the rarest pieces first, and for a streaming reader\'s next pieces before them', () => {
+    const d = new Drive()
+    d.connected = ['a', 'b', 'c']
+    d.engine.start()
+    // 4-7 are held by two parents, 0-3 by three: the full parents are asked for 4-7 first
+    d.open('a', 8, [0, 1, 2, 3, 4, 5, 6, 7])
+    d.open('b', 8, [0, 1, 2, 3, 4, 5, 6, 7])
+    d.open('c', 8, [0, 1, 2, 3])
+    d.layout(8)
+    d.engine.tick()
+    const asked = d.take('request')
+    expect(asked.find(r => r.peer === 'a')!.index).toBeGreaterThanOrEqual(4)
+    expect(asked.find(r => r.peer === 'b')!.index).toBeGreaterThanOrEqual(4)
+    expect(asked.map(r => r.index).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+
+    const s = new Drive()
+    s.connected = ['a', 'b']
+    s.engine.start()
+    s.layout(16)
+    s.engine.reader(Symbol('client'), 0)
+    s.open('a', 16, Array.from({ length: 16 }, (_, i) => i))
+    // a client reads from the front: the first pieces are asked for first
+    expect(s.take('request').slice(0, 4).map(r => r.index)).toEqual([0, 1, 2, 3])
+  })
+
+  it('lets a parent with nothing left to give go when another holder waits for its place', () => {
+    const d = new Drive({ maxParents: 2 })
+    d.connected = ['a', 'b']
+    d.engine.start()
+    d.layout(4)
+    d.open('a', 4, [0, 1])
+    d.open('b', 4, [0, 1])
+    for (const r of d.take('request')) d.deliver(r.peer, r.index)
+    d.engine.candidate('c')
+    d.take()
+    d.advance(CONFIG.idleParentMs - 400)
+    expect(d.take('close')).toEqual([])
+    d.advance(800)
+    // one of them goes, 'c' takes its place
+    expect(d.take('close')).toHaveLength(1)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['c'])
+  })
+
+  it('asks a second parent for a piece the first is slow with, and drops a parent that stalls', () => {
+    const d = new Drive({ pipeline: 1 })
+    d.connected = ['a', 'b']
+    d.engine.start()
+    d.layout(2)
+    d.open('a', 2, [0, 1])
+    d.open('b', 2, [])
+    const first = d.take('request')
+    expect(first).toHaveLength(2)
+    const fromA = first.find(r => r.peer === 'a')!
+    // 'b' gains every piece; 'a' sends nothing
+    d.engine.have('b', [0, 1])
+    d.take()
+    d.advance(CONFIG.hedgeAfterMs + 1000)
+    expect(d.take('request')).toContainEqual({ type: 'request', peer: 'b', index: fromA.index })
+    d.advance(CONFIG.stallMs)
+    expect(d.take('close')).toContainEqual({ type: 'close', peer: 'a', error: 'stalled' })
+  })
+
+  it('bans a parent whose piece does not match its own word, and asks another for it', () => {
+    const d = new Drive({ pipeline: 1 })
+    d.connected = ['bad', 'good']
+    d.engine.start()
+    d.layout(1)
+    d.open('bad', 1, [0])
+    const [r] = d.take('request')
+    expect(r?.peer).toBe('bad')
+    d.take('connect')
+    expect(d.engine.pieceArrived('bad', 0).write).toBe(true)
+    d.engine.pieceRejected('bad', 0, 'piece 0 does not hash to what its parent said')
+    expect(d.take('ban')).toEqual([{ type: 'ban', peer: 'bad', reason: 'piece 0 does not hash to what its parent said' }])
+    expect(d.take('close').map(c => c.peer)).toEqual(['bad'])
+    // a banned parent is not asked again, even when named again
+    d.engine.candidate('bad')
+    expect(d.take('connect').map(c => c.peer)).not.toContain('bad')
+    d.open('good', 1, [0])
+    expect(d.take('request')).toEqual([{ type: 'request', peer: 'good', index: 0 }])
+  })
+
+  it('believes the signer of the first piece that verifies, and no longer asks a parent that follows a forged manifest', () => {
+    const forged = (signer: string, index: number): Uint8Array => hashOf(signer === 'forger' ? 'x' : signer, index)
+    const d = new Drive({ pipeline: 1 })
+    d.connected = ['honest', 'liar']
+    d.engine.start()
+    d.layout(4)
+    d.engine.sessionOpened('honest')
+    d.engine.manifest('honest', [part('seed', 0, 4, 4)])
+    d.engine.bitfield('honest', bits(4, [0, 1, 2, 3]))
+    const [r] = d.take('request')
+    d.deliver('honest', r!.index)
+    // the liar forwards a part by another signer with other hashes: none of its pieces is usable
+    d.engine.sessionOpened('liar')
+    d.engine.manifest('liar', [part('forger', 0, 4, 4, forged)])
+    d.engine.bitfield('liar', bits(4, [0, 1, 2, 3]))
+    expect(d.take('request').filter(q => q.peer === 'liar')).toEqual([])
+    expect([...d.engine.trust.conflicting]).toEqual(['forger'])
+    // and a piece it sends anyway is dropped, not written
+    expect(d.engine.pieceArrived('liar', 3)).toEqual({ write: false, discarded: true })
+  })
+
+  it('asks a parent that declined a piece as busy for it again only after the back-off, and others meanwhile', () => {
+    const d = new Drive({ pipeline: 1 })
+    d.connected = ['a', 'b']
+    d.engine.start()
+    d.layout(1)
+    d.open('a', 1, [0])
+    expect(d.take('request')).toEqual([{ type: 'request', peer: 'a', index: 0 }])
+    d.open('b', 1, [0])
+    d.engine.declined('a', 0, true)
+    expect(d.take('request')).toEqual([{ type: 'request', peer: 'b', index: 0 }])
+    d.engine.declined('b', 0, true)
+    // both just sent it to others: nobody is asked until the back-off passes
+    expect(d.take('request')).toEqual([])
+    d.advance(CONFIG.declineBackoffMs + 200)
+    expect(d.take('request')).toHaveLength(1)
+  })
+
+  it('waits for a seed that accepted, and goes to the origin when it then stalls and stops answering', () => {
+    const d = new Drive()
+    d.connected = ['seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
+    d.engine.seedAnswer('seed1', { accepted: true })
+    expect(d.engine.feed).toBe('seed')
+    d.advance(1200)
+    expect(d.take('connect').map(c => c.peer)).toContain('seed1')
+    d.layout(4)
+    d.open('seed1', 4, [0])
+    d.take()
+    // the seed stalls: its session is dropped, and it is asked again while it stays connected
+    d.advance(CONFIG.stallMs + 400)
+    expect(d.take('close').map(c => c.peer)).toEqual(['seed1'])
+    d.connected = []
+    for (let t = 0; t < 80 && d.take('pull-origin').length === 0; t++) {
+      for (const a of d.take('ask-seed')) d.engine.seedAnswer(a.seed, { lost: 'no answer' })
+      d.advance(1000)
+    }
+    // gone for good: alone, it goes itself
+    expect(d.engine.originRunning).toBe(true)
+  })
+
+  it('keeps asking a seed that is connected but slow to accept, and does not leave it for the origin', () => {
+    const d = new Drive()
+    d.connected = ['seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
+    let asks = 0
+    // the seed answers nothing for 20 s (stopped, or loaded), then accepts
+    for (let t = 0; t < 20_000; t += 200) {
+      for (const a of d.take('ask-seed')) {
+        asks++
+        d.engine.seedAnswer(a.seed, { lost: 'no answer within 5000 ms' })
+      }
+      d.advance(200)
+    }
+    expect(asks).toBeGreaterThan(3)
+    expect(d.take('pull-origin')).toEqual([])
+    expect(d.take('join-topic')).toEqual([])
+    d.advance(2000)
+    for (const a of d.take('ask-seed')) d.engine.seedAnswer(a.seed, { accepted: true })
+    d.advance(SLOW_SEED_PATIENCE_MS)
+    expect(d.engine.originRunning).toBe(false)
+  })
+
+  it('without any seed, sends one of the blob\'s pullers to the origin, and the others fetch from it', () => {
+    const pullers = ['n1', 'n2', 'n3', 'n4']
+    const order = rankSeeds(DIGEST, pullers)
+    const drives = pullers.map(self => {
+      const d = new Drive({}, { self })
+      d.connected = pullers.filter(p => p !== self)
+      d.pullers = d.connected
+      d.engine.start()
+      for (const p of d.connected) d.engine.sessionClosed(p, { kind: 'not-found', message: 'no' })
+      return d
+    })
+    for (const d of drives) d.advance(CONFIG.seedTimeoutMs + 400)
+    for (const d of drives) expect(d.take('join-topic')).toHaveLength(1)
+    for (const d of drives) d.advance(FALLBACK_JOIN_WAIT_MS + 200)
+    const going = drives.filter(d => d.engine.originRunning).map(d => pullers[drives.indexOf(d)])
+    expect(going).toEqual([order[0]])
+    // the second waits FALLBACK_STEP_MS for a piece before it goes too, asking the first meanwhile
+    const second = drives[pullers.indexOf(order[1]!)]!
+    expect(second.take('connect').map(c => c.peer)).toContain(order[0])
+    second.advance(FALLBACK_STEP_MS)
+    expect(second.engine.originRunning).toBe(true)
+    const fourth = drives[pullers.indexOf(order[3]!)]!
+    expect(fourth.engine.originRunning).toBe(false)
+  })
+
+  it('goes to the origin itself when nobody else answers at all, and fails when the origin is off limits', () => {
+    const d = new Drive()
+    d.engine.start()
+    d.advance(CONFIG.seedTimeoutMs + FALLBACK_JOIN_WAIT_MS + 1000)
+    expect(d.take('pull-origin')).toHaveLength(1)
+
+    const off = new Drive({ originFallback: false })
+    off.engine.start()
+    off.advance(CONFIG.seedTimeoutMs + 1000)
+    expect(off.take('fail')[0]?.error.message).toMatch(/origin fallback is off/)
+
+    const noUrl = new Drive({}, { hasUrl: false })
+    noUrl.engine.start()
+    noUrl.advance(CONFIG.seedTimeoutMs * 2 + 1000)
+    expect(noUrl.take('fail')[0]?.error.message).toMatch(/no origin URL is known/)
+  })
+
+  it('finishes once every piece is held, from the origin or from parents', () => {
+    const d = new Drive({}, { isSeed: true })
+    d.engine.startFromOrigin()
+    expect(d.take('pull-origin')).toHaveLength(1)
+    d.layout(2)
+    d.engine.originPiece(0, PIECE)
+    d.engine.originPiece(1, PIECE)
+    d.engine.originDone()
+    expect(d.take('finish')).toHaveLength(1)
+    expect(d.engine.bytesFromOrigin).toBe(2 * PIECE)
+  })
+})
