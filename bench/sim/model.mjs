@@ -4,28 +4,29 @@
 // recomputed whenever a flow starts or ends at either end); requests and
 // answers take half a round trip each way.
 //
-// The decisions are the daemon's own code, imported: which parent gets which
-// request and which piece (planRequests and pickPiece), how deep a parent's
-// queue is (pipelineDepth), the node's request budget (requestBudget), how
-// parents are ranked (LocalParentRanker), when a piece is declined as just
-// sent to others (ServeLedger, on the simulated clock, asked as each
-// request's turn comes, as the piece server asks it), which session gives
-// its upload slot to a newcomer when all are taken (idleSlotToFree), and the
-// piece layout (layoutFor), how long a child waits before asking a
-// parent that choked it again (retryDelay, backing off as the choke count
-// grows), and when a node gossips its load beacon (beaconDue on the
-// interval of beaconIntervalMs; the ranker reads the last beacon heard, a
-// round trip after it was sent). What is modelled rather than run: sessions, 16 upload slots
-// (choke at open, or a choke that ends an idle session),
-// parents with nothing to give letting their place go (the daemon's
-// idle-parent rule, on its own constants), a parent sending each session's
-// requests one after another, discovery (a holder is visible a round trip
-// after its first piece, which it announces at once), the runtime pulling 3
-// blobs at a time in order (the seed likewise from the registry), and churn.
-// Not modelled: hedging (no parent stalls here), CPU (so not what gossip costs). SIM_TRACE=1 prints the
-// swarm's state each second.
-import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, pipelineDepth, planRequests, requestBudget, retryDelay, slotsForNewcomers } from '@damselfly/swarm'
-import { layoutFor } from '@damselfly/protocol'
+// Every download is the daemon's own download engine (DownloadEngine from
+// @damselfly/swarm/engine), driven here as DownloadTask drives it in the
+// daemon: its commands (open a session, request a piece, look up holders,
+// ask a seed) are carried out over the modelled network, and what comes
+// back (a bitfield, a have, a piece, a busy answer, a choke) goes back to it
+// as events, on the simulated clock. So which parents a download takes and
+// lets go, what it asks each for, when it hedges, backs off or gives a
+// stalled parent up, are not modelled but run. The parent side runs the
+// daemon's rules too: the ServeLedger (a piece just sent to others is
+// declined while the uplink is busy, asked as each request's turn comes),
+// idleSlotToFree (which session gives its upload slot to a newcomer), the
+// load beacons (beaconDue, on the daemon's timer), the piece layout
+// (layoutFor). What is modelled: 16 upload slots per parent (a choke at
+// open, or a choke that ends an idle session), a parent sending each
+// session's requests one after another, discovery (a holder is visible a
+// round trip after its first piece, which it announces at once; a task
+// hears of a sample of the visible holders, as gossip would name them), the
+// runtime pulling 3 blobs at a time in order (the seed likewise from the
+// registry, holding every blob from the start), and churn. Not modelled:
+// CPU (so not what gossip costs), manifests other than the seed's (every
+// piece verifies). SIM_TRACE=1 prints the swarm's state each second.
+import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
+import { Bitfield, layoutFor } from '@damselfly/protocol'
 import { EventQueue } from './heap.mjs'
 
 // the daemon's own defaults, imported so the two cannot drift apart
@@ -33,11 +34,9 @@ const MAX_PARENTS = SWARM_DEFAULTS.maxParents
 const UPLOAD_SLOTS = SWARM_DEFAULTS.uploadSlots
 const SUPER_SEED_COPIES = SWARM_DEFAULTS.superSeedCopies
 const SUPER_SEED_WINDOW_S = SWARM_DEFAULTS.superSeedWindowMs / 1000
-const DECLINE_BACKOFF_S = SWARM_DEFAULTS.declineBackoffMs / 1000
-const IDLE_PARENT_S = SWARM_DEFAULTS.idleParentMs / 1000
 const IDLE_RETRY_S = SWARM_DEFAULTS.idleRetryMs / 1000
 const IDLE_SLOT_S = SWARM_DEFAULTS.idleSlotMs / 1000
-/** What a full parent's choke at open names (the piece server's); the child backs off from it as the daemon does (retryDelay). */
+/** What a full parent's choke at open names (the piece server's); the child's engine backs off from it. */
 const CHOKE_RETRY_AFTER_MS = 500
 /** A node's upload rate is measured over this window (the daemon's RateMeter(1000)). */
 const METER_S = 1
@@ -51,35 +50,32 @@ const LEVEL_EPSILON = 0.01
 const LEVEL_STEPS = 200
 
 /**
- * A download's session with one parent, and that parent's upload slot for
- * it. A class, every field set at construction: the slot rule reads `busy`
- * and `lastActiveAt` of every session of every candidate parent on each
- * tick, and object literals that grew fields later made that over a quarter
- * of a 1,000-node run.
+ * A download's session with one parent, as the network and the parent see
+ * it (the download's own view of it is its engine's): the parent's upload
+ * slot, the requests waiting their turn at the parent, the piece on its way.
+ * A class, every field set at construction: the slot rule reads `busy` and
+ * `lastActiveAt` of every session of every candidate parent on each tick.
  */
 class Session {
   constructor (node, task, parent) {
     this.node = node
     this.task = task
     this.parent = parent
-    /** Pieces requested and not yet delivered, oldest first. */
-    this.outstanding = []
-    /** Measured delivery rate, bytes/s (0: not yet). */
-    this.rate = 0
+    /** The parent's id as the engine knows it. */
+    this.peer = String(parent.id)
     /** Requests at the parent, waiting their turn. */
     this.queue = []
     /** The ledger's callback for the piece on its way out, undefined while the session sends nothing. */
     this.sent = undefined
     this.open = false
     this.lastActiveAt = 0
-    /** The parent's task the session counts availability from, once attached. */
+    /** The parent's task it serves from, once open. */
     this.attached = undefined
     this.flow = undefined
-    this.idleSince = undefined
-    /** Pieces the attached parent holds that the download lacks, kept as either side gains one. */
-    this.offers = 0
-    /** Bytes delivered on the session: one that brought data starts the parent's failure count again. */
-    this.received = 0
+    /** Bytes of the piece on its way already told to the engine as received. */
+    this.reported = 0
+    /** The parent's bitfield as the download holds it (the engine sets have bits in it). */
+    this.have = undefined
   }
 
   /** What the parent's slot rule (idleSlotToFree) sees of the session. */
@@ -119,7 +115,14 @@ export function simulate (scenario) {
   let now = 0
   const at = (t, fn) => q.push(t, fn)
 
-  const blobs = scenario.blobs.map((size, b) => ({ b, size, layout: layoutFor(size, scenario.pieceSize), visible: [] }))
+  const blobs = scenario.blobs.map((size, b) => {
+    const layout = layoutFor(size, scenario.pieceSize)
+    // the seed's manifest: one part for the whole blob, every hash distinct (no piece fails here)
+    const digest = `sha256:${b.toString(16).padStart(64, '0')}`
+    const hashes = Array.from({ length: layout.pieces }, (_, i) => { const h = new Uint8Array(32); new DataView(h.buffer).setUint32(0, i); return h })
+    const part = { digest, size, pieceSize: layout.pieceSize, first: 0, hashes, signer: '0', part: { signature: new Uint8Array([b]) } }
+    return { b, size, layout, digest, part, visible: [] }
+  })
   const makeNode = (id, seed) => ({
     id,
     seed,
@@ -140,15 +143,14 @@ export function simulate (scenario) {
     tasks: new Map(),
     next: 0,
     finishedAt: undefined,
-    gone: false,
-    requested: 0
+    gone: false
   })
   const seedNode = makeNode(0, true)
   const nodes = Array.from({ length: scenario.nodes }, (_, i) => makeNode(i + 1, false))
   /** Nodes neither finished nor gone. */
   let pending = nodes.length
   const all = [seedNode, ...nodes]
-  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0 }
+  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0, stalled: 0, lookups: 0, seedAsks: 0, originPulls: 0 }
 
   // ---- fluid flows ---------------------------------------------------------
   // Each node's uplink and downlink is shared max-min fairly, as the
@@ -254,8 +256,7 @@ export function simulate (scenario) {
   function seedPull () {
     if (nextOriginPull >= blobs.length) return
     const blob = blobs[nextOriginPull++]
-    const task = newTask(blob.b)
-    seedNode.tasks.set(blob.b, task)
+    const task = seedNode.tasks.get(blob.b)
     let piece = 0
     const pullPiece = () => {
       if (piece >= blob.layout.pieces) {
@@ -277,21 +278,95 @@ export function simulate (scenario) {
   function pieceLength (blob, i) {
     return Math.min(blob.layout.pieceSize, blob.size - i * blob.layout.pieceSize)
   }
-  function newTask (b) {
+  const seedPeer = String(seedNode.id)
+  function newTask (node, b) {
     const blob = blobs[b]
-    return { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, inflight: new Uint16Array(blob.layout.pieces), avail: new Uint16Array(blob.layout.pieces), children: new Set(), sessions: new Map(), declined: new Map(), retryAt: new Map(), failures: new Map(), requested: 0, done: false }
+    const task = { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, children: new Set(), sessions: new Map(), engine: undefined, layoutKnown: false, done: false }
+    if (node.seed) return task
+    task.engine = new DownloadEngine({
+      now: () => now * 1000,
+      self: String(node.id),
+      isSeed: false,
+      // every node is connected to the seed it bootstrapped from
+      connectedPeers: () => [seedPeer],
+      isConnected: () => true,
+      seeds: () => [seedPeer],
+      pullers: () => [],
+      penalized: () => false,
+      beacon: peer => beaconOf(all[Number(peer)]),
+      // the real runs give each daemon its link's rate
+      downloadRate: () => node.down,
+      requestedBytes: () => {
+        let n = 0
+        for (const t of node.tasks.values()) if (!t.done) n += t.engine.requestedBytes
+        return n
+      },
+      ranker,
+      random,
+      log: () => {}
+    }, ENGINE_DEFAULTS, command => run(node, task, command), { digest: blob.digest, hasUrl: true })
+    return task
+  }
+  /** The engine's commands, carried out over the modelled network. */
+  function run (node, task, command) {
+    switch (command.type) {
+      case 'connect':
+        connect(node, task, all[Number(command.peer)])
+        break
+      case 'close': {
+        const s = task.sessions.get(Number(command.peer))
+        if (s == null) break
+        if (command.error == null) stats.idleReleased++
+        else stats.stalled++
+        closeSession(s)
+        break
+      }
+      case 'request':
+        request(task.sessions.get(Number(command.peer)), command.index)
+        break
+      case 'lookup':
+        stats.lookups++
+        // the DHT names holders a round trip or two later: a sample of the visible ones
+        at(now + 2 * rtt, () => {
+          if (task.done || node.gone) return
+          for (const p of sample(node, task)) task.engine.found(String(p.id))
+          task.engine.lookupDone()
+        })
+        break
+      case 'ask-seed':
+        stats.seedAsks++
+        // the seed holds (or is pulling) every blob: it accepts
+        at(now + rtt, () => { if (!task.done && !node.gone) task.engine.seedAnswer(command.seed, { accepted: true }) })
+        break
+      case 'pull-origin':
+        stats.originPulls++
+        break
+      case 'finish':
+        at(now, () => finishTask(node, task))
+        break
+      // a piece still in flight arrives and is counted as discarded; nothing is banned or fails here
+      default:
+        break
+    }
+  }
+  /** Up to CANDIDATE_SAMPLE holders the task could hear of now. */
+  function sample (node, task) {
+    const pool = []
+    const visible = task.blob.visible
+    for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
+      const p = visible[Math.floor(random() * visible.length)]
+      if (p !== node && !p.gone && !pool.includes(p)) pool.push(p)
+    }
+    return pool
   }
   function gain (node, task, i) {
     if (task.held[i] === 1) return
     task.held[i] = 1
     task.count++
-    // children with an open session see the piece at once (a have frame)
-    for (const child of task.children) {
-      child.avail[i]++
-      if (child.held[i] !== 1) child.sessions.get(node.id).offers++
+    // children with an open session hear of the piece at once (a have frame)
+    for (const s of task.children) {
+      if (s.open) s.task.engine.have(String(node.id), [i])
     }
-    // a parent that held it offers one piece fewer
-    for (const s of task.sessions.values()) if (s.attached?.held[i] === 1) s.offers--
     const blob = task.blob
     if (task.count === 1 && !node.seed) {
       // a node announces the first piece of a blob at once (later ones wait
@@ -302,143 +377,88 @@ export function simulate (scenario) {
   }
   function startNextBlob (node) {
     while (node.next < blobs.length && [...node.tasks.values()].filter(t => !t.done).length < CONCURRENT_BLOBS) {
-      const t = newTask(node.next++)
+      const t = newTask(node, node.next++)
       node.tasks.set(t.b, t)
-      // the seed is asked at once: nobody holds anything yet
-      connect(node, t, seedNode)
+      t.engine.start()
     }
     if (node.next >= blobs.length && [...node.tasks.values()].every(t => t.done) && node.finishedAt == null && !node.gone) {
       node.finishedAt = now
       pending--
     }
   }
+  function finishTask (node, task) {
+    for (const s of [...task.sessions.values()]) closeSession(s)
+    task.engine.end()
+    if (!node.gone) startNextBlob(node)
+  }
+  /** The engine opens a session: a round trip later the parent takes it (an upload slot) or chokes it. */
   function connect (node, task, parent) {
-    if (task.sessions.has(parent.id) || task.sessions.size >= MAX_PARENTS || parent.gone) return
     const s = new Session(node, task, parent)
     task.sessions.set(parent.id, s)
     at(now + rtt, () => {
-      if (node.gone || parent.gone || task.done) return closeSession(node, task, s)
+      if (task.sessions.get(parent.id) !== s || node.gone || task.done) return
+      const ptask = parent.gone ? undefined : parent.tasks.get(task.b)
+      if (ptask == null) {
+        task.sessions.delete(parent.id)
+        task.engine.sessionClosed(s.peer, parent.gone ? { kind: 'error', message: 'gone' } : { kind: 'not-found', message: 'no such blob' })
+        return
+      }
       if (parent.serving.length >= UPLOAD_SLOTS) {
         // the slot of a session that has asked for nothing for IDLE_SLOT_S goes to the newcomer
         const idle = idleSlotToFree(parent.serving, now, IDLE_SLOT_S)
         if (idle != null) yieldSlot(idle)
       }
       if (parent.serving.length >= UPLOAD_SLOTS) {
-        // choked: try others, and this one again after the daemon's backoff
         task.sessions.delete(parent.id)
-        choked(task, parent.id, CHOKE_RETRY_AFTER_MS, false)
+        task.engine.sessionClosed(s.peer, { kind: 'choke', message: 'no free upload slot', retryAfterMs: CHOKE_RETRY_AFTER_MS })
         return
       }
       parent.serving.push(s)
       s.lastActiveAt = now
       s.open = true
-      attach(task, s)
-      plan(node, task)
+      s.attached = ptask
+      ptask.children.add(s)
+      const blob = task.blob
+      if (!task.layoutKnown) {
+        task.layoutKnown = true
+        task.engine.layoutKnown(blob.layout, new Bitfield(blob.layout.pieces), () => false)
+      }
+      task.engine.sessionOpened(s.peer)
+      task.engine.manifest(s.peer, [blob.part])
+      s.have = new Bitfield(blob.layout.pieces)
+      for (let i = 0; i < ptask.held.length; i++) if (ptask.held[i] === 1) s.have.set(i)
+      task.engine.bitfield(s.peer, s.have)
     })
   }
-  /** The child's availability counts start from what the parent holds; later pieces arrive as have frames. */
-  function attach (task, s) {
-    const ptask = s.parent.tasks.get(task.b)
-    if (ptask == null || s.attached) return
-    s.attached = ptask
-    ptask.children.add(task)
-    for (let i = 0; i < ptask.held.length; i++) {
-      if (ptask.held[i] !== 1) continue
-      task.avail[i]++
-      if (task.held[i] !== 1) s.offers++
-    }
-  }
-  function detach (task, s) {
-    const ptask = s.attached
-    if (ptask == null) return
-    s.attached = undefined
-    ptask.children.delete(task)
-    for (let i = 0; i < ptask.held.length; i++) if (ptask.held[i] === 1) task.avail[i]--
-  }
-  function closeSession (node, task, s) {
+  /** Ends the session at both ends' network side; the engine is told by the caller, if it did not end it itself. */
+  function closeSession (s) {
+    const task = s.task
     if (task.sessions.get(s.parent.id) === s) task.sessions.delete(s.parent.id)
-    detach(task, s)
+    s.attached?.children.delete(s)
+    s.attached = undefined
     if (s.open) s.parent.serving.splice(s.parent.serving.indexOf(s), 1)
     s.open = false
-    for (const i of s.outstanding) {
-      task.inflight[i]--
-      task.requested -= pieceLength(task.blob, i)
-      node.requested -= pieceLength(task.blob, i)
-    }
-    s.outstanding.length = 0
     s.queue.length = 0
     if (s.flow != null && !s.flow.done) endFlow(s.flow)
+    s.flow = undefined
     // a send that broke off counts as sent, as in the piece server
     s.sent?.()
     s.sent = undefined
   }
-  /** The download's request policy (the daemon's planRequests) for one blob, or for all of the node's. */
-  function plan (node, only) {
-    if (node.gone) return
-    for (const task of only != null ? [only] : node.tasks.values()) {
-      if (task.done) continue
-      const blob = task.blob
-      const budget = requestBudget(blob.layout.pieceSize, node.down)
-      const parents = []
-      for (const s of task.sessions.values()) {
-        if (!s.open) continue
-        // a session opened before the parent had the blob (the seed, early on) starts counting now
-        if (s.attached == null) attach(task, s)
-        const ptask = s.attached
-        if (ptask == null) continue
-        // pieces this parent declined, until when: by parent, so a new session with it keeps them
-        const declinedHere = task.declined.get(s.parent.id)
-        parents.push({
-          s,
-          outstanding: s.outstanding.length,
-          depth: pipelineDepth(blob.layout.pieceSize, s.rate),
-          seed: s.parent.seed,
-          canServe: i => ptask.held[i] === 1 && !s.outstanding.includes(i) && !(declinedHere != null && (declinedHere.get(i) ?? 0) > now)
-        })
-      }
-      if (parents.length === 0) continue
-      let cursor = 0
-      while (cursor < blob.layout.pieces && task.held[cursor] === 1) cursor++
-      const state = {
-        pieces: blob.layout.pieces,
-        held: i => task.held[i] === 1,
-        hashKnown: () => true,
-        inflight: i => task.inflight[i],
-        availability: i => task.avail[i]
-      }
-      planRequests(parents, { state, cursor, pieceSize: blob.layout.pieceSize, budgetBytes: budget, requestedBytes: node.requested, ownRequestedBytes: task.requested, random }, (p, i) => request(node, task, p.s, i))
-    }
-  }
-  function request (node, task, s, i) {
-    const length = pieceLength(task.blob, i)
-    s.outstanding.push(i)
-    task.inflight[i]++
-    task.requested += length
-    node.requested += length
+  function request (s, i) {
+    if (s == null) return
     at(now + rtt / 2, () => {
       if (!s.open) return
       s.queue.push(i)
       s.lastActiveAt = now
-      serve(node, task, s)
+      serve(s)
     })
   }
   /** The child hears BUSY for piece i half a round trip later, and asks elsewhere. */
-  function declined (node, task, s, i) {
+  function declined (s, i) {
     stats.declined++
-    const parent = s.parent
-    const length = pieceLength(task.blob, i)
     at(now + rtt / 2, () => {
-      if (!s.open) return
-      const k = s.outstanding.indexOf(i)
-      if (k < 0) return
-      s.outstanding.splice(k, 1)
-      task.inflight[i]--
-      task.requested -= length
-      node.requested -= length
-      let byPiece = task.declined.get(parent.id)
-      if (byPiece == null) task.declined.set(parent.id, byPiece = new Map())
-      byPiece.set(i, now + DECLINE_BACKOFF_S)
-      plan(node, task)
+      if (s.open) s.task.engine.declined(s.peer, i, true)
     })
   }
   /**
@@ -446,133 +466,88 @@ export function simulate (scenario) {
    * server does, and asks its ledger as each one's turn comes: a piece just
    * sent to others is answered BUSY while its uplink is busy.
    */
-  function serve (node, task, s) {
+  function serve (s) {
     if (s.sent != null || !s.open) return
+    const task = s.task
     let i
     let sent
     while (s.queue.length > 0) {
       i = s.queue.shift()
       sent = s.parent.ledger.admit(String(task.b), i)
       if (sent != null) break
-      declined(node, task, s, i)
+      declined(s, i)
     }
     if (sent == null) return
     const length = pieceLength(task.blob, i)
-    const started = now
     s.sent = sent
-    s.flow = startFlow(s.parent, node, length, () => {
+    s.reported = 0
+    s.flow = startFlow(s.parent, s.node, length, () => {
       // the ledger's window runs from the end of the send, as the piece server's does
       s.sent = undefined
+      s.flow = undefined
       s.lastActiveAt = now
       sent()
       s.parent.uploaded += length
       stats.pieceTransfers++
-      const took = now - started
-      s.rate = s.rate === 0 ? length / took : 0.5 * s.rate + 0.5 * length / took
       // the last byte reaches the child half a round trip later
-      at(now + rtt / 2, () => deliver(node, task, s, i, length))
-      serve(node, task, s)
+      const reported = s.reported
+      s.reported = 0
+      at(now + rtt / 2, () => deliver(s, i, length, reported))
+      serve(s)
     })
+    s.flow.length = length
   }
-  function deliver (node, task, s, i, length) {
-    const k = s.outstanding.indexOf(i)
-    if (k >= 0) s.outstanding.splice(k, 1)
-    else return
-    s.received += length
-    task.inflight[i]--
-    task.requested -= length
-    node.requested -= length
-    if (task.held[i] === 1) stats.discardedBytes += length
-    gain(node, task, i)
-    if (task.done) {
-      for (const x of [...task.sessions.values()]) closeSession(node, task, x)
-      startNextBlob(node)
-      plan(node)
+  function deliver (s, i, length, reported) {
+    if (!s.open) return
+    const node = s.node
+    const task = s.task
+    const engine = task.engine
+    engine.received(s.peer, length - reported)
+    const arrival = engine.pieceArrived(s.peer, i)
+    if (!arrival.write) {
+      if (arrival.discarded) stats.discardedBytes += length
       return
     }
-    plan(node, task)
-  }
-
-  /**
-   * The daemon's idle-parent rule: with every place taken and another holder
-   * at hand, one parent that has had nothing the download lacks and no
-   * request for IDLE_PARENT_S gives its place up, and is not asked again
-   * for IDLE_RETRY_S.
-   */
-  function releaseIdle (node, task, ready) {
-    let released = false
-    for (const s of task.sessions.values()) {
-      if (!s.open) continue
-      // s.offers: the parent holds a piece the download lacks
-      if (s.outstanding.length > 0 || s.offers > 0) {
-        s.idleSince = undefined
-        continue
-      }
-      s.idleSince ??= now
-      if (released || task.sessions.size < MAX_PARENTS || now - s.idleSince < IDLE_PARENT_S || !ready()) continue
-      stats.idleReleased++
-      letGo(s)
-      released = true
-    }
+    engine.pieceVerified(s.peer, i)
+    gain(node, task, i)
+    engine.pieceStored(s.peer, i, length)
   }
 
   /**
    * The parent ends an idle session with a choke naming IDLE_RETRY_S (the
-   * piece server's rule); the child counts it as a choke, as the daemon
-   * does: a session that brought data starts the count again.
+   * piece server's rule); the child's engine counts it as a choke.
    */
   function yieldSlot (s) {
     stats.slotsFreed++
-    closeSession(s.node, s.task, s)
-    choked(s.task, s.parent.id, IDLE_RETRY_S * 1000, s.received > 0)
-  }
-  /**
-   * A parent choked the download: asked again after the daemon's backoff
-   * (retryDelay), which grows with the chokes in a row; a session that
-   * brought data starts the count again.
-   */
-  function choked (task, id, retryAfterMs, broughtData) {
-    const failures = (broughtData ? 0 : task.failures.get(id) ?? 0) + 1
-    task.failures.set(id, failures)
-    task.retryAt.set(id, now + retryDelay('choke', retryAfterMs, failures, random) / 1000)
-  }
-  /** Not waiting out a backoff from that parent. */
-  function mayAsk (task, id) {
-    return !((task.retryAt.get(id) ?? 0) > now)
-  }
-  /** The child lets an idle parent go and asks it again only after IDLE_RETRY_S. */
-  function letGo (s) {
-    closeSession(s.node, s.task, s)
-    s.task.retryAt.set(s.parent.id, now + IDLE_RETRY_S)
+    closeSession(s)
+    s.task.engine.sessionClosed(s.peer, { kind: 'choke', message: 'upload slot given to another', retryAfterMs: IDLE_RETRY_S * 1000 })
   }
 
-  /** Every TICK_S: fill each download's parents from the holders it can see, ranked by the daemon's ranker. */
+  /**
+   * Every TICK_S, as the daemon's timer: the bytes of pieces on their way
+   * reach the engine (the daemon's sessions report each chunk), a task with
+   * parent places free hears of holders (gossip), and the engine ticks.
+   */
   function tick (node) {
     if (node.gone || node.finishedAt != null) return
     for (const task of node.tasks.values()) {
       if (task.done) continue
-      // sampled only when needed: a full download's parents draw no candidates (nor random numbers)
-      let pool
-      const sample = () => {
-        if (pool != null) return pool
-        pool = []
-        const visible = task.blob.visible
-        for (let k = 0; k < CANDIDATE_SAMPLE && visible.length > 0; k++) {
-          const p = visible[Math.floor(random() * visible.length)]
-          if (p !== node && !p.gone && !task.sessions.has(p.id) && mayAsk(task, p.id) && !pool.includes(p)) pool.push(p)
+      const engine = task.engine
+      for (const s of task.sessions.values()) {
+        const f = s.flow
+        if (f == null || f.done) continue
+        settle(f)
+        const done = Math.floor(f.length - f.remaining)
+        if (done > s.reported) {
+          engine.received(s.peer, done - s.reported)
+          s.reported = done
         }
-        if (!task.sessions.has(seedNode.id) && mayAsk(task, seedNode.id)) pool.push(seedNode)
-        return pool
       }
-      releaseIdle(node, task, () => sample().length > 0)
-      if (task.sessions.size >= MAX_PARENTS) continue
-      const candidates = sample().map(p => ({ peer: String(p.id), delivered: 0, failures: 0, beacon: beaconOf(p) }))
-      for (const c of ranker.rank(candidates)) {
-        if (task.sessions.size >= MAX_PARENTS) break
-        connect(node, task, all[Number(c.peer)])
+      if (engine.sessionCount < MAX_PARENTS) {
+        for (const p of sample(node, task)) engine.candidate(String(p.id))
       }
+      engine.tick()
     }
-    plan(node)
     at(now + TICK_S, () => tick(node))
   }
   /** What a node's ranker reads of a candidate's load: its last beacon heard (or, with beacons: 'fresh', its load this instant). */
@@ -613,20 +588,22 @@ export function simulate (scenario) {
     if (n.finishedAt != null) return
     n.gone = true
     pending--
-    for (const task of n.tasks.values()) for (const s of [...task.sessions.values()]) closeSession(n, task, s)
-    // children lose their sessions with it
-    for (const m of nodes) {
-      if (m.gone) continue
-      for (const task of m.tasks.values()) {
-        const s = task.sessions.get(n.id)
-        if (s != null) closeSession(m, task, s)
+    for (const task of n.tasks.values()) {
+      for (const s of [...task.sessions.values()]) closeSession(s)
+      task.engine?.end()
+      // children lose their sessions with it
+      for (const s of [...task.children]) {
+        closeSession(s)
+        s.task.engine.sessionClosed(s.peer, { kind: 'error', message: 'connection closed' })
       }
-      plan(m)
     }
   }
 
   // ---- run ------------------------------------------------------------------
-  blobs.forEach(blob => { blob.visible.push(seedNode) })
+  blobs.forEach(blob => {
+    blob.visible.push(seedNode)
+    seedNode.tasks.set(blob.b, newTask(seedNode, blob.b))
+  })
   for (let b = 0; b < Math.min(CONCURRENT_BLOBS, blobs.length); b++) seedPull()
   for (const n of nodes) {
     startNextBlob(n)
@@ -650,7 +627,7 @@ export function simulate (scenario) {
       // the share of live nodes' download and of all nodes' upload capacity in use
       const util = (set, cap) => { let r = 0; for (const f of set) r += f.rate; return r / cap }
       const upUtil = nodes.reduce((a, n) => a + (n.gone ? 0 : util(n.upFlows, n.up)), 0) / nodes.length
-      console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => n.requested / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.serving.length} visible ${blobs.map(b => b.visible.length).join('/')}`)
+      console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => [...n.tasks.values()].reduce((a, t) => a + (t.done || t.engine == null ? 0 : t.engine.requestedBytes), 0) / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.serving.length} visible ${blobs.map(b => b.visible.length).join('/')}`)
       at(now + 1, trace)
     }
     at(1, trace)
@@ -681,6 +658,10 @@ export function simulate (scenario) {
     events: stats.events,
     idleReleased: stats.idleReleased,
     slotsFreed: stats.slotsFreed,
+    stalled: stats.stalled,
+    lookups: stats.lookups,
+    seedAsks: stats.seedAsks,
+    originPulls: stats.originPulls,
     simSeconds: now
   }
 }
