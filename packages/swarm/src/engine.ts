@@ -212,10 +212,12 @@ export class DownloadEngine {
   readonly #candidates = new Map<string, Candidate>()
   readonly #banned = new Set<string>()
   readonly #trust: ManifestTrust
-  readonly #declined = new Map<string, number>()
+  /** Pieces a parent declined as busy, by parent: until when it is not asked for them again. */
+  readonly #declined = new Map<string, Map<number, number>>()
   /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
   readonly #writing = new Set<number>()
-  readonly #inflight = new Map<number, Set<string>>()
+  /** Per piece, the parents asked for it and not answered yet. */
+  #inflight: Array<Set<string> | undefined> = []
   readonly #parentBytes = new Map<string, number>()
   readonly #readers = new Map<symbol, number>()
   #fromPeers = 0
@@ -353,7 +355,8 @@ export class DownloadEngine {
     const c = this.#candidates.get(peer)
     if (c == null) {
       this.#candidates.set(peer, { retryAt: 0, failures: 0 })
-      if (this.#state === 'downloading') this.#connectMore()
+      // the others ready now took the places there were: a new one only needs a place
+      if (this.#state === 'downloading' && this.#sessions.size < this.#config.maxParents && !this.#env.penalized(peer)) this.#open(peer)
     } else if (holds && (c.notFound === true || c.idle === true) && !this.#sessions.has(peer)) {
       c.notFound = false
       c.idle = false
@@ -425,7 +428,8 @@ export class DownloadEngine {
     for (const i of pieces) {
       if (s.have.set(i) && counted) this.#availability![i] = (this.#availability![i] ?? 0) + 1
     }
-    this.#schedule()
+    // news from a parent whose queue is full changes no request now: its next answer will
+    if (s.open && s.outstanding.length < pipelineDepth(this.#layout?.pieceSize ?? 1, s.meter.rate(this.#env.now()), this.#config.pipeline)) this.#schedule()
   }
 
   /** Piece bytes arrived on the session (a chunk of a piece). */
@@ -454,20 +458,20 @@ export class DownloadEngine {
     // data already in flight from a parent banned a moment ago is not looked at
     if (held == null || this.#banned.has(peer) || held.has(index) || this.#writing.has(index)) {
       // the losing copy of a hedged request (or one from a banned parent)
-      this.#inflight.get(index)?.delete(peer)
+      this.#inflight[index]?.delete(peer)
       this.#schedule()
       return { write: false, discarded: held != null }
     }
     const word = this.#trust.vouched(peer, index)
     if (word == null) {
       // a parent sends the hash of every piece it offers before the piece itself
-      this.#inflight.get(index)?.delete(peer)
+      this.#inflight[index]?.delete(peer)
       this.#ban(peer, `sent piece ${index} of ${this.#digest} without a manifest part for it`)
       return { write: false, discarded: false }
     }
     if (!this.#trust.usable(peer, index)) {
       // it follows another signer than the one believed: neither used nor blamed (the digest will tell)
-      this.#inflight.get(index)?.delete(peer)
+      this.#inflight[index]?.delete(peer)
       this.#schedule()
       return { write: false, discarded: true }
     }
@@ -492,7 +496,7 @@ export class DownloadEngine {
   /** The piece is verified and stored. */
   pieceStored (peer: string, index: number, bytes: number): void {
     this.#writing.delete(index)
-    const others = this.#inflight.get(index)
+    const others = this.#inflight[index]
     others?.delete(peer)
     this.#fromPeers += bytes
     this.#parentBytes.set(peer, (this.#parentBytes.get(peer) ?? 0) + bytes)
@@ -508,7 +512,7 @@ export class DownloadEngine {
   /** The piece did not verify against its parent's word: the parent is banned from this download. */
   pieceRejected (peer: string, index: number, reason: string): void {
     this.#writing.delete(index)
-    this.#inflight.get(index)?.delete(peer)
+    this.#inflight[index]?.delete(peer)
     this.#ban(peer, reason)
     this.#schedule()
   }
@@ -522,15 +526,22 @@ export class DownloadEngine {
   /** Writing the piece failed for another reason (the store): the piece is wanted again. */
   pieceAbandoned (peer: string, index: number): void {
     this.#writing.delete(index)
-    this.#inflight.get(index)?.delete(peer)
+    this.#inflight[index]?.delete(peer)
   }
 
   /** A request ended without data: declined (busy) or refused. */
   declined (peer: string, index: number, busy: boolean): void {
     this.#sessions.get(peer)?.forget(index)
-    this.#inflight.get(index)?.delete(peer)
+    this.#inflight[index]?.delete(peer)
     // a busy parent just sent the piece to others: ask them, or ask again shortly
-    if (busy) this.#declined.set(`${peer}/${index}`, this.#env.now() + this.#config.declineBackoffMs)
+    if (busy) {
+      let byPiece = this.#declined.get(peer)
+      if (byPiece == null) {
+        byPiece = new Map()
+        this.#declined.set(peer, byPiece)
+      }
+      byPiece.set(index, this.#env.now() + this.#config.declineBackoffMs)
+    }
     this.#schedule()
   }
 
@@ -621,6 +632,7 @@ export class DownloadEngine {
     this.#releaseIdle(now)
     this.#connectMore()
     this.#hedge(now)
+    this.#expireDeclines(now)
     this.#maybeAskSeeds(now)
     this.#maybeFallBack(now)
     this.#schedule()
@@ -742,11 +754,16 @@ export class DownloadEngine {
     let room = this.#config.maxParents - this.#sessions.size
     if (room <= 0) return
     const ready = this.#readyCandidates(this.#env.now())
-    for (const c of this.#env.ranker.rank(ready)) {
+    // ranking only decides who gets the places when there are fewer than ready candidates
+    for (const c of ready.length <= room ? ready : this.#env.ranker.rank(ready)) {
       if (room-- <= 0) break
-      this.#sessions.set(c.peer, new Session(c.peer, this.#env.now()))
-      this.#out({ type: 'connect', peer: c.peer })
+      this.#open(c.peer)
     }
+  }
+
+  #open (peer: string): void {
+    this.#sessions.set(peer, new Session(peer, this.#env.now()))
+    this.#out({ type: 'connect', peer })
   }
 
   /** The engine ends a session itself: the driver closes it, and its later events are not the engine's. */
@@ -760,7 +777,7 @@ export class DownloadEngine {
     const session = this.#sessions.get(peer)!
     this.#sessions.delete(peer)
     this.#count(session.have, -1)
-    for (const index of session.outstanding) this.#inflight.get(index)?.delete(peer)
+    for (const index of session.outstanding) this.#inflight[index]?.delete(peer)
     const c = this.#candidates.get(peer) ?? { retryAt: 0, failures: 0 }
     this.#candidates.set(peer, c)
     c.notFound = reason?.kind === 'not-found'
@@ -788,7 +805,8 @@ export class DownloadEngine {
     }
     if (this.#state === 'downloading') {
       this.#connectMore()
-      this.#schedule()
+      // a session that held no requests and gave no bitfield changes nothing the others are asked
+      if (session.outstanding.length > 0 || session.have != null) this.#schedule()
     }
   }
 
@@ -819,12 +837,14 @@ export class DownloadEngine {
     const held = this.#held!
     const known = this.#hashKnown!
     const availability = this.#availability!
+    const inflight = this.#inflight
+    const trust = this.#trust
     return {
       pieces: held.length,
       held: i => held.has(i),
       // before any piece verified, every parent's own word will do; then the believed signer's
-      hashKnown: i => known[i] === 1 || this.#trust.pin == null || this.#trust.pinned(i) != null,
-      inflight: i => this.#inflight.get(i)?.size ?? 0,
+      hashKnown: i => known[i] === 1 || trust.pin == null || trust.pinned(i) != null,
+      inflight: i => inflight[i]?.size ?? 0,
       availability: i => availability[i] ?? 0
     }
   }
@@ -849,13 +869,19 @@ export class DownloadEngine {
     const now = this.#env.now()
     const parents = [...this.#sessions.values()]
       .filter(s => s.open && s.have != null && s.have.length === layout.pieces)
-      .map(s => ({
-        session: s,
-        outstanding: s.outstanding.length,
-        depth: pipelineDepth(size, s.meter.rate(now), this.#config.pipeline),
-        seed: seeds.has(s.peer),
-        canServe: (i: number) => s.have!.has(i) && this.#trust.usable(s.peer, i) && !(this.#inflight.get(i)?.has(s.peer) ?? false) && !this.#isDeclined(s.peer, i, now)
-      }))
+      .map(s => {
+        const have = s.have!
+        const usable = this.#trust.usableFrom(s.peer)
+        const inflight = this.#inflight
+        const declined = this.#declined.get(s.peer)
+        return {
+          session: s,
+          outstanding: s.outstanding.length,
+          depth: pipelineDepth(size, s.meter.rate(now), this.#config.pipeline),
+          seed: seeds.has(s.peer),
+          canServe: (i: number) => have.has(i) && !(inflight[i]?.has(s.peer) ?? false) && !((declined?.get(i) ?? 0) > now) && usable(i)
+        }
+      })
     if (parents.length === 0) return
     planRequests(parents, {
       state: this.#pickerState(),
@@ -869,10 +895,10 @@ export class DownloadEngine {
   }
 
   #request (s: Session, index: number): void {
-    let set = this.#inflight.get(index)
+    let set = this.#inflight[index]
     if (set == null) {
       set = new Set()
-      this.#inflight.set(index, set)
+      this.#inflight[index] = set
     }
     set.add(s.peer)
     s.outstanding.push(index)
@@ -880,14 +906,12 @@ export class DownloadEngine {
     this.#out({ type: 'request', peer: s.peer, index })
   }
 
-  #isDeclined (peer: string, index: number, now: number): boolean {
-    if (this.#declined.size === 0) return false
-    const key = `${peer}/${index}`
-    const until = this.#declined.get(key)
-    if (until == null) return false
-    if (until > now) return true
-    this.#declined.delete(key)
-    return false
+  /** Forgets declines whose back-off has passed. */
+  #expireDeclines (now: number): void {
+    for (const [peer, byPiece] of this.#declined) {
+      for (const [index, until] of byPiece) if (until <= now) byPiece.delete(index)
+      if (byPiece.size === 0) this.#declined.delete(peer)
+    }
   }
 
   /**
@@ -916,7 +940,7 @@ export class DownloadEngine {
       const oldest = s.outstanding[0]
       if (oldest == null || layout == null) continue
       const since = s.requestedAt.get(oldest) ?? now
-      if (now - since < this.#hedgeAfter(s, now) || (this.#inflight.get(oldest)?.size ?? 0) > 1) continue
+      if (now - since < this.#hedgeAfter(s, now) || (this.#inflight[oldest]?.size ?? 0) > 1) continue
       // the oldest request has waited too long: ask the best other parent for it too
       let best: Session | undefined
       let bestRate = -1
@@ -953,7 +977,7 @@ export class DownloadEngine {
     const held = this.#held!
     const availability = this.#availability!
     for (let i = 0; i < held.length; i++) {
-      if (!held.has(i) && ((this.#inflight.get(i)?.size ?? 0) > 0 || (availability[i] ?? 0) > 0)) return true
+      if (!held.has(i) && ((this.#inflight[i]?.size ?? 0) > 0 || (availability[i] ?? 0) > 0)) return true
     }
     return false
   }

@@ -28,9 +28,9 @@ function same (a: Uint8Array, b: Uint8Array): boolean {
  */
 export class ManifestTrust {
   /** Per parent, per piece: what it vouched for. */
-  readonly #vouches = new Map<string, Map<number, Vouch>>()
+  readonly #vouches = new Map<string, Vouch[]>()
   /** Per signer, per piece: its hash (from whichever parent forwarded it). */
-  readonly #bySigner = new Map<string, Map<number, Vouch>>()
+  readonly #bySigner = new Map<string, Vouch[]>()
   readonly #excluded: ReadonlySet<string>
   readonly #conflicting = new Set<string>()
   #pin: string | undefined
@@ -62,22 +62,22 @@ export class ManifestTrust {
   vouch (parent: string, parts: VerifiedManifestPart[]): VerifiedManifestPart[] {
     let mine = this.#vouches.get(parent)
     if (mine == null) {
-      mine = new Map()
+      mine = []
       this.#vouches.set(parent, mine)
     }
     const kept: VerifiedManifestPart[] = []
     for (const part of parts) {
       let signed = this.#bySigner.get(part.signer)
       if (signed == null) {
-        signed = new Map()
+        signed = []
         this.#bySigner.set(part.signer, signed)
       }
       // an excluded signer's word is never taken, but still compared: a verified blob proves it false
       const excluded = this.#excluded.has(part.signer)
       part.hashes.forEach((hash, k) => {
         const v = { hash, signer: part.signer, part }
-        if (!excluded) mine.set(part.first + k, v)
-        signed.set(part.first + k, v)
+        if (!excluded) mine[part.first + k] = v
+        signed[part.first + k] = v
       })
       this.#noteConflict(part)
       if (part.signer === this.#pin) kept.push(part)
@@ -87,12 +87,12 @@ export class ManifestTrust {
 
   /** What `parent` vouched for piece `index`. */
   vouched (parent: string, index: number): Vouch | undefined {
-    return this.#vouches.get(parent)?.get(index)
+    return this.#vouches.get(parent)?.[index]
   }
 
   /** The pin's hash for the piece, if it has given one. */
   pinned (index: number): Uint8Array | undefined {
-    return this.#pin != null ? this.#bySigner.get(this.#pin)?.get(index)?.hash : undefined
+    return this.#pin != null ? this.#bySigner.get(this.#pin)?.[index]?.hash : undefined
   }
 
   /**
@@ -109,6 +109,22 @@ export class ManifestTrust {
     return p != null && same(p, v.hash)
   }
 
+  /** usable(parent, ·) for one parent, for a scan over many pieces. */
+  usableFrom (parent: string): (index: number) => boolean {
+    const mine = this.#vouches.get(parent)
+    if (mine == null) return () => false
+    const pin = this.#pin
+    if (pin == null) return index => mine[index] != null
+    const pinned = this.#bySigner.get(pin)
+    return index => {
+      const v = mine[index]
+      if (v == null) return false
+      if (v.signer === pin) return true
+      const p = pinned?.[index]?.hash
+      return p != null && same(p, v.hash)
+    }
+  }
+
   /**
    * The piece `parent` vouched for has verified against its word: the
    * first such piece pins its signer. Returns the pin's parts seen so far,
@@ -120,7 +136,7 @@ export class ManifestTrust {
     if (v == null) return []
     this.#pin = v.signer
     const parts = new Set<VerifiedManifestPart>()
-    for (const w of this.#bySigner.get(v.signer)?.values() ?? []) parts.add(w.part)
+    for (const w of this.#bySigner.get(v.signer) ?? []) if (w != null) parts.add(w.part)
     for (const part of parts) this.#noteConflict(part)
     return [...parts]
   }
@@ -138,8 +154,8 @@ export class ManifestTrust {
     for (const [signer, hashes] of this.#bySigner) {
       if (signer === pin || this.#conflicting.has(signer)) continue
       for (let i = part.first; i < part.first + part.hashes.length; i++) {
-        const a = pinned?.get(i)?.hash
-        const b = hashes.get(i)?.hash
+        const a = pinned?.[i]?.hash
+        const b = hashes[i]?.hash
         if (a != null && b != null && !same(a, b)) {
           this.#conflicting.add(signer)
           break
