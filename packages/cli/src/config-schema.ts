@@ -1,7 +1,8 @@
 /**
  * Every daemon setting, once: the kind of its value, its default, its flags
  * and what it is for. The config file's checks, the DAMSELFLY_* variables, the
- * flags, --print-config and what startDaemon gets all come from this declaration.
+ * flags, --help, --print-config and what startDaemon gets all come from this
+ * declaration.
  */
 import { DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
@@ -177,4 +178,24 @@ export const CONFIG_OPTIONS: ParseArgsOptionsConfig = {
     ...info.flag == null ? [] : [[flagName(info.flag), info.flag.includes(' ') ? { type: 'string', multiple: json.type === 'array' } : { type: 'boolean' }]],
     ...info.off == null ? [] : [[flagName(info.off), { type: 'boolean' }]]
   ]))
+}
+
+/** `words` in lines of at most `width` characters, each after `indent`. */
+function wrap (words: string[], indent: string, width = 100): string {
+  const lines = [indent]
+  for (const word of words) {
+    if (lines.at(-1)!.length + word.length >= width) lines.push(indent)
+    lines[lines.length - 1] += `${lines.at(-1) === indent ? '' : ' '}${word}`
+  }
+  return lines.join('\n')
+}
+
+/** The settings as --help lists them: key, flags and variable, then what it is for and its default. */
+export function settingsHelp (): string {
+  return SETTINGS.map(({ key, info, json, env }) => {
+    const names = [key, info.flag, info.off, env].filter(name => name != null).join(', ')
+    const words = info.description.split(' ')
+    if (json.default !== undefined) words.push(`(default ${typeof json.default === 'string' ? json.default : JSON.stringify(json.default)})`)
+    return `  ${names}\n${wrap(words, '      ')}\n`
+  }).join('')
 }
