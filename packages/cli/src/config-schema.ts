@@ -1,8 +1,8 @@
 /**
  * Every daemon setting, once: the kind of its value, its default, its flags
  * and what it is for. The config file's checks, the DAMSELFLY_* variables, the
- * flags, --help, --print-config and what startDaemon gets all come from this
- * declaration.
+ * flags, --help, --print-config, what startDaemon gets and config.schema.json
+ * all come from this declaration.
  */
 import { DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
@@ -115,7 +115,7 @@ export const configSchema = kind.mapping({
 
 type JSONSchema = z.core.JSONSchema.JSONSchema
 
-/** The config file's schema, as JSON Schema. */
+/** The config file's schema, for editors: config.schema.json holds it. */
 export const CONFIG_JSON_SCHEMA = z.toJSONSchema(configSchema, {
   io: 'input',
   metadata: INFO,
@@ -123,6 +123,11 @@ export const CONFIG_JSON_SCHEMA = z.toJSONSchema(configSchema, {
     for (const cli of ['flag', 'off', 'init']) delete (jsonSchema as Record<string, unknown>)[cli]
   }
 })
+
+/** The text of config.schema.json. */
+export function configJsonSchemaText (): string {
+  return `${JSON.stringify(CONFIG_JSON_SCHEMA, null, 2)}\n`
+}
 
 /** The part of the JSON Schema for the value at `path` in the file; undefined where the file may hold nothing. */
 export function jsonSchemaAt (path: readonly PropertyKey[]): JSONSchema | undefined {

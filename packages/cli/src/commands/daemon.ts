@@ -15,7 +15,7 @@ Settings come from a YAML config file, DAMSELFLY_* environment variables and fla
 beats the environment, which beats the file. Each is listed by its key in the file, its flags
 (a --no- flag sets it to false) and its variable. A list's flag may be repeated; in the
 environment a list is comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes
-or 100MB, 1.5GiB.
+or 100MB, 1.5GiB. An editor checks a config file against config.schema.json (@damselfly/cli).
 
 ${settingsHelp()}
 registry.hosts, for example:
