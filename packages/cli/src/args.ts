@@ -7,6 +7,11 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
+/** `flag`'s value is wrong; with no flag, `problem` alone, for a caller that says where the value came from. */
+function wrong (flag: string, problem: string): UsageError {
+  return new UsageError(flag === '' ? problem : `${flag} ${problem}`)
+}
+
 /** `HOST:PORT`, `[v6]:PORT`, or `PORT` (loopback). */
 export function parseHostPort (value: string, flag: string): { host: string, port: number } {
   let host = '127.0.0.1'
@@ -19,13 +24,13 @@ export function parseHostPort (value: string, flag: string): { host: string, por
     port = value
   } else {
     const i = value.lastIndexOf(':')
-    if (i <= 0) throw new UsageError(`${flag} must be HOST:PORT, got ${JSON.stringify(value)}`)
+    if (i <= 0) throw wrong(flag, `must be HOST:PORT, got ${JSON.stringify(value)}`)
     host = value.slice(0, i)
     port = value.slice(i + 1)
   }
   const n = Number(port)
-  if (!/^\d+$/.test(port) || n < 0 || n > 65535) throw new UsageError(`${flag} port must be 0..65535, got ${JSON.stringify(port)}`)
-  if (host !== 'localhost' && isIP(host) === 0) throw new UsageError(`${flag} host must be an IP address or localhost, got ${JSON.stringify(host)}`)
+  if (!/^\d+$/.test(port) || n < 0 || n > 65535) throw wrong(flag, `port must be 0..65535, got ${JSON.stringify(port)}`)
+  if (host !== 'localhost' && isIP(host) === 0) throw wrong(flag, `host must be an IP address or localhost, got ${JSON.stringify(host)}`)
   return { host, port: n }
 }
 
@@ -35,13 +40,13 @@ const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024,
 export function parseBytes (value: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(value.trim())
   const unit = UNITS[(m?.[2] ?? '').toLowerCase()]
-  if (m == null || unit == null) throw new UsageError(`${flag} must be a size like 500000, 100MB or 1GiB, got ${JSON.stringify(value)}`)
+  if (m == null || unit == null) throw wrong(flag, `must be a size like 500000, 100MB or 1GiB, got ${JSON.stringify(value)}`)
   return Math.round(Number(m[1]) * unit)
 }
 
 export function parseInteger (value: string, flag: string, min: number, max: number): number {
   const n = Number(value)
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`)
+  if (!/^\d+$/.test(value) || n < min || n > max) throw wrong(flag, `must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`)
   return n
 }
 
