@@ -22,7 +22,7 @@ export interface ListenAddress {
   port: number
 }
 
-export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess' | 'originPolicy'> {
+export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess' | 'originPolicy' | 'metrics'> {
   /** Control API address. @default { host: '127.0.0.1', port: 65002 } */
   api?: ListenAddress
   /**
@@ -121,6 +121,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       ...init,
       diskGuard: init.storage?.diskGuard,
       logger,
+      metrics,
       originAccess: upstream,
       originPolicy: upstream.policy,
       publicAccess: q => access.knowsPublic({ registry: q.registry, name: q.repository, digest: q.digest, kind: q.kind === AccessQuery.Kind.MANIFEST ? 'manifest' : 'blob' })
