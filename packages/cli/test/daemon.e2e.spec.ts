@@ -91,6 +91,41 @@ describe('the daemon as a user meets it', () => {
     expect(human.stdout).toContain(`${blob.digest.slice(0, 19)}  complete`)
   })
 
+  it('shows on /metrics what a download moved, and libp2p\'s view of the connection it came over', async () => {
+    const [peerBefore, seedBefore]: string[] = await Promise.all([cluster.api(peer, '/metrics'), cluster.api(seed, '/metrics')])
+    const blob = await getFreshBlob(peer, '/metrics.bin')
+    const [peerAfter, seedAfter]: string[] = await Promise.all([cluster.api(peer, '/metrics'), cluster.api(seed, '/metrics')])
+    const grew = (before: string, after: string, name: string, labels: Record<string, string> = {}): number =>
+      (metric(after, name, labels) ?? 0) - (metric(before, name, labels) ?? 0)
+
+    expect(grew(peerBefore, peerAfter, 'damselfly_received_bytes_total', { source: 'peer' })).toBe(blob.data.length)
+    expect(grew(peerBefore, peerAfter, 'damselfly_received_bytes_total', { source: 'origin' })).toBe(0)
+    expect(grew(peerBefore, peerAfter, 'damselfly_pieces_verified_total')).toBe(3)
+    expect(metric(peerAfter, 'damselfly_task_complete', { digest: blob.digest })).toBe(1)
+    expect(metric(peerAfter, 'damselfly_task_pieces_held', { digest: blob.digest })).toBe(3)
+    expect(metric(peerAfter, 'damselfly_task_parents', { digest: blob.digest })).toBe(1)
+    expect(grew(seedBefore, seedAfter, 'damselfly_received_bytes_total', { source: 'origin' })).toBe(blob.data.length)
+    expect(grew(seedBefore, seedAfter, 'damselfly_uploaded_bytes_total')).toBe(blob.data.length)
+
+    // libp2p counted the pieces crossing its piece-protocol streams, at both ends
+    const piece = '/damselfly/piece/1.0.0'
+    expect(grew(peerBefore, peerAfter, 'libp2p_data_transfer_bytes_total', { protocol: `${piece} received` })).toBeGreaterThanOrEqual(blob.data.length)
+    expect(grew(seedBefore, seedAfter, 'libp2p_data_transfer_bytes_total', { protocol: `${piece} sent` })).toBeGreaterThanOrEqual(blob.data.length)
+    // the peer dialled the seed, the seed was dialled, and each has the other in its DHT routing table
+    const connections = 'libp2p_connection_manager_connections'
+    expect(metric(peerAfter, connections, { [connections]: 'outbound' })).toBeGreaterThanOrEqual(1)
+    expect(metric(seedAfter, connections, { [connections]: 'inbound' })).toBeGreaterThanOrEqual(1)
+    expect(metric(peerAfter, 'libp2p_kad_dht_routing_table_size')).toBeGreaterThanOrEqual(1)
+    expect(metric(seedAfter, 'libp2p_kad_dht_routing_table_size')).toBeGreaterThanOrEqual(1)
+    // gossipsub counts by kind of topic, never by blob: its series do not grow with every blob seen
+    expect(grew(peerBefore, peerAfter, 'gossipsub_msg_publish_count_total', { topic: 'blob' })).toBeGreaterThanOrEqual(1)
+    expect(peerAfter.split('\n').filter(l => l.startsWith('gossip') && l.includes(blob.digest.slice(7)))).toEqual([])
+    // one family per name: a second daemon-wide registration would have thrown or doubled it
+    const declared = peerAfter.split('\n').filter(l => l.startsWith('# TYPE ')).map(l => l.split(' ')[2])
+    expect(declared.length).toBeGreaterThan(100)
+    expect(new Set(declared).size).toBe(declared.length)
+  })
+
   it('holds a download to --download-rate', async () => {
     const blob = makeBlob('/limited.bin', 16 * MiB)
     origin.add(blob)

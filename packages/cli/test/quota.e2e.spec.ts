@@ -61,6 +61,7 @@ describe('disk quota', () => {
       await until(() => onDisk(i), `layer ${i} is stored`)
     }
     expect(held()).toEqual([0, 1, 2])
+    expect(metric(await cluster.api(node, '/metrics'), 'damselfly_task_complete', { digest: image.layers[1]!.digest })).toBe(1)
     // layer 0 is read again: layer 1 is now the least recently used
     expect(await fetchLayer(node, 0)).toBe('cache')
     await fetchLayer(node, 3)
@@ -70,6 +71,12 @@ describe('disk quota', () => {
     await eventually(async () => {
       expect(metric(await cluster.api(node, '/metrics'), 'damselfly_store_bytes')).toBe(bytes([0, 2, 3]))
     }, 10_000)
+    // the removed blob's series go with it; the others' stay
+    const text = await cluster.api(node, '/metrics')
+    for (const name of ['damselfly_task_complete', 'damselfly_task_pieces_held', 'damselfly_task_parents']) {
+      expect(metric(text, name, { digest: image.layers[1]!.digest }), name).toBeUndefined()
+    }
+    for (const i of [0, 2, 3]) expect(metric(text, 'damselfly_task_complete', { digest: image.layers[i]!.digest })).toBe(1)
   }, 60_000)
 
   it('never removes a blob while a client is still reading it', async () => {

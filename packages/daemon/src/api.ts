@@ -1,7 +1,6 @@
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import { isDigest, parseOriginUrl } from '@damselfly/protocol'
-import { renderMetrics } from './metrics.js'
 import { serveUi } from './ui.js'
 import type { ActivityRecorder } from './activity.js'
 import type { BlobAccess } from './blob-access.js'
@@ -11,6 +10,7 @@ import type { MirrorStats } from '@damselfly/registry'
 import type { Swarm, TaskSummary } from '@damselfly/swarm'
 import type { Logger } from '@libp2p/interface'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Registry } from 'prom-client'
 
 export interface ControlApiInit {
   host: string
@@ -77,6 +77,8 @@ function statusFor (where: string): number {
 
 /** What the control API reports besides the swarm. */
 export interface ApiExtras {
+  /** What `/metrics` serves: the node's, libp2p's and the process's metrics. */
+  metrics: Registry
   /** The registry mirror's counters and address, when it runs. */
   mirror?: { stats: MirrorStats, address(): string | undefined }
   /** Counters over time and recent incidents, for the status page. */
@@ -130,8 +132,8 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
     return
   }
   if (path === '/metrics' && method === 'GET') {
-    const text = renderMetrics(swarm, extras.mirror?.stats)
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+    const text = await extras.metrics.metrics()
+    res.writeHead(200, { 'content-type': extras.metrics.contentType })
     res.end(text)
     return
   }

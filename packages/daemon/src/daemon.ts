@@ -9,6 +9,7 @@ import { ActivityRecorder } from './activity.js'
 import { createControlApi } from './api.js'
 import { BlobAccess } from './blob-access.js'
 import { SwarmBlobs } from './blobs.js'
+import { createMetricsRegistry, registerDaemonMetrics } from './metrics.js'
 import { createRequestGuard, isLoopback } from './request-guard.js'
 import type { UpstreamInit } from '@damselfly/registry'
 import type { Swarm, SwarmInit } from '@damselfly/swarm'
@@ -21,7 +22,7 @@ export interface ListenAddress {
   port: number
 }
 
-export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess' | 'originPolicy'> {
+export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess' | 'originPolicy' | 'metrics'> {
   /** Control API address. @default { host: '127.0.0.1', port: 65002 } */
   api?: ListenAddress
   /**
@@ -113,12 +114,14 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     vouch: async (q, signal) => swarm?.askPublic({ registry: q.registry, repository: q.name, digest: q.digest, kind: q.kind === 'blob' ? AccessQuery.Kind.BLOB : AccessQuery.Kind.MANIFEST }, { signal }) ?? false
   })
   const keeper = await keepAccess(access, join(init.dataDir, 'access.json'), log)
+  const metrics = createMetricsRegistry()
   try {
     // the swarm reaches registries with this node's credentials; they never leave it
     swarm = await createSwarm({
       ...init,
       diskGuard: init.storage?.diskGuard,
       logger,
+      metrics,
       originAccess: upstream,
       originPolicy: upstream.policy,
       publicAccess: q => access.knowsPublic({ registry: q.registry, name: q.repository, digest: q.digest, kind: q.kind === AccessQuery.Kind.MANIFEST ? 'manifest' : 'blob' })
@@ -147,7 +150,9 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       servers.push(mirrorServer)
       mirrorAddress = await listen(mirrorServer, mirrorAt, 'registry mirror')
     }
+    registerDaemonMetrics(metrics, swarm, mirror?.stats)
     const apiServer = createControlApi(swarm, log, {
+      metrics,
       activity,
       seed: init.seed === true,
       mirror: mirror != null ? { stats: mirror.stats, address: () => mirrorAddress } : undefined,

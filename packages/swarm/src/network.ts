@@ -5,15 +5,18 @@ import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { blobCid, formatSwarmKey, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
 import { createLibp2p } from 'libp2p'
+import { gossipMetrics, GOSSIP_TOPIC_LABELS } from './gossip-metrics.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
@@ -93,6 +96,15 @@ export interface NetworkInit {
   swarmKey?: Uint8Array
   /** Peer ids allowed to connect, either way; others are refused once identified. @default none: every peer */
   allowPeers?: readonly string[]
+  /** Where the node records its metrics. @default none: it records none */
+  metrics?: NetworkMetricsInit
+}
+
+export interface NetworkMetricsInit {
+  /** Gets libp2p's metrics (connections, streams, bytes by protocol, dials, DHT) and gossipsub's. */
+  registry: Registry
+  /** A path on the file system whose use libp2p reports (`nodejs_fs_usage_bytes`). */
+  statfsPath: string
 }
 
 /** How long a provider record is good for (see the kad-dht settings below). */
@@ -111,6 +123,7 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   }
   const allowed = init.allowPeers != null && init.allowPeers.length > 0 ? new Set(init.allowPeers) : undefined
   const refused = (peer: PeerId): boolean => allowed != null && !allowed.has(peer.toString())
+  const registry = init.metrics?.registry
   const node: Node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
@@ -119,6 +132,12 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     // an allow-list is checked once the encryption handshake has proved who the peer is
     ...(allowed != null ? { connectionGater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused } } : {}),
     connectionEncrypters: [...new Set(encryption)].map(name => ENCRYPTERS[name]()),
+    // the process's metrics (CPU, memory, event loop) are the registry's
+    // owner's to add. preserveExistingMetrics stays off: libp2p caches its
+    // metrics by name across nodes, and on it would give a second node in the
+    // process the first one's (off, it empties prom-client's global registry,
+    // which nothing here uses)
+    ...(registry != null ? { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, statfsLocation: init.metrics?.statfsPath }) } : {}),
     streamMuxers: [yamux({
       // the 256 KiB default window caps a stream at window / RTT, and the RTT
       // between two busy event loops is milliseconds: start wide instead
@@ -181,7 +200,8 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
         // address (one host, NAT, a local cluster): with 14 such peers a node
         // stopped publishing to them, with 15 it dropped all they sent
         scoreParams: { IPColocationFactorWeight: 0 },
-        maxInboundDataLength: MAX_GOSSIP_MESSAGE * 2
+        maxInboundDataLength: MAX_GOSSIP_MESSAGE * 2,
+        ...(registry != null ? { metricsRegister: gossipMetrics(registry), metricsTopicStrToLabel: GOSSIP_TOPIC_LABELS } : {})
       })
     }
   }) as unknown as Node

@@ -28,6 +28,7 @@ import type { PublicAccessAnswer } from './access-service.js'
 import type { AccessQuery, BlobDigest } from '@damselfly/protocol'
 import type { PieceStore } from '@damselfly/store'
 import type { AbortOptions, Logger, PrivateKey } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
 
 export interface SwarmInit {
   /** Where blobs and the node's key live. */
@@ -78,6 +79,11 @@ export interface SwarmInit {
   publicAccess?: PublicAccessAnswer
   /** Replace local parent ranking (the scheduler does). */
   ranker?: ParentRanker
+  /**
+   * Where the libp2p node records its metrics (connections, streams, bytes
+   * by protocol, dials, DHT, gossipsub), beside the owner's own. @default none
+   */
+  metrics?: Registry
   /** Test only: corrupt every piece served. @default false */
   corruptUploads?: boolean
   logger: { forComponent(name: string): Logger }
@@ -184,7 +190,14 @@ export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
   const store = await createPieceStore({ dataDir: join(init.dataDir, 'store'), diskGuard: init.diskGuard })
-  const network = await createNetwork({ privateKey, listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'], encryption: init.encryption, swarmKey: init.swarmKey, allowPeers: init.allowPeers })
+  const network = await createNetwork({
+    privateKey,
+    listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+    encryption: init.encryption,
+    swarmKey: init.swarmKey,
+    allowPeers: init.allowPeers,
+    metrics: init.metrics != null ? { registry: init.metrics, statfsPath: init.dataDir } : undefined
+  })
   const swarm = new DamselflySwarm(init, network, store)
   await swarm.start()
   return swarm
