@@ -92,9 +92,9 @@ describe('the daemon as a user meets it', () => {
   })
 
   it('shows on /metrics what a download moved, and libp2p\'s view of the connection it came over', async () => {
-    const [peerBefore, seedBefore]: string[] = await Promise.all([cluster.api(peer, '/metrics'), cluster.api(seed, '/metrics')])
+    const [peerBefore, seedBefore]: [string, string] = await Promise.all([cluster.api(peer, '/metrics'), cluster.api(seed, '/metrics')])
     const blob = await getFreshBlob(peer, '/metrics.bin')
-    const [peerAfter, seedAfter]: string[] = await Promise.all([cluster.api(peer, '/metrics'), cluster.api(seed, '/metrics')])
+    const [peerAfter, seedAfter]: [string, string] = await Promise.all([cluster.api(peer, '/metrics'), cluster.api(seed, '/metrics')])
     const grew = (before: string, after: string, name: string, labels: Record<string, string> = {}): number =>
       (metric(after, name, labels) ?? 0) - (metric(before, name, labels) ?? 0)
 
