@@ -281,7 +281,7 @@ export function simulate (scenario) {
   const seedPeer = String(seedNode.id)
   function newTask (node, b) {
     const blob = blobs[b]
-    const task = { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, children: new Set(), sessions: new Map(), engine: undefined, layoutKnown: false, done: false }
+    const task = { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, children: new Set(), sessions: new Map(), engine: undefined, layoutKnown: false, done: false, reader: Symbol('runtime'), cursor: 0 }
     if (node.seed) return task
     task.engine = new DownloadEngine({
       now: () => now * 1000,
@@ -305,6 +305,8 @@ export function simulate (scenario) {
       random,
       log: () => {}
     }, ENGINE_DEFAULTS, command => run(node, task, command), { digest: blob.digest, hasUrl: true })
+    // the runtime reads the blob from the front, as the mirror streams it
+    task.engine.reader(task.reader, 0)
     return task
   }
   /** The engine's commands, carried out over the modelled network. */
@@ -363,6 +365,10 @@ export function simulate (scenario) {
     if (task.held[i] === 1) return
     task.held[i] = 1
     task.count++
+    if (i === task.cursor && task.engine != null) {
+      while (task.cursor < task.held.length && task.held[task.cursor] === 1) task.cursor++
+      task.engine.reader(task.reader, task.cursor < task.held.length ? task.cursor : undefined)
+    }
     // children with an open session hear of the piece at once (a have frame)
     for (const s of task.children) {
       if (s.open) s.task.engine.have(String(node.id), [i])
