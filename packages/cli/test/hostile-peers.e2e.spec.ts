@@ -53,7 +53,7 @@ describe('a parent among hostile requesters', () => {
         expect(await uploads()).toBeGreaterThan(0)
         // the rest were told to come back later, and their streams ended
         expect(streams.filter(s => s.status === 'open').length).toBeLessThanOrEqual(4)
-      }, 10_000)
+      }, 30_000)
       expect(await uploads()).toBeLessThanOrEqual(4)
 
       // an honest node gets the blob from the seed at once
