@@ -1047,6 +1047,12 @@ export class DownloadEngine {
       if (this.#sessions.size === 0) this.#fail(new TaskFailedError(`no peer holds ${this.#digest}, no seed answered, and origin fallback is off`, 'p2p'))
       return
     }
+    if (this.#env.connectedPeers().length === 0) {
+      // nobody to agree with
+      this.#env.log('no seed pulls %s and no peer is connected: pulling from the origin', this.#digest)
+      this.#pullFromOrigin()
+      return
+    }
     if (this.#fallback == null) {
       this.#env.log('no seed pulls %s: deciding with its other pullers who goes to the origin', this.#digest)
       this.#fallback = { since: now }

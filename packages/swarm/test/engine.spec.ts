@@ -369,7 +369,11 @@ describe('the download engine', () => {
   it('goes to the origin itself when nobody else answers at all, and fails when the origin is off limits', () => {
     const d = new Drive()
     d.engine.start()
-    d.advance(CONFIG.seedTimeoutMs + FALLBACK_JOIN_WAIT_MS + 1000)
+    d.advance(CONFIG.seedTimeoutMs - 400)
+    expect(d.take('pull-origin')).toEqual([])
+    // alone: no puller to agree with, so no wait for one once the seed deadline passed
+    d.advance(1600)
+    expect(d.take('join-topic')).toEqual([])
     expect(d.take('pull-origin')).toHaveLength(1)
 
     const off = new Drive({ originFallback: false })
