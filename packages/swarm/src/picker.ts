@@ -16,10 +16,18 @@ export interface PickerState {
   availability(index: number): number
 }
 
+/**
+ * Pieces past a streaming reader's position that come before the rest of the
+ * blob. 16 rather than 4 (bench:equal-links, five nodes on 100 Mbit/s
+ * links): with 4, every node asked the seed for the same next pieces and
+ * the seed sent 3.1 to 3.9 copies of each.
+ */
+export const STREAMING_WINDOW = 16
+
 export interface PickOptions {
   /** First piece a streaming reader still needs; undefined when nobody streams. */
   cursor?: number
-  /** How many pieces after the cursor are treated as urgent. */
+  /** How many pieces from the cursor on come first (STREAMING_WINDOW). */
   window?: number
   /** Endgame: allow a piece already in flight (up to maxDuplicates requests). */
   endgame?: boolean
@@ -34,24 +42,30 @@ export function pickPiece (state: PickerState, parentHas: (index: number) => boo
   const wanted = (i: number): boolean =>
     !state.held(i) && state.hashKnown(i) && parentHas(i) && state.inflight(i) < maxInflight
 
-  if (options.cursor != null) {
-    const end = Math.min(state.pieces, options.cursor + (options.window ?? 4))
-    for (let i = options.cursor; i < end; i++) {
-      if (wanted(i) && state.inflight(i) === 0) return i
+  const random = options.random ?? Math.random
+  /** Fewest copies in flight first (matters in endgame), then rarest, random tie-break. */
+  const best = (from: number, to: number): number | undefined => {
+    let found: number | undefined
+    let bestKey = Infinity
+    for (let i = from; i < to; i++) {
+      if (!wanted(i)) continue
+      const key = state.inflight(i) * 1e6 + state.availability(i) * 1e3 + random()
+      if (key < bestKey) {
+        bestKey = key
+        found = i
+      }
     }
+    return found
   }
 
-  const random = options.random ?? Math.random
-  let best: number | undefined
-  let bestKey = Infinity
-  for (let i = 0; i < state.pieces; i++) {
-    if (!wanted(i)) continue
-    // fewest copies in flight first (matters in endgame), then rarest, random tie-break
-    const key = state.inflight(i) * 1e6 + state.availability(i) * 1e3 + random()
-    if (key < bestKey) {
-      bestKey = key
-      best = i
-    }
+  if (options.cursor != null) {
+    // the reader's next piece, then the rest of its window rarest first: the
+    // readers of one blob, all at about the same place, then ask for
+    // different pieces and have something to trade
+    const cursor = options.cursor
+    if (cursor < state.pieces && wanted(cursor) && state.inflight(cursor) === 0) return cursor
+    const near = best(cursor + 1, Math.min(state.pieces, cursor + (options.window ?? STREAMING_WINDOW)))
+    if (near != null && state.inflight(near) === 0) return near
   }
-  return best
+  return best(0, state.pieces)
 }

@@ -69,7 +69,7 @@ export interface SwarmInit {
   originTimeoutMs?: number
   /** Piece size for blobs this node pulls from their origin, for experiments. @default size / 512 rounded up to a power of two, 1..64 MiB */
   pieceSize?: number
-  /** Copies of a piece sent in quick succession before further requests for it are declined; 0 never declines. @default 2 */
+  /** Copies of a piece sent in quick succession before further requests for it are declined; 0 never declines. @default 1 */
   superSeedCopies?: number
   /** Credentials and CAs for origins (the registry client); anonymous without. */
   originAccess?: OriginAccess
@@ -247,7 +247,12 @@ class DamselflySwarm implements Swarm {
     const uploadLimiter = new RateLimiter(init.uploadRate)
     this.#server = new PieceServer({
       network, store, stats: this.stats, penalties: this.#penalties, uploadLimiter, uploadMeter: this.#uploadMeter, log: init.logger.forComponent('damselfly:swarm:upload')
-    }, { uploadSlots: init.uploadSlots, corruptUploads: init.corruptUploads, superSeedCopies: init.superSeedCopies })
+    }, {
+      uploadSlots: init.uploadSlots,
+      corruptUploads: init.corruptUploads,
+      superSeedCopies: init.superSeedCopies,
+      paced: (init.uploadRate ?? 0) > 0
+    })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))
     const config: TaskConfig = {

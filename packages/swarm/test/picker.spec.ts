@@ -33,12 +33,12 @@ describe('pickPiece', () => {
     expect(pickPiece(s, () => false)).toBeUndefined()
   })
 
-  it('serves a streaming reader first: the pieces just past its cursor beat rarer ones', () => {
+  it('serves a streaming reader first: its next piece, then its window rarest first, beat rarer ones', () => {
     const s = state(10, { held: [0, 1], availability: { 2: 5, 3: 5, 9: 1 } })
     expect(pickPiece(s, all, { cursor: 2, window: 4, random: fixed })).toBe(2)
-    // a piece right after the cursor already in flight: take the next one in the window
-    const t = state(10, { held: [0, 1], inflight: { 2: 1 }, availability: { 3: 5, 9: 1 } })
-    expect(pickPiece(t, all, { cursor: 2, window: 4, random: fixed })).toBe(3)
+    // the reader's next piece already in flight: the rarest of the rest of its window
+    const t = state(10, { held: [0, 1], inflight: { 2: 1 }, availability: { 3: 5, 4: 2, 5: 5, 9: 1 } })
+    expect(pickPiece(t, all, { cursor: 2, window: 4, random: fixed })).toBe(4)
     // nothing wanted in the window: back to rarest first
     const u = state(10, { held: [0, 1, 2, 3, 4, 5], availability: { 6: 5, 7: 5, 8: 5, 9: 1 } })
     expect(pickPiece(u, all, { cursor: 2, window: 4, random: fixed })).toBe(9)
