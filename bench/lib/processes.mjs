@@ -163,9 +163,27 @@ export async function removeTempDir (dir) {
   await rm(dir, { recursive: true, force: true })
 }
 
-/** Stop every child still running and remove every temp dir. */
+const cleanups = new Set()
+
+/**
+ * Run `fn` in cleanupAll, after every child has stopped (network namespaces
+ * go once nothing runs in them). Returns a function that runs it now, once.
+ */
+export function onCleanup (fn) {
+  let ran
+  const once = () => {
+    cleanups.delete(once)
+    ran ??= Promise.resolve().then(fn)
+    return ran
+  }
+  cleanups.add(once)
+  return once
+}
+
+/** Stop every child still running, run the cleanups onCleanup registered, and remove every temp dir. */
 export async function cleanupAll () {
   await Promise.allSettled([...children].map(c => stopChild(c, 3000)))
+  await Promise.allSettled([...cleanups].map(fn => fn()))
   await Promise.allSettled([...tempDirs].map(removeTempDir))
 }
 
