@@ -80,8 +80,49 @@ export function spawnNode (args, { ipc = false, stdout = 'inherit' } = {}) {
   return track(spawn(process.execPath, args, { stdio: ['ignore', stdout, 'inherit', ...(ipc ? ['ipc'] : [])] }))
 }
 
-/** Own a child started elsewhere: it is stopped by cleanupAll. */
+/** Runs a command to completion (SIGKILL after timeoutMs); rejects with its output unless it exits 0. */
+export async function run (cmd, args, timeoutMs) {
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+  let out = ''
+  child.stdout.on('data', d => { out = (out + d).slice(-20000) })
+  child.stderr.on('data', d => { out = (out + d).slice(-20000) })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code, signal] = await once(child, 'close')
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${code ?? signal}):\n${out}`)
+  return out
+}
+
+/**
+ * Runs a command to completion and resolves with its exit code (or signal
+ * name), stdout and the tail of stderr; never rejects for a failure of the
+ * command. SIGKILL after `timeoutMs` or when `signal` aborts. With
+ * `stdout: false` its stdout is not read at all (a progress display).
+ */
+export async function capture (cmd, args, { timeoutMs = 60_000, signal, stdout: keepStdout = true } = {}) {
+  const child = track(spawn(cmd, args, { stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] }))
+  const stdout = []
+  let stderr = ''
+  child.stdout?.on('data', d => stdout.push(d))
+  child.stderr.on('data', d => { stderr = (stderr + d).slice(-4000) })
+  const kill = () => child.kill('SIGKILL')
+  const timer = setTimeout(kill, timeoutMs)
+  signal?.addEventListener('abort', kill, { once: true })
+  if (signal?.aborted === true) kill()
+  try {
+    const [code, sig] = await once(child, 'close')
+    return { code: code ?? sig, stdout: Buffer.concat(stdout).toString('utf8'), stderr }
+  } catch (err) {
+    return { code: err.code ?? 'error', stdout: '', stderr: err.message }
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', kill)
+  }
+}
+
+/** Own a child started elsewhere: it is stopped by cleanupAll (at once, when Ctrl-C came before it). */
 export function track (child) {
+  if (interrupted) child.kill('SIGKILL')
   children.add(child)
   child.once('exit', () => children.delete(child))
   return child
@@ -180,11 +221,20 @@ export function onCleanup (fn) {
   return once
 }
 
-/** Stop every child still running, run the cleanups onCleanup registered, and remove every temp dir. */
-export async function cleanupAll () {
-  await Promise.allSettled([...children].map(c => stopChild(c, 3000)))
-  await Promise.allSettled([...cleanups].map(fn => fn()))
-  await Promise.allSettled([...tempDirs].map(removeTempDir))
+let cleaning
+
+/**
+ * Stop every child still running, run the cleanups onCleanup registered, and
+ * remove every temp dir. A call while one is under way (Ctrl-C during the
+ * bench's own cleanup) waits for that one.
+ */
+export function cleanupAll () {
+  cleaning ??= (async () => {
+    await Promise.allSettled([...children].map(c => stopChild(c, 3000)))
+    await Promise.allSettled([...cleanups].map(fn => fn()))
+    await Promise.allSettled([...tempDirs].map(removeTempDir))
+  })().finally(() => { cleaning = undefined })
+  return cleaning
 }
 
 let interrupted = false
