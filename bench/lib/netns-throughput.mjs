@@ -1,0 +1,64 @@
+// A TCP throughput probe for shaped links, run inside network namespaces:
+//   node netns-throughput.mjs recv ADDR PORT CONNECTIONS   prints "ready", then one JSON line: per connection
+//                                                         { bytes, first, last }, the times of its first and last
+//                                                         byte in ms since the epoch (comparable across processes)
+//   node netns-throughput.mjs send ADDR PORT SECONDS       sends as fast as TCP takes for SECONDS;
+//                                                         prints { connectMs } (one round trip, the handshake)
+// Both give up after SECONDS + 20 s (or 30 s for the receiver), whatever happens.
+import { connect, createServer } from 'node:net'
+
+const [mode, host, portText, arg] = process.argv.slice(2)
+const port = Number(portText)
+
+if (mode === 'recv') {
+  const expected = Number(arg)
+  const results = []
+  const server = createServer(socket => {
+    let bytes = 0
+    let first
+    let last
+    socket.on('data', data => {
+      const now = performance.timeOrigin + performance.now()
+      first ??= now
+      last = now
+      bytes += data.length
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      results.push({ bytes, first, last })
+      if (results.length === expected) {
+        process.stdout.write(JSON.stringify(results) + '\n')
+        process.exit(0)
+      }
+    })
+  })
+  server.listen(port, host, () => process.stdout.write('ready\n'))
+  setTimeout(() => process.exit(1), 30_000).unref()
+} else if (mode === 'send') {
+  const seconds = Number(arg)
+  const chunk = Buffer.alloc(256 * 1024, 0x5a)
+  const started = performance.now()
+  const socket = connect(port, host)
+  socket.on('error', err => {
+    process.stderr.write(`send to ${host}:${port}: ${err.message}\n`)
+    process.exit(1)
+  })
+  socket.on('connect', () => {
+    const connectMs = performance.now() - started
+    const end = performance.now() + seconds * 1000
+    const pump = () => {
+      while (performance.now() < end) {
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump)
+          return
+        }
+      }
+      socket.end(() => process.stdout.write(JSON.stringify({ connectMs }) + '\n'))
+    }
+    pump()
+  })
+  setTimeout(() => process.exit(1), (seconds + 20) * 1000).unref()
+} else {
+  process.stderr.write('usage: netns-throughput.mjs recv ADDR PORT CONNECTIONS | send ADDR PORT SECONDS\n')
+  process.exit(2)
+}
