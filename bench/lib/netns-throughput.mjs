@@ -1,11 +1,14 @@
 // A TCP throughput probe for shaped links, run inside network namespaces:
 //   node netns-throughput.mjs recv ADDR PORT CONNECTIONS   prints "ready", then one JSON line: per connection
-//                                                         { bytes, first, last }, the times of its first and last
-//                                                         byte in ms since the epoch (comparable across processes)
+//                                                         { bytes, first, last, bins }: the times of its first and
+//                                                         last byte in ms since the epoch (comparable across
+//                                                         processes), and its bytes by BIN_MS bin of that clock
 //   node netns-throughput.mjs send ADDR PORT SECONDS       sends as fast as TCP takes for SECONDS;
 //                                                         prints { connectMs } (one round trip, the handshake)
 // Both give up after SECONDS + 20 s (or 30 s for the receiver), whatever happens.
 import { connect, createServer } from 'node:net'
+
+const BIN_MS = 100
 
 const [mode, host, portText, arg] = process.argv.slice(2)
 const port = Number(portText)
@@ -17,15 +20,18 @@ if (mode === 'recv') {
     let bytes = 0
     let first
     let last
+    const bins = {}
     socket.on('data', data => {
       const now = performance.timeOrigin + performance.now()
       first ??= now
       last = now
       bytes += data.length
+      const bin = Math.floor(now / BIN_MS)
+      bins[bin] = (bins[bin] ?? 0) + data.length
     })
     socket.on('error', () => {})
     socket.on('close', () => {
-      results.push({ bytes, first, last })
+      results.push({ bytes, first, last, binMs: BIN_MS, bins })
       if (results.length === expected) {
         process.stdout.write(JSON.stringify(results) + '\n')
         process.exit(0)

@@ -199,10 +199,22 @@ function lineOf (child, test, ms) {
   })
 }
 
-/** Payload bits per second of flows ({ bytes, first, last }) over the time any of them was receiving. */
+/**
+ * Payload bits per second of flows ({ first, last, binMs, bins }, as the
+ * receiver reports them) in all, over the whole bins in which every one of
+ * them was sending: senders start a few ms apart, and a flow alone would
+ * count for the pair.
+ */
 export function flowRate (flows) {
-  const seconds = (Math.max(...flows.map(x => x.last ?? 0)) - Math.min(...flows.map(x => x.first ?? Infinity))) / 1000
-  return seconds > 0 ? flows.reduce((a, x) => a + x.bytes * 8, 0) / seconds : 0
+  const binMs = flows[0]?.binMs
+  if (binMs == null) return 0
+  // whole bins only: the first and last of the overlap are partly idle
+  const from = Math.max(...flows.map(x => Math.floor(x.first / binMs))) + 1
+  const to = Math.min(...flows.map(x => Math.floor(x.last / binMs))) - 1
+  if (to < from) return 0
+  let bytes = 0
+  for (const x of flows) for (let b = from; b <= to; b++) bytes += x.bins[b] ?? 0
+  return bytes * 8 / ((to - from + 1) * binMs / 1000)
 }
 
 /**
