@@ -20,7 +20,7 @@ import { startBenchDaemon } from './lib/daemons.mjs'
 import { REGISTRY_BIN, SKOPEO_BIN, startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { CONTAINERD_BIN, CTR_BIN, startContainerd } from './lib/netns-containerd.mjs'
 import { createSwitchedHosts, flowRate, getInNetns, linkCounters, measureThroughput, netnsUnavailable, removeStaleNamespaces, switchCounters } from './lib/netns.mjs'
-import { capture, cleanupAll, cleanupOnSignals, cpuSecondsOf, makeTempDir, peakRssOf, removeTempDir, stopChild, wasInterrupted } from './lib/processes.mjs'
+import { capture, cleanupAll, cleanupOnSignals, cpuSecondsOf, endedChildrenCpuSeconds, makeTempDir, peakRssOf, removeTempDir, stopChild, wasInterrupted } from './lib/processes.mjs'
 import { busyFraction, machine, machineCpu, writeResult } from './lib/report.mjs'
 import { lineChart } from './lib/charts.mjs'
 
@@ -152,8 +152,11 @@ async function daemonReport (d, seedId, digests) {
       out.fromSeed += fromSeed
       out.fromPeers += (t.bytesFromPeers ?? 0) - fromSeed
     }
-    const uploaded = /^damselfly_uploaded_bytes_total(?:\{\})? (\S+)$/m.exec(metrics)?.[1]
-    return { ...out, uploadedBytes: uploaded != null ? Number(uploaded) : undefined, listenAddresses: status.listenAddresses, peers: status.peers?.length }
+    const counter = name => {
+      const v = new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(metrics)?.[1]
+      return v != null ? Number(v) : undefined
+    }
+    return { ...out, uploadedBytes: counter('damselfly_uploaded_bytes_total'), discardedBytes: counter('damselfly_discarded_bytes_total'), listenAddresses: status.listenAddresses, peers: status.peers?.length }
   } catch (err) {
     return { reportError: err.message }
   }
@@ -205,20 +208,41 @@ function registryEgress (served, star, image) {
   }
 }
 
+/** Clock ticks per second of /proc/stat (USER_HZ). */
+const CLOCK_TICKS = 100
+
+/**
+ * CPU-seconds so far of the processes a pull involves, by kind: `daemons`,
+ * containerd, the registry, and the ended children of this process (the ctr
+ * pulls, and the ip and cat commands that read counters); the bench itself.
+ */
+async function cpuByKind (ctx, runtimes, daemonPids) {
+  const sum = async pids => (await Promise.all(pids.map(cpuSecondsOf))).reduce((a, x) => a + (x ?? 0), 0)
+  const self = process.cpuUsage()
+  return {
+    daemons: await sum(daemonPids),
+    containerd: await sum(runtimes.map(rt => rt.pid)),
+    registry: await sum([ctx.registry.pid]),
+    ctr: await endedChildrenCpuSeconds() ?? 0,
+    bench: (self.user + self.system) / 1e6
+  }
+}
+
 /**
  * All `runtimes` fetch the image at the same moment, each through `via(i)`;
- * resolves with each pull's time, exit code and verification, and the
- * bytes every host of `hosts` sent and received meanwhile.
+ * resolves with each pull's time, exit code and verification, the bytes
+ * every host of `hosts` sent and received meanwhile, and who used the CPU.
  */
-async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label) {
+async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label, daemonPids = []) {
   const { star, registry, image } = ctx
   const ref = `${image.name}:${image.tag}`
   const fetches = await Promise.all(runtimes.map((rt, i) => rt.prepareFetch(registry.host, ref, via(i))))
   const before = await linkCounters(hosts)
   registry.reset()
   const cpu0 = await machineCpu()
+  const byKind0 = await cpuByKind(ctx, runtimes, daemonPids)
   const loadBefore = loadavg()[0]
-  const signal = AbortSignal.timeout(deadlineMs)
+  const signal = AbortSignal.timeout(Math.round(deadlineMs))
   const stopSampling = sampleSent(star, hosts, deadlineMs)
   const t0 = performance.now()
   const pulls = await Promise.all(runtimes.map(async (rt, i) => {
@@ -226,8 +250,17 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label) {
     return { host: rt.host, seconds: (performance.now() - t0) / 1000, exitCode: r.code, error: r.code === 0 ? undefined : (signal.aborted ? `no result within ${deadlineMs / 1000} s` : r.stderr) }
   }))
   const wallSeconds = (performance.now() - t0) / 1000
+  const byKind1 = await cpuByKind(ctx, runtimes, daemonPids)
+  const cpu1 = await machineCpu()
   const after = await linkCounters(hosts)
-  const machineCpuBusy = busyFraction(cpu0, await machineCpu())
+  const machineCpuBusy = busyFraction(cpu0, cpu1)
+  const cpuSeconds = Object.fromEntries(Object.keys(byKind0).map(k => [k, byKind1[k] - byKind0[k]]))
+  if (cpu0 != null && cpu1 != null) {
+    cpuSeconds.machine = (cpu1.busy - cpu0.busy) / CLOCK_TICKS
+    cpuSeconds.available = machine().cpus * wallSeconds
+    // what else ran meanwhile: teammates' processes, the kernel's share of the links
+    cpuSeconds.rest = cpuSeconds.machine - Object.keys(byKind0).reduce((a, k) => a + cpuSeconds[k], 0)
+  }
   const series = await stopSampling()
   // the registry logs a response once it is complete: give the last line a moment
   await delay(300)
@@ -251,6 +284,7 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label) {
     hosts: hostBytes(before, after, hosts, image),
     series,
     machineCpuBusy,
+    cpuSeconds,
     loadAverage1: [loadBefore, loadavg()[0]],
     wallSeconds
   }
@@ -284,9 +318,9 @@ async function p2pRun (ctx, n, lb) {
     runtimes = await containerdsOn(nodeHosts)
     await waitForSeed(nodes, seed)
     const cpuBefore = await Promise.all(daemons.map(d => cpuSecondsOf(d.child.pid)))
-    const deadlineMs = Math.min(30 * 60_000, Math.max(120_000, 30_000 * lb.seconds))
+    const deadlineMs = Math.round(Math.min(30 * 60_000, Math.max(120_000, 30_000 * lb.seconds)))
     console.log(`N=${n}: ${n} pulls through the daemons' mirrors...`)
-    const result = await pullAll(ctx, [host('registry'), host('seed'), ...nodeHosts], runtimes, i => nodes[i].mirror, deadlineMs, `P2P N=${n}`)
+    const result = await pullAll(ctx, [host('registry'), host('seed'), ...nodeHosts], runtimes, i => nodes[i].mirror, deadlineMs, `P2P N=${n}`, daemons.map(d => d.child.pid))
     const digests = new Set(image.blobs.map(b => b.digest))
     result.daemons = await Promise.all(daemons.map(async (d, i) => {
       const cpu = await cpuSecondsOf(d.child.pid)
@@ -314,7 +348,7 @@ async function directRun (ctx, n, lb) {
   const nodeHosts = Array.from({ length: n }, (_, i) => star.hosts.find(h => h.name === `node${i + 1}`))
   const runtimes = await containerdsOn(nodeHosts)
   try {
-    const deadlineMs = Math.min(30 * 60_000, Math.max(120_000, 6_000 * lb.directSeconds))
+    const deadlineMs = Math.round(Math.min(30 * 60_000, Math.max(120_000, 6_000 * lb.directSeconds)))
     console.log(`N=${n}: ${n} pulls straight from the registry...`)
     return await pullAll(ctx, [star.hosts.find(h => h.name === 'registry'), ...nodeHosts], runtimes, () => registry.host, deadlineMs, `direct N=${n}`)
   } finally {
@@ -498,12 +532,15 @@ function markdown (result) {
     out.push(markdownTable(['pulls', 'slowest s', 'T_max / T_lb', `each pull s (node1..node${r.nodes})`, 'registry egress', 'every pull verified', 'machine CPU busy', 'load (1 min)'],
       [pullRow('P2P', r.p2p, r.lowerBound.seconds), pullRow('direct', r.direct, r.lowerBound.seconds)]), '')
     out.push(`T_lb = ${f(r.lowerBound.seconds)} s; direct pulls cannot beat N*S/B = ${f(r.lowerBound.directSeconds)} s (direct / that: ${f(r.direct.max / r.lowerBound.directSeconds)}).`, '')
+    const cpuLine = (label, c) => c?.machine == null ? undefined : `${label}: the machine was busy ${f(c.machine, 1)} of ${f(c.available, 1)} CPU-seconds: ` +
+      `${c.daemons > 0 ? `daemons ${f(c.daemons, 1)}, ` : ''}containerd ${f(c.containerd, 1)}, ctr ${f(c.ctr, 1)}, registry ${f(c.registry, 1)}, the bench ${f(c.bench, 1)}, anything else ${f(c.rest, 1)}`
+    out.push([cpuLine('P2P pulls', r.p2p.cpuSeconds), cpuLine('direct pulls', r.direct.cpuSeconds)].filter(Boolean).join('; ') + ' (anything else: other processes on the machine, and the kernel\'s work for the links and the disks).', '')
     out.push('Bytes per host, in images (S); the daemons\' figures are from P2P pulls: CPU-seconds over the pull, peak RSS, and the image\'s bytes by source from their tasks (MiB).', '')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     const rows = r.p2p.hosts.map(h => {
       const d = r.direct.hosts.find(x => x.host === h.host)
       const dm = r.p2p.daemons?.find(x => x.host === h.host)
-      const sources = dm == null ? '' : dm.reportError != null ? `? (${dm.reportError})` : `${mib(dm.fromRegistry)} / ${mib(dm.fromSeed)} / ${mib(dm.fromPeers)}`
+      const sources = dm == null ? '' : dm.reportError != null ? `? (${dm.reportError})` : `${mib(dm.fromRegistry)} / ${mib(dm.fromSeed)} / ${mib(dm.fromPeers)}${dm.discardedBytes > 0 ? ` (${mib(dm.discardedBytes)} discarded)` : ''}`
       return [h.host, f(h.sentImages), f(h.receivedImages), d == null ? '-' : f(d.sentImages), d == null ? '-' : f(d.receivedImages), dm == null ? '' : f(dm.pullCpuSeconds, 1), dm == null ? '' : f(dm.peakRssBytes / MiB, 0), sources]
     })
     const sum = (xs, k) => xs.reduce((a, h) => a + h[k], 0)

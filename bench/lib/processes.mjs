@@ -42,6 +42,22 @@ export async function cpuSecondsOf (pid) {
 }
 
 /**
+ * CPU seconds (user + system) of this process's children that have ended and
+ * been waited for (cutime + cstime of /proc/self/stat): what short-lived
+ * commands cost, read before and after them. Undefined where there is no /proc.
+ */
+export async function endedChildrenCpuSeconds () {
+  let stat
+  try {
+    stat = await readFile('/proc/self/stat', 'utf8')
+  } catch {
+    return undefined
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS
+}
+
+/**
  * CPU seconds by thread kind of process `pid`: the JS main thread, V8's
  * helpers (GC and compiler workers), libuv's pool (fs, crypto, zlib) and the
  * rest; from /proc/PID/task/TID/stat. Undefined where there is no /proc.
