@@ -10,7 +10,8 @@
 //
 // Needs root (namespaces, tc), iproute2, containerd, docker-registry and skopeo.
 import { existsSync } from 'node:fs'
-import { join, dirname, relative, resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { basename, join, dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -20,7 +21,7 @@ import { startBenchDaemon } from './lib/daemons.mjs'
 import { REGISTRY_BIN, SKOPEO_BIN, startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { CONTAINERD_BIN, CTR_BIN, startContainerd } from './lib/netns-containerd.mjs'
 import { createSwitchedHosts, flowRate, getInNetns, linkCounters, measureThroughput, netnsUnavailable, removeStaleNamespaces, switchCounters } from './lib/netns.mjs'
-import { capture, cleanupAll, cleanupOnSignals, cpuSecondsOf, endedChildrenCpuSeconds, makeTempDir, peakRssOf, removeTempDir, stopChild, wasInterrupted } from './lib/processes.mjs'
+import { allProcessesCpu, capture, cleanupAll, cleanupOnSignals, cpuSecondsOf, endedChildrenCpuSeconds, makeTempDir, peakRssOf, removeTempDir, stopChild, wasInterrupted } from './lib/processes.mjs'
 import { busyFraction, machine, machineCpu, writeResult } from './lib/report.mjs'
 import { lineChart } from './lib/charts.mjs'
 
@@ -211,6 +212,42 @@ function registryEgress (served, star, image) {
 /** Clock ticks per second of /proc/stat (USER_HZ). */
 const CLOCK_TICKS = 100
 
+/** A process's command, short: the program and, for node, its script and subcommand. */
+async function commandOf (pid, comm) {
+  try {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean)
+    // kernel threads have no command line
+    if (argv.length === 0) return comm
+    const program = basename(argv[0])
+    const script = argv.findIndex((a, i) => i > 0 && /\.(m?js|cjs)$/.test(a))
+    if (script < 0) return program
+    const sub = argv[script + 1] != null && /^[a-z][\w-]*$/.test(argv[script + 1]) ? ` ${argv[script + 1]}` : ''
+    return `${program} ${argv[script]}${sub}`
+  } catch {
+    return comm
+  }
+}
+
+/**
+ * The processes not the bench's that used the most CPU between two
+ * allProcessesCpu readings (those that ended meanwhile are not seen), by
+ * command: [{ command, seconds, processes }], at least 0.5 s each.
+ */
+async function othersOf (before, after, own) {
+  const byCommand = new Map()
+  for (const [pid, p] of after) {
+    if (own.has(pid)) continue
+    const seconds = p.seconds - (before.get(pid)?.comm === p.comm ? before.get(pid).seconds : 0)
+    if (seconds < 0.05) continue
+    const command = await commandOf(pid, p.comm)
+    const e = byCommand.get(command) ?? { command, seconds: 0, processes: 0 }
+    e.seconds += seconds
+    e.processes++
+    byCommand.set(command, e)
+  }
+  return [...byCommand.values()].filter(e => e.seconds >= 0.5).sort((a, b) => b.seconds - a.seconds).slice(0, 5)
+}
+
 /**
  * CPU-seconds so far of the processes a pull involves, by kind: `daemons`,
  * containerd, the registry, and the ended children of this process (the ctr
@@ -241,6 +278,7 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label, daemonPids
   registry.reset()
   const cpu0 = await machineCpu()
   const byKind0 = await cpuByKind(ctx, runtimes, daemonPids)
+  const processes0 = await allProcessesCpu()
   const loadBefore = loadavg()[0]
   const signal = AbortSignal.timeout(Math.round(deadlineMs))
   const stopSampling = sampleSent(star, hosts, deadlineMs)
@@ -251,6 +289,7 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label, daemonPids
   }))
   const wallSeconds = (performance.now() - t0) / 1000
   const byKind1 = await cpuByKind(ctx, runtimes, daemonPids)
+  const processes1 = await allProcessesCpu()
   const cpu1 = await machineCpu()
   const after = await linkCounters(hosts)
   const machineCpuBusy = busyFraction(cpu0, cpu1)
@@ -258,8 +297,11 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label, daemonPids
   if (cpu0 != null && cpu1 != null) {
     cpuSeconds.machine = (cpu1.busy - cpu0.busy) / CLOCK_TICKS
     cpuSeconds.available = machine().cpus * wallSeconds
-    // what else ran meanwhile: teammates' processes, the kernel's share of the links
-    cpuSeconds.rest = cpuSeconds.machine - Object.keys(byKind0).reduce((a, k) => a + cpuSeconds[k], 0)
+    // the network stack's softirqs (veths, bridge, tbf, loopback) are nobody's process time
+    cpuSeconds.interrupts = (cpu1.interrupts - cpu0.interrupts) / CLOCK_TICKS
+    cpuSeconds.steal = (cpu1.steal - cpu0.steal) / CLOCK_TICKS
+    cpuSeconds.rest = cpuSeconds.machine - cpuSeconds.interrupts - cpuSeconds.steal - Object.keys(byKind0).reduce((a, k) => a + cpuSeconds[k], 0)
+    cpuSeconds.others = await othersOf(processes0, processes1, new Set([process.pid, ctx.registry.pid, ...daemonPids, ...runtimes.map(rt => rt.pid)]))
   }
   const series = await stopSampling()
   // the registry logs a response once it is complete: give the last line a moment
@@ -533,8 +575,9 @@ function markdown (result) {
       [pullRow('P2P', r.p2p, r.lowerBound.seconds), pullRow('direct', r.direct, r.lowerBound.seconds)]), '')
     out.push(`T_lb = ${f(r.lowerBound.seconds)} s; direct pulls cannot beat N*S/B = ${f(r.lowerBound.directSeconds)} s (direct / that: ${f(r.direct.max / r.lowerBound.directSeconds)}).`, '')
     const cpuLine = (label, c) => c?.machine == null ? undefined : `${label}: the machine was busy ${f(c.machine, 1)} of ${f(c.available, 1)} CPU-seconds: ` +
-      `${c.daemons > 0 ? `daemons ${f(c.daemons, 1)}, ` : ''}containerd ${f(c.containerd, 1)}, ctr ${f(c.ctr, 1)}, registry ${f(c.registry, 1)}, the bench ${f(c.bench, 1)}, anything else ${f(c.rest, 1)}`
-    out.push([cpuLine('P2P pulls', r.p2p.cpuSeconds), cpuLine('direct pulls', r.direct.cpuSeconds)].filter(Boolean).join('; ') + ' (anything else: other processes on the machine, and the kernel\'s work for the links and the disks).', '')
+      `${c.daemons > 0 ? `daemons ${f(c.daemons, 1)}, ` : ''}containerd ${f(c.containerd, 1)}, ctr ${f(c.ctr, 1)}, registry ${f(c.registry, 1)}, the bench ${f(c.bench, 1)}, ` +
+      `interrupts ${f(c.interrupts, 1)}, stolen ${f(c.steal, 1)}, other processes ${f(c.rest, 1)}${c.others?.length > 0 ? ` (${c.others.map(o => `\`${o.command}\`${o.processes > 1 ? ` x${o.processes}` : ''} ${f(o.seconds, 1)}`).join(', ')}, ...)` : ''}`
+    out.push([cpuLine('P2P pulls', r.p2p.cpuSeconds), cpuLine('direct pulls', r.direct.cpuSeconds)].filter(Boolean).join('; ') + '.', '')
     out.push('Bytes per host, in images (S); the daemons\' figures are from P2P pulls: CPU-seconds over the pull, peak RSS, and the image\'s bytes by source from their tasks (MiB).', '')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     const rows = r.p2p.hosts.map(h => {

@@ -58,6 +58,30 @@ export async function endedChildrenCpuSeconds () {
 }
 
 /**
+ * CPU seconds (user + system) and command name of every process running now,
+ * from /proc/PID/stat: Map pid -> { comm, seconds }. Empty where there is no /proc.
+ */
+export async function allProcessesCpu () {
+  const out = new Map()
+  let pids
+  try {
+    pids = (await readdir('/proc')).filter(name => /^\d+$/.test(name))
+  } catch {
+    return out
+  }
+  await Promise.all(pids.map(async pid => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(pid), { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS })
+    } catch {
+      // ended meanwhile
+    }
+  }))
+  return out
+}
+
+/**
  * CPU seconds by thread kind of process `pid`: the JS main thread, V8's
  * helpers (GC and compiler workers), libuv's pool (fs, crypto, zlib) and the
  * rest; from /proc/PID/task/TID/stat. Undefined where there is no /proc.

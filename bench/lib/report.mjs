@@ -17,13 +17,17 @@ export function machine () {
   }
 }
 
-/** Busy and total jiffies of the whole machine, from /proc/stat. */
+/**
+ * Busy and total jiffies of the whole machine, from /proc/stat, and of the
+ * busy ones those in interrupts (the network stack's softirqs) and stolen by
+ * the hypervisor.
+ */
 export async function machineCpu () {
   try {
     const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
     const idle = line[3] + (line[4] ?? 0)
     const total = line.slice(0, 8).reduce((a, b) => a + b, 0)
-    return { busy: total - idle, total }
+    return { busy: total - idle, total, interrupts: (line[5] ?? 0) + (line[6] ?? 0), steal: line[7] ?? 0 }
   } catch {
     return undefined
   }
