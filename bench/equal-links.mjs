@@ -297,10 +297,11 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label, daemonPids
   if (cpu0 != null && cpu1 != null) {
     cpuSeconds.machine = (cpu1.busy - cpu0.busy) / CLOCK_TICKS
     cpuSeconds.available = machine().cpus * wallSeconds
-    // the network stack's softirqs (veths, bridge, tbf, loopback) are nobody's process time
+    // of the busy time, the network stack's softirqs (veths, bridge, tbf, loopback): the kernel charges
+    // them to whichever process they interrupted too, so they overlap the figures above
     cpuSeconds.interrupts = (cpu1.interrupts - cpu0.interrupts) / CLOCK_TICKS
     cpuSeconds.steal = (cpu1.steal - cpu0.steal) / CLOCK_TICKS
-    cpuSeconds.rest = cpuSeconds.machine - cpuSeconds.interrupts - cpuSeconds.steal - Object.keys(byKind0).reduce((a, k) => a + cpuSeconds[k], 0)
+    cpuSeconds.rest = cpuSeconds.machine - cpuSeconds.steal - Object.keys(byKind0).reduce((a, k) => a + cpuSeconds[k], 0)
     cpuSeconds.others = await othersOf(processes0, processes1, new Set([process.pid, ctx.registry.pid, ...daemonPids, ...runtimes.map(rt => rt.pid)]))
   }
   const series = await stopSampling()
@@ -573,11 +574,14 @@ function markdown (result) {
       `${f(100 * (x.machineCpuBusy ?? NaN), 0)}%`, x.loadAverage1.map(v => f(v, 1)).join(' → ')]
     out.push(markdownTable(['pulls', 'slowest s', 'T_max / T_lb', `each pull s (node1..node${r.nodes})`, 'registry egress', 'every pull verified', 'machine CPU busy', 'load (1 min)'],
       [pullRow('P2P', r.p2p, r.lowerBound.seconds), pullRow('direct', r.direct, r.lowerBound.seconds)]), '')
-    out.push(`T_lb = ${f(r.lowerBound.seconds)} s; direct pulls cannot beat N*S/B = ${f(r.lowerBound.directSeconds)} s (direct / that: ${f(r.direct.max / r.lowerBound.directSeconds)}).`, '')
+    const seed = r.p2p.hosts.find(h => h.host === 'seed')
+    out.push(`T_lb = ${f(r.lowerBound.seconds)} s; direct pulls cannot beat N*S/B = ${f(r.lowerBound.directSeconds)} s (direct / that: ${f(r.direct.max / r.lowerBound.directSeconds)}). ` +
+      `What the seed sent kept its link busy for at least ${f(seed.sentBytes / B)} s of the ${f(r.p2p.max)} the slowest P2P pull took.`, '')
     const cpuLine = (label, c) => c?.machine == null ? undefined : `${label}: the machine was busy ${f(c.machine, 1)} of ${f(c.available, 1)} CPU-seconds: ` +
       `${c.daemons > 0 ? `daemons ${f(c.daemons, 1)}, ` : ''}containerd ${f(c.containerd, 1)}, ctr ${f(c.ctr, 1)}, registry ${f(c.registry, 1)}, the bench ${f(c.bench, 1)}, ` +
-      `interrupts ${f(c.interrupts, 1)}, stolen ${f(c.steal, 1)}, other processes ${f(c.rest, 1)}${c.others?.length > 0 ? ` (${c.others.map(o => `\`${o.command}\`${o.processes > 1 ? ` x${o.processes}` : ''} ${f(o.seconds, 1)}`).join(', ')}, ...)` : ''}`
-    out.push([cpuLine('P2P pulls', r.p2p.cpuSeconds), cpuLine('direct pulls', r.direct.cpuSeconds)].filter(Boolean).join('; ') + '.', '')
+      `stolen by the hypervisor ${f(c.steal, 1)}, anything else ${f(c.rest, 1)}${c.others?.length > 0 ? ` (${c.others.map(o => `\`${o.command}\`${o.processes > 1 ? ` x${o.processes}` : ''} ${f(o.seconds, 1)}`).join(', ')}, ...)` : ''}; ` +
+      `${f(c.interrupts, 1)} of the busy seconds were in interrupts (the network stack, charged to the processes above as well)`
+    for (const line of [cpuLine('P2P pulls', r.p2p.cpuSeconds), cpuLine('direct pulls', r.direct.cpuSeconds)]) if (line != null) out.push(`${line}.`, '')
     out.push('Bytes per host, in images (S); the daemons\' figures are from P2P pulls: CPU-seconds over the pull, peak RSS, and the image\'s bytes by source from their tasks (MiB).', '')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     const rows = r.p2p.hosts.map(h => {
