@@ -20,7 +20,7 @@ import { benchArgs, UsageError } from './lib/args.mjs'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { REGISTRY_BIN, SKOPEO_BIN, startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { CONTAINERD_BIN, CTR_BIN, startContainerd } from './lib/netns-containerd.mjs'
-import { createSwitchedHosts, flowRate, getInNetns, linkCounters, measureThroughput, netnsUnavailable, removeStaleNamespaces, switchCounters } from './lib/netns.mjs'
+import { createSwitchedHosts, flowRate, getInNetns, linkCounters, measureRoundTrips, measureThroughput, netnsUnavailable, removeStaleNamespaces, switchCounters } from './lib/netns.mjs'
 import { allProcessesCpu, capture, cleanupAll, cleanupOnSignals, cpuSecondsOf, endedChildrenCpuSeconds, makeTempDir, peakRssOf, removeTempDir, stopChild, wasInterrupted } from './lib/processes.mjs'
 import { busyFraction, machine, machineCpu, writeResult } from './lib/report.mjs'
 import { lineChart } from './lib/charts.mjs'
@@ -194,7 +194,8 @@ function hostBytes (before, after, hosts, image) {
   return hosts.map(h => {
     const sent = after[h.name].tx - before[h.name].tx
     const received = after[h.name].rx - before[h.name].rx
-    return { host: h.name, role: h.name.startsWith('node') ? 'node' : h.name, sentBytes: sent, receivedBytes: received, sentImages: sent / image.totalBytes, receivedImages: received / image.totalBytes }
+    const tcp = Object.fromEntries(Object.entries(after[h.name].tcp).map(([k, v]) => [k, v - (before[h.name].tcp[k] ?? 0)]))
+    return { host: h.name, role: h.name.startsWith('node') ? 'node' : h.name, sentBytes: sent, receivedBytes: received, sentImages: sent / image.totalBytes, receivedImages: received / image.totalBytes, tcp }
   })
 }
 
@@ -316,10 +317,13 @@ async function pullAll (ctx, hosts, runtimes, via, deadlineMs, label, daemonPids
     if (pulls[i].exitCode === 0 && missing.length > 0) pulls[i].error = `ctr exited 0 but the content store lacks ${missing.join(', ')}`
   }
   for (const p of pulls.filter(p => !p.verified)) console.error(`${label}: the pull on ${p.host} failed after ${f(p.seconds, 1)} s: ${p.error}`)
+  // what the registry logged besides its access log, for a failed pull
+  const registryLog = pulls.every(p => p.verified) ? undefined : registry.output().split('\n').filter(l => l.startsWith('{')).slice(-20)
   const seconds = pulls.map(p => p.seconds)
   return {
     pulls,
     allVerified: pulls.every(p => p.verified),
+    registryLog,
     max: Math.max(...seconds),
     min: Math.min(...seconds),
     median: median(seconds),
@@ -399,10 +403,15 @@ async function directRun (ctx, n, lb) {
   }
 }
 
-/** The link checks: one flow, two flows into one host, one host sending to two. */
+/**
+ * The link checks: one flow, two flows into one host, one host sending to
+ * two; round trips on idle links, and with the one flow's links loaded.
+ */
 async function checkLinks (star) {
   const [registry, seed, node1] = ['registry', 'seed', 'node1'].map(name => star.hosts.find(h => h.name === name))
-  const one = await measureThroughput([registry], node1, CHECK_SECONDS)
+  const idleRtt = await measureRoundTrips(node1, registry, 10)
+  // the echo's answers queue behind the flow in the registry's link, its questions wait in node1's
+  const [one, loadedRtt] = await Promise.all([measureThroughput([registry], node1, CHECK_SECONDS), delay(500).then(() => measureRoundTrips(node1, registry, 20))])
   const into = await measureThroughput([registry, seed], node1, CHECK_SECONDS)
   const out = await Promise.all([measureThroughput([registry], seed, CHECK_SECONDS, 5201), measureThroughput([registry], node1, CHECK_SECONDS, 5202)])
   // TCP over Ethernet with timestamps carries 1448 payload bytes in 1514 on the wire
@@ -412,10 +421,11 @@ async function checkLinks (star) {
     oneFlow: one,
     twoFlowsIntoOneHost: into,
     oneHostToTwo: { from: 'registry', to: ['seed', 'node1'], bitsPerSecond: flowRate(out.map(x => x.flows[0])), flows: out.map(x => x.flows[0]) },
-    handshakeMs: median(one.connectMs.concat(into.connectMs))
+    handshakeMs: median(one.connectMs.concat(into.connectMs)),
+    roundTripMs: { idle: median(idleRtt), loaded: median(loadedRtt), loadedMax: Math.max(...loadedRtt) }
   }
   const mbit = x => f(x / 1e6, 1)
-  console.log(`links: one TCP flow ${mbit(one.bitsPerSecond)} Mbit/s of payload (${f(100 * one.bitsPerSecond / expected, 1)}% of the ${mbit(expected)} a ${mbit(opts.bitsPerSecond)} Mbit/s link carries); two into one host ${mbit(into.bitsPerSecond)}; one host to two ${mbit(checks.oneHostToTwo.bitsPerSecond)}; TCP handshake ${f(checks.handshakeMs, 1)} ms`)
+  console.log(`links: one TCP flow ${mbit(one.bitsPerSecond)} Mbit/s of payload (${f(100 * one.bitsPerSecond / expected, 1)}% of the ${mbit(expected)} a ${mbit(opts.bitsPerSecond)} Mbit/s link carries); two into one host ${mbit(into.bitsPerSecond)}; one host to two ${mbit(checks.oneHostToTwo.bitsPerSecond)}; a round trip ${f(checks.roundTripMs.idle, 2)} ms idle, ${f(checks.roundTripMs.loaded, 1)} ms (max ${f(checks.roundTripMs.loadedMax, 1)}) beside the flow`)
   return checks
 }
 
@@ -437,7 +447,7 @@ async function main () {
   const work = await makeTempDir('damselfly-bench-image-')
   const image = await generateImage(join(work, 'image'), { size: opts.sizeMiB * MiB, weights: WEIGHTS, name: 'bench/equal-links', tag: 'v1', seed: 'damselfly-bench' })
   const star = await createSwitchedHosts(['registry', 'seed', ...Array.from({ length: maxN }, (_, i) => `node${i + 1}`)], { bitsPerSecond: opts.bitsPerSecond })
-  console.log(`${star.hosts.length} hosts in network namespaces, ${f(opts.bitsPerSecond / 1e6, 0)} Mbit/s each way: ${star.qdisc}`)
+  console.log(`${star.hosts.length} hosts in network namespaces, ${f(opts.bitsPerSecond / 1e6, 0)} Mbit/s each way: ${star.qdisc}; TCP ${star.congestionControl}`)
   const links = await checkLinks(star)
   const registryHost = star.hosts.find(h => h.name === 'registry')
   const registry = await startDistributionRegistry({ netns: registryHost.ns, address: registryHost.addr, accessLog: true })
@@ -506,6 +516,7 @@ function resultOf (runs, { complete, image, links, star, loadBefore, started, co
       hosts: star.hosts.map(h => ({ host: h.name, address: h.addr })),
       bitsPerSecond: opts.bitsPerSecond,
       shaping: star.qdisc,
+      congestionControl: star.congestionControl,
       links,
       daemonFlags: 'seed: --listen /ip4/ADDR/tcp/4001 --insecure-registry REGISTRY --seed; nodes: --listen /ip4/ADDR/tcp/4001 --insecure-registry REGISTRY --bootstrap SEED; mirror and API on the namespace\'s 127.0.0.1; no rate or piece-size flags',
       puller: `${containerd}: ctr content fetch --hosts-dir (P2P: the node's mirror the only pull host; direct: the registry)`,
@@ -547,9 +558,9 @@ function markdown (result) {
   out.push(`Measured ${result.date} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}: \`${result.command}\`. ` +
     `Load average (1, 5, 15 min) ${result.machine.loadAverageBefore.map(x => f(x, 1)).join(', ')} before, ${result.machine.loadAverageAfter.map(x => f(x, 1)).join(', ')} after.`)
   if (!result.complete) out.push('', '**Partial**: written while the run was still going, or left by a run that stopped early; only the runs below finished.')
-  out.push('', `Every host (the registry, the seed, the nodes) runs in a network namespace of its own; its one link (a veth into a bridge) is shaped to ${mbit(s.bitsPerSecond)} Mbit/s each way: \`${s.shaping}\`. ` +
+  out.push('', `Every host (the registry, the seed, the nodes) runs in a network namespace of its own; its one link (a veth into a bridge) is shaped to ${mbit(s.bitsPerSecond)} Mbit/s each way: \`${s.shaping}\`; TCP congestion control ${s.congestionControl}, the kernel's default. ` +
     `Checked with TCP between namespaces: one flow carried ${mbit(l.oneFlow.bitsPerSecond)} Mbit/s of payload (${f(100 * l.oneFlow.bitsPerSecond / l.expectedPayloadBitsPerSecond, 1)}% of the ${mbit(l.expectedPayloadBitsPerSecond)} a ${mbit(s.bitsPerSecond)} Mbit/s Ethernet link carries), ` +
-    `two flows into one host ${mbit(l.twoFlowsIntoOneHost.bitsPerSecond)} in all, one host sending to two ${mbit(l.oneHostToTwo.bitsPerSecond)} in all; a TCP handshake took ${f(l.handshakeMs, 1)} ms.`)
+    `two flows into one host ${mbit(l.twoFlowsIntoOneHost.bitsPerSecond)} in all, one host sending to two ${mbit(l.oneHostToTwo.bitsPerSecond)} in all. A one-byte round trip took ${f(l.roundTripMs?.idle, 2)} ms on idle links and ${f(l.roundTripMs?.loaded, 1)} ms (at most ${f(l.roundTripMs?.loadedMax, 1)}) while the one flow filled them: the queueing a full link adds.`)
   out.push('', `The image: ${result.image.name}:${result.image.tag}, a config and ${result.image.blobs.length - 1} uncompressed layers of random bytes, S = ${f(S / MiB, 1)} MiB (${S} bytes), on docker-registry in its namespace. ` +
     `Daemons: ${s.daemonFlags}. Pulls: ${s.puller}; containerd checks every digest, and each pull counts as verified when ctr exits 0 and its content store holds the manifest and every blob. ` +
     'P2P pulls and direct pulls each start with fresh daemons (P2P) and empty content stores, all N at the same moment.')
@@ -588,11 +599,12 @@ function markdown (result) {
       const d = r.direct.hosts.find(x => x.host === h.host)
       const dm = r.p2p.daemons?.find(x => x.host === h.host)
       const sources = dm == null ? '' : dm.reportError != null ? `? (${dm.reportError})` : `${mib(dm.fromRegistry)} / ${mib(dm.fromSeed)} / ${mib(dm.fromPeers)}${dm.discardedBytes > 0 ? ` (${mib(dm.discardedBytes)} discarded)` : ''}`
-      return [h.host, f(h.sentImages), f(h.receivedImages), d == null ? '-' : f(d.sentImages), d == null ? '-' : f(d.receivedImages), dm == null ? '' : f(dm.pullCpuSeconds, 1), dm == null ? '' : f(dm.peakRssBytes / MiB, 0), sources]
+      const tcp = x => x?.tcp == null ? '-' : `${x.tcp.RetransSegs ?? '?'} / ${x.tcp.OutRsts ?? '?'}`
+      return [h.host, f(h.sentImages), f(h.receivedImages), d == null ? '-' : f(d.sentImages), d == null ? '-' : f(d.receivedImages), tcp(h), tcp(d), dm == null ? '' : f(dm.pullCpuSeconds, 1), dm == null ? '' : f(dm.peakRssBytes / MiB, 0), sources]
     })
     const sum = (xs, k) => xs.reduce((a, h) => a + h[k], 0)
-    rows.push(['all hosts', f(sum(r.p2p.hosts, 'sentImages')), f(sum(r.p2p.hosts, 'receivedImages')), f(sum(r.direct.hosts, 'sentImages')), f(sum(r.direct.hosts, 'receivedImages')), '', '', ''])
-    out.push(markdownTable(['host', 'P2P sent', 'P2P received', 'direct sent', 'direct received', 'daemon CPU s', 'peak RSS MiB', 'from registry / seed / peers'], rows), '')
+    rows.push(['all hosts', f(sum(r.p2p.hosts, 'sentImages')), f(sum(r.p2p.hosts, 'receivedImages')), f(sum(r.direct.hosts, 'sentImages')), f(sum(r.direct.hosts, 'receivedImages')), '', '', '', '', ''])
+    out.push(markdownTable(['host', 'P2P sent', 'P2P received', 'direct sent', 'direct received', 'TCP retransmits / resets sent, P2P', 'the same, direct', 'daemon CPU s', 'peak RSS MiB', 'from registry / seed / peers'], rows), '')
     out.push(`![bytes sent per host over time, P2P, N=${r.nodes}](${chartName(result, r)})`, '')
   }
   return out.join('\n') + '\n'

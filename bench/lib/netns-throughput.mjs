@@ -5,7 +5,9 @@
 //                                                         processes), and its bytes by BIN_MS bin of that clock
 //   node netns-throughput.mjs send ADDR PORT SECONDS       sends as fast as TCP takes for SECONDS;
 //                                                         prints { connectMs } (one round trip, the handshake)
-// Both give up after SECONDS + 20 s (or 30 s for the receiver), whatever happens.
+//   node netns-throughput.mjs echo ADDR PORT SECONDS       prints "ready", echoes every byte back for SECONDS
+//   node netns-throughput.mjs ping ADDR PORT COUNT         COUNT one-byte round trips, 50 ms apart: { rttMs }
+// Each gives up after SECONDS + 20 s (or 30 s), whatever happens.
 import { connect, createServer } from 'node:net'
 
 const BIN_MS = 100
@@ -64,7 +66,41 @@ if (mode === 'recv') {
     pump()
   })
   setTimeout(() => process.exit(1), (seconds + 20) * 1000).unref()
+} else if (mode === 'echo') {
+  // answers every byte with itself, for `ping`; gone after SECONDS
+  const server = createServer(socket => {
+    socket.setNoDelay(true)
+    socket.on('error', () => {})
+    socket.pipe(socket)
+  })
+  server.listen(port, host, () => process.stdout.write('ready\n'))
+  setTimeout(() => process.exit(0), Number(arg) * 1000).unref()
+} else if (mode === 'ping') {
+  // COUNT round trips of one byte, 50 ms apart: { rttMs: [...] }
+  const count = Number(arg)
+  const rttMs = []
+  const socket = connect(port, host)
+  socket.setNoDelay(true)
+  socket.on('error', err => {
+    process.stderr.write(`ping ${host}:${port}: ${err.message}\n`)
+    process.exit(1)
+  })
+  let sentAt = 0
+  const next = () => {
+    if (rttMs.length === count) {
+      process.stdout.write(JSON.stringify({ rttMs }) + '\n')
+      process.exit(0)
+    }
+    sentAt = performance.now()
+    socket.write('x')
+  }
+  socket.on('data', () => {
+    rttMs.push(performance.now() - sentAt)
+    setTimeout(next, 50)
+  })
+  socket.on('connect', next)
+  setTimeout(() => process.exit(1), 30_000).unref()
 } else {
-  process.stderr.write('usage: netns-throughput.mjs recv ADDR PORT CONNECTIONS | send ADDR PORT SECONDS\n')
+  process.stderr.write('usage: netns-throughput.mjs recv ADDR PORT CONNECTIONS | send ADDR PORT SECONDS | echo ADDR PORT SECONDS | ping ADDR PORT COUNT\n')
   process.exit(2)
 }

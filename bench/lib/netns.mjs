@@ -13,8 +13,16 @@ import { capture, onCleanup, run, stopChild, track } from './processes.mjs'
 const PREFIX = 'dfeq'
 const THROUGHPUT = fileURLToPath(new URL('./netns-throughput.mjs', import.meta.url))
 const GET = fileURLToPath(new URL('./netns-get.mjs', import.meta.url))
-/** The queue a link may build before tbf drops: 10 ms at its rate. */
-const QUEUE_LATENCY = '10ms'
+/**
+ * The queue a link may build before tbf drops: 100 ms at its rate, about a
+ * NIC's 1000 packets. A sender's own tbf drops what does not fit, where a NIC
+ * would push back: with 10 ms it dropped 2% of a new flow's packets (TCP's
+ * start-up bursts), with 25 ms docker-registry still had 5% of its segments
+ * retransmitted in direct pulls; with 100 ms next to none. The queue that
+ * stands is what the congestion control leaves: with BBR a round trip beside
+ * a full link took about 5 ms (the link check measures it).
+ */
+const QUEUE_LATENCY = '100ms'
 
 /** `[command, args]` that runs `cmd args` inside namespace `ns`; ip exec's it, so the pid is cmd's. */
 export function inNetns (ns, cmd, args = []) {
@@ -79,7 +87,7 @@ export async function removeStaleNamespaces () {
   return stale
 }
 
-/** The tbf the links get: `bitsPerSecond`, a bucket of 1 ms at that rate (16 KiB at least), 10 ms of queue. */
+/** The tbf the links get: `bitsPerSecond`, a bucket of 1 ms at that rate (16 KiB at least), QUEUE_LATENCY of queue. */
 export function shaping (bitsPerSecond) {
   const burst = Math.max(16 * 1024, Math.ceil(bitsPerSecond / 8 / 1000))
   return ['tbf', 'rate', `${bitsPerSecond}bit`, 'burst', String(burst), 'latency', QUEUE_LATENCY]
@@ -89,7 +97,8 @@ export function shaping (bitsPerSecond) {
  * Creates one namespace per name, each with `eth0` at `${subnet}.${10 + i}/24`
  * plugged into a bridge, and both ends of every link shaped to
  * `bitsPerSecond`. IPv6 is off (no neighbour discovery in the counters).
- * Resolves with the hosts and `destroy()`, which cleanupAll also runs.
+ * Resolves with the hosts, the shaping, the TCP congestion control the
+ * namespaces use (the kernel's default) and `destroy()`, which cleanupAll also runs.
  */
 export async function createSwitchedHosts (names, { bitsPerSecond, subnet = '10.77.0' }) {
   const tag = `${PREFIX}${process.pid}`
@@ -126,20 +135,41 @@ export async function createSwitchedHosts (names, { bitsPerSecond, subnet = '10.
     await destroy()
     throw err
   }
-  return { hosts, switchNs: sw, qdisc: `tc qdisc add dev eth0 root ${qdisc.join(' ')} (on both ends of every host's veth)`, destroy }
+  const [cmd, args] = inNetns(hosts[0].ns, 'cat', ['/proc/sys/net/ipv4/tcp_congestion_control'])
+  const congestionControl = (await capture(cmd, args, { timeoutMs: 5000 })).stdout.trim()
+  return { hosts, switchNs: sw, qdisc: `tc qdisc add dev eth0 root ${qdisc.join(' ')} (on both ends of every host's veth)`, congestionControl, destroy }
+}
+
+/** TCP counters worth a look after a pull: segments retransmitted, resets sent, connections aborted. */
+const TCP_COUNTERS = { Tcp: ['RetransSegs', 'OutRsts', 'EstabResets'], TcpExt: ['TCPAbortOnData', 'TCPAbortOnClose', 'TCPAbortOnTimeout', 'TCPAbortOnMemory'] }
+
+/** Counters of `TCP_COUNTERS` from /proc/net/snmp and /proc/net/netstat text (header line, then values). */
+function tcpCounters (text) {
+  const out = {}
+  const lines = text.split('\n')
+  for (const [prefix, names] of Object.entries(TCP_COUNTERS)) {
+    const rows = lines.filter(l => l.startsWith(`${prefix}: `))
+    for (let i = 0; i + 1 < rows.length; i += 2) {
+      const head = rows[i].split(' ').slice(1)
+      const values = rows[i + 1].split(' ').slice(1).map(Number)
+      for (const name of names) if (head.includes(name)) out[name] = values[head.indexOf(name)]
+    }
+  }
+  return out
 }
 
 /**
  * Bytes each host's eth0 has sent and received so far, read inside its
- * namespace (/sys/class/net/eth0/statistics): { [name]: { tx, rx } }.
+ * namespace (/sys/class/net/eth0/statistics), and its TCP counters (the
+ * namespace's /proc/net/snmp and netstat): { [name]: { tx, rx, tcp } }.
  */
 export async function linkCounters (hosts) {
   const entries = await Promise.all(hosts.map(async h => {
-    const [cmd, args] = inNetns(h.ns, 'cat', ['/sys/class/net/eth0/statistics/tx_bytes', '/sys/class/net/eth0/statistics/rx_bytes'])
+    const [cmd, args] = inNetns(h.ns, 'cat', ['/sys/class/net/eth0/statistics/tx_bytes', '/sys/class/net/eth0/statistics/rx_bytes', '/proc/net/snmp', '/proc/net/netstat'])
     const { code, stdout, stderr } = await capture(cmd, args, { timeoutMs: 10_000 })
     if (code !== 0) throw new Error(`counters of ${h.name}: ${stderr.trim()}`)
-    const [tx, rx] = stdout.trim().split('\n').map(Number)
-    return [h.name, { tx, rx }]
+    const [tx, rx] = stdout.split('\n', 2).map(Number)
+    return [h.name, { tx, rx, tcp: tcpCounters(stdout) }]
   }))
   return Object.fromEntries(entries)
 }
@@ -244,6 +274,25 @@ export async function measureThroughput (senders, receiver, seconds, port = 5201
       bitsPerSecond: flowRate(flows),
       connectMs: sent.map(s => JSON.parse(s.stdout).connectMs)
     }
+  } finally {
+    await stopChild(child, 1000)
+  }
+}
+
+/**
+ * `count` one-byte round trips from `client` to `server`, 50 ms apart:
+ * resolves with their times in ms. Run beside a bulk transfer, it shows the
+ * queueing delay the shaped links add under load.
+ */
+export async function measureRoundTrips (client, server, count, port = 5301) {
+  const [cmd, args] = inNetns(server.ns, process.execPath, [THROUGHPUT, 'echo', server.addr, String(port), '30'])
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }))
+  try {
+    await lineOf(child, line => line === 'ready', 10_000)
+    const [c, a] = inNetns(client.ns, process.execPath, [THROUGHPUT, 'ping', server.addr, String(port), String(count)])
+    const { code, stdout, stderr } = await capture(c, a, { timeoutMs: 40_000 })
+    if (code !== 0) throw new Error(`round trips from ${client.name} to ${server.name} failed (${code}): ${stderr.trim()}`)
+    return JSON.parse(stdout).rttMs
   } finally {
     await stopChild(child, 1000)
   }
