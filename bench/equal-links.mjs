@@ -570,14 +570,14 @@ function markdown (result) {
   out.push('', `Bytes sent per host are its link's counters (Ethernet frames, every header; one image of payload is about 1.04-1.05 images on the wire). Registry egress is what docker-registry's access log says it sent (response bodies: blobs and manifests).`)
   out.push('', '## Summary', '')
   const yes = b => (b ? 'yes' : '**no**')
-  out.push(markdownTable(['N', 'run', 'T_lb s', 'P2P slowest s', 'T_max / T_lb', 'direct slowest s', 'direct / T_lb', 'registry, P2P', 'registry, direct', 'seed sent', 'nodes sent (min-max)', 'all verified', 'targets met (time, seed, registry)', 'machine CPU'],
+  out.push(markdownTable(['N', 'run', 'T_lb s', 'P2P slowest s', 'T_max / T_lb', 'direct slowest s', 'direct / T_lb', 'registry, P2P', 'registry, direct', 'seed sent', 'nodes sent (min-max)', 'all verified', 'targets met (time, seed, registry)', 'machine CPU, P2P (not the bench\'s)'],
     result.runs.map(r => {
       const nodes = r.p2p.hosts.filter(h => h.role === 'node').map(h => h.sentImages)
       const seed = r.p2p.hosts.find(h => h.host === 'seed')
       return [String(r.nodes), String(r.run), f(r.lowerBound.seconds), f(r.p2p.max), f(r.p2p.max / r.lowerBound.seconds), f(r.direct.max), f(r.direct.max / r.lowerBound.seconds),
         `${f(r.p2p.registry.images)}x`, `${f(r.direct.registry.images)}x`, f(seed?.sentImages), `${f(Math.min(...nodes))}-${f(Math.max(...nodes))}`,
         yes(r.p2p.allVerified && r.direct.allVerified), [r.targets.met.maxOverLowerBound, r.targets.met.seedSentImages, r.targets.met.registryImages].map(yes).join(', '),
-        `${f(100 * (r.p2p.machineCpuBusy ?? NaN), 0)}%`]
+        `${f(100 * (r.p2p.machineCpuBusy ?? NaN), 0)}%${r.p2p.cpuSeconds?.rest != null ? ` (${f(100 * Math.max(0, r.p2p.cpuSeconds.rest) / r.p2p.cpuSeconds.available, 0)}%)` : ''}`]
     }), 0), '')
   for (const r of result.runs) {
     out.push(`## N=${r.nodes}${result.runs.filter(x => x.nodes === r.nodes).length > 1 ? `, run ${r.run}` : ''}`, '')
@@ -593,6 +593,7 @@ function markdown (result) {
       `stolen by the hypervisor ${f(c.steal, 1)}, anything else ${f(c.rest, 1)}${c.others?.length > 0 ? ` (${c.others.map(o => `\`${o.command}\`${o.processes > 1 ? ` x${o.processes}` : ''} ${f(o.seconds, 1)}`).join(', ')}, ...)` : ''}; ` +
       `${f(c.interrupts, 1)} of the busy seconds were in interrupts (the network stack, charged to the processes above as well)`
     for (const line of [cpuLine('P2P pulls', r.p2p.cpuSeconds), cpuLine('direct pulls', r.direct.cpuSeconds)]) if (line != null) out.push(`${line}.`, '')
+    out.push('(A process\'s CPU time and the machine\'s are counted by different clocks, a few CPU-seconds apart either way; "anything else" names the busiest other processes that were still running at the end.)', '')
     out.push('Bytes per host, in images (S); the daemons\' figures are from P2P pulls: CPU-seconds over the pull, peak RSS, and the image\'s bytes by source from their tasks (MiB).', '')
     const mib = x => f(x == null ? undefined : x / MiB, 1)
     const rows = r.p2p.hosts.map(h => {
