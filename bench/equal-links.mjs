@@ -49,6 +49,8 @@ own daemon's mirror, all at once, then straight from the registry. The daemons g
   --rate Mbit/s   every host's link, each way, in Mbit/s (10^6 bit/s) (default ${DEFAULT_RATE_MBIT})
   --runs K        P2P and direct pulls K times for each N, fresh daemons and content stores each time (default 1)
   --out DIR       write the results to DIR instead of bench/results
+  --render FILE   measure nothing: write the .md and charts of FILE, an earlier run's .json, again
+                  (beside it, or in --out DIR)
 
 The defaults write bench/results/equal-links.{json,md}; other nodes, size or rate write
 equal-links-custom.{json,md}, so the published run stays. Needs root, iproute2 (ip, tc),
@@ -60,7 +62,8 @@ const opts = benchArgs('bench:equal-links', USAGE, {
   size: { type: 'string' },
   rate: { type: 'string' },
   runs: { type: 'string' },
-  out: { type: 'string' }
+  out: { type: 'string' },
+  render: { type: 'string' }
 }, values => {
   if (values.out === '') throw new UsageError('--out: a directory')
   const nodes = values.nodes?.split(',').map(Number) ?? DEFAULT_NODES
@@ -72,7 +75,8 @@ const opts = benchArgs('bench:equal-links', USAGE, {
   const runs = Number(values.runs ?? 1)
   if (!(Number.isInteger(runs) && runs >= 1 && runs <= 10)) throw new UsageError(`--runs ${values.runs}: a whole number from 1 to 10`)
   const custom = values.nodes != null || values.size != null || values.rate != null
-  return { nodes, sizeMiB, bitsPerSecond: rateMbit * 1e6, runs, out: values.out, name: custom ? 'equal-links-custom' : 'equal-links' }
+  if (values.render === '') throw new UsageError('--render: an earlier run\'s .json')
+  return { nodes, sizeMiB, bitsPerSecond: rateMbit * 1e6, runs, out: values.out, render: values.render, name: custom ? 'equal-links-custom' : 'equal-links' }
 })
 const RESULTS = opts.out != null ? resolve(opts.out) : join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** Every link's rate in bytes per second. */
@@ -429,7 +433,18 @@ async function checkLinks (star) {
   return checks
 }
 
+/** --render: the .md and charts of an earlier run's JSON, written again with this code. */
+async function render (file) {
+  const result = JSON.parse(await readFile(file, 'utf8'))
+  const name = basename(file, '.json')
+  const dir = opts.out != null ? RESULTS : dirname(resolve(file))
+  await writeResult(join(dir, `${name}.md`), markdown(result, name))
+  for (const [chart, svg] of charts(result, name)) await writeResult(join(dir, chart), svg)
+  console.log(`wrote ${join(dir, name)}.md and its charts from ${file}`)
+}
+
 async function main () {
+  if (opts.render != null) return await render(opts.render)
   cleanupOnSignals()
   // a reader that went away (| head) must not end the run before its cleanup
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
@@ -459,8 +474,8 @@ async function main () {
   const save = async complete => {
     const result = resultOf(runs, { complete, image, links, star, loadBefore, started, containerd: contd })
     await writeResult(join(RESULTS, `${opts.name}.json`), result)
-    await writeResult(join(RESULTS, `${opts.name}.md`), markdown(result))
-    for (const [file, svg] of charts(result)) await writeResult(join(RESULTS, file), svg)
+    await writeResult(join(RESULTS, `${opts.name}.md`), markdown(result, opts.name))
+    for (const [file, svg] of charts(result, opts.name)) await writeResult(join(RESULTS, file), svg)
     return result
   }
   for (const n of opts.nodes) {
@@ -515,6 +530,7 @@ function resultOf (runs, { complete, image, links, star, loadBefore, started, co
     setup: {
       hosts: star.hosts.map(h => ({ host: h.name, address: h.addr })),
       bitsPerSecond: opts.bitsPerSecond,
+      runsPerN: opts.runs,
       shaping: star.qdisc,
       congestionControl: star.congestionControl,
       links,
@@ -549,7 +565,7 @@ function markdownTable (head, rows, leftColumns = 1) {
   return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < leftColumns ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n')
 }
 
-function markdown (result) {
+function markdown (result, name) {
   const s = result.setup
   const l = s.links
   const mbit = x => f(x / 1e6, 1)
@@ -580,14 +596,14 @@ function markdown (result) {
         `${f(100 * (r.p2p.machineCpuBusy ?? NaN), 0)}%${r.p2p.cpuSeconds?.rest != null ? ` (${f(100 * Math.max(0, r.p2p.cpuSeconds.rest) / r.p2p.cpuSeconds.available, 0)}%)` : ''}`]
     }), 0), '')
   for (const r of result.runs) {
-    out.push(`## N=${r.nodes}${result.runs.filter(x => x.nodes === r.nodes).length > 1 ? `, run ${r.run}` : ''}`, '')
+    out.push(`## N=${r.nodes}${(result.setup.runsPerN ?? result.runs.filter(x => x.nodes === r.nodes).length) > 1 ? `, run ${r.run}` : ''}`, '')
     const pullRow = (label, x, bound) => [label, f(x.max), f(x.max / bound), x.pulls.map(p => f(p.seconds, 1)).join(', '), `${f(x.registry.images)}x`, x.allVerified ? 'yes' : `**no** (${x.pulls.filter(p => !p.verified).map(p => p.host).join(', ')})`,
       `${f(100 * (x.machineCpuBusy ?? NaN), 0)}%`, x.loadAverage1.map(v => f(v, 1)).join(' → ')]
     out.push(markdownTable(['pulls', 'slowest s', 'T_max / T_lb', `each pull s (node1..node${r.nodes})`, 'registry egress', 'every pull verified', 'machine CPU busy', 'load (1 min)'],
       [pullRow('P2P', r.p2p, r.lowerBound.seconds), pullRow('direct', r.direct, r.lowerBound.seconds)]), '')
     const seed = r.p2p.hosts.find(h => h.host === 'seed')
     out.push(`T_lb = ${f(r.lowerBound.seconds)} s; direct pulls cannot beat N*S/B = ${f(r.lowerBound.directSeconds)} s (direct / that: ${f(r.direct.max / r.lowerBound.directSeconds)}). ` +
-      `What the seed sent kept its link busy for at least ${f(seed.sentBytes / B)} s of the ${f(r.p2p.max)} the slowest P2P pull took.`, '')
+      `What the seed sent kept its link busy for at least ${f(seed.sentBytes / (s.bitsPerSecond / 8))} s of the ${f(r.p2p.max)} the slowest P2P pull took.`, '')
     const cpuLine = (label, c) => c?.machine == null ? undefined : `${label}: the machine was busy ${f(c.machine, 1)} of ${f(c.available, 1)} CPU-seconds: ` +
       `${c.daemons > 0 ? `daemons ${f(c.daemons, 1)}, ` : ''}containerd ${f(c.containerd, 1)}, ctr ${f(c.ctr, 1)}, registry ${f(c.registry, 1)}, the bench ${f(c.bench, 1)}, ` +
       `stolen by the hypervisor ${f(c.steal, 1)}, anything else ${f(c.rest, 1)}${c.others?.length > 0 ? ` (${c.others.map(o => `\`${o.command}\`${o.processes > 1 ? ` x${o.processes}` : ''} ${f(o.seconds, 1)}`).join(', ')}, ...)` : ''}; ` +
@@ -606,18 +622,19 @@ function markdown (result) {
     const sum = (xs, k) => xs.reduce((a, h) => a + h[k], 0)
     rows.push(['all hosts', f(sum(r.p2p.hosts, 'sentImages')), f(sum(r.p2p.hosts, 'receivedImages')), f(sum(r.direct.hosts, 'sentImages')), f(sum(r.direct.hosts, 'receivedImages')), '', '', '', '', ''])
     out.push(markdownTable(['host', 'P2P sent', 'P2P received', 'direct sent', 'direct received', 'TCP retransmits / resets sent, P2P', 'the same, direct', 'daemon CPU s', 'peak RSS MiB', 'from registry / seed / peers'], rows), '')
-    out.push(`![bytes sent per host over time, P2P, N=${r.nodes}](${chartName(result, r)})`, '')
+    out.push(`![bytes sent per host over time, P2P, N=${r.nodes}](${chartName(name, result, r)})`, '')
   }
   return out.join('\n') + '\n'
 }
 
-const chartName = (result, r) => `${opts.name}-sent-n${r.nodes}${result.runs.filter(x => x.nodes === r.nodes).length > 1 ? `-run${r.run}` : ''}.svg`
+/** A chart per run, named by the run only when there are several of each N (a partial result names them alike). */
+const chartName = (name, result, r) => `${name}-sent-n${r.nodes}${(result.setup.runsPerN ?? result.runs.filter(x => x.nodes === r.nodes).length) > 1 ? `-run${r.run}` : ''}.svg`
 
-function charts (result) {
+function charts (result, name) {
   return result.runs.map(r => {
     const s = r.p2p.series
     const series = Object.entries(s.sent).map(([host, bytes]) => ({ label: host, points: bytes.map((b, i) => [s.t[i], b / result.image.bytes]), dashed: host.startsWith('node'), dots: false }))
-    return [chartName(result, r), lineChart({
+    return [chartName(name, result, r), lineChart({
       title: `P2P, N=${r.nodes}, every link ${f(result.setup.bitsPerSecond / 1e6, 0)} Mbit/s: bytes each host sent`,
       xLabel: 'seconds from the moment all pulls start',
       yLabel: 'sent, in images',
