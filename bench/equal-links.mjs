@@ -471,8 +471,12 @@ async function main () {
   const ctx = { star, registry, image }
   const runs = []
   const contd = (await capture(CONTAINERD_BIN, ['--version'], { timeoutMs: 10_000 })).stdout.trim()
+  const repo = dirname(dirname(fileURLToPath(import.meta.url)))
+  const head = (await capture('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { timeoutMs: 10_000 })).stdout.trim()
+  const dirty = (await capture('git', ['-C', repo, 'status', '--porcelain', '--', 'packages'], { timeoutMs: 10_000 })).stdout.trim() !== ''
+  const commit = head === '' ? undefined : `${head}${dirty ? ' with changes to packages/' : ''}`
   const save = async complete => {
-    const result = resultOf(runs, { complete, image, links, star, loadBefore, started, containerd: contd })
+    const result = resultOf(runs, { complete, image, links, star, loadBefore, started, containerd: contd, commit })
     await writeResult(join(RESULTS, `${opts.name}.json`), result)
     await writeResult(join(RESULTS, `${opts.name}.md`), markdown(result, opts.name))
     for (const [file, svg] of charts(result, opts.name)) await writeResult(join(RESULTS, file), svg)
@@ -522,9 +526,10 @@ function report (r) {
   console.log(`  sent (images): ${r.p2p.hosts.map(h => `${h.host} ${f(h.sentImages)}`).join(', ')}`)
 }
 
-function resultOf (runs, { complete, image, links, star, loadBefore, started, containerd }) {
+function resultOf (runs, { complete, image, links, star, loadBefore, started, containerd, commit }) {
   return {
     complete,
+    commit,
     command: `npm run bench:equal-links${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     date: new Date().toISOString(),
     setup: {
@@ -571,7 +576,7 @@ function markdown (result, name) {
   const mbit = x => f(x / 1e6, 1)
   const S = result.image.bytes
   const out = [`# Equal links: every host at ${mbit(s.bitsPerSecond)} Mbit/s`, '']
-  out.push(`Measured ${result.date} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}: \`${result.command}\`. ` +
+  out.push(`Measured ${result.date} on ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}${result.commit != null ? `, code at ${result.commit}` : ''}: \`${result.command}\`. ` +
     `Load average (1, 5, 15 min) ${result.machine.loadAverageBefore.map(x => f(x, 1)).join(', ')} before, ${result.machine.loadAverageAfter.map(x => f(x, 1)).join(', ')} after.`)
   if (!result.complete) out.push('', '**Partial**: written while the run was still going, or left by a run that stopped early; only the runs below finished.')
   out.push('', `Every host (the registry, the seed, the nodes) runs in a network namespace of its own; its one link (a veth into a bridge) is shaped to ${mbit(s.bitsPerSecond)} Mbit/s each way: \`${s.shaping}\`; TCP congestion control ${s.congestionControl}, the kernel's default. ` +
