@@ -178,7 +178,7 @@ function sampleSent (star, hosts, maxMs) {
       try {
         const c = await switchCounters(star.switchNs, hosts)
         base ??= c
-        series.t.push((performance.now() - t0) / 1000)
+        series.t.push(Math.round(performance.now() - t0) / 1000)
         for (const h of hosts) series.sent[h.name].push(c[h.name].tx - base[h.name].tx)
       } catch {
         // a missed sample
