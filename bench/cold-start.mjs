@@ -8,7 +8,7 @@
 //                                tensorflow-like one (3 GB / 16) at N = 5, 10:
 //                                bench/results/cold-start.{json,md} and SVG charts
 //   npm run bench -- --help      the flags (--nodes, --size, the caps)
-import { writeFile, mkdir, readFile } from 'node:fs/promises'
+import { writeFile, mkdir } from 'node:fs/promises'
 import { join, dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
@@ -22,7 +22,7 @@ import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { cleanupAll, cleanupOnSignals, cpuSecondsOf, threadCpuOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
-import { lowerBound, machine, percentile, writeResult } from './lib/report.mjs'
+import { busyFraction, lowerBound, machine, machineCpu, percentile, writeResult } from './lib/report.mjs'
 import { cdfPoints, lineChart } from './lib/charts.mjs'
 
 const MiB = 1024 * 1024
@@ -119,18 +119,6 @@ function scenarios () {
   ]
 }
 
-/** Busy and total jiffies of the whole machine, from /proc/stat. */
-async function machineCpu () {
-  try {
-    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-    const idle = line[3] + (line[4] ?? 0)
-    const total = line.slice(0, 8).reduce((a, b) => a + b, 0)
-    return { busy: total - idle, total }
-  } catch {
-    return undefined
-  }
-}
-const busyFraction = (a, b) => (a == null || b == null || b.total === a.total ? undefined : (b.busy - a.busy) / (b.total - a.total))
 
 const seconds = ms => ms / 1000
 const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))

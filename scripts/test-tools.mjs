@@ -1,7 +1,7 @@
 // The real components the tests drive (a registry mirror is tested against
 // the real thing, never a mock of it): the CNCF distribution registry,
-// containerd with ctr, skopeo, chromium for the dashboard, and openssl for a
-// test certificate, all from Debian. Missing ones are
+// containerd with ctr, skopeo, chromium for the dashboard, openssl for a
+// test certificate and iproute2 for network namespaces, all from Debian. Missing ones are
 // installed with apt-get when this runs as root; otherwise it says what to
 // install and fails, before any test starts. Commands named as arguments
 // (`node scripts/test-tools.mjs docker-registry skopeo`, what the benchmark
@@ -16,7 +16,10 @@ const TOOLS = [
   { command: 'chromium', pkg: 'chromium' },
   { command: 'firefox-esr', pkg: 'firefox-esr' },
   // makes the certificate of the HTTPS registry (tls-registry.e2e.spec.ts)
-  { command: 'openssl', pkg: 'openssl' }
+  { command: 'openssl', pkg: 'openssl' },
+  // network namespaces and their shaped links (bench:equal-links and its test)
+  { command: 'ip', pkg: 'iproute2' },
+  { command: 'tc', pkg: 'iproute2' }
 ]
 
 const wanted = process.argv.slice(2)

@@ -21,8 +21,9 @@ function ticks (max, n = 6) {
 }
 
 /**
- * series: [{ label, points: [[x, y], ...], dashed?, step? }]; step draws a
- * staircase (a CDF). marks: vertical lines [{ x, label }].
+ * series: [{ label, points: [[x, y], ...], dashed?, step?, dots? }]; step draws a
+ * staircase (a CDF); dots: false leaves out the points' circles (dense samples).
+ * marks: vertical lines [{ x, label }].
  */
 export function lineChart ({ title, xLabel, yLabel, series, marks = [], yMax, xMax }) {
   const xs = series.flatMap(s => s.points.map(p => p[0])).concat(marks.map(m => m.x))
@@ -62,7 +63,7 @@ export function lineChart ({ title, xLabel, yLabel, series, marks = [], yMax, xM
       pts.push(`${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
     })
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''} points="${pts.join(' ')}"/>`)
-    if (s.step !== true) for (const [x, y] of s.points) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`)
+    if (s.step !== true && s.dots !== false) for (const [x, y] of s.points) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`)
     const ly = M.top + 8 + i * 18
     out.push(`<line x1="${M.left + pw + 12}" y1="${ly}" x2="${M.left + pw + 36}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`)
     out.push(`<text x="${M.left + pw + 42}" y="${ly + 4}">${esc(s.label)}</text>`)

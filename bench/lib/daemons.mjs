@@ -6,11 +6,14 @@ import { track } from './processes.mjs'
 /**
  * `damselfly daemon --data-dir DIR --api 127.0.0.1:0 --mirror 127.0.0.1:0 ARGS`;
  * resolves once it printed its addresses, with `api` as a base URL.
+ * `prefix` runs it under a command, e.g. `['ip', 'netns', 'exec', NS]`: its
+ * loopback is then the namespace's.
  * BENCH_DAEMON_NODE_ARGS="--cpu-prof ..." passes Node options to every daemon.
  */
-export async function startBenchDaemon (dataDir, args, { signal, onSpawn, execArgv, timeoutMs } = {}) {
+export async function startBenchDaemon (dataDir, args, { signal, onSpawn, execArgv, timeoutMs, prefix } = {}) {
   const d = await spawnDaemon(['--data-dir', dataDir, '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', ...args], {
     execArgv: execArgv ?? process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean),
+    prefix,
     stderr: 'inherit',
     signal,
     timeoutMs,

@@ -42,6 +42,46 @@ export async function cpuSecondsOf (pid) {
 }
 
 /**
+ * CPU seconds (user + system) of this process's children that have ended and
+ * been waited for (cutime + cstime of /proc/self/stat): what short-lived
+ * commands cost, read before and after them. Undefined where there is no /proc.
+ */
+export async function endedChildrenCpuSeconds () {
+  let stat
+  try {
+    stat = await readFile('/proc/self/stat', 'utf8')
+  } catch {
+    return undefined
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS
+}
+
+/**
+ * CPU seconds (user + system) and command name of every process running now,
+ * from /proc/PID/stat: Map pid -> { comm, seconds }. Empty where there is no /proc.
+ */
+export async function allProcessesCpu () {
+  const out = new Map()
+  let pids
+  try {
+    pids = (await readdir('/proc')).filter(name => /^\d+$/.test(name))
+  } catch {
+    return out
+  }
+  await Promise.all(pids.map(async pid => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(pid), { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS })
+    } catch {
+      // ended meanwhile
+    }
+  }))
+  return out
+}
+
+/**
  * CPU seconds by thread kind of process `pid`: the JS main thread, V8's
  * helpers (GC and compiler workers), libuv's pool (fs, crypto, zlib) and the
  * rest; from /proc/PID/task/TID/stat. Undefined where there is no /proc.
@@ -80,8 +120,49 @@ export function spawnNode (args, { ipc = false, stdout = 'inherit' } = {}) {
   return track(spawn(process.execPath, args, { stdio: ['ignore', stdout, 'inherit', ...(ipc ? ['ipc'] : [])] }))
 }
 
-/** Own a child started elsewhere: it is stopped by cleanupAll. */
+/** Runs a command to completion (SIGKILL after timeoutMs); rejects with its output unless it exits 0. */
+export async function run (cmd, args, timeoutMs) {
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+  let out = ''
+  child.stdout.on('data', d => { out = (out + d).slice(-20000) })
+  child.stderr.on('data', d => { out = (out + d).slice(-20000) })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code, signal] = await once(child, 'close')
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${code ?? signal}):\n${out}`)
+  return out
+}
+
+/**
+ * Runs a command to completion and resolves with its exit code (or signal
+ * name), stdout and the tail of stderr; never rejects for a failure of the
+ * command. SIGKILL after `timeoutMs` or when `signal` aborts. With
+ * `stdout: false` its stdout is not read at all (a progress display).
+ */
+export async function capture (cmd, args, { timeoutMs = 60_000, signal, stdout: keepStdout = true } = {}) {
+  const child = track(spawn(cmd, args, { stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] }))
+  const stdout = []
+  let stderr = ''
+  child.stdout?.on('data', d => stdout.push(d))
+  child.stderr.on('data', d => { stderr = (stderr + d).slice(-4000) })
+  const kill = () => child.kill('SIGKILL')
+  const timer = setTimeout(kill, timeoutMs)
+  signal?.addEventListener('abort', kill, { once: true })
+  if (signal?.aborted === true) kill()
+  try {
+    const [code, sig] = await once(child, 'close')
+    return { code: code ?? sig, stdout: Buffer.concat(stdout).toString('utf8'), stderr }
+  } catch (err) {
+    return { code: err.code ?? 'error', stdout: '', stderr: err.message }
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', kill)
+  }
+}
+
+/** Own a child started elsewhere: it is stopped by cleanupAll (at once, when Ctrl-C came before it). */
 export function track (child) {
+  if (interrupted) child.kill('SIGKILL')
   children.add(child)
   child.once('exit', () => children.delete(child))
   return child
@@ -163,10 +244,37 @@ export async function removeTempDir (dir) {
   await rm(dir, { recursive: true, force: true })
 }
 
-/** Stop every child still running and remove every temp dir. */
-export async function cleanupAll () {
-  await Promise.allSettled([...children].map(c => stopChild(c, 3000)))
-  await Promise.allSettled([...tempDirs].map(removeTempDir))
+const cleanups = new Set()
+
+/**
+ * Run `fn` in cleanupAll, after every child has stopped (network namespaces
+ * go once nothing runs in them). Returns a function that runs it now, once.
+ */
+export function onCleanup (fn) {
+  let ran
+  const once = () => {
+    cleanups.delete(once)
+    ran ??= Promise.resolve().then(fn)
+    return ran
+  }
+  cleanups.add(once)
+  return once
+}
+
+let cleaning
+
+/**
+ * Stop every child still running, run the cleanups onCleanup registered, and
+ * remove every temp dir. A call while one is under way (Ctrl-C during the
+ * bench's own cleanup) waits for that one.
+ */
+export function cleanupAll () {
+  cleaning ??= (async () => {
+    await Promise.allSettled([...children].map(c => stopChild(c, 3000)))
+    await Promise.allSettled([...cleanups].map(fn => fn()))
+    await Promise.allSettled([...tempDirs].map(removeTempDir))
+  })().finally(() => { cleaning = undefined })
+  return cleaning
 }
 
 let interrupted = false

@@ -1,5 +1,5 @@
 // Summaries and the printed table.
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { dirname } from 'node:path'
 import { pieceSizeFor } from '@damselfly/protocol'
@@ -16,6 +16,25 @@ export function machine () {
     node: process.version
   }
 }
+
+/**
+ * Busy and total jiffies of the whole machine, from /proc/stat, and of the
+ * busy ones those in interrupts (the network stack's softirqs) and stolen by
+ * the hypervisor.
+ */
+export async function machineCpu () {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = line[3] + (line[4] ?? 0)
+    const total = line.slice(0, 8).reduce((a, b) => a + b, 0)
+    return { busy: total - idle, total, interrupts: (line[5] ?? 0) + (line[6] ?? 0), steal: line[7] ?? 0 }
+  } catch {
+    return undefined
+  }
+}
+
+/** Share of the machine's CPU busy between two machineCpu() readings. */
+export const busyFraction = (a, b) => (a == null || b == null || b.total === a.total ? undefined : (b.busy - a.busy) / (b.total - a.total))
 
 function median (values) {
   const s = [...values].sort((x, y) => x - y)

@@ -41,6 +41,11 @@ export interface SpawnDaemonOptions {
   env?: Record<string, string>
   /** Node options for the child, e.g. `['--cpu-prof', '--cpu-prof-dir', DIR]`. */
   execArgv?: string[]
+  /**
+   * A command the daemon runs under, which ends by exec'ing it (so the child's
+   * pid is the daemon's), e.g. `['ip', 'netns', 'exec', 'NS']`. @default []
+   */
+  prefix?: string[]
   /** stderr piped into `output`, or passed through to this process. @default 'pipe' */
   stderr?: 'pipe' | 'inherit'
   /** Called with the child as soon as it exists, so a caller can track it for cleanup. */
@@ -57,7 +62,8 @@ export interface SpawnDaemonOptions {
  * promise rejects with what it printed.
  */
 export async function spawnDaemon (args: string[], options: SpawnDaemonOptions = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, ...(options.execArgv ?? []), DAMSELFLY_BIN, 'daemon', ...args], {
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath]
+  const child = spawn(command!, [...prefixArgs, ...DAEMON_NODE_OPTIONS, ...(options.execArgv ?? []), DAMSELFLY_BIN, 'daemon', ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr ?? 'pipe']
   })

@@ -14,6 +14,8 @@ export { generateImage, layerSizes } from './demo/image.js'
 export type { DemoImage, ImageBlob, GenerateImageOptions } from './demo/image.js'
 export { pullImage, MANIFEST_ACCEPT, CONCURRENT_DOWNLOADS } from './demo/pull.js'
 export type { PullRequest, PullResult, PulledBlob } from './demo/pull.js'
+// containerd's config.toml and hosts.toml as Damselfly writes them, reused by bench/equal-links.mjs
+export { containerdConfig, hostsToml } from './containerd.js'
 
 // how the command line reads sizes and rates, and reports a wrong flag: the bench scripts
 // hand the same rate texts to the daemons, so they read them with the daemon's parser

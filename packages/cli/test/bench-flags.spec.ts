@@ -24,7 +24,8 @@ const SCRIPTS = [
   { script: 'cold-start.mjs', name: 'bench', bad: ['--nodes', '0'], says: '--nodes 0: whole numbers 1 to 50, separated by commas' },
   { script: 'pair.mjs', name: 'bench:pair', bad: ['--runs', 'many'], says: '--runs must be an integer 1..20' },
   { script: 'mirror.mjs', name: 'bench:mirror', bad: ['--size', '0'], says: '--size must be an integer 1..8192' },
-  { script: 'sim/run.mjs', name: 'bench:sim', bad: ['--only', 'everything'], says: '--only everything: everything is not one of validation, pods, scale' }
+  { script: 'sim/run.mjs', name: 'bench:sim', bad: ['--only', 'everything'], says: '--only everything: everything is not one of validation, pods, scale' },
+  { script: 'equal-links.mjs', name: 'bench:equal-links', bad: ['--rate', '0'], says: '--rate 0: Mbit/s from 1 to 10000' }
 ]
 
 describe('bench scripts: flags', () => {
