@@ -250,8 +250,7 @@ class DamselflySwarm implements Swarm {
     }, {
       uploadSlots: init.uploadSlots,
       corruptUploads: init.corruptUploads,
-      superSeedCopies: init.superSeedCopies,
-      paced: (init.uploadRate ?? 0) > 0
+      superSeedCopies: init.superSeedCopies
     })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))
