@@ -22,7 +22,7 @@ import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { cleanupAll, cleanupOnSignals, cpuSecondsOf, threadCpuOf, makeTempDir, peakRssOf, removeTempDir, stopChild, withDeadline } from './lib/processes.mjs'
-import { busyFraction, lowerBound, machine, machineCpu, percentile, writeResult } from './lib/report.mjs'
+import { busyFraction, bytesBySource, lowerBound, machine, machineCpu, percentile, sampleOf, writeResult } from './lib/report.mjs'
 import { cdfPoints, lineChart } from './lib/charts.mjs'
 
 const MiB = 1024 * 1024
@@ -169,7 +169,7 @@ async function waitForSeed (nodes, seedId) {
 }
 
 /** Verified bytes a daemon got from the registry, the seed and other peers (its tasks), and what it uploaded (its metrics). */
-async function bytesBySource (daemon, seedId, digests) {
+async function daemonReport (daemon, seedId, digests) {
   try {
     const get = async path => {
       const res = await fetch(`${daemon.api}${path}`, { signal: AbortSignal.timeout(5000) })
@@ -178,29 +178,13 @@ async function bytesBySource (daemon, seedId, digests) {
     }
     const tasks = await (await get('/api/v1/tasks')).json()
     const metrics = await (await get('/metrics')).text()
-    const out = { fromRegistry: 0, fromSeed: 0, fromPeers: 0 }
-    for (const t of tasks) {
-      if (!digests.has(t.digest)) continue
-      const fromSeed = t.parents?.[seedId] ?? 0
-      out.fromRegistry += t.bytesFromOrigin ?? 0
-      out.fromSeed += fromSeed
-      out.fromPeers += (t.bytesFromPeers ?? 0) - fromSeed
-    }
-    const counter = name => {
-      const v = new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(metrics)?.[1]
-      return v != null ? Number(v) : undefined
-    }
-    const labelled = (name, label) => {
-      const v = new RegExp(`^${name}\\{${label}\\} (\\S+)$`, 'm').exec(metrics)?.[1]
-      return v != null ? Number(v) : undefined
-    }
     return {
-      ...out,
-      uploadedBytes: counter('damselfly_uploaded_bytes_total'),
-      discardedBytes: counter('damselfly_discarded_bytes_total'),
-      dhtLookups: labelled('damselfly_dht_queries_total', 'kind="find_providers"'),
-      dhtProvides: labelled('damselfly_dht_queries_total', 'kind="provide"'),
-      gossipReceived: { blob: labelled('damselfly_gossip_messages_total', 'direction="received",topic="blob"'), beacon: labelled('damselfly_gossip_messages_total', 'direction="received",topic="beacon"') }
+      ...bytesBySource(tasks, seedId, digests),
+      uploadedBytes: sampleOf(metrics, 'damselfly_uploaded_bytes_total'),
+      discardedBytes: sampleOf(metrics, 'damselfly_discarded_bytes_total'),
+      dhtLookups: sampleOf(metrics, 'damselfly_dht_queries_total', 'kind="find_providers"'),
+      dhtProvides: sampleOf(metrics, 'damselfly_dht_queries_total', 'kind="provide"'),
+      gossipReceived: { blob: sampleOf(metrics, 'damselfly_gossip_messages_total', 'direction="received",topic="blob"'), beacon: sampleOf(metrics, 'damselfly_gossip_messages_total', 'direction="received",topic="beacon"') }
     }
   } catch (err) {
     return { bytesBySourceError: err.message }
@@ -263,7 +247,7 @@ async function p2pRun (n, image, registry, deadlineMs, tiny) {
         pullCpuSeconds: cpu != null && before != null ? cpu - before : undefined,
         pullCpuByThread: threads != null && threadsAtStart != null ? Object.fromEntries(Object.entries(threads).map(([k, v]) => [k, v - threadsAtStart[k]])) : undefined,
         peakRssBytes: await peakRssOf(d.child.pid),
-        ...await bytesBySource(d, seed.peerId, digests)
+        ...await daemonReport(d, seed.peerId, digests)
       }
     }))
     const oneByte = tiny != null ? await oneByteBlob(nodes, registry, tiny) : undefined

@@ -22,7 +22,7 @@ import { REGISTRY_BIN, SKOPEO_BIN, startDistributionRegistry } from './lib/distr
 import { CONTAINERD_BIN, CTR_BIN, startContainerd } from './lib/netns-containerd.mjs'
 import { createSwitchedHosts, flowRate, getInNetns, linkCounters, measureRoundTrips, measureThroughput, netnsUnavailable, removeStaleNamespaces, switchCounters } from './lib/netns.mjs'
 import { allProcessesCpu, capture, cleanupAll, cleanupOnSignals, cpuSecondsOf, endedChildrenCpuSeconds, makeTempDir, peakRssOf, removeTempDir, stopChild, wasInterrupted } from './lib/processes.mjs'
-import { busyFraction, machine, machineCpu, writeResult } from './lib/report.mjs'
+import { busyFraction, bytesBySource, machine, machineCpu, sampleOf, writeResult } from './lib/report.mjs'
 import { lineChart } from './lib/charts.mjs'
 
 const MiB = 1024 * 1024
@@ -149,19 +149,13 @@ async function daemonReport (d, seedId, digests) {
   try {
     const status = JSON.parse(await get('/api/v1/status'))
     const metrics = await get('/metrics')
-    const out = { fromRegistry: 0, fromSeed: 0, fromPeers: 0 }
-    for (const t of status.tasks ?? []) {
-      if (!digests.has(t.digest)) continue
-      const fromSeed = t.parents?.[seedId] ?? 0
-      out.fromRegistry += t.bytesFromOrigin ?? 0
-      out.fromSeed += fromSeed
-      out.fromPeers += (t.bytesFromPeers ?? 0) - fromSeed
+    return {
+      ...bytesBySource(status.tasks, seedId, digests),
+      uploadedBytes: sampleOf(metrics, 'damselfly_uploaded_bytes_total'),
+      discardedBytes: sampleOf(metrics, 'damselfly_discarded_bytes_total'),
+      listenAddresses: status.listenAddresses,
+      peers: status.peers?.length
     }
-    const counter = name => {
-      const v = new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(metrics)?.[1]
-      return v != null ? Number(v) : undefined
-    }
-    return { ...out, uploadedBytes: counter('damselfly_uploaded_bytes_total'), discardedBytes: counter('damselfly_discarded_bytes_total'), listenAddresses: status.listenAddresses, peers: status.peers?.length }
   } catch (err) {
     return { reportError: err.message }
   }

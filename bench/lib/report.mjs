@@ -112,3 +112,26 @@ export async function writeResult (file, data) {
   await writeFile(tmp, typeof data === 'string' ? data : JSON.stringify(data, null, 2) + '\n')
   await rename(tmp, file)
 }
+
+/**
+ * Verified bytes of the image's blobs a daemon got from the registry, the
+ * seed and other peers, from its tasks (as /api/v1/status or /api/v1/tasks
+ * list them).
+ */
+export function bytesBySource (tasks, seedId, digests) {
+  const out = { fromRegistry: 0, fromSeed: 0, fromPeers: 0 }
+  for (const t of tasks ?? []) {
+    if (!digests.has(t.digest)) continue
+    const fromSeed = t.parents?.[seedId] ?? 0
+    out.fromRegistry += t.bytesFromOrigin ?? 0
+    out.fromSeed += fromSeed
+    out.fromPeers += (t.bytesFromPeers ?? 0) - fromSeed
+  }
+  return out
+}
+
+/** A sample's value in Prometheus text, by name and (optionally) its exact label text: 'kind="provide"'. */
+export function sampleOf (metrics, name, labels) {
+  const v = new RegExp(`^${name}${labels != null ? `\\{${labels}\\}` : '(?:\\{\\})?'} (\\S+)$`, 'm').exec(metrics)?.[1]
+  return v != null ? Number(v) : undefined
+}
