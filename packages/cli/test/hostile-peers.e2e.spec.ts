@@ -96,6 +96,15 @@ describe('a parent among hostile requesters', () => {
       return (await cluster.api(d, '/api/v1/status')).bans
     }
 
+    /** The pull took every piece from the truthful seed; it is not banned, and the forger is, its word proved false. */
+    async function expectServedByTruthfulOnly (d: DaemonProcess, digest: string, truthful: string, forger: string): Promise<void> {
+      const task = await cluster.api(d, `/api/v1/tasks/${digest}`)
+      expect(Object.keys(task.parents)).toEqual([truthful])
+      const banned = await bans(d)
+      expect(banned.map(b => b.peer)).not.toContain(truthful)
+      expect(banned.find(b => b.peer === forger)?.reason).toMatch(/proved false/)
+    }
+
     it('that comes first costs the honest parents nothing, and its signer is banned', async () => {
       const blob = makeBlob('/forged-first.bin', 8 * MiB)
       const sleeping = await heldBySleepingSeed('truthful-1', blob)
@@ -108,11 +117,7 @@ describe('a parent among hostile requesters', () => {
         const r = await getting
         expect(r.code, r.stderr).toBe(0)
         expect((await readFile(join(root, 'misled-1.bin'))).equals(blob.data)).toBe(true)
-        const task = await cluster.api(d, `/api/v1/tasks/${blob.digest}`)
-        expect(Object.keys(task.parents)).toEqual([truthful.peerId])
-        const banned = await bans(d)
-        expect(banned.map(b => b.peer)).not.toContain(truthful.peerId)
-        expect(banned.find(b => b.peer === forger.node.peerId.toString())?.reason).toMatch(/proved false/)
+        await expectServedByTruthfulOnly(d, blob.digest, truthful.peerId, forger.node.peerId.toString())
       } finally {
         await forger.stop()
       }
@@ -141,13 +146,9 @@ describe('a parent among hostile requesters', () => {
         const second = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', out, '--api', d.api], 90_000)
         expect(second.code, second.stderr).toBe(0)
         expect((await readFile(out)).equals(blob.data)).toBe(true)
-        const task = await cluster.api(d, `/api/v1/tasks/${blob.digest}`)
-        expect(Object.keys(task.parents)).toEqual([truthful.peerId])
         // the blob came from the truthful seed; the origin was asked only to vouch for a few bytes
         expect(origin.requests - requests).toBeLessThanOrEqual(1)
-        const banned = await bans(d)
-        expect(banned.map(b => b.peer)).not.toContain(truthful.peerId)
-        expect(banned.find(b => b.peer === forger.node.peerId.toString())?.reason).toMatch(/proved false/)
+        await expectServedByTruthfulOnly(d, blob.digest, truthful.peerId, forger.node.peerId.toString())
       } finally {
         await forger.stop()
       }

@@ -9,7 +9,7 @@
  */
 
 export { DownloadEngine } from './engine.js'
-export type { Arrival, BeaconLoad, CloseReason, EngineCommand, EngineConfig, EngineEnvironment, EngineState, SeedAnswer } from './engine.js'
+export type { Arrival, CloseReason, EngineCommand, EngineConfig, EngineEnvironment, EngineState, SeedAnswer } from './engine.js'
 export * from './constants.js'
 export { ENGINE_DEFAULTS, SWARM_DEFAULTS } from './defaults.js'
 export { LocalParentRanker } from './ranking.js'

@@ -50,14 +50,6 @@ export interface CloseReason {
   retryAfterMs?: number
 }
 
-/** A parent's load as its last beacon told it. */
-export interface BeaconLoad {
-  uploadBps: number
-  activeUploads: number
-  freeUploadSlots: number
-  seed: boolean
-}
-
 /**
  * What the engine reads of the node around it, each call a snapshot: no
  * I/O, nothing that waits. The clock is one of them: the engine never reads
@@ -79,7 +71,8 @@ export interface EngineEnvironment {
   pullers(): string[]
   /** A peer banned from every exchange for a while. */
   penalized(peer: string): boolean
-  beacon(peer: string): BeaconLoad | undefined
+  /** A peer's load as its last beacon told it (what the ranker reads). */
+  beacon(peer: string): ParentCandidate['beacon']
   /** The node's download limit, bytes/s; 0 for none. */
   downloadRate(): number
   /** Piece bytes requested from parents and not yet received, over every download of the node. */
