@@ -39,7 +39,7 @@ describe('a parent among hostile requesters', () => {
   it('lets one peer hold a quarter of its upload slots at most, however many streams it opens, and serves others at once', async () => {
     const blob = await held('/crowded.bin', 16 * MiB)
     const attacker: Libp2p = await bareLibp2p()
-    const streams: Array<{ status: string, abort: (err: Error) => void }> = []
+    const streams: Array<{ status: string, remoteWriteStatus: string, abort: (err: Error) => void }> = []
     try {
       // 32 streams from one peer, each asking for 4 MiB of pieces
       for (let i = 0; i < 32; i++) {
@@ -51,8 +51,10 @@ describe('a parent among hostile requesters', () => {
       const uploads = async (): Promise<number> => metric(await cluster.api(seed, '/metrics'), 'damselfly_active_uploads') ?? 0
       await eventually(async () => {
         expect(await uploads()).toBeGreaterThan(0)
-        // the rest were told to come back later, and their streams ended
-        expect(streams.filter(s => s.status === 'open').length).toBeLessThanOrEqual(4)
+        // the rest were told to come back later, and the seed ended its side of their streams (the
+        // attacker never ends its own, so they stay half open there; a stream the attacker could not
+        // buffer, it reset itself)
+        expect(streams.filter(s => s.status === 'open' && s.remoteWriteStatus !== 'closed').length).toBeLessThanOrEqual(4)
       }, 30_000)
       expect(await uploads()).toBeLessThanOrEqual(4)
 

@@ -19,10 +19,12 @@ export interface PieceServerInit {
   openTimeoutMs?: number
   /** Test only: flip a byte in every piece served. @default false */
   corruptUploads?: boolean
-  /** Copies of a piece sent within `superSeedWindowMs` before further requests are declined; 0 never declines. @default 1 */
+  /** Copies of a piece sent within the super-seeding window before further requests are declined; 0 never declines. @default 1 */
   superSeedCopies?: number
-  /** @default 2000 */
+  /** @default 2000 when sends are paced (an upload rate), 8000 when not */
   superSeedWindowMs?: number
+  /** Sends are paced by an upload rate: a send then ends when its bytes are on their way, and the ledger can tell an idle uplink. @default false */
+  paced?: boolean
   /** With every slot taken, a session idle this long gives its slot to a new requester. @default 1000 */
   idleSlotMs?: number
   /** What a session that gave its slot up is told to wait before asking again. @default 10000 */
@@ -59,7 +61,11 @@ export class PieceServer {
   readonly #sessions = new Set<UploadSession>()
 
   constructor (components: PieceServerComponents, init: PieceServerInit = {}) {
-    this.#ledger = new ServeLedger(init.superSeedCopies ?? SWARM_DEFAULTS.superSeedCopies, init.superSeedWindowMs ?? SWARM_DEFAULTS.superSeedWindowMs)
+    const paced = init.paced === true
+    // unpaced, pieces on their way out say nothing of the uplink (the transport takes the bytes at once): it counts as busy
+    this.#ledger = new ServeLedger(init.superSeedCopies ?? SWARM_DEFAULTS.superSeedCopies,
+      init.superSeedWindowMs ?? (paced ? SWARM_DEFAULTS.superSeedWindowMs : SWARM_DEFAULTS.superSeedUnpacedWindowMs),
+      undefined, paced ? IDLE_UPLINK_SENDS : 0)
     this.#c = components
     this.#slots = init.uploadSlots ?? SWARM_DEFAULTS.uploadSlots
     this.#maxQueued = init.maxQueuedRequests ?? 32

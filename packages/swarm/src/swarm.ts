@@ -250,7 +250,8 @@ class DamselflySwarm implements Swarm {
     }, {
       uploadSlots: init.uploadSlots,
       corruptUploads: init.corruptUploads,
-      superSeedCopies: init.superSeedCopies
+      superSeedCopies: init.superSeedCopies,
+      paced: (init.uploadRate ?? 0) > 0
     })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))

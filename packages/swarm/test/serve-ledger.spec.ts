@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { IDLE_UPLINK_SENDS, ServeLedger, idleSlotToFree, slotsForNewcomers } from '../src/piece-server.js'
 import { LocalParentRanker } from '../src/ranking.js'
 import { RateLimiter } from '../src/rate-limit.js'
+import { SWARM_DEFAULTS } from '../src/defaults.js'
 
 describe('idleSlotToFree (an idle requester gives its upload slot up)', () => {
   it('frees the slot of the session idle longest, once it has been idle long enough', () => {
@@ -79,6 +80,18 @@ describe('ServeLedger (super-seeding)', () => {
     other!()
     other!() // a second call changes nothing
     expect(ledger.sending).toBe(1)
+    expect(ledger.admit('d', 1)).toBeTypeOf('function')
+  })
+
+  it('unpaced (no upload rate: sends say nothing of the uplink), declines a piece sent within the window even with nothing else under way', () => {
+    let now = 0
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, 0)
+    ledger.admit('d', 1)?.()
+    now += SWARM_DEFAULTS.superSeedUnpacedWindowMs - 1
+    expect(ledger.sending).toBe(0)
+    expect(ledger.admit('d', 1)).toBeUndefined()
+    expect(ledger.admit('d', 2)).toBeTypeOf('function')
+    now += 1
     expect(ledger.admit('d', 1)).toBeTypeOf('function')
   })
 
