@@ -100,14 +100,21 @@ function rng (seed) {
  *   pieceSize (every blob's, as daemons run with --piece-size; default: the protocol's rule),
  *   beacons ('modelled', the default: the daemon's beacon timer; 'fresh': each
  *   candidate's load as it is the instant it is ranked; 'none': no beacon heard),
- *   beaconIntervalMs (a non-seed node's beacon interval; default the daemon's rule, beaconIntervalMs) }
+ *   beaconIntervalMs (a non-seed node's beacon interval; default the daemon's rule, beaconIntervalMs),
+ *   slowShare, slowFactor (every round(1/slowShare)-th node uploads at slowFactor of nodeUp),
+ *   ranker ('local', the default: the daemon's LocalParentRanker; 'random': candidates in random order) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
   const random = rng(scenario.seed ?? 1)
   const rtt = scenario.rttS ?? 0.001
   const q = new EventQueue()
-  const ranker = new LocalParentRanker()
+  const ranker = scenario.ranker === 'random'
+    ? { rank: candidates => { const c = [...candidates]; for (let i = c.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [c[i], c[j]] = [c[j], c[i]] } return c } }
+    : new LocalParentRanker()
+  /** Nodes whose uplink is slowFactor of the others' (a share slowShare of them, every k-th). */
+  const slowEvery = scenario.slowShare > 0 ? Math.round(1 / scenario.slowShare) : 0
+  const isSlow = id => slowEvery > 0 && id % slowEvery === 0
   /** 'modelled' (the daemon's beacon timer), 'fresh' (every candidate's load as it is this instant), 'none' (no beacons heard). */
   const beaconMode = scenario.beacons ?? 'modelled'
   /** A node's beacon interval: every node has heard every other's idle beacon before the pull, so it counts the other nodes. */
@@ -126,7 +133,7 @@ export function simulate (scenario) {
   const makeNode = (id, seed) => ({
     id,
     seed,
-    up: seed ? scenario.seedRate : scenario.nodeUp,
+    up: seed ? scenario.seedRate : isSlow(id) ? scenario.nodeUp * scenario.slowFactor : scenario.nodeUp,
     down: seed ? scenario.seedRate : scenario.nodeDown,
     upFlows: new Set(),
     downFlows: new Set(),
@@ -668,6 +675,7 @@ export function simulate (scenario) {
     lookups: stats.lookups,
     seedAsks: stats.seedAsks,
     originPulls: stats.originPulls,
+    demotions: nodes.reduce((a, n) => a + [...n.tasks.values()].reduce((b, t) => b + (t.engine?.demotions ?? 0), 0), 0),
     simSeconds: now
   }
 }

@@ -72,3 +72,16 @@ export const SESSION_OPEN_TIMEOUT_MS = 5000
 
 /** A streaming reader reads held pieces back from the store (the page cache, mostly) this much at a time. */
 export const READ_SLICE_BYTES = 1024 * 1024
+
+/**
+ * The bad-parent rule (Dragonfly's): a piece time over this many times the
+ * download's mean piece time demotes its parent...
+ */
+export const BAD_PARENT_MEAN_FACTOR = 20
+/** ...or, once this many piece times are known, over the mean plus BAD_PARENT_SIGMAS standard deviations. */
+export const BAD_PARENT_NORMAL_SAMPLES = 30
+export const BAD_PARENT_SIGMAS = 3
+/** Piece times needed before any parent is judged. */
+export const BAD_PARENT_MIN_SAMPLES = 4
+/** A piece time under this never marks a parent as bad, however fast the others are. */
+export const BAD_PARENT_FLOOR_MS = 1000

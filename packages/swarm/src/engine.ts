@@ -1,6 +1,6 @@
 import { Bitfield, rankSeeds } from '@damselfly/protocol'
 import {
-  ACCEPTED_SEED_PATIENCE_MS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT,
+  ACCEPTED_SEED_PATIENCE_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
   PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
@@ -124,6 +124,47 @@ interface Candidate {
   notFound?: boolean
   /** Let go as idle: news that it holds pieces ends the wait. */
   idle?: boolean
+  /** Its pieces took far longer than the download's other pieces (a bad parent): asked again only when no other parent is at hand. */
+  demoted?: boolean
+  /** Verified piece bytes it delivered to this download, over its sessions. */
+  deliveredBytes?: number
+  /** Its delivery rate when its last session ended, bytes/s. */
+  lastBps?: number
+}
+
+/**
+ * Piece times of one download (from a piece's request, or the parent's
+ * previous piece if later, to its arrival): count, mean and the sum of
+ * squared deviations (Welford), for the bad-parent rule.
+ */
+class PieceTimes {
+  n = 0
+  mean = 0
+  #m2 = 0
+
+  add (ms: number): void {
+    this.n++
+    const d = ms - this.mean
+    this.mean += d / this.n
+    this.#m2 += d * (ms - this.mean)
+  }
+
+  get stdev (): number {
+    return this.n > 1 ? Math.sqrt(this.#m2 / (this.n - 1)) : 0
+  }
+
+  /**
+   * A piece time that marks its parent as bad, against the times seen so
+   * far (Dragonfly's rule): over BAD_PARENT_MEAN_FACTOR times the mean, or,
+   * once there are BAD_PARENT_NORMAL_SAMPLES, over the mean plus
+   * BAD_PARENT_SIGMAS standard deviations; never before BAD_PARENT_MIN_SAMPLES.
+   */
+  isOutlier (ms: number): boolean {
+    if (this.n < BAD_PARENT_MIN_SAMPLES) return false
+    if (ms < BAD_PARENT_FLOOR_MS) return false
+    if (this.n < BAD_PARENT_NORMAL_SAMPLES) return ms > this.mean * BAD_PARENT_MEAN_FACTOR
+    return ms > this.mean + BAD_PARENT_SIGMAS * this.stdev
+  }
 }
 
 /** A clock-driven rate meter: bytes per second over a few windows. */
@@ -168,6 +209,8 @@ class Session {
   lastDataAt: number
   receivedBytes = 0
   idleSince: number | undefined
+  /** When its last whole piece arrived. */
+  lastPieceAt: number | undefined
   readonly meter: Meter
 
   constructor (peer: string, now: number) {
@@ -212,6 +255,8 @@ export class DownloadEngine {
   /** Per piece, the parents asked for it and not answered yet. */
   #inflight: Array<Set<string> | undefined> = []
   readonly #parentBytes = new Map<string, number>()
+  readonly #pieceTimes = new PieceTimes()
+  #demotions = 0
   readonly #readers = new Map<symbol, number>()
   #fromPeers = 0
   #fromOrigin = 0
@@ -278,6 +323,11 @@ export class DownloadEngine {
   /** Bytes of verified pieces received from each parent. */
   get parentBytes (): ReadonlyMap<string, number> {
     return this.#parentBytes
+  }
+
+  /** Parents demoted as bad (the bad-parent rule) so far. */
+  get demotions (): number {
+    return this.#demotions
   }
 
   /** Parent sessions, open or opening. */
@@ -447,6 +497,7 @@ export class DownloadEngine {
   pieceArrived (peer: string, index: number): Arrival {
     const held = this.#held
     const s = this.#sessions.get(peer)
+    if (s != null) this.#timePiece(s, index)
     s?.forget(index)
     // data already in flight from a parent banned a moment ago is not looked at
     if (held == null || this.#banned.has(peer) || held.has(index) || this.#writing.has(index)) {
@@ -493,6 +544,8 @@ export class DownloadEngine {
     others?.delete(peer)
     this.#fromPeers += bytes
     this.#parentBytes.set(peer, (this.#parentBytes.get(peer) ?? 0) + bytes)
+    const c = this.#candidates.get(peer)
+    if (c != null) c.deliveredBytes = (c.deliveredBytes ?? 0) + bytes
     // the losing copies of a hedged request are no longer wanted
     for (const other of others ?? []) {
       if (this.#sessions.has(other)) this.#out({ type: 'cancel', peer: other, index })
@@ -624,6 +677,7 @@ export class DownloadEngine {
     if (this.#state !== 'downloading') return
     this.#releaseIdle(now)
     this.#connectMore()
+    this.#checkWaiting(now)
     this.#hedge(now)
     this.#expireDeclines(now)
     this.#maybeAskSeeds(now)
@@ -736,11 +790,58 @@ export class DownloadEngine {
 
   #readyCandidates (now: number): ParentCandidate[] {
     const ready: ParentCandidate[] = []
+    const demoted: ParentCandidate[] = []
+    const size = this.#layout?.pieceSize ?? 1
     for (const [peer, c] of this.#candidates) {
       if (this.#sessions.has(peer) || this.#banned.has(peer) || c.retryAt > now || this.#env.penalized(peer)) continue
-      ready.push({ peer, delivered: 0, failures: c.failures, beacon: this.#env.beacon(peer) })
+      const candidate: ParentCandidate = { peer, delivered: Math.floor((c.deliveredBytes ?? 0) / size), failures: c.failures, beacon: this.#env.beacon(peer) }
+      if (c.lastBps != null && c.lastBps > 0) candidate.observedBps = c.lastBps
+      if (c.demoted === true) {
+        candidate.demoted = true
+        demoted.push(candidate)
+      } else {
+        ready.push(candidate)
+      }
     }
-    return ready
+    // a bad parent is asked again only when no other parent is at hand: no other
+    // candidate, and no open parent holding a piece this download lacks
+    if (ready.length > 0 || demoted.length === 0) return ready
+    for (const s of this.#sessions.values()) if (this.#offers(s)) return ready
+    return demoted
+  }
+
+  /** Records how long the piece took from the parent, and demotes the parent when that is far out of line. */
+  #timePiece (s: Session, index: number): void {
+    const requested = s.requestedAt.get(index)
+    if (requested == null) return
+    const now = this.#env.now()
+    const ms = now - Math.max(requested, s.lastPieceAt ?? requested)
+    s.lastPieceAt = now
+    if (this.#pieceTimes.isOutlier(ms)) this.#demote(s, ms)
+    else this.#pieceTimes.add(ms)
+  }
+
+  /** The parent delivers far slower than the others: let it go, and ask it again only when nobody else is at hand. */
+  #demote (s: Session, ms: number): void {
+    const c = this.#candidates.get(s.peer) ?? { retryAt: 0, failures: 0 }
+    this.#candidates.set(s.peer, c)
+    if (c.demoted === true) return
+    c.demoted = true
+    this.#demotions++
+    const others = [...this.#sessions.values()].some(o => o !== s && o.open)
+    this.#env.log('parent %s for %s: a piece took %d ms against %d ms on average: demoted', s.peer, this.#digest, Math.round(ms), Math.round(this.#pieceTimes.mean))
+    if (others) this.#drop(s.peer, undefined)
+  }
+
+  /** A request waiting on its parent far longer than pieces take here marks the parent as bad before the piece arrives. */
+  #checkWaiting (now: number): void {
+    for (const s of [...this.#sessions.values()]) {
+      const oldest = s.outstanding[0]
+      if (oldest == null) continue
+      const requested = s.requestedAt.get(oldest) ?? now
+      const waited = now - Math.max(requested, s.lastPieceAt ?? requested)
+      if (this.#pieceTimes.isOutlier(waited)) this.#demote(s, waited)
+    }
   }
 
   #connectMore (): void {
@@ -774,6 +875,8 @@ export class DownloadEngine {
     const c = this.#candidates.get(peer) ?? { retryAt: 0, failures: 0 }
     this.#candidates.set(peer, c)
     c.notFound = reason?.kind === 'not-found'
+    const rate = session.meter.rate(this.#env.now())
+    if (rate > 0) c.lastBps = rate
     const now = this.#env.now()
     if (reason?.kind === 'violation') {
       // broke the protocol: out of this download (the driver bans it from every exchange for a while)

@@ -12,6 +12,8 @@ export interface ParentCandidate {
   delivered: number
   /** Failures (timeouts, chokes) seen from this parent recently. */
   failures: number
+  /** Its pieces took far longer than the download's others (the bad-parent rule): ranked last. */
+  demoted?: boolean
 }
 
 export interface ParentRanker {
@@ -31,6 +33,6 @@ export class LocalParentRanker implements ParentRanker {
       if (c.beacon?.seed === true) s *= 0.8
       return s / (1 + c.failures)
     }
-    return [...candidates].sort((a, b) => score(b) - score(a))
+    return [...candidates].sort((a, b) => Number(a.demoted === true) - Number(b.demoted === true) || score(b) - score(a))
   }
 }

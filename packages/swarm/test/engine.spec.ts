@@ -1,6 +1,6 @@
 import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
 import { describe, expect, it } from 'vitest'
-import { FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS } from '../src/constants.js'
+import { BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS } from '../src/constants.js'
 import { DownloadEngine } from '../src/engine.js'
 import { STREAMING_WINDOW } from '../src/picker.js'
 import { ENGINE_DEFAULTS } from '../src/defaults.js'
@@ -70,7 +70,7 @@ class Drive {
       requestedBytes: () => this.engine.requestedBytes,
       ranker: new LocalParentRanker(),
       random: seeded(),
-      log: () => {}
+      log: (f: string, ...a: unknown[]) => { if (process.env.ENGINE_LOG != null) console.log(f, ...a) }
     }, { ...CONFIG, ...config }, c => this.commands.push(c), { digest: DIGEST, hasUrl: init.hasUrl ?? true })
   }
 
@@ -235,6 +235,53 @@ describe('the download engine', () => {
     expect(d.take('request')).toContainEqual({ type: 'request', peer: 'b', index: fromA.index })
     d.advance(CONFIG.stallMs)
     expect(d.take('close')).toContainEqual({ type: 'close', peer: 'a', error: 'stalled' })
+  })
+
+  it('demotes a parent whose piece takes twenty times the download\'s mean, and asks it again only when no other parent is at hand', () => {
+    const d = new Drive({ pipeline: 1, maxParents: 3 })
+    d.connected = ['a', 'b', 'c']
+    d.engine.start()
+    d.layout(200)
+    const all = Array.from({ length: 200 }, (_, i) => i)
+    d.open('a', 200, all)
+    d.open('b', 200, all)
+    d.open('c', 200, all)
+    expect(d.take('connect').map(c => c.peer).sort()).toEqual(['a', 'b', 'c'])
+    const first = d.take('request')
+    const fromC = first.find(r => r.peer === 'c')!
+    const served: number[] = []
+    const serve = (requests: Array<{ peer: string, index: number }>): void => {
+      for (const r of requests.filter(r => r.peer !== 'c')) {
+        d.deliver(r.peer, r.index)
+        served.push(r.index)
+      }
+    }
+    serve(first)
+    // 'a' and 'b' deliver a piece every 200 ms; 'c' sends nothing
+    let closed: Array<{ peer: string }> = []
+    while (closed.length === 0 && d.now < CONFIG.stallMs) {
+      d.advance(200)
+      serve(d.take('request'))
+      closed = d.take('close')
+    }
+    // let go once it has kept a piece over 20 x the mean (and over the 1 s floor), before the stall timeout would drop it
+    expect(closed.map(c => c.peer)).toEqual(['c'])
+    expect(d.now).toBeGreaterThanOrEqual(BAD_PARENT_FLOOR_MS)
+    expect(d.now).toBeLessThan(CONFIG.stallMs / 2)
+    expect(d.engine.sessionCount).toBe(2)
+    // its piece is asked of the others; 'c', though free to be asked after a clean close, is not while they serve
+    for (let t = 0; t < 3 * CLEAN_CLOSE_RETRY_MS; t += 200) {
+      d.advance(200)
+      serve(d.take('request'))
+      expect(d.take('connect').map(c => c.peer)).toEqual([])
+    }
+    expect(served).toContain(fromC.index)
+    expect(d.engine.parentBytes.get('c')).toBeUndefined()
+    // with the others out of the download, the demoted parent is better than none
+    d.engine.sessionClosed('a', { kind: 'violation', message: 'a bad frame' })
+    d.engine.sessionClosed('b', { kind: 'violation', message: 'a bad frame' })
+    d.advance(400)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['c'])
   })
 
   it('bans a parent whose piece does not match its own word, and asks another for it', () => {

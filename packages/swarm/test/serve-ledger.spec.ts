@@ -135,4 +135,13 @@ describe('LocalParentRanker', () => {
     ])
     expect(ranked.map(c => c.peer)).toEqual(['fast', 'peer', 'seed', 'flaky', 'slow'])
   })
+
+  it('puts a parent demoted as bad last, however fast it once was', () => {
+    const ranked = new LocalParentRanker().rank([
+      { peer: 'bad', observedBps: 5e7, delivered: 30, failures: 0, demoted: true },
+      { peer: 'unknown', delivered: 0, failures: 0 },
+      { peer: 'slow', observedBps: 1e5, delivered: 1, failures: 2 }
+    ])
+    expect(ranked.map(c => c.peer)).toEqual(['slow', 'unknown', 'bad'])
+  })
 })
