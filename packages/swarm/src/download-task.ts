@@ -45,6 +45,8 @@ export interface TaskContext {
   beacons: ReadonlyMap<string, BeaconInfo>
   /** Known seeds (peer ids), not including this node. */
   seeds(): string[]
+  /** Whether the node has bootstrap addresses to join the swarm through. */
+  hasBootstrap: boolean
   /** Peers on the blob's gossip topic, not this node. */
   pullers(digest: BlobDigest): string[]
   requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse>
@@ -152,6 +154,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       connectedPeers: () => network.connectedPeers(),
       isConnected: peer => network.isConnected(peer),
       seeds: () => ctx.seeds(),
+      hasBootstrap: () => ctx.hasBootstrap,
       pullers: () => ctx.pullers(request.digest).filter(peer => network.isConnected(peer)),
       penalized: peer => ctx.penalties.isBanned(peer),
       beacon: peer => ctx.beacons.get(peer),
