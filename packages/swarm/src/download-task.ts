@@ -293,7 +293,13 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
         const to = Math.min(end, pieceStart + layout.pieceSize) - pieceStart
         // in slices, each handed on and dropped soon enough to die young
         for (let at = from; at < to; at += READ_SLICE_BYTES) {
-          yield await handle.read(pieceStart + at, Math.min(READ_SLICE_BYTES, to - at), { signal })
+          let bytes: Uint8Array
+          try {
+            bytes = await handle.read(pieceStart + at, Math.min(READ_SLICE_BYTES, to - at), { signal })
+          } catch (err) {
+            throw await this.#readFailure(err)
+          }
+          yield bytes
         }
       }
     } finally {
@@ -655,6 +661,16 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     }
     this.#setHandle(h)
     return h
+  }
+
+  /**
+   * Why a read of held bytes failed: the task's error when it failed or is
+   * failing. A blob whose digest proves wrong is removed from the store
+   * before the task learns why, so a reader can meet the removal first.
+   */
+  async #readFailure (err: unknown): Promise<unknown> {
+    if (this.#error == null && this.#state === 'verifying') await this.#verified.promise.catch(() => {})
+    return this.#error ?? err
   }
 
   // ---- the end --------------------------------------------------------------
