@@ -2,23 +2,41 @@
 // and N peers as separate `damselfly daemon` processes. Every peer fetches the
 // blob at once with `damselfly get`; the summary shows where the bytes came from.
 //
-//   npm start                     4 peers, 64 MiB
-//   npm start -- --peers 8 --size 256
-//   npm start -- --piece-size 4194304      the seed cuts pieces of 4 MiB instead of the rule's size
+//   npm run example:swarm                     4 peers, 64 MiB
+//   npm run example:swarm -- --peers 8 --size 256
+//   npm run example:swarm -- --piece-size 4194304      the seed cuts pieces of 4 MiB instead of the rule's size
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { DAMSELFLY_BIN, spawnDaemon } from '@damselfly/cli'
+import { DAMSELFLY_BIN, parseFlags, parseInteger, spawnDaemon } from '@damselfly/cli'
 
-const { values } = parseArgs({ options: { peers: { type: 'string', default: '4' }, size: { type: 'string', default: '64' }, 'piece-size': { type: 'string' } } })
-const peersWanted = Number(values.peers)
-const sizeMiB = Number(values.size)
-if (!Number.isInteger(peersWanted) || peersWanted < 1 || peersWanted > 32) throw new Error('--peers must be 1..32')
-if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 2048) throw new Error('--size must be 1..2048 (MiB)')
+const USAGE = `Usage: npm run example:swarm -- [--peers N] [--size MIB] [--piece-size BYTES]
+
+A seed and N peers on loopback, each a damselfly daemon; every peer fetches one blob at once.
+
+  --peers N           peers besides the seed, 1..32 (default 4)
+  --size MIB          the blob's size in MiB, 1..2048 (default 64)
+  --piece-size BYTES  the piece size the seed cuts (default: the protocol's rule)
+`
+let values
+try {
+  values = parseFlags('example:swarm', process.argv.slice(2), { peers: { type: 'string' }, size: { type: 'string' }, 'piece-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } }).values
+  if (values.help === true) {
+    process.stdout.write(USAGE)
+    process.exit(0)
+  }
+  values.peers = parseInteger(values.peers ?? '4', '--peers', 1, 32)
+  values.size = parseInteger(values.size ?? '64', '--size', 1, 2048)
+} catch (err) {
+  if (err.name !== 'UsageError') throw err
+  process.stderr.write(`example:swarm: ${err.message.replace('damselfly example:swarm --help', 'npm run example:swarm -- --help')}\n${USAGE}`)
+  process.exit(2)
+}
+const peersWanted = values.peers
+const sizeMiB = values.size
 
 const root = await mkdtemp(join(tmpdir(), 'damselfly-example-'))
 const children = new Set()

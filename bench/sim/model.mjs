@@ -298,6 +298,7 @@ export function simulate (scenario) {
       connectedPeers: () => [seedPeer],
       isConnected: () => true,
       seeds: () => [seedPeer],
+      hasBootstrap: () => true,
       pullers: () => [],
       penalized: () => false,
       beacon: peer => beaconOf(all[Number(peer)]),

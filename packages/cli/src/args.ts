@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { parseArgs } from 'node:util'
+import { didYouMean } from './did-you-mean.js'
+import type { ParseArgsOptionsConfig } from 'node:util'
 
 /** A wrong flag or value: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -77,4 +80,30 @@ export function formatBytes (n: number): string {
     i++
   }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}
+
+type Flags = ParseArgsOptionsConfig
+
+/**
+ * A command's flags, as `parseArgs` reads them, with every mistake one line
+ * in the same words for every command: an unknown flag (with the nearest
+ * known one), a flag without its value, a value for a flag that takes none,
+ * an argument the command does not take.
+ */
+export function parseFlags<T extends Flags, P extends boolean = false> (command: string, argv: string[], options: T, allowPositionals?: P) {
+  const help = `damselfly ${command} --help`
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true })
+  const known = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short != null ? [`-${o.short}`] : [])])
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      if (allowPositionals !== true) throw new UsageError(`unexpected argument ${JSON.stringify(t.value)} (${help} lists what it takes)`)
+      continue
+    }
+    if (t.kind !== 'option') continue
+    const option = Object.hasOwn(options, t.name) ? options[t.name] : undefined
+    if (option == null) throw new UsageError(`unknown flag ${t.rawName}${didYouMean(t.rawName, known)} (${help} lists them)`)
+    if (option.type === 'string' && t.value == null) throw new UsageError(`${t.rawName} needs a value`)
+    if (option.type === 'boolean' && t.inlineValue === true) throw new UsageError(`${t.rawName} takes no value`)
+  }
+  return parseArgs({ args: argv, options, strict: true, allowPositionals: allowPositionals ?? false as P })
 }

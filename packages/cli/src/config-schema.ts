@@ -81,6 +81,16 @@ export const configSchema = kind.mapping({
     off: '--no-mirror',
     description: 'registry-mirror address for containerd, CRI-O and Docker; false for none'
   }),
+  logFormat: kind.choice(['text', 'json']).prefault('text').register(INFO, {
+    flag: '--log-format FORMAT',
+    description: 'how the log on standard error reads: text, one line per event, or json, one JSON object per line (time, level, msg and the facts)',
+    init: () => ({})
+  }),
+  logLevel: kind.choice(['info', 'warn', 'error']).prefault('info').register(INFO, {
+    flag: '--log-level LEVEL',
+    description: 'the least severe events logged: info (requests served, downloads done and failed), warn or error',
+    init: () => ({})
+  }),
   registry: section({
     default: kind.registryHost.prefault('docker.io').register(INFO, {
       flag: '--default-registry HOST',

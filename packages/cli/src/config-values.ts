@@ -187,6 +187,11 @@ export const fraction = z.codec(z.union([z.number().gt(0, FRACTION).lte(1, FRACT
   encode: n => n
 })
 
+/** One of a few words. */
+export function choice<const T extends readonly [string, ...string[]]> (names: T) {
+  return z.enum(names, expecting(names.join(' or ')))
+}
+
 const MAPPING = expecting('a mapping of keys to values')
 /** A mapping whose every key is known. */
 export function mapping<S extends z.core.$ZodLooseShape> (shape: S) {

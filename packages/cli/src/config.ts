@@ -2,12 +2,14 @@
  * The daemon's settings: a YAML file, then `DAMSELFLY_*` environment
  * variables, then flags, each overriding the one before, checked against
  * config-schema.ts before the daemon starts. A mistake is one line that names
- * the key and where it was set, so a typo never passes silently.
+ * the key and where it was set, so a typo never passes silently; only a
+ * variable that is no setting is let pass, with a warning when it looks like one.
  */
 import { readFile } from 'node:fs/promises'
 import { isAlias, isMap, isScalar, LineCounter, parseDocument, stringify } from 'yaml'
 import { z } from 'zod'
 import { UsageError } from './args.js'
+import { didYouMean } from './did-you-mean.js'
 import { CONFIG_ENV, configSchema, flagName, jsonSchemaAt, SETTINGS } from './config-schema.js'
 import type { Setting } from './config-schema.js'
 import type { DaemonInit } from '@damselfly/daemon'
@@ -21,6 +23,8 @@ export interface LoadedConfig {
   config: DaemonConfig
   /** The same settings as `startDaemon` takes them, with the files they name read. */
   init: DaemonInit
+  /** What was ignored and may be a mistake: a DAMSELFLY_* variable that is no setting but looks like one. */
+  warnings: string[]
 }
 
 /** Flag values as parseArgs returns them for CONFIG_OPTIONS. */
@@ -55,25 +59,6 @@ function setAt (values: Values, key: string, value: unknown): void {
   let node: unknown = values
   for (const name of names) node = isMapping(node) ? (node[name] ??= {}) : undefined
   if (isMapping(node)) node[last] = value
-}
-
-function editDistance (a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    row = next
-  }
-  return row[b.length]!
-}
-
-/** `; did you mean X?` for a near miss, else nothing. */
-function suggest (name: string, candidates: Iterable<string>): string {
-  const plain = (s: string): string => s.toLowerCase().replace(/[-_]/g, '')
-  const [distance, best] = [...candidates].map(c => [plain(c) === plain(name) ? 0 : editDistance(name, c), c] as const).sort((a, b) => a[0] - b[0])[0] ?? []
-  return distance != null && distance < 3 ? `; did you mean ${best}?` : ''
 }
 
 /** The part of a path that names keys: a list's item is reported as the list. */
@@ -133,12 +118,28 @@ function subject (where: string, key: string): string {
   return key === '' ? `${where}:` : `${where}: ${key}:`
 }
 
-function readEnv (env: Record<string, string | undefined>, set: (s: Setting, value: unknown, where: string) => void): void {
+/**
+ * The variables Kubernetes gives every pod for a Service named damselfly or
+ * damselfly-* (DAMSELFLY_SERVICE_HOST, DAMSELFLY_PORT_65001_TCP_ADDR,
+ * DAMSELFLY_SEED_SERVICE_PORT, ...): not settings, and no sign of a mistake.
+ */
+const SERVICE_ENV = /^DAMSELFLY_(?:[A-Z0-9]+_)*(?:SERVICE_(?:HOST|PORT(?:_\w+)?)|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)?)$/
+
+/**
+ * The settings the environment holds. A DAMSELFLY_* variable that is no
+ * setting is ignored: the environment is shared with whatever else runs (a
+ * Service's variables above); one that looks like a misspelt setting is a warning.
+ */
+function readEnv (env: Record<string, string | undefined>, set: (s: Setting, value: unknown, where: string) => void, warn: (warning: string) => void): void {
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('DAMSELFLY_') || value == null || OTHER_ENV.has(name)) continue
     const setting = BY_ENV.get(name)
     const where = `environment ${name}`
-    if (setting == null) throw new UsageError(`${where}: unknown variable${suggest(name, [...BY_ENV.keys(), ...OTHER_ENV])}`)
+    if (setting == null) {
+      const near = didYouMean(name, [...BY_ENV.keys(), ...OTHER_ENV])
+      if (near !== '' || !SERVICE_ENV.test(name)) warn(`${where} is not a setting, ignored${near}`)
+      continue
+    }
     set(setting, setting.json.type === 'array' ? value.split(',').map(s => s.trim()).filter(s => s !== '') : value, where)
   }
 }
@@ -162,7 +163,7 @@ function usageError (issue: z.core.$ZodIssue, whereOf: (path: readonly PropertyK
     const key = path.join('.')
     const nest = path.length === 1 && key.includes('.') && BY_KEY.has(key) ? ` (nest it under ${key.split('.')[0]}:)` : undefined
     const known = Object.keys(jsonSchemaAt(issue.path)?.properties ?? {}).map(name => [...issue.path, name].join('.'))
-    return new UsageError(`${whereOf(path)}: unknown key ${key}${nest ?? suggest(key, known)}`)
+    return new UsageError(`${whereOf(path)}: unknown key ${key}${nest ?? didYouMean(key, known)}`)
   }
   // a bad key of a mapping (a registry host) is the mapping's issue
   const key = keyOf(issue.code === 'invalid_key' ? issue.path.slice(0, -1) : issue.path).join('.')
@@ -189,7 +190,8 @@ export async function loadConfig (sources: ConfigSources = {}): Promise<LoadedCo
     setAt(values, s.key, value)
     given.set(JSON.stringify(s.key.split('.')), where)
   }
-  readEnv(env, set)
+  const warnings: string[] = []
+  readEnv(env, set, warning => warnings.push(warning))
   readFlags(flags, set)
   const whereOf = (path: readonly PropertyKey[]): string => given.get(JSON.stringify(keyOf(path))) ?? (file != null ? file.at(file.line(path)) : 'the default')
 
@@ -207,7 +209,7 @@ export async function loadConfig (sources: ConfigSources = {}): Promise<LoadedCo
     throw new UsageError(`storage.lowWatermark ${lowWatermark} (${from('storage.lowWatermark')}) must be below storage.highWatermark ${highWatermark} (${from('storage.highWatermark')})`)
   }
   const loaded = config as DaemonConfig
-  return { config: loaded, init: await daemonInit(loaded, key => subject(whereOf(key.split('.')), key)) }
+  return { config: loaded, init: await daemonInit(loaded, key => subject(whereOf(key.split('.')), key)), warnings }
 }
 
 /** What startDaemon takes: each setting's value at its own path, or what its `init` makes of it. */

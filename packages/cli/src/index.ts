@@ -18,5 +18,6 @@ export type { PullRequest, PullResult, PulledBlob } from './demo/pull.js'
 export { containerdConfig, hostsToml } from './containerd.js'
 
 // how the command line reads sizes and rates, and reports a wrong flag: the bench scripts
-// hand the same rate texts to the daemons, so they read them with the daemon's parser
-export { parseBytes, UsageError } from './args.js'
+// hand the same rate texts to the daemons, so they read them with the daemon's parser;
+// the examples read their flags as the commands do
+export { parseBytes, parseFlags, parseInteger, UsageError } from './args.js'

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { enableCompileCache } from 'node:module'
 import { UsageError } from './args.js'
+import { didYouMean } from './did-you-mean.js'
 
 const HELP = `Usage: damselfly <command> [options]
 
@@ -11,7 +13,7 @@ Commands:
   status          show the local daemon's state
   swarm-key       make a key for a private swarm (--swarm-key)
 
-Run damselfly <command> --help for a command's options.
+Run damselfly <command> --help for a command's options; damselfly --version for the version.
 `
 
 /**
@@ -44,6 +46,12 @@ const COMMANDS = new Map<string, () => Promise<(argv: string[]) => Promise<numbe
   ['swarm-key', async () => (await import('./commands/swarm-key.js')).swarmKeyCommand]
 ])
 
+/** `damselfly 0.1.0 (Node.js v24.1.0)`: the version of the package this file was installed with. */
+export function versionLine (): string {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return `damselfly ${version} (Node.js ${process.version})`
+}
+
 /** Run the CLI; returns the exit code. Errors become one line on stderr. */
 export async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
@@ -51,9 +59,15 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return name == null ? 2 : 0
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`${versionLine()}\n`)
+    return 0
+  }
   const load = COMMANDS.get(name)
   if (load == null) {
-    process.stderr.write(`damselfly: unknown command ${JSON.stringify(name)}\n${HELP}`)
+    const what = name.startsWith('-') ? 'unknown flag' : 'unknown command'
+    const known = name.startsWith('-') ? ['--help', '--version'] : [...COMMANDS.keys()]
+    process.stderr.write(`damselfly: ${what} ${JSON.stringify(name)}${didYouMean(name, known)}\n${HELP}`)
     return 2
   }
   try {

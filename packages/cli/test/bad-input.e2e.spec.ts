@@ -149,7 +149,7 @@ describe('bad input', () => {
       [['daemon', '--data-dir', join(root, 'd'), '--api', 'nonsense'], /--api must be HOST:PORT/],
       [['daemon', '--data-dir', join(root, 'd'), '--listen', 'not-a-multiaddr'], /--listen "not-a-multiaddr" is not a multiaddr/],
       [['daemon', '--data-dir', join(root, 'd'), '--upload-rate', 'fast'], /--upload-rate must be a size/],
-      [['daemon', '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['daemon', '--frobnicate'], /unknown flag --frobnicate/],
       [['nonsense'], /unknown command "nonsense"/],
       // a name every object has is not a command either
       [['constructor'], /unknown command "constructor"/]

@@ -13,7 +13,7 @@ const FLAGS = [
   'config', 'data-dir', 'listen', 'bootstrap', 'encryption', 'swarm-key', 'allow-peer', 'seed', 'trust-seed', 'allow-origin',
   'no-origin-fallback', 'seed-timeout', 'origin-timeout', 'upload-rate', 'download-rate', 'upload-slots', 'max-parents', 'api',
   'api-token-file', 'mirror', 'no-mirror', 'default-registry', 'insecure-registry', 'registry-ca', 'docker-config', 'piece-size',
-  'super-seed-copies', 'quota'
+  'super-seed-copies', 'quota', 'log-format', 'log-level'
 ]
 
 /** `storage.highWatermark` → `DAMSELFLY_STORAGE_HIGH_WATERMARK`, as the help says. */

@@ -64,6 +64,8 @@ describe('daemon config', () => {
       api: { host: '127.0.0.1', port: 65002 },
       apiTokenFile: null,
       mirror: { host: '127.0.0.1', port: 65001 },
+      logFormat: 'text',
+      logLevel: 'info',
       registry: { default: 'docker.io', insecure: [], ca: null, dockerConfig: null, hosts: {} },
       storage: { quota: 0, highWatermark: 0.9, lowWatermark: 0.8, diskGuard: 0.95 }
     })
@@ -280,10 +282,32 @@ storage: { quota: 1GiB, highWatermark: 0.95 }
       expect(await failure(undefined, {}, { config: join(dir, 'missing.yml') })).toMatch(/^cannot read config file .*missing.yml: ENOENT/)
     })
 
-    it('environment variables: an unknown one, and a bad value', async () => {
-      expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_SEEDS: 'true' })).toBe('environment DAMSELFLY_SEEDS: unknown variable; did you mean DAMSELFLY_SEED?')
-      expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_FROBNICATE: '1' })).toBe('environment DAMSELFLY_FROBNICATE: unknown variable')
-      expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_REGISTRY_HOSTS: 'ghcr.io' })).toMatch(/^environment DAMSELFLY_REGISTRY_HOSTS: unknown variable/)
+    it('environment variables that are not settings are ignored: silently when Kubernetes set them for a Service, with a warning otherwise', async () => {
+      // what a pod gets in a namespace with Services named damselfly and damselfly-seed
+      const service = {
+        DAMSELFLY_SERVICE_HOST: '10.0.0.7',
+        DAMSELFLY_SERVICE_PORT: '65001',
+        DAMSELFLY_SERVICE_PORT_MIRROR: '65001',
+        DAMSELFLY_PORT: 'tcp://10.0.0.7:65001',
+        DAMSELFLY_PORT_65001_TCP: 'tcp://10.0.0.7:65001',
+        DAMSELFLY_PORT_65001_TCP_PROTO: 'tcp',
+        DAMSELFLY_PORT_65001_TCP_PORT: '65001',
+        DAMSELFLY_PORT_65001_TCP_ADDR: '10.0.0.7',
+        DAMSELFLY_SEED_SERVICE_HOST: '10.0.0.8',
+        DAMSELFLY_SEED_PORT_4001_TCP_ADDR: '10.0.0.8'
+      }
+      const quiet = await load(undefined, { DAMSELFLY_DATA_DIR: '/d', ...service })
+      expect(quiet.warnings).toEqual([])
+      expect(quiet.config.seed).toBe(false)
+      const { warnings } = await load(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_SEEDS: 'true', DAMSELFLY_FROBNICATE: '1', DAMSELFLY_REGISTRY_HOSTS: 'ghcr.io' })
+      expect(warnings).toEqual([
+        'environment DAMSELFLY_SEEDS is not a setting, ignored; did you mean DAMSELFLY_SEED?',
+        'environment DAMSELFLY_FROBNICATE is not a setting, ignored',
+        'environment DAMSELFLY_REGISTRY_HOSTS is not a setting, ignored'
+      ])
+    })
+
+    it('environment variables: a bad value', async () => {
       expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_STORAGE_QUOTA: 'lots' })).toBe('environment DAMSELFLY_STORAGE_QUOTA: storage.quota: must be a size like 500000, 100MB or 1GiB, got "lots"')
       expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_SEED: 'yes' })).toBe('environment DAMSELFLY_SEED: seed: must be true or false, got "yes"')
       expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_BOOTSTRAP: '/ip4/1.2.3.4/tcp/1,nope' })).toMatch(/^environment DAMSELFLY_BOOTSTRAP: bootstrap: "nope" is not a multiaddr/)

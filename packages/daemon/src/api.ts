@@ -140,6 +140,7 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
   if (path === '/api/v1/status' && method === 'GET') {
     sendJson(res, 200, {
       peerId: swarm.peerId,
+      seed: extras.seed === true,
       listenAddresses: swarm.listenAddresses(),
       peers: swarm.peers(),
       tasks: swarm.tasks(),

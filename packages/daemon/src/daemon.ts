@@ -10,7 +10,9 @@ import { createControlApi } from './api.js'
 import { BlobAccess } from './blob-access.js'
 import { SwarmBlobs } from './blobs.js'
 import { createMetricsRegistry, registerDaemonMetrics } from './metrics.js'
+import { logDownloads, logRequests } from './operator-log.js'
 import { createRequestGuard, isLoopback } from './request-guard.js'
+import type { OperatorLog } from './operator-log.js'
 import type { UpstreamInit } from '@damselfly/registry'
 import type { Swarm, SwarmInit } from '@damselfly/swarm'
 import type { Logger } from '@libp2p/interface'
@@ -40,6 +42,8 @@ export interface DaemonInit extends Omit<SwarmInit, 'logger' | 'originAccess' | 
   registry?: UpstreamInit
   /** Disk use of the blob store. */
   storage?: StorageLimits
+  /** Where requests, finished and failed downloads and bans are told, for the operator's log. @default nowhere */
+  onLog?: OperatorLog
 }
 
 /**
@@ -105,6 +109,13 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   }
   const logger = defaultLogger()
   const log = logger.forComponent('damselfly:daemon')
+  const onLog: OperatorLog = entry => {
+    try {
+      init.onLog?.(entry)
+    } catch (err: any) {
+      log.error('operator log failed: %e', err)
+    }
+  }
   const upstream = new RegistryClient(init.registry)
   // one record of what registries said who may read, for the mirror and the control API alike;
   // while a registry cannot be reached, members say whether it lets anyone read a blob
@@ -144,9 +155,13 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
         manifestDir: join(init.dataDir, 'manifests'),
         defaultRegistry: init.registry?.defaultRegistry,
         admit: createRequestGuard(),
-        log: message => log('mirror: %s', message)
+        log: message => {
+          log('mirror: %s', message)
+          onLog({ level: 'warn', msg: message, server: 'mirror' })
+        }
       })
       const mirrorServer = mirror.createServer()
+      logRequests(mirrorServer, 'mirror', onLog, { query: true })
       servers.push(mirrorServer)
       mirrorAddress = await listen(mirrorServer, mirrorAt, 'registry mirror')
     }
@@ -159,15 +174,19 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       guard: createRequestGuard({ token: init.apiToken, isOpen: isOpenPath, queryTokenPaths: ['/api/v1/events'], jsonWrites: true }),
       blobAccess: new BlobAccess({ upstream, access })
     })
+    // blobs and new tasks, not the polls of status pages and progress bars
+    logRequests(apiServer, 'api', onLog, { wanted: req => req.url?.startsWith('/api/v1/blobs/') === true || (req.method === 'POST' && req.url?.startsWith('/api/v1/tasks') === true) })
     servers.push(apiServer)
     const apiAddress = await listen(apiServer, apiAt, 'control API')
-    const collector = startCollector(swarm, init.storage, log)
+    const stopDownloadLog = logDownloads(swarm, onLog)
+    const collector = startCollector(swarm, init.storage, log, onLog)
     return {
       swarm,
       mirror,
       apiAddress,
       mirrorAddress,
       async stop () {
+        stopDownloadLog()
         collector.stop()
         await keeper.stop()
         activity.stop()
@@ -230,7 +249,7 @@ const COLLECT_INTERVAL_MS = 30_000
  * Checked at start, after every finished download, and every 30 s; one
  * collection runs at a time.
  */
-function startCollector (swarm: Swarm, limits: StorageLimits | undefined, log: Logger): { stop(): void } {
+function startCollector (swarm: Swarm, limits: StorageLimits | undefined, log: Logger, onLog: OperatorLog): { stop(): void } {
   if (limits == null || limits.quotaBytes <= 0) return { stop () {} }
   const high = limits.quotaBytes * limits.highWatermark
   const low = limits.quotaBytes * limits.lowWatermark
@@ -244,9 +263,9 @@ function startCollector (swarm: Swarm, limits: StorageLimits | undefined, log: L
     if (swarm.store.usage() <= high) return
     running = swarm.collectGarbage(low)
       .then(removed => {
-        if (removed.length > 0) log('disk quota: removed %d blob(s), %d bytes held now', removed.length, swarm.store.usage())
-        if (swarm.store.usage() > high) log('disk quota: %d bytes held, above the high watermark, but every blob is in use', swarm.store.usage())
-      }, err => { log.error('disk quota: collection failed: %e', err) })
+        if (removed.length > 0) onLog({ level: 'info', msg: 'disk quota: removed blobs', blobs: removed.length, held: swarm.store.usage() })
+        if (swarm.store.usage() > high) onLog({ level: 'warn', msg: 'disk quota: above the high watermark, but every blob is in use', held: swarm.store.usage() })
+      }, err => { onLog({ level: 'error', msg: 'disk quota: collection failed', error: err.message }) })
       .finally(() => {
         running = undefined
         if (again) {

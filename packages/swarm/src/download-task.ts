@@ -45,6 +45,8 @@ export interface TaskContext {
   beacons: ReadonlyMap<string, BeaconInfo>
   /** Known seeds (peer ids), not including this node. */
   seeds(): string[]
+  /** Whether the node has bootstrap addresses to join the swarm through. */
+  hasBootstrap: boolean
   /** Peers on the blob's gossip topic, not this node. */
   pullers(digest: BlobDigest): string[]
   requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse>
@@ -152,6 +154,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       connectedPeers: () => network.connectedPeers(),
       isConnected: peer => network.isConnected(peer),
       seeds: () => ctx.seeds(),
+      hasBootstrap: () => ctx.hasBootstrap,
       pullers: () => ctx.pullers(request.digest).filter(peer => network.isConnected(peer)),
       penalized: peer => ctx.penalties.isBanned(peer),
       beacon: peer => ctx.beacons.get(peer),
@@ -290,7 +293,13 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
         const to = Math.min(end, pieceStart + layout.pieceSize) - pieceStart
         // in slices, each handed on and dropped soon enough to die young
         for (let at = from; at < to; at += READ_SLICE_BYTES) {
-          yield await handle.read(pieceStart + at, Math.min(READ_SLICE_BYTES, to - at), { signal })
+          let bytes: Uint8Array
+          try {
+            bytes = await handle.read(pieceStart + at, Math.min(READ_SLICE_BYTES, to - at), { signal })
+          } catch (err) {
+            throw await this.#readFailure(err)
+          }
+          yield bytes
         }
       }
     } finally {
@@ -652,6 +661,16 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     }
     this.#setHandle(h)
     return h
+  }
+
+  /**
+   * Why a read of held bytes failed: the task's error when it failed or is
+   * failing. A blob whose digest proves wrong is removed from the store
+   * before the task learns why, so a reader can meet the removal first.
+   */
+  async #readFailure (err: unknown): Promise<unknown> {
+    if (this.#error == null && this.#state === 'verifying') await this.#verified.promise.catch(() => {})
+    return this.#error ?? err
   }
 
   // ---- the end --------------------------------------------------------------

@@ -67,6 +67,8 @@ export interface EngineEnvironment {
   isConnected(peer: string): boolean
   /** Known seeds, not this node. */
   seeds(): string[]
+  /** Whether this node was given peers to join the swarm through (bootstrap addresses): until it meets them, having no peer is not being alone. */
+  hasBootstrap(): boolean
   /** Connected peers known to be pulling this blob (on its gossip topic), not this node. */
   pullers(): string[]
   /** A peer banned from every exchange for a while. */
@@ -1089,7 +1091,10 @@ export class DownloadEngine {
     const seeds = rankSeeds(this.#digest, [...this.#env.seeds(), ...(this.#env.isSeed ? [self] : [])])
     this.#seedDeadline ??= now + this.#config.seedTimeoutMs
     this.#firstSeedAsk ??= now
-    if (seeds.length === 0 && now < this.#seedDeadline) {
+    // a node with no peer and no bootstrap address to meet one through has
+    // nobody to wait for: it goes to the origin (#seedsDone) at once
+    const alone = this.#env.connectedPeers().length === 0 && !this.#env.hasBootstrap()
+    if (seeds.length === 0 && now < this.#seedDeadline && !alone) {
       // no seed known yet (a node that has just started may not have met
       // one): the swarm gets until the seed deadline before this node goes
       // to the origin itself, looking again shortly

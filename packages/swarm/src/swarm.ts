@@ -279,6 +279,7 @@ class DamselflySwarm implements Swarm {
       log: init.logger.forComponent('damselfly:swarm:task'),
       beacons: this.#beacons,
       seeds: () => this.#seeds(),
+      hasBootstrap: (init.bootstrap?.length ?? 0) > 0,
       pullers: digest => network.subscribers(blobTopic(digest)),
       requestSeed: async (seed, digest, url, size, options) => this.#seedService.request(seed, digest, url, size, options),
       findProviders: async (digest, onPeer, options) => {

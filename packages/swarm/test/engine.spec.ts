@@ -52,6 +52,8 @@ class Drive {
   connected: string[] = []
   seeds: string[] = []
   pullers: string[] = []
+  /** As a node started with --bootstrap: having no peer connected may only mean not yet. */
+  hasBootstrap = true
   readonly commands: EngineCommand[] = []
   readonly engine: DownloadEngine
 
@@ -63,6 +65,7 @@ class Drive {
       connectedPeers: () => [...this.connected],
       isConnected: peer => this.connected.includes(peer),
       seeds: () => [...this.seeds],
+      hasBootstrap: () => this.hasBootstrap,
       pullers: () => [...this.pullers],
       penalized: () => false,
       beacon: () => undefined,
@@ -365,6 +368,43 @@ describe('the download engine', () => {
     }
     // gone for good: alone, it goes itself
     expect(d.engine.originRunning).toBe(true)
+  })
+
+  it('alone (no peer connected, no seed known, no bootstrap address) goes to the origin at once, not at the seed deadline', () => {
+    /** A node that starts a download with the DHT answering at once that nobody holds the blob. */
+    const started = (setup: (d: Drive) => void): Drive => {
+      const d = new Drive()
+      setup(d)
+      d.engine.start()
+      for (let t = 0; t < 3; t++) {
+        if (d.take('lookup').length > 0) d.engine.lookupDone()
+        for (const c of d.take('connect')) d.engine.sessionClosed(c.peer, { kind: 'not-found', message: 'no' })
+        d.advance(200)
+      }
+      return d
+    }
+    const alone = started(d => { d.hasBootstrap = false })
+    expect(alone.take('ask-seed')).toEqual([])
+    expect(alone.take('join-topic')).toEqual([])
+    expect(alone.take('pull-origin')).toHaveLength(1)
+
+    // the rule for a node that may not have met the swarm yet is unchanged: it waits the seed deadline
+    const waiting = [
+      started(d => { d.hasBootstrap = true }),
+      started(d => { d.hasBootstrap = false; d.connected = ['p1'] })
+    ]
+    for (const d of waiting) {
+      d.advance(CONFIG.seedTimeoutMs - 1000)
+      expect(d.take('pull-origin')).toEqual([])
+    }
+
+    // and a known seed, slow to accept, is asked again rather than left for the origin
+    const slow = started(d => { d.hasBootstrap = false; d.connected = ['seed1']; d.seeds = ['seed1'] })
+    for (let t = 0; t < SLOW_SEED_PATIENCE_MS - 2000; t += 200) {
+      for (const a of slow.take('ask-seed')) slow.engine.seedAnswer(a.seed, { lost: 'no answer within 5000 ms' })
+      slow.advance(200)
+    }
+    expect(slow.take('pull-origin')).toEqual([])
   })
 
   it('keeps asking a seed that is connected but slow to accept, and does not leave it for the origin', () => {

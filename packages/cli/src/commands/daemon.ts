@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util'
 import { startDaemon } from '@damselfly/daemon'
-import { UsageError } from '../args.js'
+import { parseFlags, UsageError } from '../args.js'
 import { CONFIG_OPTIONS, formatConfig, loadConfig } from '../config.js'
 import { settingsHelp } from '../config-schema.js'
+import { createLogWriter } from '../log.js'
 
 const DAEMON_HELP = `Usage: damselfly daemon [--config FILE] [options]
 
@@ -12,7 +12,8 @@ Runs a Damselfly node: joins the swarm, serves pieces, and answers the local con
   --print-config   print the effective configuration as YAML and exit
 
 Settings come from a YAML config file, DAMSELFLY_* environment variables and flags: a flag
-beats the environment, which beats the file. Each is listed by its key in the file, its flags
+beats the environment, which beats the file. A DAMSELFLY_* variable that is not a setting is
+ignored (with a warning when it looks like a misspelt one); an unknown key in the file is an error. Each is listed by its key in the file, its flags
 (a --no- flag sets it to false) and its variable. A list's flag may be repeated; in the
 environment a list is comma-separated. Times are milliseconds or 500ms, 5s, 2m; sizes are bytes
 or 100MB, 1.5GiB. An editor checks a config file against config.schema.json (@damselfly/cli).
@@ -25,15 +26,11 @@ registry.hosts, for example:
 `
 
 export async function daemonCommand (argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      ...CONFIG_OPTIONS,
-      'print-config': { type: 'boolean' },
-      'test-corrupt-uploads': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' }
-    }
+  const { values } = parseFlags('daemon', argv, {
+    ...CONFIG_OPTIONS,
+    'print-config': { type: 'boolean' },
+    'test-corrupt-uploads': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) {
     process.stdout.write(DAEMON_HELP)
@@ -42,13 +39,17 @@ export async function daemonCommand (argv: string[]): Promise<number> {
   if (values['test-corrupt-uploads'] === true && process.env.DAMSELFLY_TEST !== '1') {
     throw new UsageError('--test-corrupt-uploads is for tests only (set DAMSELFLY_TEST=1)')
   }
-  const { config, init } = await loadConfig({ flags: values, env: process.env })
+  const { config, init, warnings } = await loadConfig({ flags: values, env: process.env })
+  const log = createLogWriter(config.logFormat, config.logLevel)
+  for (const warning of warnings) log({ level: 'warn', msg: warning })
   if (values['print-config'] === true) {
     process.stdout.write(formatConfig(config))
     return 0
   }
-  const daemon = await startDaemon({ ...init, corruptUploads: values['test-corrupt-uploads'] === true })
+  const daemon = await startDaemon({ ...init, onLog: log, corruptUploads: values['test-corrupt-uploads'] === true })
   const s = daemon.swarm
+  // the lines above are for people and scripts; a log collector gets them as one entry
+  if (config.logFormat === 'json') log({ level: 'info', msg: 'started', peer: s.peerId, role: config.seed ? 'seed' : 'node', listen: s.listenAddresses().join(' '), mirror: daemon.mirrorAddress, api: daemon.apiAddress })
   process.stdout.write(`damselfly daemon ${config.seed ? '(seed) ' : ''}peer ${s.peerId}\n`)
   for (const a of s.listenAddresses()) process.stdout.write(`listening on ${a}\n`)
   if (daemon.mirrorAddress != null) process.stdout.write(`registry mirror on http://${daemon.mirrorAddress}\n`)
@@ -63,6 +64,7 @@ export async function daemonCommand (argv: string[]): Promise<number> {
     process.on('SIGTERM', stop)
   })
   process.stdout.write('stopping\n')
+  log({ level: 'info', msg: 'stopping' })
   await daemon.stop()
   return 0
 }

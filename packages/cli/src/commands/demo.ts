@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util'
-import { parseBytes, parseHostPort, parseInteger, UsageError } from '../args.js'
+import { parseBytes, parseFlags, parseHostPort, parseInteger, UsageError } from '../args.js'
 import { containerdUnavailable } from '../demo/containerd.js'
 import { runDemo } from '../demo/demo.js'
 
@@ -28,20 +27,15 @@ const MAX_SIZE = 8 * 1024 * MiB
 const DEFAULT_DASHBOARD = '127.0.0.1:65080'
 
 export async function demoCommand (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      nodes: { type: 'string' },
-      size: { type: 'string' },
-      dashboard: { type: 'string' },
-      'exit-after-pull': { type: 'boolean' },
-      'keep-running': { type: 'boolean' },
-      containerd: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
+  const { values, positionals } = parseFlags('demo', argv, {
+    nodes: { type: 'string' },
+    size: { type: 'string' },
+    dashboard: { type: 'string' },
+    'exit-after-pull': { type: 'boolean' },
+    'keep-running': { type: 'boolean' },
+    containerd: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, true)
   if (values.help === true) {
     process.stdout.write(DEMO_HELP)
     return 0

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { isDigest, parseOriginUrl } from '@damselfly/protocol'
-import { apiBase, apiHeaders, formatBytes, parseBytes, UsageError } from '../args.js'
-import { DaemonError, getJson } from '../http.js'
+import { apiBase, apiHeaders, formatBytes, parseBytes, parseFlags, UsageError } from '../args.js'
+import { daemonGet, DaemonError, getJson, readText } from '../http.js'
 
 const GET_HELP = `Usage: damselfly get URL --digest sha256:HEX -o FILE [--api HOST:PORT]
 
@@ -36,21 +35,26 @@ function renderBar (p: Progress, startedAt: number): string {
     `peers ${formatBytes(p.fromPeers)}  origin ${formatBytes(p.fromOrigin)}`
 }
 
+/** The task's summary once it stopped downloading and verifying, or as it is after a few seconds. */
+async function settledTask (url: string, headers: Record<string, string>): Promise<{ state?: string, error?: { message?: string } } | undefined> {
+  const deadline = Date.now() + 5000
+  while (true) {
+    const t: any = await getJson(url, { headers }).catch(() => undefined)
+    if (t?.error != null || (t?.state !== 'downloading' && t?.state !== 'verifying') || Date.now() > deadline) return t
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
 export async function getCommand (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      digest: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      size: { type: 'string' },
-      api: { type: 'string' },
-      'api-token-file': { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
+  const { values, positionals } = parseFlags('get', argv, {
+    digest: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    size: { type: 'string' },
+    api: { type: 'string' },
+    'api-token-file': { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, true)
   if (values.help === true) {
     process.stdout.write(GET_HELP)
     return 0
@@ -83,17 +87,13 @@ export async function getCommand (argv: string[]): Promise<number> {
   })
   let ok = false
   try {
-    let res: Response
-    try {
-      res = await fetch(`${base}/api/v1/blobs/${digest}?${query}`, { headers })
-    } catch (err: any) {
-      throw new DaemonError(`cannot reach the daemon at ${new URL(base).host}: ${err.cause?.message ?? err.message} (is \`damselfly daemon\` running? see --api)`)
+    // no deadline: the daemon answers once the first verified bytes are in, however long the swarm takes
+    const res = await daemonGet(`${base}/api/v1/blobs/${digest}?${query}`, { headers, signal: new AbortController().signal })
+    if ((res.statusCode ?? 500) >= 400) {
+      const body: any = await readText(res).then(text => JSON.parse(text), () => ({}))
+      throw new DaemonError(body?.error?.message ?? `the daemon answered ${res.statusCode}`)
     }
-    if (!res.ok || res.body == null) {
-      const body: any = await res.json().catch(() => ({}))
-      throw new DaemonError(body?.error?.message ?? `the daemon answered ${res.status}`)
-    }
-    const length = Number(res.headers.get('content-length'))
+    const length = Number(res.headers['content-length'])
     if (Number.isSafeInteger(length)) progress.size = length
     if (showBar) {
       poller = setInterval(() => {
@@ -106,14 +106,14 @@ export async function getCommand (argv: string[]): Promise<number> {
     }
     const hash = createHash('sha256')
     try {
-      for await (const chunk of res.body) {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
         hash.update(chunk)
         await file.write(chunk)
         progress.received += chunk.byteLength
       }
     } catch {
       // the daemon broke the stream: ask it why
-      const t: any = await getJson(`${base}/api/v1/tasks/${digest}`, { headers }).catch(() => undefined)
+      const t = await settledTask(`${base}/api/v1/tasks/${digest}`, headers)
       throw new DaemonError(t?.error?.message ?? `the transfer broke off after ${progress.received} bytes`)
     }
     const actual = `sha256:${hash.digest('hex')}`

@@ -1,9 +1,8 @@
 import { isIP } from 'node:net'
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { isRegistryHost, registryEndpoint } from '@damselfly/registry'
-import { parseHostPort, UsageError } from '../args.js'
+import { parseFlags, parseHostPort, UsageError } from '../args.js'
 import { hostsToml } from '../containerd.js'
 
 const RUNTIME_CONFIG_HELP = `Usage: damselfly runtime-config containerd|crio|docker [options]
@@ -157,20 +156,15 @@ function usageFor (runtime: Runtime, values: { dir?: string, file?: string, forc
 }
 
 export async function runtimeConfigCommand (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      mirror: { type: 'string' },
-      registry: { type: 'string', multiple: true },
-      dir: { type: 'string' },
-      file: { type: 'string' },
-      force: { type: 'boolean' },
-      print: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
+  const { values, positionals } = parseFlags('runtime-config', argv, {
+    mirror: { type: 'string' },
+    registry: { type: 'string', multiple: true },
+    dir: { type: 'string' },
+    file: { type: 'string' },
+    force: { type: 'boolean' },
+    print: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, true)
   if (values.help === true) {
     process.stdout.write(RUNTIME_CONFIG_HELP)
     return 0

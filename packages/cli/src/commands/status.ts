@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util'
-import { apiBase, apiHeaders, formatBytes } from '../args.js'
+import { apiBase, apiHeaders, formatBytes, parseFlags } from '../args.js'
 import { getJson } from '../http.js'
 
 const STATUS_HELP = `Usage: damselfly status [--api HOST:PORT] [--api-token-file FILE] [--json]
 
-Shows the local daemon's peer id, addresses, peers, tasks and byte counts.
+Shows the local daemon's peer id, role (seed or node), registry mirror, listen addresses,
+peers, tasks and byte counts.
 
   --api HOST:PORT         the daemon's control API (default 127.0.0.1:65002, or $DAMSELFLY_API)
   --api-token-file FILE   the API's bearer token, when it wants one (or $DAMSELFLY_API_TOKEN_FILE)
@@ -12,7 +12,7 @@ Shows the local daemon's peer id, addresses, peers, tasks and byte counts.
 `
 
 export async function statusCommand (argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { api: { type: 'string' }, 'api-token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  const { values } = parseFlags('status', argv, { api: { type: 'string' }, 'api-token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })
   if (values.help === true) {
     process.stdout.write(STATUS_HELP)
     return 0
@@ -24,7 +24,10 @@ export async function statusCommand (argv: string[]): Promise<number> {
   }
   const out: string[] = []
   out.push(`peer        ${status.peerId}`)
+  out.push(`role        ${status.seed === true ? 'seed (pulls from origins for the swarm)' : 'node'}`)
+  out.push(`mirror      ${status.mirror?.address != null ? `http://${status.mirror.address}` : 'off'}`)
   for (const a of status.listenAddresses) out.push(`listening   ${a}`)
+  if (status.listenAddresses.length === 0) out.push('listening   nowhere')
   out.push(`peers       ${status.peers.length}${status.peers.some((p: any) => p.seed) ? ` (seeds: ${status.peers.filter((p: any) => p.seed).length})` : ''}`)
   out.push(`from origin ${formatBytes(status.stats.bytesFromOrigin)}`)
   out.push(`from peers  ${formatBytes(status.stats.bytesFromPeers)}`)

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { formatSwarmKey, SWARM_KEY_LENGTH } from '@damselfly/protocol'
-import { UsageError } from '../args.js'
+import { parseFlags, UsageError } from '../args.js'
 
 const SWARM_KEY_HELP = `Usage: damselfly swarm-key [-o FILE]
 
@@ -14,7 +13,7 @@ The format is libp2p's (/key/swarm/psk/1.0.0/), which go-libp2p and IPFS read to
 `
 
 export async function swarmKeyCommand (argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } })
+  const { values } = parseFlags('swarm-key', argv, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } })
   if (values.help === true) {
     process.stdout.write(SWARM_KEY_HELP)
     return 0
