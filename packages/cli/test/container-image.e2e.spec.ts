@@ -94,6 +94,12 @@ describe('the container image, run with podman beside a plain daemon', () => {
     const closed = await podman(['exec', '--env', `DAMSELFLY_API=127.0.0.1:${await freePort()}`, node.name, '/usr/local/bin/node', '/app/healthcheck.mjs'])
     expect(closed.code).toBe(1)
     expect(closed.stderr).toMatch(/damselfly health check: http:\/\/127\.0\.0\.1:\d+\/healthz/)
+    // with no DAMSELFLY_API, as in the Helm chart's pods, it reads `api` from the config file
+    const api = /^control API on http:\/\/(\S+)/m.exec(node.output.join(''))![1]!
+    const write = await podman(['exec', node.name, '/usr/local/bin/node', '-e', `require('fs').writeFileSync('/tmp/api.yaml', 'api: 0.0.0.0:${api.split(':')[1]}\\n')`])
+    expect(write.code, write.stderr).toBe(0)
+    const fromFile = await podman(['exec', '--env', 'DAMSELFLY_API=', '--env', 'DAMSELFLY_CONFIG=/tmp/api.yaml', node.name, '/usr/local/bin/node', '/app/healthcheck.mjs'])
+    expect(fromFile.code, fromFile.stderr).toBe(0)
   })
 
   it('joins the swarm of the seed container and the plain daemon', async () => {

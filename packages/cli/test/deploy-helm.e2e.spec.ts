@@ -17,9 +17,10 @@ const KUBE_VERSION = '1.33.0'
 /**
  * Builds are kept here across runs, outside the repo: the helm binary, the
  * checker, and Go's module and build caches (a first build of helm takes
- * minutes, a cached one nothing).
+ * minutes, a cached one nothing). Not a DAMSELFLY_* variable: the daemons
+ * started here would read it as a setting.
  */
-const CACHE = process.env.DAMSELFLY_CACHE_DIR ?? join(homedir(), '.cache', 'damselfly')
+const CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'damselfly')
 const GO_ENV = { GOCACHE: join(CACHE, 'go', 'build'), GOMODCACHE: join(CACHE, 'go', 'mod'), GOTOOLCHAIN: 'local' }
 
 async function exists (path: string): Promise<boolean> {
@@ -157,6 +158,9 @@ describe('the Helm chart', () => {
           expect(r.code, `${name}: ${r.stderr}`).toBe(0)
           expect(r.stdout).toMatch(name === 'seed.yaml' ? /^seed: true$/m : /^mirror: 127\.0\.0\.1:65001$/m)
           expect(r.stdout).toContain('/ip4/0.0.0.0/tcp/4001')
+          // every daemon joins the swarm through the seeds' stable names (and any peer of the user's)
+          expect(r.stdout).toContain('- /dns4/rel-damselfly-seed-0.rel-damselfly-seed.ns.svc.cluster.local/tcp/4001')
+          if (c.name === 'private swarm with credentials') expect(r.stdout).toContain('- /dns4/peer.example.com/tcp/4001')
         }
       })
     })

@@ -67,7 +67,7 @@ own `config` over it, and what the chart decides over both.
 {{- $_ := set $config "dataDir" "/var/lib/damselfly" -}}
 {{- $_ := set $config "listen" (list (printf "/ip4/0.0.0.0/tcp/%d" (int $values.p2pPort))) -}}
 {{- if $values.seed.enabled -}}
-{{- $_ := set $config "bootstrap" (include "damselfly.bootstrap" $root | fromYamlArray) -}}
+{{- $_ := set $config "bootstrap" (concat ((include "damselfly.bootstrap" $root) | fromYamlArray) (get $config "bootstrap" | default list)) -}}
 {{- end -}}
 {{- if eq .component "seed" -}}
 {{- $_ := set $config "seed" true -}}
