@@ -1,7 +1,8 @@
 // The real components the tests drive (a registry mirror is tested against
 // the real thing, never a mock of it): the CNCF distribution registry,
 // containerd with ctr, skopeo, chromium for the dashboard, openssl for a
-// test certificate and iproute2 for network namespaces, all from Debian. Missing ones are
+// test certificate, iproute2 for network namespaces, podman for the
+// container image and systemd-analyze for the unit file, all from Debian. Missing ones are
 // installed with apt-get when this runs as root; otherwise it says what to
 // install and fails, before any test starts. Commands named as arguments
 // (`node scripts/test-tools.mjs docker-registry skopeo`, what the benchmark
@@ -19,7 +20,11 @@ const TOOLS = [
   { command: 'openssl', pkg: 'openssl' },
   // network namespaces and their shaped links (bench:equal-links and its test)
   { command: 'ip', pkg: 'iproute2' },
-  { command: 'tc', pkg: 'iproute2' }
+  { command: 'tc', pkg: 'iproute2' },
+  // builds and runs the container image (container-image.e2e.spec.ts)
+  { command: 'podman', pkg: 'podman' },
+  // checks deploy/systemd/damselfly.service
+  { command: 'systemd-analyze', pkg: 'systemd' }
 ]
 
 const wanted = process.argv.slice(2)
