@@ -1,3 +1,4 @@
+import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -9,6 +10,28 @@ export default defineConfig({
           include: ['packages/*/test/**/*.spec.ts'],
           exclude: ['packages/*/test/**/*.e2e.spec.ts'],
           testTimeout: 30_000
+        }
+      },
+      {
+        test: {
+          // the packages that must run anywhere, their tests again in real
+          // Chromium; *.node.spec.ts files check the package from Node's side
+          name: 'browser',
+          include: ['packages/protocol/test/**/*.spec.ts'],
+          exclude: ['packages/*/test/**/*.node.spec.ts', 'packages/*/test/**/*.e2e.spec.ts'],
+          testTimeout: 30_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            // Debian's chromium (scripts/test-tools.mjs installs it), not a downloaded one
+            provider: playwright({
+              launchOptions: {
+                executablePath: '/usr/bin/chromium',
+                args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
+              }
+            }),
+            instances: [{ browser: 'chromium' }]
+          }
         }
       },
       {

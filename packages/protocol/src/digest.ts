@@ -1,6 +1,8 @@
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { BLOB_TOPIC_PREFIX } from './constants.js'
 import { InvalidDigestError } from './errors.js'
 
@@ -25,7 +27,7 @@ export function isDigest (input: unknown): input is BlobDigest {
 /** The 32 raw bytes of a digest. */
 export function digestBytes (digest: BlobDigest): Uint8Array {
   const hex = parseDigest(digest).slice(7)
-  return Uint8Array.from(Buffer.from(hex, 'hex'))
+  return fromString(hex, 'base16')
 }
 
 /** The hex part of a digest. */
@@ -38,7 +40,7 @@ export function digestFromHash (hash: Uint8Array): BlobDigest {
   if (hash.byteLength !== 32) {
     throw new InvalidDigestError(`sha256 hash must be 32 bytes, got ${hash.byteLength}`)
   }
-  return `sha256:${Buffer.from(hash).toString('hex')}`
+  return `sha256:${toString(hash, 'base16')}`
 }
 
 /**

@@ -1,14 +1,14 @@
-import { createPrivateKey, createPublicKey, sign as signBytes, verify as verifyBytes } from 'node:crypto'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { toString } from 'uint8arrays/to-string'
 import { MANIFEST_SIGNATURE_DOMAIN, MAX_PIECES } from './constants.js'
 import { digestBytes, isDigest } from './digest.js'
 import { InvalidManifestError, UntrustedSignerError } from './errors.js'
 import { layoutFor } from './pieces.js'
+import { sign, signatureCheck } from './signatures.js'
 import type { BlobDigest } from './digest.js'
 import type { ManifestPart } from './pb/messages.js'
 import type { PrivateKey } from '@libp2p/interface'
-import type { KeyObject } from 'node:crypto'
 
 /** The unsigned content of a manifest part. */
 export interface ManifestPartBody {
@@ -72,15 +72,6 @@ function checkBody (body: ManifestPartBody): void {
   }
 }
 
-/**
- * A seed signs one part per piece it pulls, and every peer checks each part
- * it receives. libp2p's Ed25519 keys build a new KeyObject from JWK for every
- * signature and every check, which cost more than the signing itself: with
- * small pieces, a tenth of a cold start's CPU. Ed25519 keys are turned into
- * KeyObjects once here; other key types go through libp2p.
- */
-const privateKeyObjects = new WeakMap<PrivateKey, KeyObject>()
-
 interface Signer {
   peerId: string
   verify(data: Uint8Array, signature: Uint8Array): Promise<boolean>
@@ -90,34 +81,12 @@ interface Signer {
 const signers = new Map<string, Signer>()
 const MAX_CACHED_SIGNERS = 256
 
-function ed25519Jwk (publicKey: Uint8Array, privateKey?: Uint8Array): { format: 'jwk', key: Record<string, string> } {
-  const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url')
-  return { format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: b64(publicKey), ...(privateKey != null ? { d: b64(privateKey) } : {}) } }
-}
-
-async function signWith (key: PrivateKey, data: Uint8Array): Promise<Uint8Array> {
-  if (key.type !== 'Ed25519') return key.sign(data)
-  let obj = privateKeyObjects.get(key)
-  if (obj == null) {
-    // raw is the 32-byte seed followed by the 32-byte public key
-    obj = createPrivateKey(ed25519Jwk(key.raw.subarray(32), key.raw.subarray(0, 32)))
-    privateKeyObjects.set(key, obj)
-  }
-  return signBytes(null, data, obj)
-}
-
 function signerOf (encoded: Uint8Array): Signer {
-  const id = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('hex')
+  const id = toString(encoded, 'base16')
   let signer = signers.get(id)
   if (signer != null) return signer
   const key = publicKeyFromProtobuf(encoded)
-  const peerId = peerIdFromPublicKey(key).toString()
-  if (key.type === 'Ed25519') {
-    const obj = createPublicKey(ed25519Jwk(key.raw))
-    signer = { peerId, verify: async (data, signature) => signature.byteLength === 64 && verifyBytes(null, data, obj, signature) }
-  } else {
-    signer = { peerId, verify: async (data, signature) => key.verify(data, signature) }
-  }
+  signer = { peerId: peerIdFromPublicKey(key).toString(), verify: signatureCheck(key) }
   if (signers.size >= MAX_CACHED_SIGNERS) signers.clear()
   signers.set(id, signer)
   return signer
@@ -126,7 +95,7 @@ function signerOf (encoded: Uint8Array): Signer {
 /** Sign a manifest part with a libp2p private key. */
 export async function signManifestPart (body: ManifestPartBody, key: PrivateKey): Promise<ManifestPart> {
   checkBody(body)
-  const signature = await signWith(key, manifestSigningBytes(body))
+  const signature = await sign(key, manifestSigningBytes(body))
   return {
     digest: body.digest,
     size: body.size,

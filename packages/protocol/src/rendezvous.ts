@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { compare } from 'uint8arrays/compare'
+import { fromString } from 'uint8arrays/from-string'
 import { digestBytes } from './digest.js'
 import type { BlobDigest } from './digest.js'
 
@@ -11,7 +13,7 @@ import type { BlobDigest } from './digest.js'
 export function rankSeeds (digest: BlobDigest, seeds: Iterable<string>): string[] {
   const d = digestBytes(digest)
   return [...new Set(seeds)]
-    .map(seed => ({ seed, score: createHash('sha256').update(d).update(seed, 'utf8').digest('hex') }))
-    .sort((a, b) => a.score < b.score ? 1 : a.score > b.score ? -1 : 0)
+    .map(seed => ({ seed, score: sha256.create().update(d).update(fromString(seed, 'utf8')).digest() }))
+    .sort((a, b) => compare(b.score, a.score))
     .map(s => s.seed)
 }

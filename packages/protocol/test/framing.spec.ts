@@ -1,9 +1,10 @@
 import { Uint8ArrayList } from 'uint8arraylist'
+import { toString } from 'uint8arrays/to-string'
 import { describe, it, expect } from 'vitest'
 import { FrameDecoder, encodeFrame } from '../src/index.js'
 
 function hex (buf: Uint8Array | Uint8ArrayList): string {
-  return Buffer.from(buf.subarray()).toString('hex')
+  return toString(buf.subarray(), 'base16')
 }
 
 function bytes (length: number, fill: number): Uint8Array {

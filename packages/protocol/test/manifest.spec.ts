@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { describe, it, expect, beforeAll } from 'vitest'
 import { MANIFEST_SIGNATURE_DOMAIN, decodePieceFrame, encodePieceFrame, manifestSigningBytes, signManifestPart, verifyManifestPart } from '../src/index.js'
 import type { BlobDigest, ManifestPart, ManifestPartBody } from '../src/index.js'
@@ -11,7 +13,7 @@ const EMPTY_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 const DIGEST: BlobDigest = `sha256:${EMPTY_HEX}`
 
 function hash (n: number): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(createHash('sha256').update(`piece ${n}`).digest())
+  return Uint8Array.from(sha256(fromString(`piece ${n}`)))
 }
 
 /** A 3-piece blob: pieces 0 and 1 are 1 MiB, piece 2 is 512 KiB. */
@@ -37,8 +39,8 @@ describe('manifestSigningBytes', () => {
       hashes: [new Uint8Array(32).fill(0xaa), new Uint8Array(32).fill(0xbb)]
     })
     expect(MANIFEST_SIGNATURE_DOMAIN).toBe('damselfly-manifest-part-v1:')
-    expect(Buffer.from(bytes).toString('hex')).toBe(
-      Buffer.from('damselfly-manifest-part-v1:').toString('hex') +
+    expect(toString(bytes, 'base16')).toBe(
+      toString(fromString('damselfly-manifest-part-v1:'), 'base16') +
       EMPTY_HEX +
       '0000000102030405' +
       '00100000' +

@@ -1,3 +1,6 @@
+import { equals } from 'uint8arrays/equals'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { describe, it, expect } from 'vitest'
 import {
   AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
@@ -10,11 +13,11 @@ import type { PieceFrame } from '../src/index.js'
 const DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 
 function hex (buf: Uint8Array): string {
-  return Buffer.from(buf).toString('hex')
+  return toString(buf, 'base16')
 }
 
 function fromHex (s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'hex'))
+  return fromString(s, 'base16')
 }
 
 function expectError (fn: () => unknown, name: string): void {
@@ -258,7 +261,7 @@ describe('piece data frames built without copying', () => {
           expect(f.data.offset).toBe(offset)
           expect(f.data.last).toBe(last)
           const got = f.data.data instanceof Uint8Array ? f.data.data : f.data.data.subarray()
-          expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true)
+          expect(equals(got, data)).toBe(true)
         }
       }
     }

@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { concat } from 'uint8arrays/concat'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { describe, it, expect } from 'vitest'
 import { digestFromHash, rankSeeds } from '../src/index.js'
 import type { BlobDigest } from '../src/index.js'
@@ -8,12 +11,12 @@ const DIGEST: BlobDigest = `sha256:${EMPTY_HEX}`
 const SEEDS = ['seed-a', 'seed-b', 'seed-c', 'seed-d']
 
 function digestOf (n: number): BlobDigest {
-  return digestFromHash(createHash('sha256').update(`blob ${n}`).digest())
+  return digestFromHash(sha256(fromString(`blob ${n}`)))
 }
 
 /** The rule written out again: sha256(digest bytes || UTF-8 peer id) as a big-endian number, highest first. */
 function score (digest: BlobDigest, seed: string): bigint {
-  return BigInt('0x' + createHash('sha256').update(Buffer.from(digest.slice(7), 'hex')).update(seed, 'utf8').digest('hex'))
+  return BigInt('0x' + toString(sha256(concat([fromString(digest.slice(7), 'base16'), fromString(seed)])), 'base16'))
 }
 
 describe('rankSeeds', () => {

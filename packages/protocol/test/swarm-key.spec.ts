@@ -1,3 +1,5 @@
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { describe, expect, it } from 'vitest'
 import { formatSwarmKey, parseSwarmKey } from '../src/index.js'
 
@@ -6,14 +8,14 @@ const HEX = '0123456789abcdef'.repeat(4)
 describe('swarm key files', () => {
   it('read the /base16/ form go-libp2p and IPFS write, and write it back', () => {
     const key = parseSwarmKey(`/key/swarm/psk/1.0.0/\n/base16/\n${HEX}\n`)
-    expect(Buffer.from(key).toString('hex')).toBe(HEX)
+    expect(toString(key, 'base16')).toBe(HEX)
     expect(formatSwarmKey(key)).toBe(`/key/swarm/psk/1.0.0/\n/base16/\n${HEX}\n`)
     expect(parseSwarmKey(new TextEncoder().encode(`/key/swarm/psk/1.0.0/\r\n/base16/\r\n${HEX.toUpperCase()}`))).toEqual(key)
   })
 
   it('read the /base64/ form', () => {
-    const bytes = Buffer.from(HEX, 'hex')
-    expect(parseSwarmKey(`/key/swarm/psk/1.0.0/\n/base64/\n${bytes.toString('base64')}\n`)).toEqual(new Uint8Array(bytes))
+    const bytes = fromString(HEX, 'base16')
+    expect(parseSwarmKey(`/key/swarm/psk/1.0.0/\n/base64/\n${toString(bytes, 'base64pad')}\n`)).toEqual(new Uint8Array(bytes))
   })
 
   it('refuse anything else, without repeating the key', () => {
