@@ -110,8 +110,13 @@ export interface NetworkMetricsInit {
 /** How long a provider record is good for (see the kad-dht settings below). */
 const PROVIDER_RECORD_MS = 6 * 3_600_000
 
-/** Yamux window per stream: several pieces in flight, below the 4 MB read buffer. */
-const STREAM_WINDOW = 2 * 1024 * 1024
+/**
+ * The largest Yamux receive window per stream: several pieces in flight,
+ * below the 4 MB read buffer. A stream starts at the spec's 256 KiB, which
+ * both sides assume until a window update says otherwise, and grows to this
+ * through window updates while the reader keeps up.
+ */
+const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 
 type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, ping: unknown }>
 
@@ -139,9 +144,13 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     // which nothing here uses)
     ...(registry != null ? { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, statfsLocation: init.metrics?.statfsPath }) } : {}),
     streamMuxers: [yamux({
-      // the 256 KiB default window caps a stream at window / RTT, and the RTT
-      // between two busy event loops is milliseconds: start wide instead
-      streamOptions: { initialStreamWindowSize: STREAM_WINDOW, maxStreamWindowSize: STREAM_WINDOW }
+      // the initial window stays at the spec's 256 KiB: js-yamux takes the
+      // initial size as the peer's window too, and a peer on another stack
+      // (go-yamux) starts at 256 KiB whatever this side was configured with,
+      // so a wider start overran it and it closed the whole connection.
+      // js-yamux doubles a stream's window, up to the maximum, each time its
+      // reader empties it within a few round trips
+      streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW }
     })],
     connectionManager: {
       maxConnections: 300
