@@ -118,6 +118,9 @@ const PROVIDER_RECORD_MS = 6 * 3_600_000
  */
 const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 
+/** Connections a node keeps open at once. */
+const MAX_CONNECTIONS = 300
+
 type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, ping: unknown }>
 
 export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
@@ -153,7 +156,17 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
       streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW }
     })],
     connectionManager: {
-      maxConnections: 300
+      maxConnections: MAX_CONNECTIONS,
+      // js-libp2p refuses a sixth inbound connection within a second from one
+      // IP address, before any handshake, a guard against one host flooding
+      // a node on the open internet. A swarm's members often share an address
+      // (a NAT, a cluster node's pod network, one test host), and a cold start
+      // has them all dial the seeds within that second: refused, they back
+      // off and come late. The peer id is not known at that point, so the
+      // limit cannot be per peer; one address may open as many connections a
+      // second as the node keeps at all. Handshakes in progress stay capped
+      // (maxIncomingPendingConnections), and so does the total.
+      inboundConnectionThreshold: MAX_CONNECTIONS
     },
     // libp2p pings every connection every 10 s and, by default, aborts it
     // when a ping fails: takes longer than an adaptive timeout of at least
