@@ -1,5 +1,5 @@
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -121,7 +121,7 @@ const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 /** Connections a node keeps open at once. */
 const MAX_CONNECTIONS = 300
 
-type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, ping: unknown }>
+type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, identifyPush: unknown, ping: unknown }>
 
 export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   const encryption = init.encryption ?? DEFAULT_ENCRYPTION
@@ -188,6 +188,9 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     },
     services: {
       identify: identify(),
+      // tells connected peers at once when this node's protocols or addresses
+      // change (docs/protocol.md §2 requires it of every peer)
+      identifyPush: identifyPush(),
       ping: ping(),
       dht: kadDHT({
         protocol: KAD_PROTOCOL,
