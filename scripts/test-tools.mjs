@@ -1,7 +1,8 @@
 // The real components the tests drive (a registry mirror is tested against
 // the real thing, never a mock of it): the CNCF distribution registry,
 // containerd with ctr, skopeo, chromium for the dashboard, openssl for a
-// test certificate and iproute2 for network namespaces, all from Debian. Missing ones are
+// test certificate and iproute2 for network namespaces, all from Debian, and Go
+// for the peer of interop/go. Missing Debian ones are
 // installed with apt-get when this runs as root; otherwise it says what to
 // install and fails, before any test starts. Commands named as arguments
 // (`node scripts/test-tools.mjs docker-registry skopeo`, what the benchmark
@@ -19,7 +20,11 @@ const TOOLS = [
   { command: 'openssl', pkg: 'openssl' },
   // network namespaces and their shaped links (bench:equal-links and its test)
   { command: 'ip', pkg: 'iproute2' },
-  { command: 'tc', pkg: 'iproute2' }
+  { command: 'tc', pkg: 'iproute2' },
+  // builds the Go peer of interop/go (go-peer.e2e.spec.ts). Not from Debian,
+  // whose Go is too old: any Go from 1.21 on fetches the toolchain go.mod
+  // names, and the modules, from the Go module proxy
+  { command: 'go', hint: 'Go 1.21 or later from https://go.dev/dl/ on PATH' }
 ]
 
 const wanted = process.argv.slice(2)
@@ -29,7 +34,13 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 const has = command => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-const missing = [...new Set(TOOLS.filter(t => (wanted.length === 0 || wanted.includes(t.command)) && !has(t.command)).map(t => t.pkg))]
+const absent = TOOLS.filter(t => (wanted.length === 0 || wanted.includes(t.command)) && !has(t.command))
+const unpackaged = absent.filter(t => t.pkg == null)
+if (unpackaged.length > 0) {
+  console.error(`${wanted.length === 0 ? 'the tests need' : 'this needs'} ${unpackaged.map(t => t.hint).join(', ')}`)
+  process.exit(1)
+}
+const missing = [...new Set(absent.map(t => t.pkg))]
 if (missing.length === 0) process.exit(0)
 
 const apt = args => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0
