@@ -68,11 +68,12 @@ func CheckVectors(path string) ([]string, []error) {
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	want := map[string]any{
-		"PIECE_PROTOCOL": PieceProtocol, "SEED_PROTOCOL": SeedProtocol, "KAD_PROTOCOL": KadProtocol,
+		"PIECE_PROTOCOL": PieceProtocol, "SEED_PROTOCOL": SeedProtocol, "ACCESS_PROTOCOL": AccessProtocol, "KAD_PROTOCOL": KadProtocol,
 		"BEACON_TOPIC": BeaconTopic, "BLOB_TOPIC_PREFIX": BlobTopicPrefix,
 		"MIN_PIECE_SIZE": MinPieceSize, "MAX_PIECE_SIZE": MaxPieceSize, "TARGET_PIECES": TargetPieces,
 		"MAX_PIECES": MaxPieces, "MAX_BLOB_SIZE": strconv.FormatUint(MaxBlobSize, 10), "MAX_CHUNK_SIZE": MaxChunkSize,
-		"MAX_PIECE_FRAME": MaxPieceFrame, "MAX_SEED_FRAME": MaxSeedFrame, "MAX_GOSSIP_MESSAGE": MaxGossipMessage,
+		"MAX_PIECE_FRAME": MaxPieceFrame, "MAX_SEED_FRAME": MaxSeedFrame, "MAX_ACCESS_FRAME": MaxAccessFrame,
+		"MAX_GOSSIP_MESSAGE": MaxGossipMessage, "MAX_PARTS_PER_FRAME": MaxPartsPerFrame,
 		"MAX_HAVE_BATCH": MaxHaveBatch, "MAX_ADDRS": MaxAddrs, "MAX_URL_LENGTH": MaxURLLength,
 		"MANIFEST_SIGNATURE_DOMAIN": ManifestSignatureDomain,
 	}
