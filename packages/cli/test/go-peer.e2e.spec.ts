@@ -75,6 +75,24 @@ describe('a go-libp2p peer (interop/go)', () => {
     await cluster.kill(lone)
   })
 
+  it('joins a private swarm with its key (libp2p pnet), and cannot without it', async () => {
+    const key = join(root, 'swarm.key')
+    const made = await runCli(['swarm-key', '-o', key])
+    expect(made.code, made.stderr).toBe(0)
+    const blob = makeBlob('/private.bin', 4 * MiB)
+    origin.add(blob)
+    const member = await cluster.start('private', ['--seed', '--swarm-key', key])
+    await get(member, blob, 'private.bin')
+    const withKey = goPeer(['fetch', '-digest', blob.digest, '-bootstrap', member.addrs[0]!, '-out', join(root, 'go-private.bin'), '-swarm-key', key, '-timeout', '60s'])
+    const done = await withKey.next('done', 90_000)
+    expect(done.from).toEqual({ [member.peerId]: blob.data.length })
+    expect((await readFile(join(root, 'go-private.bin'))).equals(blob.data)).toBe(true)
+    const without = goPeer(['fetch', '-digest', blob.digest, '-bootstrap', member.addrs[0]!, '-out', join(root, 'go-outsider.bin'), '-timeout', '20s'])
+    await expect(without.next('done', 30_000)).rejects.toThrow(/bootstrap .* failed to dial/)
+    expect(without.all('connected')).toEqual([])
+    await cluster.kill(member)
+  })
+
   describe('in a swarm of daemons', () => {
     const blob = makeBlob('/interop.bin', 64 * MiB)
     let seed: DaemonProcess
