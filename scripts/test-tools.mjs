@@ -2,7 +2,8 @@
 // the real thing, never a mock of it): the CNCF distribution registry,
 // containerd with ctr, skopeo, chromium for the dashboard, openssl for a
 // test certificate, iproute2 for network namespaces, podman for the
-// container image and systemd-analyze for the unit file, all from Debian. Missing ones are
+// container image and systemd-analyze for the unit file, all from Debian, and Go
+// for the peer of interop/go (and the Helm checks). Missing Debian ones are
 // installed with apt-get when this runs as root; otherwise it says what to
 // install and fails, before any test starts. Commands named as arguments
 // (`node scripts/test-tools.mjs docker-registry skopeo`, what the benchmark
@@ -24,7 +25,11 @@ const TOOLS = [
   // builds and runs the container image (container-image.e2e.spec.ts)
   { command: 'podman', pkg: 'podman' },
   // checks deploy/systemd/damselfly.service
-  { command: 'systemd-analyze', pkg: 'systemd' }
+  { command: 'systemd-analyze', pkg: 'systemd' },
+  // builds the Go peer of interop/go (go-peer.e2e.spec.ts) and the Helm checks. Not from Debian,
+  // whose Go is too old: any Go from 1.21 on fetches the toolchain go.mod
+  // names, and the modules, from the Go module proxy
+  { command: 'go', hint: 'Go 1.21 or later from https://go.dev/dl/ on PATH' }
 ]
 
 const wanted = process.argv.slice(2)
@@ -34,7 +39,13 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 const has = command => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-const missing = [...new Set(TOOLS.filter(t => (wanted.length === 0 || wanted.includes(t.command)) && !has(t.command)).map(t => t.pkg))]
+const absent = TOOLS.filter(t => (wanted.length === 0 || wanted.includes(t.command)) && !has(t.command))
+const unpackaged = absent.filter(t => t.pkg == null)
+if (unpackaged.length > 0) {
+  console.error(`${wanted.length === 0 ? 'the tests need' : 'this needs'} ${unpackaged.map(t => t.hint).join(', ')}`)
+  process.exit(1)
+}
+const missing = [...new Set(absent.map(t => t.pkg))]
 if (missing.length === 0) process.exit(0)
 
 const apt = args => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0

@@ -1,6 +1,6 @@
 // One side of the raw libp2p measurement, on the daemon's transport stack
-// (packages/swarm/src/network.ts): TCP, the given encrypters, Yamux with a
-// 2 MiB stream window. No DHT, gossipsub or identify: only the byte path.
+// (packages/swarm/src/network.ts): TCP, the given encrypters, Yamux with
+// stream windows from 256 KiB up to 2 MiB. No DHT, gossipsub or identify: only the byte path.
 //   raw-libp2p.mjs receive ENCRYPTERS                      reports { ready, addr } then { result, ... }
 //   raw-libp2p.mjs send ENCRYPTERS MULTIADDR BYTES CHUNK   sends BYTES on one stream, closes it, reports { sent, cpuSeconds }
 // ENCRYPTERS is a comma-separated list in preference order: tls,noise or noise.
@@ -14,8 +14,8 @@ import { createLibp2p } from 'libp2p'
 import { chunks, cpuSecondsSince, report, runChild } from './child.mjs'
 
 const PROTOCOL = '/bench/1.0.0'
-/** Same as STREAM_WINDOW in packages/swarm/src/network.ts. */
-const STREAM_WINDOW = 2 * 1024 * 1024
+/** Same as MAX_STREAM_WINDOW in packages/swarm/src/network.ts. */
+const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 const ENCRYPTERS = { tls, noise }
 const DEADLINE_MS = 120_000
 
@@ -29,7 +29,7 @@ function createNode (encrypters, listen) {
       return make()
     }),
     streamMuxers: [yamux({
-      streamOptions: { initialStreamWindowSize: STREAM_WINDOW, maxStreamWindowSize: STREAM_WINDOW }
+      streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW }
     })],
     connectionManager: { maxConnections: 300 }
   })

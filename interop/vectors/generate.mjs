@@ -200,7 +200,7 @@ const vectors = {
     field_names: 'protobuf field names of packages/protocol/src/pb/messages.proto',
     bytes: 'lowercase hex',
     uint64: 'decimal string',
-    enum: 'value name (Error.Code: UNKNOWN=0 NOT_FOUND=1 BAD_REQUEST=2 BUSY=3 INTERNAL=4 ORIGIN=5)',
+    enum: 'value name (Error.Code: UNKNOWN=0 NOT_FOUND=1 BAD_REQUEST=2 BUSY=3 INTERNAL=4 ORIGIN=5 CANCELLED=6; AccessQuery.Kind: BLOB=0 MANIFEST=1)',
     payload: 'the protobuf encoding; for gossip messages this is the gossipsub message data',
     frame: 'unsigned LEB128 varint of the payload length, then the payload (stream protocols only)',
     defaults: 'proto3 fields at their default value are omitted from the encoding; an unset PieceMessage field is absent, a set but empty one is encoded as a zero-length message'
@@ -208,6 +208,7 @@ const vectors = {
   constants: {
     PIECE_PROTOCOL: P.PIECE_PROTOCOL,
     SEED_PROTOCOL: P.SEED_PROTOCOL,
+    ACCESS_PROTOCOL: P.ACCESS_PROTOCOL,
     KAD_PROTOCOL: P.KAD_PROTOCOL,
     BEACON_TOPIC: P.BEACON_TOPIC,
     BLOB_TOPIC_PREFIX: P.BLOB_TOPIC_PREFIX,
@@ -219,7 +220,9 @@ const vectors = {
     MAX_CHUNK_SIZE: P.MAX_CHUNK_SIZE,
     MAX_PIECE_FRAME: P.MAX_PIECE_FRAME,
     MAX_SEED_FRAME: P.MAX_SEED_FRAME,
+    MAX_ACCESS_FRAME: P.MAX_ACCESS_FRAME,
     MAX_GOSSIP_MESSAGE: P.MAX_GOSSIP_MESSAGE,
+    MAX_PARTS_PER_FRAME: P.MAX_PARTS_PER_FRAME,
     MAX_HAVE_BATCH: P.MAX_HAVE_BATCH,
     MAX_ADDRS: P.MAX_ADDRS,
     MAX_URL_LENGTH: P.MAX_URL_LENGTH,

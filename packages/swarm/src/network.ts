@@ -1,5 +1,5 @@
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -110,10 +110,18 @@ export interface NetworkMetricsInit {
 /** How long a provider record is good for (see the kad-dht settings below). */
 const PROVIDER_RECORD_MS = 6 * 3_600_000
 
-/** Yamux window per stream: several pieces in flight, below the 4 MB read buffer. */
-const STREAM_WINDOW = 2 * 1024 * 1024
+/**
+ * The largest Yamux receive window per stream: several pieces in flight,
+ * below the 4 MB read buffer. A stream starts at the spec's 256 KiB, which
+ * both sides assume until a window update says otherwise, and grows to this
+ * through window updates while the reader keeps up.
+ */
+const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 
-type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, ping: unknown }>
+/** Connections a node keeps open at once. */
+const MAX_CONNECTIONS = 300
+
+type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, identifyPush: unknown, ping: unknown }>
 
 export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   const encryption = init.encryption ?? DEFAULT_ENCRYPTION
@@ -139,12 +147,26 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     // which nothing here uses)
     ...(registry != null ? { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, statfsLocation: init.metrics?.statfsPath }) } : {}),
     streamMuxers: [yamux({
-      // the 256 KiB default window caps a stream at window / RTT, and the RTT
-      // between two busy event loops is milliseconds: start wide instead
-      streamOptions: { initialStreamWindowSize: STREAM_WINDOW, maxStreamWindowSize: STREAM_WINDOW }
+      // the initial window stays at the spec's 256 KiB: js-yamux takes the
+      // initial size as the peer's window too, and a peer on another stack
+      // (go-yamux) starts at 256 KiB whatever this side was configured with,
+      // so a wider start overran it and it closed the whole connection.
+      // js-yamux doubles a stream's window, up to the maximum, each time its
+      // reader empties it within a few round trips
+      streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW }
     })],
     connectionManager: {
-      maxConnections: 300
+      maxConnections: MAX_CONNECTIONS,
+      // js-libp2p refuses a sixth inbound connection within a second from one
+      // IP address, before any handshake, a guard against one host flooding
+      // a node on the open internet. A swarm's members often share an address
+      // (a NAT, a cluster node's pod network, one test host), and a cold start
+      // has them all dial the seeds within that second: refused, they back
+      // off and come late. The peer id is not known at that point, so the
+      // limit cannot be per peer; one address may open as many connections a
+      // second as the node keeps at all. Handshakes in progress stay capped
+      // (maxIncomingPendingConnections), and so does the total.
+      inboundConnectionThreshold: MAX_CONNECTIONS
     },
     // libp2p pings every connection every 10 s and, by default, aborts it
     // when a ping fails: takes longer than an adaptive timeout of at least
@@ -166,6 +188,9 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     },
     services: {
       identify: identify(),
+      // tells connected peers at once when this node's protocols or addresses
+      // change (docs/protocol.md §2 requires it of every peer)
+      identifyPush: identifyPush(),
       ping: ping(),
       dht: kadDHT({
         protocol: KAD_PROTOCOL,

@@ -176,6 +176,31 @@ describe('the download engine', () => {
     expect(fail?.error.status).toBe(404)
   })
 
+  it('looks the blob up in the DHT before it leaves the seeds for the origin', () => {
+    // the peers at hand (every one of them, so no lookup at first) say they
+    // have nothing, and no seed answers: a holder further away, known only
+    // to the DHT, is asked for before anyone goes to the origin
+    const d = new Drive()
+    d.connected = ['a', 'b', 'seed1']
+    d.seeds = ['seed1']
+    d.pullers = ['a']
+    d.engine.start()
+    for (const p of ['a', 'b', 'seed1']) d.engine.sessionClosed(p, { kind: 'not-found', message: 'no' })
+    let lookupAt: number | undefined
+    let originAt: number | undefined
+    for (let t = 0; t < SLOW_SEED_PATIENCE_MS + 60_000 && originAt == null; t += 200) {
+      for (const a of d.take('ask-seed')) d.engine.seedAnswer(a.seed, { lost: 'no answer within 5000 ms' })
+      if (d.take('lookup').length > 0) {
+        lookupAt ??= d.now
+        d.engine.lookupDone()
+      }
+      if (d.take('pull-origin').length > 0 || d.take('join-topic').length > 0) originAt = d.now
+      d.advance(200)
+    }
+    expect(originAt, 'left the seeds for the origin').toBeDefined()
+    expect(lookupAt, 'looked the blob up first').toBeLessThan(originAt!)
+  })
+
   it('asks for the rarest pieces first, and for a streaming reader\'s next pieces before them', () => {
     const d = new Drive()
     d.connected = ['a', 'b', 'c']

@@ -26,8 +26,8 @@ export async function bareLibp2p (options: { swarmKeyFile?: Uint8Array, privateK
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [tls(), noise()],
-    // the daemon's Yamux windows: it assumes its peers' are as wide as its own
-    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 2 * 1024 * 1024, maxStreamWindowSize: 2 * 1024 * 1024 } })],
+    // the daemon's Yamux windows: the spec's 256 KiB to start, up to 2 MiB
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
     ...(options.swarmKeyFile != null ? { connectionProtector: preSharedKey({ psk: options.swarmKeyFile }) } : {})
   })
 }
