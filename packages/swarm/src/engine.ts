@@ -126,7 +126,7 @@ interface Candidate {
   notFound?: boolean
   /** Let go as idle: news that it holds pieces ends the wait. */
   idle?: boolean
-  /** Its pieces took far longer than the download's other pieces (a bad parent): asked again only when no other parent is at hand. */
+  /** Its pieces took far longer than the download's other pieces (a bad parent): a place goes to it after every other candidate. */
   demoted?: boolean
   /** Verified piece bytes it delivered to this download, over its sessions. */
   deliveredBytes?: number
@@ -792,24 +792,15 @@ export class DownloadEngine {
 
   #readyCandidates (now: number): ParentCandidate[] {
     const ready: ParentCandidate[] = []
-    const demoted: ParentCandidate[] = []
     const size = this.#layout?.pieceSize ?? 1
     for (const [peer, c] of this.#candidates) {
       if (this.#sessions.has(peer) || this.#banned.has(peer) || c.retryAt > now || this.#env.penalized(peer)) continue
       const candidate: ParentCandidate = { peer, delivered: Math.floor((c.deliveredBytes ?? 0) / size), failures: c.failures, beacon: this.#env.beacon(peer) }
       if (c.lastBps != null && c.lastBps > 0) candidate.observedBps = c.lastBps
-      if (c.demoted === true) {
-        candidate.demoted = true
-        demoted.push(candidate)
-      } else {
-        ready.push(candidate)
-      }
+      if (c.demoted === true) candidate.demoted = true
+      ready.push(candidate)
     }
-    // a bad parent is asked again only when no other parent is at hand: no other
-    // candidate, and no open parent holding a piece this download lacks
-    if (ready.length > 0 || demoted.length === 0) return ready
-    for (const s of this.#sessions.values()) if (this.#offers(s)) return ready
-    return demoted
+    return ready
   }
 
   /** Records how long the piece took from the parent, and demotes the parent when that is far out of line. */
@@ -823,7 +814,7 @@ export class DownloadEngine {
     else this.#pieceTimes.add(ms)
   }
 
-  /** The parent delivers far slower than the others: let it go, and ask it again only when nobody else is at hand. */
+  /** The parent delivers far slower than the others: let it go (when another parent is open), and give it a place after every other candidate. */
   #demote (s: Session, ms: number): void {
     const c = this.#candidates.get(s.peer) ?? { retryAt: 0, failures: 0 }
     this.#candidates.set(s.peer, c)
@@ -850,8 +841,11 @@ export class DownloadEngine {
     let room = this.#config.maxParents - this.#sessions.size
     if (room <= 0) return
     const ready = this.#readyCandidates(this.#env.now())
-    // ranking only decides who gets the places when there are fewer than ready candidates
-    for (const c of ready.length <= room ? ready : this.#env.ranker.rank(ready)) {
+    // ranking only decides who gets the places when there are fewer than ready
+    // candidates; a bad parent gets one only after every other candidate (it may
+    // be the one holder of a piece: never left out altogether)
+    const ranked = ready.length <= room ? ready : this.#env.ranker.rank(ready)
+    for (const c of [...ranked.filter(c => c.demoted !== true), ...ranked.filter(c => c.demoted === true)]) {
       if (room-- <= 0) break
       this.#open(c.peer)
     }
