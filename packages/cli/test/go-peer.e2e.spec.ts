@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { SWARM_DEFAULTS } from '@damselfly/swarm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, runCli } from './helpers/cluster.js'
 import { buildGoPeer, GO_BUILD_TIMEOUT_MS, GoPeer, runGoPeer, VECTORS } from './helpers/go-peer.js'
@@ -106,6 +107,10 @@ describe('a go-libp2p peer (interop/go)', () => {
       seed = await cluster.start('seed', ['--seed'])
       daemons = [await cluster.start('d1', ['--bootstrap', seed.addrs[0]!]), await cluster.start('d2', ['--bootstrap', seed.addrs[0]!])]
       for (const [i, d] of daemons.entries()) await get(d, blob, `d${i + 1}.bin`)
+      // a daemon declines, for a while, a piece it has just sent to another peer (super-seeding,
+      // docs/protocol.md §8): the Go peer comes once that has passed for the pieces the three just
+      // traded, as a peer joining later would, so that every holder serves it
+      await new Promise(resolve => setTimeout(resolve, SWARM_DEFAULTS.superSeedUnpacedWindowMs))
 
       first = goPeer(['fetch', '-digest', blob.digest, '-bootstrap', daemons[0]!.addrs[0]!, '-out', join(root, 'go1.bin'), '-stay', '-timeout', '100s'])
       const listening = await first.next('listening')
