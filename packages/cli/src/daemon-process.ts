@@ -68,49 +68,59 @@ export async function spawnDaemon (args: string[], options: SpawnDaemonOptions =
     stdio: ['ignore', 'pipe', options.stderr ?? 'pipe']
   })
   options.onSpawn?.(child)
-  const output: string[] = []
-  const d: { peerId?: string, addrs: string[], api?: string, mirror?: string } = { addrs: [] }
-  child.stderr?.on('data', b => output.push(String(b)))
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`damselfly daemon did not start within ${options.timeoutMs ?? 30_000} ms: ${output.join('')}`)), options.timeoutMs ?? 30_000)
-      const onAbort = (): void => reject(options.signal?.reason)
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      const done = (): void => {
-        clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-      }
-      let pending = ''
-      // read stdout for the daemon's whole life, or its writes would block
-      child.stdout!.setEncoding('utf8')
-      child.stdout!.on('data', (text: string) => {
-        output.push(text)
-        const lines = (pending + text).split('\n')
-        pending = lines.pop() ?? ''
-        for (const line of lines) {
-          const peer = / peer (\S+)$/.exec(line)
-          if (peer != null) d.peerId = peer[1]
-          const addr = /^listening on (\S+)/.exec(line)
-          if (addr != null) d.addrs.push(addr[1]!)
-          const mirror = /^registry mirror on http:\/\/(\S+)/.exec(line)
-          if (mirror != null) d.mirror = mirror[1]
-          const api = /^control API on http:\/\/(\S+)/.exec(line)
-          if (api != null) {
-            d.api = api[1]
-            done()
-            resolve()
-          }
-        }
-      })
-      child.once('exit', code => {
-        done()
-        reject(new Error(`damselfly daemon exited with ${code} before its API was up: ${output.join('')}`))
-      })
-    })
+    return await daemonStarted(child, { what: 'damselfly daemon', timeoutMs: options.timeoutMs, signal: options.signal })
   } catch (err) {
     if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
     throw err
   }
+}
+
+/**
+ * Reads a starting daemon's stdout (for its whole life: unread, its writes
+ * would block) and its stderr when piped, and resolves once it has printed
+ * its peer id, listen addresses, mirror and control API. `what` names it in
+ * errors: it did not start within `timeoutMs`, or exited first.
+ */
+export async function daemonStarted (child: ChildProcess, options: { what: string, timeoutMs?: number, signal?: AbortSignal }): Promise<DaemonProcess> {
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const output: string[] = []
+  const d: { peerId?: string, addrs: string[], api?: string, mirror?: string } = { addrs: [] }
+  child.stderr?.on('data', b => output.push(String(b)))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${options.what} did not start within ${timeoutMs} ms: ${output.join('')}`)), timeoutMs)
+    const onAbort = (): void => reject(options.signal?.reason)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const done = (): void => {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+    let pending = ''
+    child.stdout!.setEncoding('utf8')
+    child.stdout!.on('data', (text: string) => {
+      output.push(text)
+      const lines = (pending + text).split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) {
+        const peer = / peer (\S+)$/.exec(line)
+        if (peer != null) d.peerId = peer[1]
+        const addr = /^listening on (\S+)/.exec(line)
+        if (addr != null) d.addrs.push(addr[1]!)
+        const mirror = /^registry mirror on http:\/\/(\S+)/.exec(line)
+        if (mirror != null) d.mirror = mirror[1]
+        const api = /^control API on http:\/\/(\S+)/.exec(line)
+        if (api != null) {
+          d.api = api[1]
+          done()
+          resolve()
+        }
+      }
+    })
+    child.once('exit', code => {
+      done()
+      reject(new Error(`${options.what} exited with ${code} before its API was up: ${output.join('')}`))
+    })
+  })
   return { child, peerId: d.peerId!, addrs: d.addrs, api: d.api!, mirror: d.mirror, output }
 }
 

@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { daemonStarted } from '../../src/daemon-process.js'
 import { runCommand, trackChild } from './registry.js'
 import type { CommandResult } from './registry.js'
-import type { ChildProcess } from 'node:child_process'
+import type { DaemonProcess } from '../../src/daemon-process.js'
 
 export const PODMAN_BIN = 'podman'
 /** deploy/image/build.mjs, which builds the daemon's image. */
@@ -36,16 +37,9 @@ export async function ulimitArgs (): Promise<string[]> {
   return ['--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', `nproc=${nproc}:${nproc}`]
 }
 
-export interface Container {
+/** A daemon in a container: `output` is everything podman run printed, the daemon's and podman's own. */
+export interface Container extends DaemonProcess {
   name: string
-  child: ChildProcess
-  peerId: string
-  /** Listen multiaddrs, with /p2p/<peer id>. */
-  addrs: string[]
-  api: string
-  mirror?: string
-  /** Everything podman run printed: the daemon's stdout and stderr, podman's own messages. */
-  output: string[]
 }
 
 export interface RunContainerOptions {
@@ -70,42 +64,12 @@ export async function runContainer (image: string, opts: RunContainerOptions = {
   const child = spawn(PODMAN_BIN, ['run', '--rm', '--name', name, '--network', 'host', ...await ulimitArgs(), ...env, ...(opts.podmanArgs ?? []), image, ...(opts.args ?? ['daemon'])],
     { stdio: ['ignore', 'pipe', 'pipe'] })
   trackChild(child)
-  const output: string[] = []
-  const found: { peerId?: string, addrs: string[], api?: string, mirror?: string } = { addrs: [] }
-  child.stderr.on('data', b => output.push(String(b)))
-  const timeoutMs = opts.timeoutMs ?? 60_000
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`container ${name} did not start within ${timeoutMs} ms: ${output.join('')}`)), timeoutMs)
-      let pending = ''
-      child.stdout.setEncoding('utf8')
-      child.stdout.on('data', (text: string) => {
-        output.push(text)
-        const lines = (pending + text).split('\n')
-        pending = lines.pop() ?? ''
-        for (const line of lines) {
-          found.peerId = / peer (\S+)$/.exec(line)?.[1] ?? found.peerId
-          const addr = /^listening on (\S+)/.exec(line)?.[1]
-          if (addr != null) found.addrs.push(addr)
-          found.mirror = /^registry mirror on http:\/\/(\S+)/.exec(line)?.[1] ?? found.mirror
-          const api = /^control API on http:\/\/(\S+)/.exec(line)?.[1]
-          if (api != null) {
-            found.api = api
-            clearTimeout(timer)
-            resolve()
-          }
-        }
-      })
-      child.once('exit', code => {
-        clearTimeout(timer)
-        reject(new Error(`container ${name} exited with ${code} before its API was up: ${output.join('')}`))
-      })
-    })
+    return { name, ...await daemonStarted(child, { what: `container ${name}`, timeoutMs: opts.timeoutMs ?? 60_000 }) }
   } catch (err) {
     await removeContainer(name)
     throw err
   }
-  return { name, child, peerId: found.peerId!, addrs: found.addrs, api: found.api!, mirror: found.mirror, output }
 }
 
 /** `podman stop` (SIGTERM, SIGKILL after 5 s), then `podman rm -f` should --rm not have removed it. */
