@@ -142,6 +142,7 @@ async function handle (swarm: Swarm, extras: ApiExtras, req: IncomingMessage, re
       peerId: swarm.peerId,
       seed: extras.seed === true,
       listenAddresses: swarm.listenAddresses(),
+      bootstrap: swarm.bootstrapStatus(),
       peers: swarm.peers(),
       tasks: swarm.tasks(),
       stats: swarm.stats,

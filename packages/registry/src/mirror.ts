@@ -52,7 +52,24 @@ export interface MirrorInit {
 export interface MirrorStats {
   bytes: Record<Source, number>
   requests: { manifest: number, blob: number, base: number, rejected: number }
+  /** The last RECENT_REQUESTS manifest and blob requests, oldest first: what `damselfly doctor` looks for after a test pull. */
+  recent: MirrorRequest[]
 }
+
+/** One manifest or blob request the mirror answered. */
+export interface MirrorRequest {
+  /** When it was answered, in ms since the epoch. */
+  at: number
+  method: string
+  kind: 'manifest' | 'blob'
+  registry?: string
+  name: string
+  reference: string
+  status: number
+}
+
+/** How many requests `MirrorStats.recent` keeps. */
+export const RECENT_REQUESTS = 64
 
 /** Largest manifest accepted from upstream; the distribution registry's own limit. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -74,7 +91,8 @@ const MANIFEST_TYPES = [
 export class Mirror {
   readonly stats: MirrorStats = {
     bytes: { cache: 0, peer: 0, seed: 0, upstream: 0 },
-    requests: { manifest: 0, blob: 0, base: 0, rejected: 0 }
+    requests: { manifest: 0, blob: 0, base: 0, rejected: 0 },
+    recent: []
   }
 
   readonly #init: MirrorInit
@@ -140,6 +158,9 @@ export class Mirror {
       res.end(req.method === 'HEAD' ? undefined : '{}')
       return
     }
+    this.#remember(req, res, registry, route.kind === 'manifest'
+      ? { kind: 'manifest', name: route.name, reference: route.reference }
+      : { kind: 'blob', name: route.name, reference: route.digest })
     if (registry == null) {
       throw new OciError('NAME_UNKNOWN', 'no upstream registry: the request has no ns parameter and the mirror has no default registry')
     }
@@ -150,6 +171,15 @@ export class Mirror {
       this.stats.requests.blob++
       await this.#blob(req, res, registry, route.name, route.digest)
     }
+  }
+
+  /** Adds the request to `stats.recent` once it has been answered, with the status it got. */
+  #remember (req: IncomingMessage, res: ServerResponse, registry: string | undefined, what: Pick<MirrorRequest, 'kind' | 'name' | 'reference'>): void {
+    res.once('close', () => {
+      const recent = this.stats.recent
+      recent.push({ at: Date.now(), method: req.method ?? '', registry, ...what, status: res.statusCode })
+      if (recent.length > RECENT_REQUESTS) recent.splice(0, recent.length - RECENT_REQUESTS)
+    })
   }
 
   /** The path asked for and the upstream registry it is meant for. */

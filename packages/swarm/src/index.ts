@@ -10,7 +10,7 @@
  */
 
 export { createSwarm } from './swarm.js'
-export type { Swarm, SwarmInit, PeerSummary, SwarmEvent } from './swarm.js'
+export type { BootstrapStatus, Swarm, SwarmInit, PeerSummary, SwarmEvent } from './swarm.js'
 export type { DownloadTask, DownloadTaskEvents, TaskRequest, TaskSummary, TaskState, BeaconInfo } from './download-task.js'
 export type { SwarmStats } from './stats.js'
 export type { OriginAccess, OriginPolicy } from './origin.js'

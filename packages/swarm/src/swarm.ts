@@ -103,6 +103,17 @@ export interface PeerSummary {
   beacon?: BeaconInfo
 }
 
+/** A bootstrap address and how dialling it went. */
+export interface BootstrapStatus {
+  address: string
+  /** From the address's /p2p part, or learnt from the first dial. */
+  peer?: string
+  connected: boolean
+  /** Dials that failed since the last one that worked. */
+  failures: number
+  lastError?: string
+}
+
 /** The swarm as the daemon sees it; libp2p stays inside. */
 export interface Swarm {
   readonly peerId: string
@@ -110,6 +121,8 @@ export interface Swarm {
   readonly stats: SwarmStats
   listenAddresses(): string[]
   peers(): PeerSummary[]
+  /** Each bootstrap address, and whether this node is connected to its peer. */
+  bootstrapStatus(): BootstrapStatus[]
   /**
    * Start a download, or join the one already running for that digest.
    * Throws OriginNotAllowedError when the request names an origin this
@@ -218,6 +231,7 @@ class DamselflySwarm implements Swarm {
   #lastBeacon?: { key: string, at: number }
   /** Seeds by when this node last saw them (identify or beacon), Date.now() time. */
   readonly #seedsSeen = new Map<string, number>()
+  readonly #bootstrapTargets: Array<Omit<BootstrapStatus, 'connected'> & { retryAt: number }>
   readonly #uploadMeter = new RateMeter(1000)
   readonly #server: PieceServer
   readonly #seedService: SeedService
@@ -244,6 +258,12 @@ class DamselflySwarm implements Swarm {
     this.#network = network
     this.store = store
     this.#log = init.logger.forComponent('damselfly:swarm')
+    this.#bootstrapTargets = (init.bootstrap ?? []).map(address => ({
+      address,
+      peer: multiaddr(address).getComponents().find(c => c.name === 'p2p')?.value,
+      failures: 0,
+      retryAt: 0
+    }))
     const uploadLimiter = new RateLimiter(init.uploadRate)
     this.#server = new PieceServer({
       network, store, stats: this.stats, penalties: this.#penalties, uploadLimiter, uploadMeter: this.#uploadMeter, log: init.logger.forComponent('damselfly:swarm:upload')
@@ -353,25 +373,21 @@ class DamselflySwarm implements Swarm {
    * and no seed to turn to.
    */
   async #bootstrap (): Promise<void> {
-    const targets = (this.#init.bootstrap ?? []).map(addr => ({
-      addr,
-      /** From the address's /p2p part, or learnt from the first dial. */
-      peer: multiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value,
-      failures: 0,
-      retryAt: 0
-    }))
+    const targets = this.#bootstrapTargets
     for (let round = 0; targets.length > 0 && !this.#controller.signal.aborted; round++) {
       const connected = new Set(this.#network.connectedPeers())
       for (const t of targets) {
         if ((t.peer != null && connected.has(t.peer)) || Date.now() < t.retryAt) continue
         try {
-          t.peer = await this.#network.dial(t.addr, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
+          t.peer = await this.#network.dial(t.address, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]) })
           t.failures = 0
+          t.lastError = undefined
           this.#log('connected to bootstrap peer %s', t.peer)
         } catch (err: any) {
           t.failures++
+          t.lastError = err.message
           t.retryAt = Date.now() + backoffMs(t.failures, 1000, 60_000)
-          this.#log('bootstrap %s failed: %s', t.addr, err.message)
+          this.#log('bootstrap %s failed: %s', t.address, err.message)
         }
       }
       await new Promise(resolve => setTimeout(resolve, round === 0 ? 500 : BOOTSTRAP_RECHECK_MS).unref())
@@ -397,6 +413,11 @@ class DamselflySwarm implements Swarm {
       else if (peer !== this.peerId) seeds.push(peer)
     }
     return seeds
+  }
+
+  bootstrapStatus (): BootstrapStatus[] {
+    const connected = new Set(this.#network.connectedPeers())
+    return this.#bootstrapTargets.map(t => ({ address: t.address, peer: t.peer, connected: t.peer != null && connected.has(t.peer), failures: t.failures, lastError: t.lastError }))
   }
 
   peers (): PeerSummary[] {
