@@ -25,18 +25,24 @@ export function hostsToml (mirror: string, options: { server?: string, pushOnly?
 /**
  * A config.toml for a containerd of its own under `root`: its root, state,
  * temp and sockets there (never the system's /run/containerd), and no plugin
- * a pull and an overlayfs unpack do not need (cri wants CNI; opt installs
- * into /opt; the other snapshotters cannot work here and only log errors).
+ * a pull and an overlayfs unpack do not need (opt installs into /opt; the
+ * other snapshotters cannot work here and only log errors). The CRI plugin
+ * (the kubelet's API, which wants CNI for pods but not for pulls) runs only
+ * when `cri` is given, with its registry `config_path` when that is given.
  */
-export function containerdConfig (root: string, socket: string): string {
+export function containerdConfig (root: string, socket: string, options: { cri?: { configPath?: string } } = {}): string {
   const q = (s: string): string => JSON.stringify(s)
-  return [
+  const disabled = [
+    ...options.cri == null ? ['io.containerd.grpc.v1.cri'] : [],
+    'io.containerd.internal.v1.opt', 'io.containerd.snapshotter.v1.aufs', 'io.containerd.snapshotter.v1.btrfs',
+    'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.zfs'
+  ]
+  const lines = [
     'version = 2',
     `root = ${q(join(root, 'root'))}`,
     `state = ${q(join(root, 'state'))}`,
     `temp = ${q(join(root, 'tmp'))}`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs",',
-    '  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]',
+    `disabled_plugins = [${disabled.map(q).join(', ')}]`,
     '[grpc]',
     `  address = ${q(socket)}`,
     '[ttrpc]',
@@ -44,7 +50,18 @@ export function containerdConfig (root: string, socket: string): string {
     '[debug]',
     '  address = ""',
     '[metrics]',
-    '  address = ""',
-    ''
-  ].join('\n')
+    '  address = ""'
+  ]
+  if (options.cri != null) {
+    lines.push(
+      '[plugins."io.containerd.grpc.v1.cri"]',
+      '  stream_server_address = "127.0.0.1"',
+      '  stream_server_port = "0"',
+      '[plugins."io.containerd.grpc.v1.cri".cni]',
+      `  conf_dir = ${q(join(root, 'cni'))}`
+    )
+    if (options.cri.configPath != null) lines.push('[plugins."io.containerd.grpc.v1.cri".registry]', `  config_path = ${q(options.cri.configPath)}`)
+  }
+  lines.push('')
+  return lines.join('\n')
 }

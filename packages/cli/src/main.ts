@@ -8,6 +8,7 @@ const HELP = `Usage: damselfly <command> [options]
 Commands:
   daemon          run a node (see damselfly daemon --help)
   demo            a local swarm with a live dashboard: a registry, a seed and N nodes pull one image
+  doctor          check that this node and its container runtime really use the swarm
   get             fetch a blob through the swarm into a file
   runtime-config  point containerd, CRI-O or Docker at the registry mirror
   status          show the local daemon's state
@@ -40,6 +41,7 @@ function withCompileCache<T> (load: () => Promise<T>): () => Promise<T> {
 const COMMANDS = new Map<string, () => Promise<(argv: string[]) => Promise<number>>>([
   ['daemon', withCompileCache(async () => (await import('./commands/daemon.js')).daemonCommand)],
   ['demo', withCompileCache(async () => (await import('./commands/demo.js')).demoCommand)],
+  ['doctor', async () => (await import('./commands/doctor.js')).doctorCommand],
   ['get', async () => (await import('./commands/get.js')).getCommand],
   ['runtime-config', async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand],
   ['status', async () => (await import('./commands/status.js')).statusCommand],

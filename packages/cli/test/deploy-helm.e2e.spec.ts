@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { homedir, tmpdir } from 'node:os'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DAMSELFLY_BIN } from '@damselfly/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
+import { exists, go, goTool, GO_TOOLS_CACHE } from './helpers/go-tools.js'
 import { runCommand } from './helpers/registry.js'
 import type { CommandResult } from './helpers/registry.js'
 
@@ -14,41 +15,17 @@ const CHECK = fileURLToPath(new URL('../../../deploy/helm/check', import.meta.ur
 const HELM_VERSION = 'v3.21.4'
 // helm built from source knows no Kubernetes version of its own (it says 1.20, below the chart's floor)
 const KUBE_VERSION = '1.33.0'
-/**
- * Builds are kept here across runs, outside the repo: the helm binary, the
- * checker, and Go's module and build caches (a first build of helm takes
- * minutes, a cached one nothing). Not a DAMSELFLY_* variable: the daemons
- * started here would read it as a setting.
- */
-const CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'damselfly')
-const GO_ENV = { GOCACHE: join(CACHE, 'go', 'build'), GOMODCACHE: join(CACHE, 'go', 'mod'), GOTOOLCHAIN: 'local' }
-
-async function exists (path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false)
-}
-
-async function go (args: string[], env: Record<string, string>, cwd?: string): Promise<CommandResult> {
-  // runCommand has no cwd: go's -C flag does that
-  return runCommand('go', [...(cwd != null ? ['-C', cwd] : []), ...args], 15 * 60_000, { ...GO_ENV, ...env })
-}
 
 /** helm from the Go module proxy, built once into the cache. */
 async function helmBinary (): Promise<string> {
-  const dir = join(CACHE, `helm-${HELM_VERSION}`)
-  const bin = join(dir, 'helm')
-  if (await exists(bin)) return bin
-  const started = Date.now()
-  const r = await go(['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], { GOBIN: dir, GOFLAGS: '-mod=mod' })
-  if (r.code !== 0) throw new Error(`go install helm ${HELM_VERSION} failed:\n${r.stderr}`)
-  console.log(`built helm ${HELM_VERSION} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
-  return bin
+  return await goTool('helm', 'helm.sh/helm/v3/cmd/helm', HELM_VERSION)
 }
 
 /** deploy/helm/check, built once per version of its source into the cache. */
 async function checkBinary (): Promise<string> {
   const hash = createHash('sha256')
   for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(await readFile(join(CHECK, file)))
-  const bin = join(CACHE, `k8s-check-${hash.digest('hex').slice(0, 16)}`)
+  const bin = join(GO_TOOLS_CACHE, `k8s-check-${hash.digest('hex').slice(0, 16)}`)
   if (await exists(bin)) return bin
   const started = Date.now()
   const r = await go(['build', '-o', bin, '.'], { GOFLAGS: '-mod=readonly' }, CHECK)
@@ -88,7 +65,7 @@ describe('the Helm chart', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'damselfly-helm-'))
-    await mkdir(CACHE, { recursive: true })
+    await mkdir(GO_TOOLS_CACHE, { recursive: true })
     // one at a time: both compile much of the same Kubernetes code, on a machine of 2 cores
     helm = await helmBinary()
     check = await checkBinary()

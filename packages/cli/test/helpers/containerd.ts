@@ -82,10 +82,19 @@ export class TestContainerd {
     return child != null && child.exitCode == null && child.signalCode == null ? child.pid : undefined
   }
 
-  /** Writes config.toml (the one the demo's containerd uses). Called once by startContainerd(). */
-  async writeConfig (): Promise<void> {
+  /** The CRI socket, as crictl names it. */
+  get criEndpoint (): string {
+    return `unix://${this.socket}`
+  }
+
+  /**
+   * Writes config.toml (the one the demo's containerd uses, with the CRI
+   * plugin when `cri` is given). startContainerd() calls it; calling it again
+   * and restarting gives containerd another config.
+   */
+  async writeConfig (options: { cri?: { configPath?: string } } = {}): Promise<void> {
     await mkdir(join(this.root, 'tmp'), { recursive: true })
-    await writeFile(this.configPath, containerdConfig(this.root, this.socket))
+    await writeFile(this.configPath, containerdConfig(this.root, this.socket, options))
   }
 
   /** Starts the daemon and waits until `ctr version` answers; throws with its output if it does not within timeoutMs. */
@@ -181,11 +190,11 @@ export class TestContainerd {
 }
 
 /** Starts a containerd on private sockets in a fresh temp dir. Call close() when done. */
-export async function startContainerd (opts: { namespace?: string, timeoutMs?: number } = {}): Promise<TestContainerd> {
+export async function startContainerd (opts: { namespace?: string, timeoutMs?: number, cri?: { configPath?: string } } = {}): Promise<TestContainerd> {
   const root = await mkdtemp(join(tmpdir(), 'damselfly-containerd-'))
   const c = new TestContainerd(root, opts.namespace ?? `damselfly-test-${randomBytes(4).toString('hex')}`)
   try {
-    await c.writeConfig()
+    await c.writeConfig({ cri: opts.cri })
     await c.start(opts.timeoutMs)
   } catch (err) {
     await c.close()
