@@ -487,7 +487,7 @@ export function simulate (scenario) {
     let sent
     while (s.queue.length > 0) {
       i = s.queue.shift()
-      sent = s.parent.ledger.admit(String(task.b), i)
+      sent = s.parent.ledger.admit(String(task.b), i, task.blob.layout.pieces)
       if (sent != null) break
       declined(s, i)
     }

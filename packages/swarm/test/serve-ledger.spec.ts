@@ -95,6 +95,15 @@ describe('ServeLedger (super-seeding)', () => {
     expect(ledger.admit('d', 1)).toBeTypeOf('function')
   })
 
+  it('never declines the piece of a one-piece blob, whose holders nobody could find', () => {
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => 0, 0)
+    for (let i = 0; i < 5; i++) ledger.admit('config', 0, 1)?.()
+    expect(ledger.admit('config', 0, 1)).toBeTypeOf('function')
+    // the same piece of a blob of two is declined after its one copy
+    ledger.admit('layer', 0, 2)?.()
+    expect(ledger.admit('layer', 0, 2)).toBeUndefined()
+  })
+
   it('never declines when turned off', () => {
     const ledger = new ServeLedger(0, 1000)
     for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBeTypeOf('function')
