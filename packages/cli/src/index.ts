@@ -6,7 +6,7 @@
  */
 
 export { main } from './main.js'
-export { spawnDaemon, stopChild, DAMSELFLY_BIN } from './daemon-process.js'
+export { daemonStarted, spawnDaemon, stopChild, DAMSELFLY_BIN } from './daemon-process.js'
 export type { DaemonProcess, SpawnDaemonOptions } from './daemon-process.js'
 
 // the demo's building blocks, reused by bench/cold-start.mjs
