@@ -4,7 +4,7 @@
  * flags, --help, --print-config, what startDaemon gets and config.schema.json
  * all come from this declaration.
  */
-import { DEFAULT_ENCRYPTION, RELAY_DEFAULTS, SWARM_DEFAULTS } from '@damselfly/daemon'
+import { DEFAULT_DIALED, DEFAULT_ENCRYPTION, RELAY_DEFAULTS, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { z } from 'zod'
 import { readApiToken, readCa, readDockerCredentials, readSwarmKey } from './config-files.js'
@@ -37,9 +37,13 @@ export const configSchema = kind.mapping({
   dataDir: kind.text.optional().register(INFO, { flag: '--data-dir DIR', description: 'where blobs and the node key live; required' }),
   listen: kind.listenAddrs.prefault(['/ip4/127.0.0.1/tcp/0']).register(INFO, {
     flag: '--listen MULTIADDR',
-    description: 'multiaddrs to listen on, each naming its transport: /ip4/HOST/tcp/PORT, /ip4/HOST/tcp/PORT/ws (WebSockets) or /ip4/HOST/udp/PORT/webrtc-direct (not in a private swarm). TCP and WebSockets peers are dialled whatever this node listens on, WebRTC-direct ones when a listen or bootstrap address is one'
+    description: 'multiaddrs to listen on, each naming its transport: /ip4/HOST/tcp/PORT, /ip4/HOST/tcp/PORT/ws (WebSockets) or /ip4/HOST/udp/PORT/webrtc-direct (not in a private swarm)'
   }),
   bootstrap: kind.dialAddrs.prefault([]).register(INFO, { flag: '--bootstrap MULTIADDR', description: 'multiaddrs of peers to join through, as they print them; /p2p/<peer id> optional' }),
+  transports: kind.transports.prefault([...DEFAULT_DIALED]).register(INFO, {
+    flag: '--transport NAME',
+    description: 'transports this node dials peers over, whatever it listens on: tcp, websockets, webrtc-direct (loads a native WebRTC library; not in a private swarm). Each listen and bootstrap address adds its own'
+  }),
   encryption: kind.encryptions.prefault([...DEFAULT_ENCRYPTION]).register(INFO, {
     flag: '--encryption NAME',
     description: 'connection encryptions offered to peers, most preferred first: tls, noise (go-libp2p speaks both)'

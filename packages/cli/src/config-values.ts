@@ -5,7 +5,7 @@
  * (`5s`, `100MB`) for --print-config. An issue's message is the end of the
  * one-line error: `must be ..., got "x"`.
  */
-import { CONNECTION_ENCRYPTIONS, dialTransport, listenTransport } from '@damselfly/daemon'
+import { CONNECTION_ENCRYPTIONS, dialTransport, listenTransport, TRANSPORTS } from '@damselfly/daemon'
 import { isRegistryHost, parseOriginPattern } from '@damselfly/registry'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
@@ -93,6 +93,8 @@ export const encryptions = list(z.enum(KNOWN, { error: issue => `${shown(issue.i
     const twice = names.find((name, i) => names.indexOf(name) !== i)
     if (twice != null) ctx.addIssue({ code: 'custom', message: `names ${twice} twice`, input: names })
   })
+
+export const transports = list(z.enum(TRANSPORTS, { error: issue => `${shown(issue.input)} is not a transport: ${TRANSPORTS.join(', ')}` }))
 
 const REGISTRY_HOST = { error: (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} is not a registry host (HOST or HOST:PORT, no scheme or path)` }
 /** HOST or HOST:PORT, as image references name registries. */

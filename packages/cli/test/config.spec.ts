@@ -46,6 +46,7 @@ describe('daemon config', () => {
       dataDir: '/d',
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
+      transports: ['tcp', 'websockets'],
       encryption: ['tls', 'noise'],
       swarmKey: null,
       allowPeers: [],
@@ -98,6 +99,8 @@ describe('daemon config', () => {
     expect(await bad('listen', 'ws://1.2.3.4:80')).toMatch(/^flag --listen "ws:\/\/1.2.3.4:80" is not a multiaddr: /)
     expect(await bad('bootstrap', '/ip4/10.0.0.1/udp/4003/webrtc-direct')).toContain("a webrtc-direct address to dial needs the listener's /certhash")
     expect(await bad('bootstrap', '/ip4/10.0.0.1/tcp/4003/ws/x')).toMatch(/^flag --bootstrap .* is not a multiaddr/)
+    expect((await load('dataDir: /d\ntransports: [tcp, webrtc-direct]\n')).init.transports).toEqual(['tcp', 'webrtc-direct'])
+    expect(await failure('dataDir: /d\ntransports: [tcp, quic]\n')).toMatch(/:2: transports: "quic" is not a transport: tcp, websockets, webrtc-direct$/)
   })
 
   it('relay: on for a seed unless told, with bounded reservations, duration and data', async () => {

@@ -105,8 +105,7 @@ export interface NetworkInit {
   listen: string[]
   /**
    * The transports the node dials and may listen on; a listen address needs
-   * its own. @default chooseTransports: TCP and WebSockets, and WebRTC-direct
-   * when a listen address names it
+   * its own. @default chooseTransports: DEFAULT_DIALED and those the listen addresses name
    */
   transports?: readonly TransportName[]
   /** Run a circuit relay v2 server with these limits. @default none: no relay */

@@ -22,6 +22,7 @@ import { OriginNotAllowedError } from './errors.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
 import type { ConnectionEncryption, RelayLimits, SwarmNetwork } from './network.js'
+import type { TransportName } from './transports.js'
 import type { OriginAccess, OriginPolicy } from './origin.js'
 import type { ParentRanker } from './ranking.js'
 import type { SwarmStats } from './stats.js'
@@ -37,13 +38,17 @@ export interface SwarmInit {
   /**
    * Multiaddrs to listen on, each naming its transport: `/ip4/HOST/tcp/PORT`,
    * `/ip4/HOST/tcp/PORT/ws` (WebSockets) or `/ip4/HOST/udp/PORT/webrtc-direct`.
-   * The node dials TCP and WebSockets whatever it listens on, WebRTC-direct
-   * when a listen or bootstrap address names it (see chooseTransports).
+   * The node dials what `transports` names whatever it listens on.
    * @default ['/ip4/127.0.0.1/tcp/0']
    */
   listen?: string[]
   /** Multiaddrs to dial at start, with or without /p2p/<peer id>. @default [] */
   bootstrap?: string[]
+  /**
+   * Transports to dial peers over, besides those the listen and bootstrap
+   * addresses name. @default DEFAULT_DIALED: TCP and WebSockets
+   */
+  transports?: readonly TransportName[]
   /** A circuit relay v2 server, so that peers that cannot listen (browsers) are reachable through this node. @default on for a seed, with RELAY_DEFAULTS */
   relay?: RelayInit
   /** Connection encryptions offered, most preferred first. @default ['tls', 'noise'] */
@@ -206,7 +211,7 @@ async function loadKey (dataDir: string): Promise<PrivateKey> {
 export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
   // a bad address or a transport the swarm key cannot guard stops the node before anything starts
-  const transports = chooseTransports({ listen, dial: init.bootstrap, privateSwarm: init.swarmKey != null })
+  const transports = chooseTransports({ dialled: init.transports, listen, dial: init.bootstrap, privateSwarm: init.swarmKey != null })
   const { enabled: relayOn = init.seed ?? false, ...relayLimits } = init.relay ?? {}
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)

@@ -12,14 +12,14 @@ export type TransportName = 'tcp' | 'websockets' | 'webrtc-direct'
 export const TRANSPORTS: readonly TransportName[] = ['tcp', 'websockets', 'webrtc-direct']
 
 /**
- * The transports a node can always dial: TCP and WebSockets cost nothing
- * until used and need nothing outside JavaScript, and peers learn each
- * other's addresses at run time (identify, the DHT), so a node that listens
- * on TCP alone still reaches a peer that listens on WebSockets alone.
+ * The transports a node dials unless told otherwise: TCP and WebSockets cost
+ * nothing until used and need nothing outside JavaScript, and peers learn
+ * each other's addresses at run time (identify, the DHT), so a node that
+ * listens on TCP alone still reaches a peer that listens on WebSockets alone.
  * WebRTC-direct loads a native module (node-datachannel) and answers on UDP:
- * a node takes it only when an address it is given names it.
+ * a node takes it only when asked, or when an address it is given names it.
  */
-export const ALWAYS_DIALED: readonly TransportName[] = ['tcp', 'websockets']
+export const DEFAULT_DIALED: readonly TransportName[] = ['tcp', 'websockets']
 
 /**
  * The transports a private swarm (a swarm key) may use: the libp2p private
@@ -120,6 +120,8 @@ export function connectionTransport (addr: string): TransportName | 'relayed' | 
 }
 
 export interface TransportChoice {
+  /** Transports to dial peers over; each listen and bootstrap address adds its own. @default DEFAULT_DIALED */
+  dialled?: readonly TransportName[]
   /** Listen multiaddrs. */
   listen: readonly string[]
   /** Addresses the node is told to dial (bootstrap peers). @default [] */
@@ -129,22 +131,26 @@ export interface TransportChoice {
 }
 
 /**
- * The transports a node needs: those it can always dial, and those its
- * listen and bootstrap addresses name. Throws UnsupportedAddressError for an
- * address no transport takes, and TransportConfigError when a private swarm
- * is asked for a transport its key cannot protect.
+ * The transports a node needs: those it is to dial, and those its listen and
+ * bootstrap addresses name. Throws UnsupportedAddressError for an address no
+ * transport takes, and TransportConfigError for an unknown transport or when
+ * a private swarm is asked for a transport its key cannot protect.
  */
 export function chooseTransports (choice: TransportChoice): TransportName[] {
+  const dialled = choice.dialled ?? DEFAULT_DIALED
+  const unknown = dialled.find(t => !TRANSPORTS.includes(t))
+  if (unknown != null) throw new TransportConfigError(`unknown transport ${JSON.stringify(unknown)}: ${TRANSPORTS.join(', ')}`)
   const named = [
-    ...choice.listen.map(a => ({ addr: a, transport: listenTransport(a), use: 'listen on' })),
-    ...(choice.dial ?? []).map(a => ({ addr: a, transport: dialTransport(a), use: 'dial' }))
+    ...dialled.map(t => ({ transport: t, use: `use ${t}` })),
+    ...choice.listen.map(a => ({ transport: listenTransport(a), use: `listen on ${a}` })),
+    ...(choice.dial ?? []).map(a => ({ transport: dialTransport(a), use: `dial ${a}` }))
   ]
   if (choice.privateSwarm === true) {
     const open = named.find(n => !PRIVATE_SWARM_TRANSPORTS.includes(n.transport))
     if (open != null) {
-      throw new TransportConfigError(`a private swarm (swarm key) cannot ${open.use} ${open.addr}: js-libp2p does not apply the swarm key to ${open.transport} connections, so peers without the key could connect; use ${PRIVATE_SWARM_TRANSPORTS.join(' or ')} addresses`)
+      throw new TransportConfigError(`a private swarm (swarm key) cannot ${open.use}: js-libp2p does not apply the swarm key to ${open.transport} connections, so peers without the key could connect; use ${PRIVATE_SWARM_TRANSPORTS.join(' or ')}`)
     }
   }
-  const wanted = new Set([...ALWAYS_DIALED, ...named.map(n => n.transport)])
+  const wanted = new Set(named.map(n => n.transport))
   return TRANSPORTS.filter(t => wanted.has(t))
 }

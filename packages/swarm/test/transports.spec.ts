@@ -40,7 +40,14 @@ describe('which transports a node uses', () => {
     }
   })
 
-  it('always dials TCP and WebSockets; WebRTC-direct only when an address names it', () => {
+  it('dials what it is told to, and what its addresses name', () => {
+    expect(chooseTransports({ dialled: ['tcp'], listen: ['/ip4/0.0.0.0/tcp/0'] })).toEqual(['tcp'])
+    expect(chooseTransports({ dialled: ['tcp'], listen: ['/ip4/0.0.0.0/tcp/0/ws'] })).toEqual(['tcp', 'websockets'])
+    expect(chooseTransports({ dialled: ['webrtc-direct', 'tcp'], listen: [] })).toEqual(['tcp', 'webrtc-direct'])
+    expect(() => chooseTransports({ dialled: ['quic' as 'tcp'], listen: [] })).toThrow('unknown transport "quic"')
+  })
+
+  it('by default dials TCP and WebSockets; WebRTC-direct only when an address names it', () => {
     expect(chooseTransports({ listen: ['/ip4/0.0.0.0/tcp/0'] })).toEqual(['tcp', 'websockets'])
     expect(chooseTransports({ listen: ['/ip4/0.0.0.0/tcp/0/ws'] })).toEqual(['tcp', 'websockets'])
     expect(chooseTransports({ listen: ['/ip4/0.0.0.0/udp/0/webrtc-direct'] })).toEqual(['tcp', 'websockets', 'webrtc-direct'])
@@ -52,6 +59,7 @@ describe('which transports a node uses', () => {
     const refused = expect.objectContaining({ name: 'TransportConfigError' })
     expect(() => chooseTransports({ listen: ['/ip4/0.0.0.0/udp/0/webrtc-direct'], privateSwarm: true })).toThrow(refused)
     expect(() => chooseTransports({ listen: [], dial: [`/ip4/10.0.0.1/udp/4003/webrtc-direct/certhash/${CERTHASH}`], privateSwarm: true })).toThrow(refused)
+    expect(() => chooseTransports({ dialled: ['tcp', 'webrtc-direct'], listen: [], privateSwarm: true })).toThrow('a private swarm (swarm key) cannot use webrtc-direct')
   })
 })
 
