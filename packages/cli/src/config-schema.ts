@@ -70,7 +70,7 @@ export const configSchema = kind.mapping({
       description: 'how long one relayed connection may stay open',
       init: durationMs => ({ relay: { durationMs } })
     }),
-    data: kind.sizeBetween(1024, 1024 ** 3).prefault(RELAY_DEFAULTS.dataBytes).register(INFO, {
+    data: kind.sizeBetween(1024, 1024 ** 3).prefault(`${RELAY_DEFAULTS.dataBytes / 1024}KiB`).register(INFO, {
       description: 'bytes one relayed connection may carry, both ways together: enough to set up WebRTC, never pieces',
       init: dataBytes => ({ relay: { dataBytes } })
     })
