@@ -118,6 +118,26 @@ describe('transports', () => {
     expect((await peersOf(fetcher)).find(p => p.peer === holder.peerId)?.transport).toBe('webrtc-direct')
   })
 
+  it('seeds, and nodes started with --relay, run a circuit relay; other nodes do not', async () => {
+    const runs = new Map([
+      [await cluster.start('relay-seed', ['--seed']), true],
+      [await cluster.start('relay-node', ['--relay']), true],
+      [await cluster.start('no-relay-seed', ['--seed', '--no-relay']), false],
+      [await cluster.start('plain-node'), false]
+    ])
+    const probe = await bareLibp2p()
+    try {
+      for (const [d, relays] of runs) {
+        // a relay answers its hop protocol; a node without one refuses the stream
+        const hop = probe.dialProtocol(multiaddr(d.addrs[0]!), '/libp2p/circuit/relay/0.2.0/hop', { signal: AbortSignal.timeout(10_000) })
+        if (relays) (await hop).abort(new Error('probe over'))
+        else await expect(hop, d.dataDir).rejects.toThrow(expect.objectContaining({ name: 'UnsupportedProtocolError' }))
+      }
+    } finally {
+      await probe.stop()
+    }
+  })
+
   describe('in a private swarm', () => {
     let key: string
 
