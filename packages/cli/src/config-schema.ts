@@ -4,7 +4,7 @@
  * flags, --help, --print-config, what startDaemon gets and config.schema.json
  * all come from this declaration.
  */
-import { DEFAULT_ENCRYPTION, SWARM_DEFAULTS } from '@damselfly/daemon'
+import { DEFAULT_DIALED, DEFAULT_ENCRYPTION, RELAY_DEFAULTS, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { z } from 'zod'
 import { readApiToken, readCa, readDockerCredentials, readSwarmKey } from './config-files.js'
@@ -35,8 +35,15 @@ function section<S extends z.core.$ZodLooseShape> (shape: S) {
 
 export const configSchema = kind.mapping({
   dataDir: kind.text.optional().register(INFO, { flag: '--data-dir DIR', description: 'where blobs and the node key live; required' }),
-  listen: kind.multiaddrs.prefault(['/ip4/127.0.0.1/tcp/0']).register(INFO, { flag: '--listen MULTIADDR', description: 'multiaddrs to listen on' }),
-  bootstrap: kind.multiaddrs.prefault([]).register(INFO, { flag: '--bootstrap MULTIADDR', description: 'multiaddrs of peers to join through; /p2p/<peer id> optional' }),
+  listen: kind.listenAddrs.prefault(['/ip4/127.0.0.1/tcp/0']).register(INFO, {
+    flag: '--listen MULTIADDR',
+    description: 'multiaddrs to listen on, each naming its transport: /ip4/HOST/tcp/PORT, /ip4/HOST/tcp/PORT/ws (WebSockets) or /ip4/HOST/udp/PORT/webrtc-direct (not in a private swarm)'
+  }),
+  bootstrap: kind.dialAddrs.prefault([]).register(INFO, { flag: '--bootstrap MULTIADDR', description: 'multiaddrs of peers to join through, as they print them; /p2p/<peer id> optional' }),
+  transports: kind.transports.prefault([...DEFAULT_DIALED]).register(INFO, {
+    flag: '--transport NAME',
+    description: 'transports this node dials peers over, whatever it listens on: tcp, websockets, webrtc-direct (loads a native WebRTC library; not in a private swarm). Each listen and bootstrap address adds its own'
+  }),
   encryption: kind.encryptions.prefault([...DEFAULT_ENCRYPTION]).register(INFO, {
     flag: '--encryption NAME',
     description: 'connection encryptions offered to peers, most preferred first: tls, noise (go-libp2p speaks both)'
@@ -48,6 +55,26 @@ export const configSchema = kind.mapping({
   }),
   allowPeers: kind.peerIds.prefault([]).register(INFO, { flag: '--allow-peer PEERID', description: 'peer ids this node connects with, either way; empty for any' }),
   seed: kind.boolean.prefault(false).register(INFO, { flag: '--seed', description: 'pull blobs from their origin when asked, and feed the swarm' }),
+  relay: section({
+    enabled: kind.booleanOrNull.prefault(null).register(INFO, {
+      flag: '--relay',
+      off: '--no-relay',
+      description: 'run a circuit relay v2 server, so that peers that cannot listen (browsers) are reachable through this node to set up direct WebRTC connections; null: on for a seed',
+      init: enabled => ({ relay: { enabled: enabled ?? undefined } })
+    }),
+    reservations: kind.integer(1, 100_000).prefault(RELAY_DEFAULTS.maxReservations).register(INFO, {
+      description: 'peers that may hold a relay reservation (be reachable through this node) at once',
+      init: maxReservations => ({ relay: { maxReservations } })
+    }),
+    duration: kind.duration(1000, 3_600_000).prefault(`${RELAY_DEFAULTS.durationMs / 60_000}m`).register(INFO, {
+      description: 'how long one relayed connection may stay open',
+      init: durationMs => ({ relay: { durationMs } })
+    }),
+    data: kind.sizeBetween(1024, 1024 ** 3).prefault(`${RELAY_DEFAULTS.dataBytes / 1024}KiB`).register(INFO, {
+      description: 'bytes one relayed connection may carry, both ways together: enough to set up WebRTC, never pieces',
+      init: dataBytes => ({ relay: { dataBytes } })
+    })
+  }),
   trustedSeeds: kind.peerIds.prefault([]).register(INFO, { flag: '--trust-seed PEERID', description: 'peer ids whose signed manifests are accepted; empty for any signer' }),
   allowOrigins: kind.originPatterns.prefault([]).register(INFO, {
     flag: '--allow-origin PATTERN',

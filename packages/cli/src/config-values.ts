@@ -5,7 +5,7 @@
  * (`5s`, `100MB`) for --print-config. An issue's message is the end of the
  * one-line error: `must be ..., got "x"`.
  */
-import { CONNECTION_ENCRYPTIONS } from '@damselfly/daemon'
+import { CONNECTION_ENCRYPTIONS, dialTransport, listenTransport, TRANSPORTS } from '@damselfly/daemon'
 import { isRegistryHost, parseOriginPattern } from '@damselfly/registry'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
@@ -60,12 +60,25 @@ export const boolean = z.codec(z.union([z.boolean(), z.enum(['true', 'false'], B
   encode: v => v
 })
 
+const BOOLEAN_OR_NULL = expecting('true, false or null')
+/** true, false, or null for the default that depends on other settings. */
+export const booleanOrNull = z.codec(z.union([z.boolean(), z.null(), z.enum(['true', 'false', 'null'], BOOLEAN_OR_NULL)], BOOLEAN_OR_NULL), z.boolean().nullable(), {
+  decode: v => v === 'null' || v === null ? null : v === true || v === 'true',
+  encode: v => v
+})
+
 /** A list: repeated flags, comma-separated in the environment. */
 export function list<T extends z.ZodType> (item: T): z.ZodArray<T> {
   return z.array(item, expecting('a list'))
 }
 
 export const multiaddrs = list(text.superRefine(passes(a => multiaddr(a), a => `${JSON.stringify(a)} is not a multiaddr: `)))
+
+/** Multiaddrs a node listens on, each of a transport it speaks (tcp, tcp/ws, udp/webrtc-direct). */
+export const listenAddrs = list(text.superRefine(passes(listenTransport)))
+
+/** Multiaddrs a node dials, each of a transport it speaks. */
+export const dialAddrs = list(text.superRefine(passes(dialTransport)))
 
 /** base58btc (12D3KooW..., Qm...) or a base32 CID (b...): catches a multiaddr or a stray character. */
 const PEER_ID = /^(?:[1-9A-HJ-NP-Za-km-z]{40,}|b[a-z2-7]{50,})$/
@@ -80,6 +93,8 @@ export const encryptions = list(z.enum(KNOWN, { error: issue => `${shown(issue.i
     const twice = names.find((name, i) => names.indexOf(name) !== i)
     if (twice != null) ctx.addIssue({ code: 'custom', message: `names ${twice} twice`, input: names })
   })
+
+export const transports = list(z.enum(TRANSPORTS, { error: issue => `${shown(issue.input)} is not a transport: ${TRANSPORTS.join(', ')}` }))
 
 const REGISTRY_HOST = { error: (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} is not a registry host (HOST or HOST:PORT, no scheme or path)` }
 /** HOST or HOST:PORT, as image references name registries. */
@@ -115,11 +130,16 @@ function readSize (value: number | string, min: number, max: number): number {
   return n
 }
 
+/** Bytes in `min..max`: a number, or `100MB`, `1.5GiB`. */
+export function sizeBetween (min: number, max: number) {
+  return z.codec(z.union(sizeInput, SIZE), z.int(), {
+    decode: reading(v => readSize(v, min, max)),
+    encode: formatSize
+  })
+}
+
 /** Bytes, or bytes per second: a number, or `100MB`, `1.5GiB`. */
-export const size = z.codec(z.union(sizeInput, SIZE), z.int(), {
-  decode: reading(v => readSize(v, 0, Number.MAX_SAFE_INTEGER)),
-  encode: formatSize
-})
+export const size = sizeBetween(0, Number.MAX_SAFE_INTEGER)
 
 /** A size in `min..max`, or null (`null` in a flag or variable). */
 export function sizeOrNull (min: number, max: number) {

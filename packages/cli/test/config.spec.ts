@@ -46,10 +46,12 @@ describe('daemon config', () => {
       dataDir: '/d',
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
+      transports: ['tcp', 'websockets'],
       encryption: ['tls', 'noise'],
       swarmKey: null,
       allowPeers: [],
       seed: false,
+      relay: { enabled: null, reservations: 128, duration: 120_000, data: 128 * 1024 },
       trustedSeeds: [],
       allowOrigins: [],
       originFallback: true,
@@ -77,8 +79,39 @@ describe('daemon config', () => {
       registry: { defaultRegistry: 'docker.io', insecure: [], registries: {}, allowOrigins: [], ca: undefined, dockerCredentials: undefined },
       swarmKey: undefined,
       apiToken: undefined,
-      storage: { quotaBytes: 0, highWatermark: 0.9, lowWatermark: 0.8 }
+      storage: { quotaBytes: 0, highWatermark: 0.9, lowWatermark: 0.8 },
+      relay: { enabled: undefined, maxReservations: 128, durationMs: 120_000, dataBytes: 128 * 1024 }
     })
+  })
+
+  it('listen and bootstrap addresses: each must name a transport the node speaks, or the error says which', async () => {
+    const listen = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws', '/ip6/::/udp/4003/webrtc-direct']
+    expect((await load(undefined, {}, { 'data-dir': '/d', listen })).init.listen).toEqual(listen)
+    const boot = ['/dns4/seed.example/tcp/4002/ws/p2p/12D3KooWAbWiQ2ApZ3fGDZ8grWdThKcaSKaPYGxXTdUnFVoTfMBa', '/ip4/10.0.0.1/udp/4003/webrtc-direct/certhash/uEiAkH5a4DPGKUuOBjYw0CgwjvcJCJMD2K_1aluKR_tpevQ/p2p/12D3KooWAbWiQ2ApZ3fGDZ8grWdThKcaSKaPYGxXTdUnFVoTfMBa']
+    expect((await load(undefined, { DAMSELFLY_BOOTSTRAP: boot.join(',') }, { 'data-dir': '/d' })).init.bootstrap).toEqual(boot)
+    const bad = async (flag: string, addr: string): Promise<string> => failure(undefined, {}, { 'data-dir': '/d', [flag]: [addr] })
+    expect(await bad('listen', '/ip4/0.0.0.0/udp/4003/quic-v1')).toMatch(/^flag --listen "\/ip4\/0.0.0.0\/udp\/4003\/quic-v1" cannot be listened on: \/quic-v1 after \/udp is not a transport this node speaks \(only webrtc-direct\); use /)
+    expect(await bad('listen', '/ip4/0.0.0.0/tcp/443/wss')).toContain('secure WebSockets (wss) are not supported')
+    expect(await bad('listen', '/ip4/0.0.0.0/udp/4003/webrtc-direct/certhash/uEiAkH5a4DPGKUuOBjYw0CgwjvcJCJMD2K_1aluKR_tpevQ')).toContain('the certificate hash is made by the listening node')
+    expect(await bad('listen', '/dns4/example.com/tcp/1/ws')).toContain('it must start with /ip4, /ip6')
+    expect(await bad('listen', '/ip4/1.2.3.4/tcp/1/ws/p2p/12D3KooWAbWiQ2ApZ3fGDZ8grWdThKcaSKaPYGxXTdUnFVoTfMBa')).toContain('a listen address has no /p2p part')
+    expect(await bad('listen', '/ip4/1.2.3.4/udp/4003')).toContain('/(nothing) after /udp')
+    expect(await bad('listen', 'ws://1.2.3.4:80')).toMatch(/^flag --listen "ws:\/\/1.2.3.4:80" is not a multiaddr: /)
+    expect(await bad('bootstrap', '/ip4/10.0.0.1/udp/4003/webrtc-direct')).toContain("a webrtc-direct address to dial needs the listener's /certhash")
+    expect(await bad('bootstrap', '/ip4/10.0.0.1/tcp/4003/ws/x')).toMatch(/^flag --bootstrap .* is not a multiaddr/)
+    expect((await load('dataDir: /d\ntransports: [tcp, webrtc-direct]\n')).init.transports).toEqual(['tcp', 'webrtc-direct'])
+    expect(await failure('dataDir: /d\ntransports: [tcp, quic]\n')).toMatch(/:2: transports: "quic" is not a transport: tcp, websockets, webrtc-direct$/)
+  })
+
+  it('relay: on for a seed unless told, with bounded reservations, duration and data', async () => {
+    expect((await load(undefined, {}, { 'data-dir': '/d', relay: true })).init.relay?.enabled).toBe(true)
+    expect((await load(undefined, {}, { 'data-dir': '/d', seed: true, 'no-relay': true })).init.relay?.enabled).toBe(false)
+    expect((await load(undefined, { DAMSELFLY_RELAY_ENABLED: 'null' }, { 'data-dir': '/d' })).init.relay?.enabled).toBeUndefined()
+    const { init } = await load('dataDir: /d\nrelay: { reservations: 16, duration: 30s, data: 64KiB }\n')
+    expect(init.relay).toEqual({ enabled: undefined, maxReservations: 16, durationMs: 30_000, dataBytes: 64 * 1024 })
+    expect(await failure('dataDir: /d\nrelay: { data: 1GB0 }\n')).toMatch(/:2: relay.data: must be a size like/)
+    expect(await failure('dataDir: /d\nrelay: { reservations: 0 }\n')).toMatch(/:2: relay.reservations: must be an integer in 1..100000, got "0"$/)
+    expect(await failure(undefined, { DAMSELFLY_DATA_DIR: '/d', DAMSELFLY_RELAY_ENABLED: 'sometimes' })).toBe('environment DAMSELFLY_RELAY_ENABLED: relay.enabled: must be true, false or null, got "sometimes"')
   })
 
   it('a flag beats the environment, which beats the file, which beats the default', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { Mirror, PullAccess, RegistryClient } from '@damselfly/registry'
 import { AccessQuery } from '@damselfly/protocol'
-import { createSwarm } from '@damselfly/swarm'
+import { chooseTransports, createSwarm } from '@damselfly/swarm'
 import { ActivityRecorder } from './activity.js'
 import { createControlApi } from './api.js'
 import { BlobAccess } from './blob-access.js'
@@ -106,6 +106,11 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   const apiAt = init.api ?? { host: '127.0.0.1', port: 65002 }
   if (!isLoopback(apiAt.host) && (init.apiToken == null || init.apiToken === '')) {
     throw new DaemonConfigError(`the control API would listen on ${apiAt.host}, off loopback, with no token: anyone who reaches it could drive this node. Give it a token (--api-token-file) or listen on 127.0.0.1`)
+  }
+  try {
+    chooseTransports({ dialled: init.transports, listen: init.listen ?? [], dial: init.bootstrap, privateSwarm: init.swarmKey != null })
+  } catch (err: any) {
+    throw new DaemonConfigError(err.message)
   }
   const logger = defaultLogger()
   const log = logger.forComponent('damselfly:daemon')

@@ -69,3 +69,20 @@ export const ENGINE_DEFAULTS = {
   idleRetryMs: SWARM_DEFAULTS.idleRetryMs,
   declineBackoffMs: SWARM_DEFAULTS.declineBackoffMs
 } as const
+
+/**
+ * The limits of the circuit relay a node runs (RelayInit). A relay here
+ * carries what two peers say while they set up a direct connection (WebRTC
+ * signalling, a few KiB), never pieces: go-libp2p's limits for a relayed
+ * connection, and as many reservations as go-libp2p's default relay keeps.
+ */
+export const RELAY_DEFAULTS = {
+  /** Peers that may hold a reservation (be reachable through this node) at once. */
+  maxReservations: 128,
+  /** How long a reservation lasts before its holder must renew it. */
+  reservationTtlMs: 3_600_000,
+  /** How long one relayed connection may stay open. */
+  durationMs: 120_000,
+  /** Bytes one relayed connection may carry, both ways together. */
+  dataBytes: 128 * 1024
+} as const

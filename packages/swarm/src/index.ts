@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * The Damselfly swarm: a libp2p node (TCP, TLS/Noise, Yamux, private
+ * The Damselfly swarm: a libp2p node (TCP, WebSockets, WebRTC-direct; TLS/Noise, Yamux, private
  * Kademlia DHT, gossipsub), the piece-exchange protocol, and the downloader
  * that fetches a blob's pieces from many parents at once, falling back to a
  * seed and then the origin. Callers see `Swarm` and `DownloadTask`; libp2p
@@ -10,7 +10,7 @@
  */
 
 export { createSwarm } from './swarm.js'
-export type { BootstrapStatus, Swarm, SwarmInit, PeerSummary, SwarmEvent } from './swarm.js'
+export type { BootstrapStatus, Swarm, SwarmInit, PeerSummary, SwarmEvent, RelayInit } from './swarm.js'
 export type { DownloadTask, DownloadTaskEvents, TaskRequest, TaskSummary, TaskState, BeaconInfo } from './download-task.js'
 export type { SwarmStats } from './stats.js'
 export type { OriginAccess, OriginPolicy } from './origin.js'
@@ -18,6 +18,8 @@ export type { PublicAccessAnswer } from './access-service.js'
 export type { ParentRanker, ParentCandidate } from './ranking.js'
 export { LocalParentRanker } from './ranking.js'
 export * from './errors.js'
-export { SWARM_DEFAULTS } from './defaults.js'
+export { SWARM_DEFAULTS, RELAY_DEFAULTS } from './defaults.js'
 export { CONNECTION_ENCRYPTIONS, DEFAULT_ENCRYPTION } from './network.js'
-export type { ConnectionEncryption } from './network.js'
+export type { ConnectionEncryption, RelayLimits } from './network.js'
+export { TRANSPORTS, DEFAULT_DIALED, PRIVATE_SWARM_TRANSPORTS, chooseTransports, listenTransport, dialTransport, UnsupportedAddressError, TransportConfigError } from './transports.js'
+export type { TransportName, TransportChoice } from './transports.js'

@@ -1,3 +1,4 @@
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
@@ -8,14 +9,18 @@ import { preSharedKey } from '@libp2p/pnet'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
+import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { blobCid, formatSwarmKey, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
 import { createLibp2p } from 'libp2p'
+import { RELAY_DEFAULTS } from './defaults.js'
 import { gossipMetrics, GOSSIP_TOPIC_LABELS } from './gossip-metrics.js'
+import { chooseTransports, connectionTransport, PRIVATE_SWARM_TRANSPORTS, TransportConfigError } from './transports.js'
+import type { TransportName } from './transports.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
-import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Connection, Libp2p, PeerId, PrivateKey, Transport } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -28,6 +33,17 @@ export interface ByteStream extends AsyncIterable<Uint8Array | Uint8ArrayList> {
   onDrain(options?: AbortOptions): Promise<void>
   close(options?: AbortOptions): Promise<void>
   abort(err: Error): void
+}
+
+/** An open connection to a peer, as the status shows it. */
+export interface ConnectionInfo {
+  /**
+   * Its security protocol: `/tls/1.0.0` or `/noise` over TCP and WebSockets;
+   * `native` over WebRTC-direct, whose DTLS channel is bound to the peer id by a Noise handshake.
+   */
+  encryption?: string
+  /** What it runs over. */
+  transport?: TransportName | 'relayed'
 }
 
 export interface StreamHandlerLimits {
@@ -63,8 +79,8 @@ export interface SwarmNetwork {
   subscribers(topic: string): string[]
   publish(topic: string, data: Uint8Array): Promise<void>
   onMessage(handler: (topic: string, from: string, data: Uint8Array) => void): void
-  /** The security protocol of the open connection to a peer (`/tls/1.0.0`, `/noise`), if connected. */
-  encryptionWith(peer: string): string | undefined
+  /** How this node is connected to a peer, if it is. */
+  connectionWith(peer: string): ConnectionInfo | undefined
   stop(): Promise<void>
 }
 
@@ -85,7 +101,15 @@ export const DEFAULT_ENCRYPTION: readonly ConnectionEncryption[] = ['tls', 'nois
 
 export interface NetworkInit {
   privateKey: PrivateKey
+  /** Multiaddrs to listen on: TCP, WebSockets (`.../tcp/PORT/ws`) or WebRTC-direct (`.../udp/PORT/webrtc-direct`). */
   listen: string[]
+  /**
+   * The transports the node dials and may listen on; a listen address needs
+   * its own. @default chooseTransports: DEFAULT_DIALED and those the listen addresses name
+   */
+  transports?: readonly TransportName[]
+  /** Run a circuit relay v2 server with these limits. @default none: no relay */
+  relay?: RelayLimits
   /** Connection encryptions offered, most preferred first. @default DEFAULT_ENCRYPTION */
   encryption?: readonly ConnectionEncryption[]
   /**
@@ -98,6 +122,18 @@ export interface NetworkInit {
   allowPeers?: readonly string[]
   /** Where the node records its metrics. @default none: it records none */
   metrics?: NetworkMetricsInit
+}
+
+/** A circuit relay's limits; see RELAY_DEFAULTS. */
+export interface RelayLimits {
+  /** Peers holding a reservation at once. @default RELAY_DEFAULTS.maxReservations */
+  maxReservations?: number
+  /** How long a reservation lasts unless renewed. @default RELAY_DEFAULTS.reservationTtlMs */
+  reservationTtlMs?: number
+  /** How long one relayed connection may stay open. @default RELAY_DEFAULTS.durationMs */
+  durationMs?: number
+  /** Bytes one relayed connection may carry, both ways together. @default RELAY_DEFAULTS.dataBytes */
+  dataBytes?: number
 }
 
 export interface NetworkMetricsInit {
@@ -121,7 +157,18 @@ const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 /** Connections a node keeps open at once. */
 const MAX_CONNECTIONS = 300
 
-type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, identifyPush: unknown, ping: unknown }>
+type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, identifyPush: unknown, ping: unknown, relay?: unknown }>
+
+type TransportFactory = (components: any) => Transport
+
+/** The libp2p transport of each name; WebRTC-direct's native module is loaded only by a node that uses it. */
+async function transportFactory (name: TransportName): Promise<TransportFactory> {
+  switch (name) {
+    case 'tcp': return tcp()
+    case 'websockets': return webSockets()
+    case 'webrtc-direct': return (await import('@libp2p/webrtc')).webRTCDirect()
+  }
+}
 
 export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   const encryption = init.encryption ?? DEFAULT_ENCRYPTION
@@ -129,13 +176,20 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   for (const name of encryption) {
     if (!CONNECTION_ENCRYPTIONS.includes(name)) throw new TypeError(`unknown connection encryption ${JSON.stringify(name)}: ${CONNECTION_ENCRYPTIONS.join(' or ')}`)
   }
+  const transports = init.transports ?? chooseTransports({ listen: init.listen, privateSwarm: init.swarmKey != null })
+  // the swarm key is the trust model's gate: no transport it does not guard, whoever chose them
+  const unguarded = transports.find(t => !PRIVATE_SWARM_TRANSPORTS.includes(t))
+  if (init.swarmKey != null && unguarded != null) {
+    throw new TransportConfigError(`a private swarm (swarm key) cannot use ${unguarded}: js-libp2p does not apply the swarm key to its connections`)
+  }
+  const relay = init.relay
   const allowed = init.allowPeers != null && init.allowPeers.length > 0 ? new Set(init.allowPeers) : undefined
   const refused = (peer: PeerId): boolean => allowed != null && !allowed.has(peer.toString())
   const registry = init.metrics?.registry
   const node: Node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: await Promise.all(transports.map(transportFactory)),
     ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: new TextEncoder().encode(formatSwarmKey(init.swarmKey)) }) } : {}),
     // an allow-list is checked once the encryption handshake has proved who the peer is
     ...(allowed != null ? { connectionGater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused } } : {}),
@@ -192,6 +246,21 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
       // change (docs/protocol.md §2 requires it of every peer)
       identifyPush: identifyPush(),
       ping: ping(),
+      // reachable through this node: peers that cannot listen (browsers)
+      // reserve a slot and others dial them over it to set up WebRTC
+      ...(relay != null
+        ? {
+            relay: circuitRelayServer({
+              reservations: {
+                maxReservations: relay.maxReservations ?? RELAY_DEFAULTS.maxReservations,
+                reservationTtl: relay.reservationTtlMs ?? RELAY_DEFAULTS.reservationTtlMs,
+                applyDefaultLimit: true,
+                defaultDurationLimit: relay.durationMs ?? RELAY_DEFAULTS.durationMs,
+                defaultDataLimit: BigInt(relay.dataBytes ?? RELAY_DEFAULTS.dataBytes)
+              }
+            })
+          }
+        : {}),
       dht: kadDHT({
         protocol: KAD_PROTOCOL,
         clientMode: false,
@@ -233,6 +302,11 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   return new Libp2pNetwork(node, init.privateKey)
 }
 
+function describe (connection: Connection | undefined): ConnectionInfo {
+  if (connection == null) return {}
+  return { encryption: connection.encryption, transport: connectionTransport(connection.remoteAddr.toString()) }
+}
+
 class Libp2pNetwork implements SwarmNetwork {
   readonly #node: Node
   readonly privateKey: PrivateKey
@@ -250,24 +324,24 @@ class Libp2pNetwork implements SwarmNetwork {
    * their encryption every second; asking libp2p for each one's connections
    * was over 1% in a 30-node cold start.
    */
-  readonly #connected = new Map<string, string | undefined>()
+  readonly #connected = new Map<string, ConnectionInfo>()
 
   constructor (node: Node, privateKey: PrivateKey) {
     this.#node = node
     this.privateKey = privateKey
     this.peerId = node.peerId.toString()
-    const encryptionOf = (peer: PeerId): string | undefined => node.getConnections(peer).find(c => c.status === 'open')?.encryption
-    for (const p of node.getPeers()) this.#connected.set(p.toString(), encryptionOf(p))
+    const connectionOf = (peer: PeerId): ConnectionInfo => describe(node.getConnections(peer).find(c => c.status === 'open'))
+    for (const p of node.getPeers()) this.#connected.set(p.toString(), connectionOf(p))
     node.addEventListener('peer:connect', (evt) => {
-      this.#connected.set(evt.detail.toString(), encryptionOf(evt.detail))
+      this.#connected.set(evt.detail.toString(), connectionOf(evt.detail))
     })
     node.addEventListener('peer:identify', (evt) => {
       this.#protocols.set(evt.detail.peerId.toString(), evt.detail.protocols)
     })
     node.addEventListener('connection:close', (evt) => {
-      // another connection to the peer may stay open, with its own encryption
+      // another connection to the peer may stay open, with its own encryption and transport
       const peer = evt.detail.remotePeer.toString()
-      if (this.#connected.has(peer)) this.#connected.set(peer, encryptionOf(evt.detail.remotePeer))
+      if (this.#connected.has(peer)) this.#connected.set(peer, connectionOf(evt.detail.remotePeer))
     })
     node.addEventListener('peer:disconnect', (evt) => {
       const peer = evt.detail.toString()
@@ -288,7 +362,7 @@ class Libp2pNetwork implements SwarmNetwork {
     return this.#connected.has(peer)
   }
 
-  encryptionWith (peer: string): string | undefined {
+  connectionWith (peer: string): ConnectionInfo | undefined {
     return this.#connected.get(peer)
   }
 

@@ -8,6 +8,7 @@ import { AccessService } from './access-service.js'
 import { BufferPool } from './buffer-pool.js'
 import { DownloadTask } from './download-task.js'
 import { createNetwork } from './network.js'
+import { chooseTransports } from './transports.js'
 import { OriginReader } from './origin.js'
 import { PeerPenalties } from './penalties.js'
 import { PieceServer } from './piece-server.js'
@@ -20,7 +21,8 @@ import { ENGINE_DEFAULTS } from './defaults.js'
 import { OriginNotAllowedError } from './errors.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
-import type { ConnectionEncryption, SwarmNetwork } from './network.js'
+import type { ConnectionEncryption, RelayLimits, SwarmNetwork } from './network.js'
+import type { TransportName } from './transports.js'
 import type { OriginAccess, OriginPolicy } from './origin.js'
 import type { ParentRanker } from './ranking.js'
 import type { SwarmStats } from './stats.js'
@@ -33,10 +35,22 @@ import type { Registry } from 'prom-client'
 export interface SwarmInit {
   /** Where blobs and the node's key live. */
   dataDir: string
-  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  /**
+   * Multiaddrs to listen on, each naming its transport: `/ip4/HOST/tcp/PORT`,
+   * `/ip4/HOST/tcp/PORT/ws` (WebSockets) or `/ip4/HOST/udp/PORT/webrtc-direct`.
+   * The node dials what `transports` names whatever it listens on.
+   * @default ['/ip4/127.0.0.1/tcp/0']
+   */
   listen?: string[]
   /** Multiaddrs to dial at start, with or without /p2p/<peer id>. @default [] */
   bootstrap?: string[]
+  /**
+   * Transports to dial peers over, besides those the listen and bootstrap
+   * addresses name. @default DEFAULT_DIALED: TCP and WebSockets
+   */
+  transports?: readonly TransportName[]
+  /** A circuit relay v2 server, so that peers that cannot listen (browsers) are reachable through this node. @default on for a seed, with RELAY_DEFAULTS */
+  relay?: RelayInit
   /** Connection encryptions offered, most preferred first. @default ['tls', 'noise'] */
   encryption?: readonly ConnectionEncryption[]
   /** The 32-byte key of a private swarm (parseSwarmKey); only peers holding it can connect. @default none */
@@ -89,6 +103,12 @@ export interface SwarmInit {
   logger: { forComponent(name: string): Logger }
 }
 
+/** Whether a node runs a circuit relay, and its limits. */
+export interface RelayInit extends RelayLimits {
+  /** @default SwarmInit.seed */
+  enabled?: boolean
+}
+
 /** What the swarm reports as it works; the CLI bar and a dashboard read the same events. */
 export type SwarmEvent =
   | { type: 'progress', task: TaskSummary }
@@ -98,8 +118,10 @@ export type SwarmEvent =
 export interface PeerSummary {
   peer: string
   seed: boolean
-  /** The connection's security protocol, `/tls/1.0.0` or `/noise`. */
+  /** The connection's security protocol, `/tls/1.0.0` or `/noise`, or `native` for WebRTC-direct's own. */
   encryption?: string
+  /** What the connection runs over: `tcp`, `websockets`, `webrtc-direct` or `relayed`. */
+  transport?: string
   beacon?: BeaconInfo
 }
 
@@ -200,12 +222,18 @@ async function loadKey (dataDir: string): Promise<PrivateKey> {
 }
 
 export async function createSwarm (init: SwarmInit): Promise<Swarm> {
+  const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  // a bad address or a transport the swarm key cannot guard stops the node before anything starts
+  const transports = chooseTransports({ dialled: init.transports, listen, dial: init.bootstrap, privateSwarm: init.swarmKey != null })
+  const { enabled: relayOn = init.seed ?? false, ...relayLimits } = init.relay ?? {}
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
   const store = await createPieceStore({ dataDir: join(init.dataDir, 'store'), diskGuard: init.diskGuard })
   const network = await createNetwork({
     privateKey,
-    listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+    listen,
+    transports,
+    relay: relayOn ? relayLimits : undefined,
     encryption: init.encryption,
     swarmKey: init.swarmKey,
     allowPeers: init.allowPeers,
@@ -422,7 +450,7 @@ class DamselflySwarm implements Swarm {
 
   peers (): PeerSummary[] {
     const seeds = new Set(this.#seeds())
-    return this.#network.connectedPeers().map(peer => ({ peer, seed: seeds.has(peer), encryption: this.#network.encryptionWith(peer), beacon: this.#beacons.get(peer) }))
+    return this.#network.connectedPeers().map(peer => ({ peer, seed: seeds.has(peer), ...this.#network.connectionWith(peer), beacon: this.#beacons.get(peer) }))
   }
 
   #taskFor (request: TaskRequest, fromOrigin: boolean): DownloadTask {

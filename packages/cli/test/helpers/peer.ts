@@ -2,6 +2,7 @@ import { noise } from '@libp2p/noise'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
+import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createHash } from 'node:crypto'
 import { Bitfield, blobCid, decodePieceFrame, decodeSeedResponse, encodeFrame, encodePieceDataFrame, encodePieceFrame, encodeSeedRequest, ErrorMessage, FrameDecoder, KAD_PROTOCOL, layoutFor, MAX_CHUNK_SIZE, MAX_PIECE_FRAME, MAX_SEED_FRAME, PIECE_PROTOCOL, pieceRange, SEED_PROTOCOL, signManifestPart } from '@damselfly/protocol'
@@ -16,15 +17,15 @@ import type { Libp2p } from 'libp2p'
 
 /**
  * A libp2p node with the daemon's transport stack and nothing else: a peer
- * the test scripts by hand, such as an attacker. With `swarmKeyFile` (the
- * bytes of a swarm key file, as js-libp2p's pnet takes them) it joins a
- * private network.
+ * the test scripts by hand, such as an attacker. It listens on TCP and
+ * dials TCP and WebSockets addresses. With `swarmKeyFile` (the bytes of a
+ * swarm key file, as js-libp2p's pnet takes them) it joins a private network.
  */
 export async function bareLibp2p (options: { swarmKeyFile?: Uint8Array, privateKey?: PrivateKey } = {}): Promise<Libp2p> {
   return await createLibp2p({
     ...(options.privateKey != null ? { privateKey: options.privateKey } : {}),
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    transports: [tcp(), webSockets()],
     connectionEncrypters: [tls(), noise()],
     // the daemon's Yamux windows: the spec's 256 KiB to start, up to 2 MiB
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 2 * 1024 * 1024 } })],
