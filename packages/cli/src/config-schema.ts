@@ -241,3 +241,35 @@ export function settingsHelp (): string {
     return `  ${names}\n${wrap(words, '      ')}\n`
   }).join('')
 }
+
+/** A table cell: pipes escaped, no line breaks. */
+function cell (text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
+
+/**
+ * docs/configuration.md: every setting as the config file, the variables and
+ * the flags name it, with its default and what it is for.
+ */
+export function configReferenceMarkdown (): string {
+  const lines = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from packages/cli/src/config-schema.ts by `npm run config-schema`; a test fails when it is stale. -->',
+    '',
+    'Every daemon setting, as the YAML config file names it (`--config FILE`, or `$DAMSELFLY_CONFIG`), as a',
+    '`DAMSELFLY_*` variable (over the file) and as a flag (over both). A list takes a YAML list in the',
+    'file, commas in a variable and a repeated flag. Sizes take `KiB`, `MiB`, `GiB` (or `kB`, `MB`, `GB`);',
+    'durations `ms`, `s`, `m`, `h` (a bare number is milliseconds). `damselfly daemon --print-config` shows the values a daemon would run with;',
+    'editors check a file against [config.schema.json](../packages/cli/config.schema.json).',
+    '',
+    '| setting | flag | variable | default | what it is for |',
+    '| --- | --- | --- | --- | --- |'
+  ]
+  for (const { key, info, json, env } of SETTINGS) {
+    const flags = [info.flag, info.off].filter(f => f != null).map(f => `\`${f}\``).join(', ')
+    const fallback = json.default === undefined ? '' : `\`${typeof json.default === 'string' ? json.default : JSON.stringify(json.default)}\``
+    lines.push(`| \`${key}\` | ${cell(flags)} | ${env != null ? `\`${env}\`` : '(file only)'} | ${cell(fallback)} | ${cell(info.description)} |`)
+  }
+  return lines.join('\n') + '\n'
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { daemonCommand } from '../src/commands/daemon.js'
-import { configJsonSchemaText, SETTINGS } from '../src/config-schema.js'
+import { configJsonSchemaText, configReferenceMarkdown, SETTINGS } from '../src/config-schema.js'
 import { CONFIG_OPTIONS, loadConfig } from '../src/config.js'
 import type { ConfigFlags } from '../src/config.js'
 
@@ -51,6 +51,12 @@ describe('the config schema', () => {
     expect(err!.message.split('\n')).toHaveLength(1)
     return err!.message
   }
+
+  it('docs/configuration.md is what the schema generates now, and names every setting (npm run config-schema writes it)', async () => {
+    const committed = await readFile(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
+    expect(committed, 'docs/configuration.md is stale: run npm run config-schema').toBe(configReferenceMarkdown())
+    for (const { key } of SETTINGS) expect(committed).toContain(`| \`${key}\` |`)
+  })
 
   it('config.schema.json is what the schema generates now (npm run config-schema writes it)', async () => {
     const committed = await readFile(new URL('../config.schema.json', import.meta.url), 'utf8')
