@@ -10,6 +10,9 @@ export const SEED_PROTOCOL = `/${PROTOCOL_PREFIX}/seed/1.0.0`
 /** Ask a peer whether a registry lets anyone read a blob or manifest (while the registry cannot be asked). */
 export const ACCESS_PROTOCOL = `/${PROTOCOL_PREFIX}/access/1.0.0`
 
+/** A node and the optional scheduler: beacons, reports, parents ranked and suggested. */
+export const SCHEDULE_PROTOCOL = `/${PROTOCOL_PREFIX}/schedule/1.0.0`
+
 /** Kademlia protocol ID of the private swarm DHT (not the public IPFS one). */
 export const KAD_PROTOCOL = `/${PROTOCOL_PREFIX}/kad/1.0.0`
 
@@ -66,3 +69,12 @@ export const MAX_URL_LENGTH = 4096
 
 /** Domain separation string prepended to a manifest part before it is signed. */
 export const MANIFEST_SIGNATURE_DOMAIN = 'damselfly-manifest-part-v1:'
+
+/** Largest schedule request or answer frame. */
+export const MAX_SCHEDULE_FRAME = 256 * 1024
+
+/** Most candidates in a rank request, suggestions in an answer, reports and digests in a request. */
+export const MAX_SCHEDULE_CANDIDATES = 256
+export const MAX_SCHEDULE_SUGGESTIONS = 64
+export const MAX_SCHEDULE_REPORTS = 1024
+export const MAX_SCHEDULE_DIGESTS = 1024

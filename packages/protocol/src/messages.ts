@@ -1,9 +1,9 @@
-import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
+import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { encodeVarint, readVarint } from './framing.js'
 import { parseOriginUrl } from './origin-url.js'
-import { AccessAnswer, AccessQuery, Announce, Beacon, PieceMessage, SeedRequest, SeedResponse } from './pb/messages.js'
+import { AccessAnswer, AccessQuery, Announce, Beacon, PieceMessage, ScheduleRequest, ScheduleResponse, SeedRequest, SeedResponse } from './pb/messages.js'
 import type { Bitfield as BitfieldMessage, Cancel, Choke, Error as ErrorMessage, Have, ManifestPart, Open, PieceData, Request } from './pb/messages.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 
@@ -257,4 +257,37 @@ export function encodeAccessAnswer (a: AccessAnswer): Uint8Array {
 export function decodeAccessAnswer (buf: Uint8Array | Uint8ArrayList): AccessAnswer {
   if (buf.byteLength > MAX_ACCESS_FRAME) throw new MessageTooLargeError(`access answer of ${buf.byteLength} bytes exceeds ${MAX_ACCESS_FRAME}`)
   return decodeWith('access answer', () => AccessAnswer.decode(buf))
+}
+
+export function encodeScheduleRequest (r: Partial<ScheduleRequest>): Uint8Array {
+  return ScheduleRequest.encode(r)
+}
+
+export function decodeScheduleRequest (buf: Uint8Array | Uint8ArrayList): ScheduleRequest {
+  if (buf.byteLength > MAX_SCHEDULE_FRAME) throw new MessageTooLargeError(`schedule request of ${buf.byteLength} bytes exceeds ${MAX_SCHEDULE_FRAME}`)
+  const r = decodeWith('schedule request', () => ScheduleRequest.decode(buf, {
+    limits: {
+      reports: MAX_SCHEDULE_REPORTS,
+      holding: MAX_SCHEDULE_DIGESTS,
+      dropped: MAX_SCHEDULE_DIGESTS,
+      beacon$: { addrs: MAX_ADDRS },
+      rank$: { candidates: MAX_SCHEDULE_CANDIDATES },
+      suggest$: { exclude: MAX_SCHEDULE_CANDIDATES }
+    }
+  }))
+  const digests = [...r.holding, ...r.dropped, ...r.reports.map(x => x.digest), ...r.rank != null ? [r.rank.digest] : [], ...r.suggest != null ? [r.suggest.digest] : []]
+  for (const d of digests) if (!isDigest(d)) throw new MalformedMessageError('schedule request names an invalid digest')
+  if (r.suggest != null && r.suggest.limit > MAX_SCHEDULE_SUGGESTIONS) throw new MalformedMessageError(`schedule request asks for more than ${MAX_SCHEDULE_SUGGESTIONS} suggestions`)
+  return r
+}
+
+export function encodeScheduleResponse (r: Partial<ScheduleResponse>): Uint8Array {
+  return ScheduleResponse.encode(r)
+}
+
+export function decodeScheduleResponse (buf: Uint8Array | Uint8ArrayList): ScheduleResponse {
+  if (buf.byteLength > MAX_SCHEDULE_FRAME) throw new MessageTooLargeError(`schedule answer of ${buf.byteLength} bytes exceeds ${MAX_SCHEDULE_FRAME}`)
+  return decodeWith('schedule answer', () => ScheduleResponse.decode(buf, {
+    limits: { ranked: MAX_SCHEDULE_CANDIDATES, suggested: MAX_SCHEDULE_SUGGESTIONS, suggested$: { addrs: MAX_ADDRS } }
+  }))
 }

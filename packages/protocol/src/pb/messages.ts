@@ -2580,3 +2580,1101 @@ export namespace AccessAnswer {
     return streamMessage(buf, AccessAnswer.codec(), opts)
   }
 }
+
+export interface ScheduleRequest {
+  beacon?: Beacon
+  rank?: RankRequest
+  reports: ParentReport[]
+  suggest?: SuggestRequest
+  holding: string[]
+  dropped: string[]
+}
+
+export namespace ScheduleRequest {
+  let _codec: Codec<ScheduleRequest>
+
+  export const codec = (): Codec<ScheduleRequest> => {
+    if (_codec == null) {
+      _codec = message<ScheduleRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.beacon != null) {
+          w.uint32(10)
+          Beacon.codec().encode(obj.beacon, w)
+        }
+
+        if (obj.rank != null) {
+          w.uint32(18)
+          RankRequest.codec().encode(obj.rank, w)
+        }
+
+        if (obj.reports != null && obj.reports.length > 0) {
+          for (const value of obj.reports) {
+            w.uint32(26)
+            ParentReport.codec().encode(value, w)
+          }
+        }
+
+        if (obj.suggest != null) {
+          w.uint32(34)
+          SuggestRequest.codec().encode(obj.suggest, w)
+        }
+
+        if (obj.holding != null && obj.holding.length > 0) {
+          for (const value of obj.holding) {
+            w.uint32(42)
+            w.string(value)
+          }
+        }
+
+        if (obj.dropped != null && obj.dropped.length > 0) {
+          for (const value of obj.dropped) {
+            w.uint32(50)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          reports: [],
+          holding: [],
+          dropped: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.beacon = Beacon.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.beacon
+              })
+              break
+            }
+            case 2: {
+              obj.rank = RankRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.rank
+              })
+              break
+            }
+            case 3: {
+              if (opts.limits?.reports != null && obj.reports.length === opts.limits.reports) {
+                throw new MaxLengthError('Decode error - repeated field "reports" had too many elements')
+              }
+
+              obj.reports.push(ParentReport.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.reports$
+              }))
+              break
+            }
+            case 4: {
+              obj.suggest = SuggestRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.suggest
+              })
+              break
+            }
+            case 5: {
+              if (opts.limits?.holding != null && obj.holding.length === opts.limits.holding) {
+                throw new MaxLengthError('Decode error - repeated field "holding" had too many elements')
+              }
+
+              obj.holding.push(reader.string())
+              break
+            }
+            case 6: {
+              if (opts.limits?.dropped != null && obj.dropped.length === opts.limits.dropped) {
+                throw new MaxLengthError('Decode error - repeated field "dropped" had too many elements')
+              }
+
+              obj.dropped.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          reports: 0,
+          holding: 0,
+          dropped: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Beacon.codec().stream(reader, reader.uint32(), `${prefix}.beacon`, {
+                limits: opts.limits?.beacon
+              })
+
+              break
+            }
+            case 2: {
+              yield * RankRequest.codec().stream(reader, reader.uint32(), `${prefix}.rank`, {
+                limits: opts.limits?.rank
+              })
+
+              break
+            }
+            case 3: {
+              if (opts.limits?.reports != null && obj.reports === opts.limits.reports) {
+                throw new MaxLengthError('Streaming decode error - repeated field "reports" had too many elements')
+              }
+
+              for (const evt of ParentReport.codec().stream(reader, reader.uint32(), `${prefix}.reports[]`, {
+                limits: opts.limits?.reports$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.reports
+                }
+              }
+
+              obj.reports++
+
+              break
+            }
+            case 4: {
+              yield * SuggestRequest.codec().stream(reader, reader.uint32(), `${prefix}.suggest`, {
+                limits: opts.limits?.suggest
+              })
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.holding != null && obj.holding === opts.limits.holding) {
+                throw new MaxLengthError('Streaming decode error - repeated field "holding" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.holding[]`,
+                index: obj.holding,
+                value: reader.string()
+              }
+
+              obj.holding++
+
+              break
+            }
+            case 6: {
+              if (opts.limits?.dropped != null && obj.dropped === opts.limits.dropped) {
+                throw new MaxLengthError('Streaming decode error - repeated field "dropped" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.dropped[]`,
+                index: obj.dropped,
+                value: reader.string()
+              }
+
+              obj.dropped++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ScheduleRequestBeaconUploadBpsFieldEvent {
+    field: '$.beacon.uploadBps'
+    value: number
+  }
+
+  export interface ScheduleRequestBeaconActiveUploadsFieldEvent {
+    field: '$.beacon.activeUploads'
+    value: number
+  }
+
+  export interface ScheduleRequestBeaconFreeUploadSlotsFieldEvent {
+    field: '$.beacon.freeUploadSlots'
+    value: number
+  }
+
+  export interface ScheduleRequestBeaconSeedFieldEvent {
+    field: '$.beacon.seed'
+    value: boolean
+  }
+
+  export interface ScheduleRequestBeaconAddrsFieldEvent {
+    field: '$.beacon.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleRequestRankDigestFieldEvent {
+    field: '$.rank.digest'
+    value: string
+  }
+
+  export interface ScheduleRequestRankCandidatesFieldEvent {
+    field: '$.rank.candidates[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleRequestReportsDigestFieldEvent {
+    field: '$.reports[].digest'
+    value: string
+    index: number
+  }
+
+  export interface ScheduleRequestReportsParentFieldEvent {
+    field: '$.reports[].parent'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ScheduleRequestReportsOutcomeFieldEvent {
+    field: '$.reports[].outcome'
+    value: ParentReport.Outcome
+    index: number
+  }
+
+  export interface ScheduleRequestReportsBytesFieldEvent {
+    field: '$.reports[].bytes'
+    value: number
+    index: number
+  }
+
+  export interface ScheduleRequestReportsMsFieldEvent {
+    field: '$.reports[].ms'
+    value: number
+    index: number
+  }
+
+  export interface ScheduleRequestSuggestDigestFieldEvent {
+    field: '$.suggest.digest'
+    value: string
+  }
+
+  export interface ScheduleRequestSuggestLimitFieldEvent {
+    field: '$.suggest.limit'
+    value: number
+  }
+
+  export interface ScheduleRequestSuggestExcludeFieldEvent {
+    field: '$.suggest.exclude[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleRequestHoldingFieldEvent {
+    field: '$.holding[]'
+    index: number
+    value: string
+  }
+
+  export interface ScheduleRequestDroppedFieldEvent {
+    field: '$.dropped[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<ScheduleRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ScheduleRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleRequest>): ScheduleRequest {
+    return decodeMessage(buf, ScheduleRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleRequest>): Generator<ScheduleRequestBeaconUploadBpsFieldEvent | ScheduleRequestBeaconActiveUploadsFieldEvent | ScheduleRequestBeaconFreeUploadSlotsFieldEvent | ScheduleRequestBeaconSeedFieldEvent | ScheduleRequestBeaconAddrsFieldEvent | ScheduleRequestRankDigestFieldEvent | ScheduleRequestRankCandidatesFieldEvent | ScheduleRequestReportsDigestFieldEvent | ScheduleRequestReportsParentFieldEvent | ScheduleRequestReportsOutcomeFieldEvent | ScheduleRequestReportsBytesFieldEvent | ScheduleRequestReportsMsFieldEvent | ScheduleRequestSuggestDigestFieldEvent | ScheduleRequestSuggestLimitFieldEvent | ScheduleRequestSuggestExcludeFieldEvent | ScheduleRequestHoldingFieldEvent | ScheduleRequestDroppedFieldEvent> {
+    return streamMessage(buf, ScheduleRequest.codec(), opts)
+  }
+}
+
+export interface RankRequest {
+  digest: string
+  candidates: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace RankRequest {
+  let _codec: Codec<RankRequest>
+
+  export const codec = (): Codec<RankRequest> => {
+    if (_codec == null) {
+      _codec = message<RankRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(10)
+          w.string(obj.digest)
+        }
+
+        if (obj.candidates != null && obj.candidates.length > 0) {
+          for (const value of obj.candidates) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          digest: '',
+          candidates: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.digest = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.candidates != null && obj.candidates.length === opts.limits.candidates) {
+                throw new MaxLengthError('Decode error - repeated field "candidates" had too many elements')
+              }
+
+              obj.candidates.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          candidates: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.candidates != null && obj.candidates === opts.limits.candidates) {
+                throw new MaxLengthError('Streaming decode error - repeated field "candidates" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.candidates[]`,
+                index: obj.candidates,
+                value: reader.bytes()
+              }
+
+              obj.candidates++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RankRequestDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export interface RankRequestCandidatesFieldEvent {
+    field: '$.candidates[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<RankRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RankRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RankRequest>): RankRequest {
+    return decodeMessage(buf, RankRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RankRequest>): Generator<RankRequestDigestFieldEvent | RankRequestCandidatesFieldEvent> {
+    return streamMessage(buf, RankRequest.codec(), opts)
+  }
+}
+
+export interface SuggestRequest {
+  digest: string
+  limit: number
+  exclude: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace SuggestRequest {
+  let _codec: Codec<SuggestRequest>
+
+  export const codec = (): Codec<SuggestRequest> => {
+    if (_codec == null) {
+      _codec = message<SuggestRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(10)
+          w.string(obj.digest)
+        }
+
+        if ((obj.limit != null && obj.limit !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.limit)
+        }
+
+        if (obj.exclude != null && obj.exclude.length > 0) {
+          for (const value of obj.exclude) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          digest: '',
+          limit: 0,
+          exclude: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.digest = reader.string()
+              break
+            }
+            case 2: {
+              obj.limit = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.exclude != null && obj.exclude.length === opts.limits.exclude) {
+                throw new MaxLengthError('Decode error - repeated field "exclude" had too many elements')
+              }
+
+              obj.exclude.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          exclude: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.limit`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.exclude != null && obj.exclude === opts.limits.exclude) {
+                throw new MaxLengthError('Streaming decode error - repeated field "exclude" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.exclude[]`,
+                index: obj.exclude,
+                value: reader.bytes()
+              }
+
+              obj.exclude++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SuggestRequestDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export interface SuggestRequestLimitFieldEvent {
+    field: '$.limit'
+    value: number
+  }
+
+  export interface SuggestRequestExcludeFieldEvent {
+    field: '$.exclude[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SuggestRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SuggestRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SuggestRequest>): SuggestRequest {
+    return decodeMessage(buf, SuggestRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SuggestRequest>): Generator<SuggestRequestDigestFieldEvent | SuggestRequestLimitFieldEvent | SuggestRequestExcludeFieldEvent> {
+    return streamMessage(buf, SuggestRequest.codec(), opts)
+  }
+}
+
+export interface ParentReport {
+  digest: string
+  parent: Uint8Array<ArrayBuffer>
+  outcome: ParentReport.Outcome
+  bytes: number
+  ms: number
+}
+
+export namespace ParentReport {
+  export enum Outcome {
+    PIECE = 'PIECE',
+    FAILED = 'FAILED',
+    CLOSED = 'CLOSED'
+  }
+
+  enum __OutcomeValues {
+    PIECE = 0,
+    FAILED = 1,
+    CLOSED = 2
+  }
+
+  export namespace Outcome {
+    export const codec = (): Codec<Outcome> => {
+      return enumeration<Outcome>(__OutcomeValues)
+    }
+  }
+
+  let _codec: Codec<ParentReport>
+
+  export const codec = (): Codec<ParentReport> => {
+    if (_codec == null) {
+      _codec = message<ParentReport>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(10)
+          w.string(obj.digest)
+        }
+
+        if ((obj.parent != null && obj.parent.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.parent)
+        }
+
+        if (obj.outcome != null && __OutcomeValues[obj.outcome] !== 0) {
+          w.uint32(24)
+          ParentReport.Outcome.codec().encode(obj.outcome, w)
+        }
+
+        if ((obj.bytes != null && obj.bytes !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.bytes)
+        }
+
+        if ((obj.ms != null && obj.ms !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.ms)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          digest: '',
+          parent: uint8ArrayAlloc(0),
+          outcome: Outcome.PIECE,
+          bytes: 0,
+          ms: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.digest = reader.string()
+              break
+            }
+            case 2: {
+              obj.parent = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.outcome = ParentReport.Outcome.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.bytes = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.ms = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.parent`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.outcome`,
+                value: ParentReport.Outcome.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.bytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.ms`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ParentReportDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export interface ParentReportParentFieldEvent {
+    field: '$.parent'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ParentReportOutcomeFieldEvent {
+    field: '$.outcome'
+    value: ParentReport.Outcome
+  }
+
+  export interface ParentReportBytesFieldEvent {
+    field: '$.bytes'
+    value: number
+  }
+
+  export interface ParentReportMsFieldEvent {
+    field: '$.ms'
+    value: number
+  }
+
+  export function encode (obj: Partial<ParentReport>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ParentReport.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ParentReport>): ParentReport {
+    return decodeMessage(buf, ParentReport.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ParentReport>): Generator<ParentReportDigestFieldEvent | ParentReportParentFieldEvent | ParentReportOutcomeFieldEvent | ParentReportBytesFieldEvent | ParentReportMsFieldEvent> {
+    return streamMessage(buf, ParentReport.codec(), opts)
+  }
+}
+
+export interface ScheduleResponse {
+  ranked: Uint8Array<ArrayBuffer>[]
+  suggested: Suggestion[]
+}
+
+export namespace ScheduleResponse {
+  let _codec: Codec<ScheduleResponse>
+
+  export const codec = (): Codec<ScheduleResponse> => {
+    if (_codec == null) {
+      _codec = message<ScheduleResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.ranked != null && obj.ranked.length > 0) {
+          for (const value of obj.ranked) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.suggested != null && obj.suggested.length > 0) {
+          for (const value of obj.suggested) {
+            w.uint32(18)
+            Suggestion.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          ranked: [],
+          suggested: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.ranked != null && obj.ranked.length === opts.limits.ranked) {
+                throw new MaxLengthError('Decode error - repeated field "ranked" had too many elements')
+              }
+
+              obj.ranked.push(reader.bytes())
+              break
+            }
+            case 2: {
+              if (opts.limits?.suggested != null && obj.suggested.length === opts.limits.suggested) {
+                throw new MaxLengthError('Decode error - repeated field "suggested" had too many elements')
+              }
+
+              obj.suggested.push(Suggestion.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.suggested$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ranked: 0,
+          suggested: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.ranked != null && obj.ranked === opts.limits.ranked) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ranked" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ranked[]`,
+                index: obj.ranked,
+                value: reader.bytes()
+              }
+
+              obj.ranked++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.suggested != null && obj.suggested === opts.limits.suggested) {
+                throw new MaxLengthError('Streaming decode error - repeated field "suggested" had too many elements')
+              }
+
+              for (const evt of Suggestion.codec().stream(reader, reader.uint32(), `${prefix}.suggested[]`, {
+                limits: opts.limits?.suggested$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.suggested
+                }
+              }
+
+              obj.suggested++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ScheduleResponseRankedFieldEvent {
+    field: '$.ranked[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleResponseSuggestedPeerFieldEvent {
+    field: '$.suggested[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ScheduleResponseSuggestedAddrsFieldEvent {
+    field: '$.suggested[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ScheduleResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ScheduleResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleResponse>): ScheduleResponse {
+    return decodeMessage(buf, ScheduleResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleResponse>): Generator<ScheduleResponseRankedFieldEvent | ScheduleResponseSuggestedPeerFieldEvent | ScheduleResponseSuggestedAddrsFieldEvent> {
+    return streamMessage(buf, ScheduleResponse.codec(), opts)
+  }
+}
+
+export interface Suggestion {
+  peer: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Suggestion {
+  let _codec: Codec<Suggestion>
+
+  export const codec = (): Codec<Suggestion> => {
+    if (_codec == null) {
+      _codec = message<Suggestion>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peer != null && obj.peer.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peer)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peer: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peer = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SuggestionPeerFieldEvent {
+    field: '$.peer'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SuggestionAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Suggestion>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Suggestion.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Suggestion>): Suggestion {
+    return decodeMessage(buf, Suggestion.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Suggestion>): Generator<SuggestionPeerFieldEvent | SuggestionAddrsFieldEvent> {
+    return streamMessage(buf, Suggestion.codec(), opts)
+  }
+}
