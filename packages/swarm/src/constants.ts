@@ -85,3 +85,10 @@ export const BAD_PARENT_SIGMAS = 3
 export const BAD_PARENT_MIN_SAMPLES = 4
 /** A piece time under this never marks a parent as bad, however fast the others are. */
 export const BAD_PARENT_FLOOR_MS = 1000
+
+/** The advisor's order of candidates holds this long; then the engine asks again when it has to choose. */
+export const ADVICE_TTL_MS = 5000
+/** The engine asks the advisor to rank at most this often per download. */
+export const ADVICE_GAP_MS = 1000
+/** How long a download waits for the advisor to rank or suggest, at most; it ranks on its own meanwhile. */
+export const ADVICE_DEADLINE_MS = 500

@@ -1,6 +1,6 @@
 import { Bitfield, rankSeeds } from '@damselfly/protocol'
 import {
-  ACCEPTED_SEED_PATIENCE_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT,
+  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
   PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
@@ -8,6 +8,7 @@ import { TaskFailedError } from './errors.js'
 import { ManifestTrust } from './manifest-trust.js'
 import { pipelineDepth, planRequests, requestBudget, retryDelay } from './scheduler.js'
 import type { PickerState } from './picker.js'
+import type { ParentReport } from './advisor.js'
 import type { ParentCandidate, ParentRanker } from './ranking.js'
 import type { BlobDigest, BlobLayout, VerifiedManifestPart } from '@damselfly/protocol'
 
@@ -80,6 +81,12 @@ export interface EngineEnvironment {
   /** Piece bytes requested from parents and not yet received, over every download of the node. */
   requestedBytes(): number
   ranker: ParentRanker
+  /**
+   * An advisor beyond the node's own ranker is at hand (the scheduler): the
+   * engine asks it to rank (`rank` commands) and tells it what parents did
+   * (`report` commands), and ranks with `ranker` until its advice arrives.
+   */
+  advised?: boolean
   random(): number
   /** Where the engine says why it did what it did (a debug logger). */
   log(format: string, ...args: unknown[]): void
@@ -106,6 +113,10 @@ export type EngineCommand =
   /** Every piece is held: verify the whole blob. */
   | { type: 'finish' }
   | { type: 'fail', error: TaskFailedError }
+  /** Ask the advisor to put these candidates in order; answer with advised() (or never: the engine ranks on its own meanwhile). */
+  | { type: 'rank', candidates: ParentCandidate[] }
+  /** Tell the advisor what a parent did. */
+  | { type: 'report', report: ParentReport }
 
 /** What a seed answered, as the engine needs it. */
 export type SeedAnswer =
@@ -282,6 +293,10 @@ export class DownloadEngine {
   #lastDiscovery: number | undefined
   /** When the first DHT lookup is due, if the probe of connected peers did not cover them all. */
   #lookupDueAt = Infinity
+  /** The advisor's order of candidates (peer to place), and when it came. */
+  #advice: { at: number, order: Map<string, number> } | undefined
+  /** When the engine last asked the advisor to rank. */
+  #lastRankAsk: number | undefined
   #lookupNews = 0
   /** Wait before the next DHT lookup: doubles while parents are at hand, back to the start when none is. */
   #discoveryGap = DISCOVERY_GAP_MS
@@ -408,6 +423,12 @@ export class DownloadEngine {
       c.retryAt = 0
       if (this.#state === 'downloading') this.#connectMore()
     }
+  }
+
+  /** The advisor's order of the candidates it was given, best first. */
+  advised (order: string[]): void {
+    this.#advice = { at: this.#env.now(), order: new Map(order.map((peer, i) => [peer, i])) }
+    if (this.#state === 'downloading') this.#connectMore()
   }
 
   /** The peer said it holds the blob no more (collected): it is asked for nothing until it announces pieces again. */
@@ -579,6 +600,7 @@ export class DownloadEngine {
 
   /** A request ended without data: declined (busy) or refused. */
   declined (peer: string, index: number, busy: boolean): void {
+    if (this.#sessions.has(peer)) this.#report({ type: 'failed', digest: this.#digest, parent: peer })
     this.#sessions.get(peer)?.forget(index)
     this.#inflight[index]?.delete(peer)
     // a busy parent just sent the piece to others: ask them, or ask again shortly
@@ -809,6 +831,8 @@ export class DownloadEngine {
     if (requested == null) return
     const now = this.#env.now()
     const ms = now - Math.max(requested, s.lastPieceAt ?? requested)
+    const layout = this.#layout
+    if (layout != null) this.#report({ type: 'piece', digest: this.#digest, parent: s.peer, bytes: Math.min(layout.pieceSize, layout.size - index * layout.pieceSize), ms })
     s.lastPieceAt = now
     if (this.#pieceTimes.isOutlier(ms)) this.#demote(s, ms)
     else this.#pieceTimes.add(ms)
@@ -844,11 +868,33 @@ export class DownloadEngine {
     // ranking only decides who gets the places when there are fewer than ready
     // candidates; a bad parent gets one only after every other candidate (it may
     // be the one holder of a piece: never left out altogether)
-    const ranked = ready.length <= room ? ready : this.#env.ranker.rank(ready)
+    const ranked = ready.length <= room ? ready : this.#rank(ready)
     for (const c of [...ranked.filter(c => c.demoted !== true), ...ranked.filter(c => c.demoted === true)]) {
       if (room-- <= 0) break
       this.#open(c.peer)
     }
+  }
+
+  /** The advisor's order while it is fresh (candidates it did not see after, in the ranker's order); else the ranker's, asking the advisor anew. */
+  #rank (ready: ParentCandidate[]): ParentCandidate[] {
+    const local = this.#env.ranker.rank(ready)
+    if (this.#env.advised !== true) return local
+    const now = this.#env.now()
+    const advice = this.#advice
+    if (advice == null || now - advice.at > ADVICE_TTL_MS) {
+      if (this.#lastRankAsk == null || now - this.#lastRankAsk >= ADVICE_GAP_MS) {
+        this.#lastRankAsk = now
+        this.#out({ type: 'rank', candidates: ready })
+      }
+      return local
+    }
+    const place = (c: ParentCandidate, i: number): number => advice.order.get(c.peer) ?? advice.order.size + i
+    return local.map((c, i) => ({ c, at: place(c, i) })).sort((a, b) => a.at - b.at).map(x => x.c)
+  }
+
+  /** Tells the advisor, when there is one beyond the ranker, what a parent did. */
+  #report (report: ParentReport): void {
+    if (this.#env.advised === true) this.#out({ type: 'report', report })
   }
 
   #open (peer: string): void {
@@ -866,6 +912,7 @@ export class DownloadEngine {
   #closed (peer: string, reason: CloseReason | undefined): void {
     const session = this.#sessions.get(peer)!
     this.#sessions.delete(peer)
+    this.#report({ type: 'closed', digest: this.#digest, parent: peer })
     this.#count(session.have, -1)
     for (const index of session.outstanding) this.#inflight[index]?.delete(peer)
     const c = this.#candidates.get(peer) ?? { retryAt: 0, failures: 0 }

@@ -1,6 +1,6 @@
 import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
 import { describe, expect, it } from 'vitest'
-import { BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS } from '../src/constants.js'
+import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS } from '../src/constants.js'
 import { DownloadEngine } from '../src/engine.js'
 import { STREAMING_WINDOW } from '../src/picker.js'
 import { ENGINE_DEFAULTS } from '../src/defaults.js'
@@ -57,7 +57,7 @@ class Drive {
   readonly commands: EngineCommand[] = []
   readonly engine: DownloadEngine
 
-  constructor (config: Partial<EngineConfig> = {}, init: { hasUrl?: boolean, self?: string, isSeed?: boolean } = {}) {
+  constructor (config: Partial<EngineConfig> = {}, init: { hasUrl?: boolean, self?: string, isSeed?: boolean, advised?: boolean } = {}) {
     this.engine = new DownloadEngine({
       now: () => this.now,
       self: init.self ?? 'me',
@@ -72,6 +72,7 @@ class Drive {
       downloadRate: () => 0,
       requestedBytes: () => this.engine.requestedBytes,
       ranker: new LocalParentRanker(),
+      advised: init.advised,
       random: seeded(),
       log: () => {}
     }, { ...CONFIG, ...config }, c => this.commands.push(c), { digest: DIGEST, hasUrl: init.hasUrl ?? true })
@@ -518,5 +519,74 @@ describe('the download engine', () => {
     d.engine.originDone()
     expect(d.take('finish')).toHaveLength(1)
     expect(d.engine.bytesFromOrigin).toBe(2 * PIECE)
+  })
+})
+
+describe('the download engine and its advisor (the scheduler)', () => {
+  /** Two places, parents a and b in them, c, d and e waiting. */
+  function full (advised: boolean): Drive {
+    const d = new Drive({ maxParents: 2 }, { advised })
+    d.engine.start()
+    for (const p of ['a', 'b', 'c', 'd', 'e']) d.engine.candidate(p)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['a', 'b'])
+    return d
+  }
+
+  it('asks it to rank when more candidates are ready than places, ranks on its own meanwhile, then follows its order', () => {
+    const d = full(true)
+    d.engine.sessionClosed('a', undefined)
+    // no advice yet: the place is filled at once, in the local order, and the advisor is asked
+    expect(d.take('connect').map(c => c.peer)).toEqual(['c'])
+    expect(d.take('rank').map(r => r.candidates.map(c => c.peer))).toEqual([['c', 'd', 'e']])
+    d.engine.advised(['e', 'd', 'c'])
+    d.engine.sessionClosed('b', undefined)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['e'])
+    // it was not asked again while its advice is fresh
+    expect(d.take('rank')).toEqual([])
+  })
+
+  it('asks again once its advice is old, at most once per ADVICE_GAP_MS, and never waits for it', () => {
+    const d = full(true)
+    d.engine.sessionClosed('a', undefined)
+    expect(d.take('rank')).toHaveLength(1)
+    d.take('connect')
+    // no answer: the next choice within the gap ranks locally without asking
+    d.now += ADVICE_GAP_MS / 2
+    d.engine.sessionClosed('b', undefined)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['d'])
+    expect(d.take('rank')).toEqual([])
+    d.engine.advised(['e'])
+    d.now += ADVICE_TTL_MS + 1
+    d.engine.sessionClosed('c', undefined)
+    // stale advice: local order, and a new question
+    expect(d.take('connect')).toHaveLength(1)
+    expect(d.take('rank')).toHaveLength(1)
+  })
+
+  it('tells it what parents did: a piece with its bytes and time, a decline, a close', () => {
+    const d = new Drive({}, { advised: true })
+    d.connected = ['a']
+    d.engine.start()
+    d.layout(4)
+    d.open('a', 4, [0, 1, 2, 3])
+    const asked = d.take('request').filter(r => r.peer === 'a').map(r => r.index)
+    d.now += 250
+    d.deliver('a', asked[0]!)
+    d.engine.declined('a', asked[1]!, true)
+    d.engine.sessionClosed('a', undefined)
+    const reports = d.take('report').map(r => r.report)
+    expect(reports).toEqual([
+      { type: 'piece', digest: DIGEST, parent: 'a', bytes: PIECE, ms: 250 },
+      { type: 'failed', digest: DIGEST, parent: 'a' },
+      { type: 'closed', digest: DIGEST, parent: 'a' }
+    ])
+  })
+
+  it('without an advisor, neither asks nor reports', () => {
+    const d = full(false)
+    d.engine.sessionClosed('a', undefined)
+    expect(d.take('connect')).toHaveLength(1)
+    expect(d.take('rank')).toEqual([])
+    expect(d.take('report')).toEqual([])
   })
 })
