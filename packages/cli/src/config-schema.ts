@@ -40,6 +40,10 @@ export const configSchema = kind.mapping({
     description: 'multiaddrs to listen on, each naming its transport: /ip4/HOST/tcp/PORT, /ip4/HOST/tcp/PORT/ws (WebSockets) or /ip4/HOST/udp/PORT/webrtc-direct (not in a private swarm)'
   }),
   bootstrap: kind.dialAddrs.prefault([]).register(INFO, { flag: '--bootstrap MULTIADDR', description: 'multiaddrs of peers to join through, as they print them; /p2p/<peer id> optional' }),
+  schedulers: kind.dialAddrs.prefault([]).register(INFO, {
+    flag: '--scheduler MULTIADDR',
+    description: 'multiaddrs of schedulers (damselfly scheduler) that rank and suggest parents; each blob asks one, chosen by its digest, and waits at most 500 ms for it. The node sends them its load instead of gossiping it. Empty: parents are ranked locally'
+  }),
   transports: kind.transports.prefault([...DEFAULT_DIALED]).register(INFO, {
     flag: '--transport NAME',
     description: 'transports this node dials peers over, whatever it listens on: tcp, websockets, webrtc-direct (loads a native WebRTC library; not in a private swarm). Each listen and bootstrap address adds its own'

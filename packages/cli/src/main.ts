@@ -11,6 +11,7 @@ Commands:
   doctor          check that this node and its container runtime really use the swarm
   get             fetch a blob through the swarm into a file
   runtime-config  point containerd, CRI-O or Docker at the registry mirror
+  scheduler       the optional scheduler: ranks and suggests parents for the nodes that use it
   status          show the local daemon's state
   swarm-key       make a key for a private swarm (--swarm-key)
 
@@ -44,6 +45,7 @@ const COMMANDS = new Map<string, () => Promise<(argv: string[]) => Promise<numbe
   ['doctor', async () => (await import('./commands/doctor.js')).doctorCommand],
   ['get', async () => (await import('./commands/get.js')).getCommand],
   ['runtime-config', async () => (await import('./commands/runtime-config.js')).runtimeConfigCommand],
+  ['scheduler', withCompileCache(async () => (await import('./commands/scheduler.js')).schedulerCommand)],
   ['status', async () => (await import('./commands/status.js')).statusCommand],
   ['swarm-key', async () => (await import('./commands/swarm-key.js')).swarmKeyCommand]
 ])

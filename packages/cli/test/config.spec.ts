@@ -46,6 +46,7 @@ describe('daemon config', () => {
       dataDir: '/d',
       listen: ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: [],
+      schedulers: [],
       transports: ['tcp', 'websockets'],
       encryption: ['tls', 'noise'],
       swarmKey: null,

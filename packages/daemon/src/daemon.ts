@@ -108,7 +108,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     throw new DaemonConfigError(`the control API would listen on ${apiAt.host}, off loopback, with no token: anyone who reaches it could drive this node. Give it a token (--api-token-file) or listen on 127.0.0.1`)
   }
   try {
-    chooseTransports({ dialled: init.transports, listen: init.listen ?? [], dial: init.bootstrap, privateSwarm: init.swarmKey != null })
+    chooseTransports({ dialled: init.transports, listen: init.listen ?? [], dial: [...init.bootstrap ?? [], ...init.schedulers ?? []], privateSwarm: init.swarmKey != null })
   } catch (err: any) {
     throw new DaemonConfigError(err.message)
   }

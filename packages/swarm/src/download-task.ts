@@ -1,15 +1,16 @@
 import { Bitfield, layoutFor, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { TypedEventEmitter } from 'main-event'
-import { DISCOVERY_TIMEOUT_MS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
+import { ADVICE_DEADLINE_MS, DISCOVERY_TIMEOUT_MS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
 import { DownloadEngine } from './engine.js'
 import { storeFailure, TaskFailedError } from './errors.js'
 import { ParentSession } from './parent-session.js'
+import type { ParentAdvisor } from './advisor.js'
 import type { BufferPool } from './buffer-pool.js'
 import type { CloseReason, EngineCommand, EngineConfig, SeedAnswer } from './engine.js'
 import type { SwarmNetwork } from './network.js'
 import type { OriginReader } from './origin.js'
 import type { PeerPenalties } from './penalties.js'
-import type { ParentRanker } from './ranking.js'
+import type { ParentCandidate, ParentRanker } from './ranking.js'
 import type { RateLimiter } from './rate-limit.js'
 import type { SwarmStats } from './stats.js'
 import type { BlobDigest, BlobLayout, ManifestPart, SeedResponse, VerifiedManifestPart } from '@damselfly/protocol'
@@ -35,6 +36,8 @@ export interface TaskContext {
   /** Where pieces from parents are received (see BufferPool). */
   pieceBuffers: BufferPool
   ranker: ParentRanker
+  /** The scheduler, when the node has one: asked to rank and suggest, told what parents did. */
+  advisor?: ParentAdvisor
   origin: OriginReader
   config: TaskConfig
   isSeed: boolean
@@ -161,6 +164,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       downloadRate: () => ctx.downloadLimiter.rate,
       requestedBytes: () => ctx.requestedBytes(),
       ranker: ctx.ranker,
+      advised: ctx.advisor != null,
       random: Math.random,
       log: (format, ...args) => ctx.log(format, ...args)
     }, ctx.config, command => this.#run(command), { digest: request.digest, hasUrl: request.url != null, excludedSigners: ctx.excludedSigners(request.digest) })
@@ -375,6 +379,12 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
           this.#ctx.joinTopic(this.digest)
         }
         break
+      case 'rank':
+        this.#askAdvisor(command.candidates)
+        break
+      case 'report':
+        this.#ctx.advisor?.report(command.report)
+        break
       case 'lookup':
         this.#lookup(command.limit)
         break
@@ -400,7 +410,48 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     }
   }
 
+  /** Advice within ADVICE_DEADLINE_MS, or none: the engine ranks on its own meanwhile. */
+  #askAdvisor (candidates: ParentCandidate[]): void {
+    const advisor = this.#ctx.advisor
+    if (advisor == null) return
+    const stats = this.#ctx.stats.advice
+    const deadline = AbortSignal.timeout(ADVICE_DEADLINE_MS)
+    stats.asked++
+    advisor.rank(this.digest, candidates, { signal: AbortSignal.any([this.#controller.signal, deadline]) })
+      .then(order => {
+        stats.answered++
+        this.#engine.advised(order)
+      }, () => {
+        if (deadline.aborted) stats.late++
+        else stats.failed++
+      })
+      .catch(err => this.#ctx.log.error('advice for %s failed: %e', this.digest, err))
+  }
+
+  /** Holders the advisor knows of, beside the DHT's: remembered with their addresses, then candidates. */
+  #askSuggestions (limit: number): void {
+    const advisor = this.#ctx.advisor
+    if (advisor == null) return
+    const stats = this.#ctx.stats.advice
+    const deadline = AbortSignal.timeout(ADVICE_DEADLINE_MS)
+    stats.asked++
+    advisor.suggest(this.digest, { limit, exclude: [], signal: AbortSignal.any([this.#controller.signal, deadline]) })
+      .then(async suggested => {
+        stats.answered++
+        for (const s of suggested) {
+          if (s.peer === this.#ctx.network.peerId) continue
+          await this.#ctx.network.rememberAddresses(s.peer, s.addrs).catch(() => {})
+          this.#engine.candidate(s.peer)
+        }
+      }, () => {
+        if (deadline.aborted) stats.late++
+        else stats.failed++
+      })
+      .catch(err => this.#ctx.log.error('suggestions for %s failed: %e', this.digest, err))
+  }
+
   #lookup (limit: number): void {
+    this.#askSuggestions(limit)
     this.#ctx.findProviders(this.digest, peer => this.#engine.found(peer), {
       limit,
       signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)])

@@ -16,6 +16,7 @@ import { LocalParentRanker } from './ranking.js'
 import { BEACON_INTERVAL_MS, beaconDue, beaconIntervalMs, beaconMemoryMs } from './beacon.js'
 import { RateLimiter, RateMeter } from './rate-limit.js'
 import { backoffMs } from './scheduler.js'
+import { SchedulerClient } from './schedule.js'
 import { SeedService } from './seed-service.js'
 import { ENGINE_DEFAULTS } from './defaults.js'
 import { OriginNotAllowedError } from './errors.js'
@@ -25,6 +26,7 @@ import type { ConnectionEncryption, RelayLimits, SwarmNetwork } from './network.
 import type { TransportName } from './transports.js'
 import type { OriginAccess, OriginPolicy } from './origin.js'
 import type { ParentRanker } from './ranking.js'
+import type { Load } from './schedule.js'
 import type { SwarmStats } from './stats.js'
 import type { PublicAccessAnswer } from './access-service.js'
 import type { AccessQuery, BlobDigest } from '@damselfly/protocol'
@@ -91,8 +93,15 @@ export interface SwarmInit {
   originPolicy: OriginPolicy
   /** Answers peers that ask whether a registry lets anyone read a blob or manifest (from what this node learnt). @default never yes */
   publicAccess?: PublicAccessAnswer
-  /** Replace local parent ranking (the scheduler does). */
+  /** Replace local parent ranking (the simulator's random choice does). */
   ranker?: ParentRanker
+  /**
+   * Multiaddrs of schedulers (`damselfly scheduler`; /p2p/<peer id>
+   * optional): downloads ask one, chosen per blob, to rank and suggest
+   * parents, within ADVICE_DEADLINE_MS, and the node sends them its load
+   * instead of gossiping it to every peer. @default none: ranking is local
+   */
+  schedulers?: string[]
   /**
    * Where the libp2p node records its metrics (connections, streams, bytes
    * by protocol, dials, DHT, gossipsub), beside the owner's own. @default none
@@ -209,7 +218,7 @@ const SEED_MEMORY_MS = beaconMemoryMs(beaconIntervalMs(0, true))
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
 const BOOTSTRAP_RECHECK_MS = 2000
 
-async function loadKey (dataDir: string): Promise<PrivateKey> {
+export async function loadKey (dataDir: string): Promise<PrivateKey> {
   const file = join(dataDir, 'peer.key')
   try {
     return privateKeyFromProtobuf(await readFile(file))
@@ -224,7 +233,7 @@ async function loadKey (dataDir: string): Promise<PrivateKey> {
 export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
   // a bad address or a transport the swarm key cannot guard stops the node before anything starts
-  const transports = chooseTransports({ dialled: init.transports, listen, dial: init.bootstrap, privateSwarm: init.swarmKey != null })
+  const transports = chooseTransports({ dialled: init.transports, listen, dial: [...init.bootstrap ?? [], ...init.schedulers ?? []], privateSwarm: init.swarmKey != null })
   const { enabled: relayOn = init.seed ?? false, ...relayLimits } = init.relay ?? {}
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
@@ -262,6 +271,7 @@ class DamselflySwarm implements Swarm {
   readonly #bootstrapTargets: Array<Omit<BootstrapStatus, 'connected'> & { retryAt: number }>
   readonly #uploadMeter = new RateMeter(1000)
   readonly #server: PieceServer
+  readonly #scheduler: SchedulerClient | undefined
   readonly #seedService: SeedService
   readonly #accessService: AccessService
   readonly #ctx: TaskContext
@@ -302,6 +312,9 @@ class DamselflySwarm implements Swarm {
       paced: (init.uploadRate ?? 0) > 0
     })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
+    this.#scheduler = (init.schedulers?.length ?? 0) > 0
+      ? new SchedulerClient({ network, schedulers: init.schedulers!, log: init.logger.forComponent('damselfly:swarm:schedule'), load: () => this.#load(), held: () => this.store.list().filter(b => b.held > 0).map(b => b.digest) })
+      : undefined
     this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))
     const config: TaskConfig = {
       ...ENGINE_DEFAULTS,
@@ -319,6 +332,7 @@ class DamselflySwarm implements Swarm {
       downloadLimiter: new RateLimiter(init.downloadRate),
       pieceBuffers: new BufferPool(PIECE_BUFFERS_KEPT),
       ranker: init.ranker ?? new LocalParentRanker(),
+      advisor: this.#scheduler,
       origin: new OriginReader({ headersTimeoutMs: init.originTimeoutMs, idleTimeoutMs: init.originTimeoutMs, access: init.originAccess }),
       config,
       isSeed: init.seed === true,
@@ -392,6 +406,7 @@ class DamselflySwarm implements Swarm {
     for (const t of this.#timers) t.unref()
     this.#bootstrap().catch(() => {})
     this.#provideMissing()
+    this.#scheduler?.start()
   }
 
   /**
@@ -516,6 +531,7 @@ class DamselflySwarm implements Swarm {
    * their validity), and peers fetching the blob now hear it on its topic.
    */
   #withdraw (digest: BlobDigest): void {
+    this.#scheduler?.dropped(digest)
     if (this.#provided.delete(digest)) {
       this.#network.withdraw(digest, { signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]) })
         .catch(err => this.#log('withdrawing %s failed: %s', digest, err.message))
@@ -567,6 +583,7 @@ class DamselflySwarm implements Swarm {
     // progress at most every 200 ms per blob: enough for a bar or a dashboard
     const now = performance.now()
     const task = this.#tasks.get(digest)
+    if (task != null && !this.#announced.has(task)) this.#scheduler?.holding(digest)
     if (task != null && this.#listeners.size > 0 && now - (this.#lastProgress.get(digest) ?? 0) >= 200) {
       this.#lastProgress.set(digest, now)
       this.#emit({ type: 'progress', task: task.summary() })
@@ -672,13 +689,19 @@ class DamselflySwarm implements Swarm {
   }
 
   /** Gossip this node's load if it changed and the beacon interval has passed, or it is unchanged and the longer interval has (beaconDue). */
-  async #beacon (): Promise<void> {
-    const load = {
+  #load (): Load {
+    return {
       uploadBps: Math.round(this.#uploadMeter.rate),
       activeUploads: this.#server.activeUploads,
       freeUploadSlots: this.#server.freeSlots,
       seed: this.#init.seed === true
     }
+  }
+
+  async #beacon (): Promise<void> {
+    // with a scheduler, a node's load goes to it (SchedulerClient's flush), not to every peer; a seed still says it is one
+    if (this.#scheduler != null && this.#init.seed !== true) return
+    const load = this.#load()
     const now = performance.now()
     const last = this.#lastBeacon
     const { due, key } = beaconDue(load, last == null ? undefined : { key: last.key, sinceMs: now - last.at }, this.#beaconIntervalMs())
@@ -765,6 +788,7 @@ class DamselflySwarm implements Swarm {
 
   async stop (): Promise<void> {
     this.#controller.abort()
+    this.#scheduler?.stop()
     for (const t of this.#timers) clearInterval(t)
     for (const t of this.#leaveTimers) clearTimeout(t)
     this.#leaveTimers.clear()

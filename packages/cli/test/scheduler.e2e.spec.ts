@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { DAMSELFLY_BIN, pullImage } from '@damselfly/cli'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Cluster, metric, runCli } from './helpers/cluster.js'
+import { buildImage, startRegistry, trackChild } from './helpers/registry.js'
+import type { DaemonProcess } from './helpers/cluster.js'
+import type { BuiltImage, TestRegistry } from './helpers/registry.js'
+import type { ChildProcess } from 'node:child_process'
+
+const MiB = 1024 * 1024
+const NODES = 6
+/** A third of the nodes upload at this rate, about a tenth of what the others manage on this machine. */
+const SLOW_UPLOAD = '4MB'
+
+interface SchedulerProcess { child: ChildProcess, peerId: string, addr: string, lines: string[] }
+
+/** `damselfly scheduler` on loopback; resolves once it printed its peer id and address. */
+async function startScheduler (): Promise<SchedulerProcess> {
+  const child = spawn(process.execPath, [DAMSELFLY_BIN, 'scheduler', '--listen', '/ip4/127.0.0.1/tcp/0', '--stats-every', '1'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  trackChild(child)
+  const lines: string[] = []
+  return await new Promise((resolve, reject) => {
+    let peerId: string | undefined
+    const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${lines.join('\n')}`)), 30_000)
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (text: string) => {
+      for (const line of text.split('\n').filter(Boolean)) {
+        lines.push(line)
+        peerId ??= /^damselfly scheduler peer (\S+)$/.exec(line)?.[1]
+        const addr = /^listening on (\S+)$/.exec(line)?.[1]
+        if (addr != null && peerId != null) {
+          clearTimeout(timer)
+          resolve({ child, peerId, addr, lines })
+        }
+      }
+    })
+    child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${lines.join('\n')}`)))
+  })
+}
+
+async function advice (cluster: Cluster, d: DaemonProcess): Promise<{ asked: number, answered: number, late: number, failed: number }> {
+  const text = await cluster.api(d, '/metrics')
+  return {
+    asked: metric(text, 'damselfly_advice_asked_total') ?? 0,
+    answered: metric(text, 'damselfly_advice_total', { result: 'answered' }) ?? 0,
+    late: metric(text, 'damselfly_advice_total', { result: 'late' }) ?? 0,
+    failed: metric(text, 'damselfly_advice_total', { result: 'failed' }) ?? 0
+  }
+}
+
+/**
+ * A swarm in which a third of the nodes upload at a tenth of the others'
+ * rate pulls images through the nodes' mirrors: with the optional scheduler
+ * ranking parents, with local ranking, and with the scheduler stopped in the
+ * middle of a pull. Every pull must verify each time; with the scheduler gone
+ * no question to it may stay open past its deadline.
+ */
+describe('the optional scheduler, in a swarm whose parents are not alike', () => {
+  const cluster = new Cluster()
+  let registry: TestRegistry
+  let images: BuiltImage[]
+  let scheduler: SchedulerProcess
+  let seed: DaemonProcess
+  const nodes: DaemonProcess[] = []
+  const upstream = (): string[] => ['--insecure-registry', registry.host, '--default-registry', registry.host]
+
+  async function pullAll (on: DaemonProcess[], name: string, image: BuiltImage): Promise<void> {
+    const pulls = await Promise.all(on.map(async n => await pullImage({ mirror: n.mirror!, registry: registry.host, name, tag: 'v1', signal: AbortSignal.timeout(180_000) })))
+    for (const p of pulls) {
+      expect(p.manifestDigest).toBe(image.manifest.digest)
+      // pullImage checks every blob against its digest as it reads it
+      expect(p.bytes).toBe(image.totalBytes)
+    }
+  }
+
+  beforeAll(async () => {
+    const root = await cluster.root()
+    registry = await startRegistry()
+    images = await Promise.all(['first', 'second', 'third'].map(async name => await buildImage(join(root, name), { layers: [2 * MiB, 6 * MiB], seed: `scheduler-${name}` })))
+    await Promise.all(images.map(async (image, i) => await registry.push(image.dir, `hetero/${['first', 'second', 'third'][i]}:v1`)))
+    scheduler = await startScheduler()
+    seed = await cluster.start('seed', ['--seed', '--scheduler', scheduler.addr, ...upstream()])
+    for (let i = 0; i < NODES; i++) {
+      const slow = i % 3 === 0 ? ['--upload-rate', SLOW_UPLOAD] : []
+      // four places for parents among seven peers: there is a choice to make, and the scheduler is asked to rank
+      nodes.push(await cluster.start(`node${i}`, ['--bootstrap', seed.addrs[0]!, '--scheduler', scheduler.addr, '--max-parents', '4', ...slow, ...upstream()]))
+    }
+  }, 180_000)
+
+  afterAll(async () => {
+    if (scheduler?.child.exitCode == null) scheduler?.child.kill('SIGKILL')
+    await cluster.stop()
+    await registry?.stop()
+  })
+
+  it('with the scheduler: every pull verifies, the nodes send it their load and reports, and it answers within the deadline', async () => {
+    await pullAll(nodes, 'hetero/first', images[0]!)
+    // the scheduler heard from the seed and every node (its stats line, printed every second)
+    await expect.poll(() => scheduler.lines.some(l => {
+      // (it is asked for suggestions when a node looks holders up in the DHT: with every peer connected, none does)
+      const m = /^nodes (\d+), requests \d+ \(beacons \d+, reports (\d+), ranks (\d+), suggestions \d+\)$/.exec(l)
+      return m != null && Number(m[1]) === NODES + 1 && Number(m[2]) > 0 && Number(m[3]) > 0
+    }), { timeout: 10_000, message: `the scheduler said: ${scheduler.lines.slice(-3).join(' | ')}` }).toBe(true)
+    const all = await Promise.all(nodes.map(async n => await advice(cluster, n)))
+    expect(all.reduce((s, a) => s + a.answered, 0)).toBeGreaterThan(0)
+  })
+
+  it('with the scheduler stopped in the middle of a pull: every pull verifies, and no question to it outlives its deadline', async () => {
+    const pulling = pullAll(nodes, 'hetero/second', images[1]!)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    scheduler.child.kill('SIGKILL')
+    await pulling
+    // a node's next pull asks a scheduler that is gone: each question ends, failed or late, never open
+    await pullAll(nodes.slice(0, 2), 'hetero/third', images[2]!)
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const all = await Promise.all(nodes.map(async n => await advice(cluster, n)))
+    for (const a of all) expect(a.answered + a.late + a.failed).toBe(a.asked)
+    expect(all.reduce((s, a) => s + a.failed + a.late, 0)).toBeGreaterThan(0)
+  })
+
+  it('with local ranking (no scheduler), the same swarm pulls every image verified', async () => {
+    const local = new Cluster()
+    try {
+      const localSeed = await local.start('seed', ['--seed', ...upstream()])
+      const localNodes: DaemonProcess[] = []
+      for (let i = 0; i < NODES; i++) {
+        const slow = i % 3 === 0 ? ['--upload-rate', SLOW_UPLOAD] : []
+        localNodes.push(await local.start(`node${i}`, ['--bootstrap', localSeed.addrs[0]!, ...slow, ...upstream()]))
+      }
+      await pullAll(localNodes, 'hetero/first', images[0]!)
+      const asked = await Promise.all(localNodes.map(async n => (await advice(local, n)).asked))
+      expect(asked).toEqual(localNodes.map(() => 0))
+    } finally {
+      await local.stop()
+    }
+  })
+
+  it('refuses bad flags with one line', async () => {
+    const r = await runCli(['scheduler', '--listen', '/ip4/1.2.3/tcp/0'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain('--listen')
+    const d = await runCli(['daemon', '--data-dir', '/tmp/x', '--scheduler', 'not-a-multiaddr'])
+    expect(d.code).toBe(2)
+    expect(d.stderr).toMatch(/--scheduler/)
+  })
+})

@@ -1,0 +1,383 @@
+import { decodeScheduleRequest, decodeScheduleResponse, encodeScheduleRequest, encodeScheduleResponse, ParentReport as ParentReportMessage, MAX_ADDRS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, rankSeeds, SCHEDULE_PROTOCOL } from '@damselfly/protocol'
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { answer, exchange, readRequest } from './request-response.js'
+import type { ParentAdvisor, ParentReport, SuggestedParent } from './advisor.js'
+import type { SwarmNetwork } from './network.js'
+import type { PeerPenalties } from './penalties.js'
+import type { ParentCandidate } from './ranking.js'
+import type { BlobDigest, ScheduleRequest } from '@damselfly/protocol'
+import type { Logger } from '@libp2p/interface'
+
+/**
+ * The optional scheduler (`/damselfly/schedule/1.0.0`): nodes send it their
+ * load and what their parents did, and ask it to rank candidates and to
+ * suggest holders. It keeps soft state only, rebuilt from what nodes send
+ * after a restart. A node uses it through SchedulerClient, a ParentAdvisor:
+ * a download never waits on it past its deadline (see ADVICE_DEADLINE_MS).
+ */
+
+/** How often a node sends the scheduler its beacon and what its parents did. */
+export const SCHEDULE_FLUSH_MS = 1000
+/** A node, a holder or a parent's measurement not refreshed for this long is forgotten. */
+export const SCHEDULE_STATE_TTL_MS = 60_000
+/** Blobs whose holders the scheduler remembers, at most (the least recently named go first). */
+const MAX_BLOBS = 10_000
+/** Holders remembered per blob, at most. */
+const MAX_HOLDERS = 1000
+/** Weight of a new piece's rate in a parent's running rate. */
+const RATE_WEIGHT = 0.2
+
+type Bytes = Uint8Array<ArrayBuffer>
+
+export function peerIdBytes (peer: string): Bytes {
+  return Uint8Array.from(peerIdFromString(peer).toMultihash().bytes)
+}
+
+export function peerIdText (bytes: Uint8Array): string {
+  return peerIdFromMultihash(Digest.decode(bytes)).toString()
+}
+
+function addrsText (addrs: Uint8Array[]): string[] {
+  return addrs.flatMap(bytes => {
+    try {
+      return [multiaddr(bytes).toString()]
+    } catch {
+      return []
+    }
+  })
+}
+
+export interface Load {
+  uploadBps: number
+  activeUploads: number
+  freeUploadSlots: number
+  seed: boolean
+}
+
+interface NodeState {
+  load: Load
+  addrs: Bytes[]
+  at: number
+}
+
+interface ParentState {
+  /** Running rate of its pieces to every child that reported one, bytes/s. */
+  bps: number
+  samples: number
+  failures: number
+  at: number
+}
+
+/** Scores a parent as the scheduler sees it: its rate to every child, else its beacon; full and failing parents lower, seeds a little lower so nodes offload them. */
+export function scheduleScore (parent: ParentState | undefined, node: NodeState | undefined): number {
+  let s = parent != null && parent.samples > 0 ? parent.bps : 0
+  const load = node?.load
+  if (s === 0 && load != null) s = load.freeUploadSlots > 0 ? load.uploadBps / (1 + load.activeUploads) : 0
+  if (load?.freeUploadSlots === 0) s *= 0.5
+  if (load?.seed === true) s *= 0.8
+  return s / (1 + (parent?.failures ?? 0))
+}
+
+/** The scheduler's state and answers, apart from the network: what the tests and the server share. */
+export class ScheduleState {
+  readonly #nodes = new Map<string, NodeState>()
+  readonly #parents = new Map<string, ParentState>()
+  /** Digest → holder → when it said so; in order of use (Map order), for the LRU bound. */
+  readonly #holders = new Map<string, Map<string, number>>()
+  readonly #now: () => number
+  /** Requests handled, by part, for the status line. */
+  readonly counts = { requests: 0, beacons: 0, reports: 0, ranks: 0, suggests: 0 }
+
+  constructor (now: () => number = Date.now) {
+    this.#now = now
+  }
+
+  get nodes (): number {
+    return this.#nodes.size
+  }
+
+  /** Takes in one request from `peer`; returns the answer. */
+  handle (peer: string, req: ScheduleRequest): { ranked: Bytes[], suggested: Array<{ peer: Bytes, addrs: Bytes[] }> } {
+    const now = this.#now()
+    this.counts.requests++
+    if (req.beacon != null) {
+      this.counts.beacons++
+      const b = req.beacon
+      this.#nodes.set(peer, { load: { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed }, addrs: b.addrs.slice(0, MAX_ADDRS), at: now })
+    }
+    for (const d of req.holding) this.#hold(d, peer, now)
+    for (const d of req.dropped) this.#holders.get(d)?.delete(peer)
+    for (const r of req.reports) this.#report(r, now)
+    const ranked = req.rank != null ? this.#rank(req.rank.candidates) : []
+    const suggested = req.suggest != null ? this.#suggest(req.suggest.digest, peer, req.suggest.exclude, req.suggest.limit, now) : []
+    if (req.rank != null) this.counts.ranks++
+    if (req.suggest != null) this.counts.suggests++
+    return { ranked, suggested }
+  }
+
+  /** Forgets nodes, measurements and holders not refreshed within SCHEDULE_STATE_TTL_MS. */
+  expire (): void {
+    const old = this.#now() - SCHEDULE_STATE_TTL_MS
+    for (const [peer, n] of this.#nodes) if (n.at < old) this.#nodes.delete(peer)
+    for (const [peer, p] of this.#parents) if (p.at < old) this.#parents.delete(peer)
+    for (const [digest, holders] of this.#holders) {
+      for (const [peer, at] of holders) if (at < old) holders.delete(peer)
+      if (holders.size === 0) this.#holders.delete(digest)
+    }
+  }
+
+  /** Candidates best first (peer ids as bytes, as they came, each once). */
+  rankPeers (candidates: string[]): string[] {
+    const scored = candidates.map((peer, i) => ({ peer, i, score: scheduleScore(this.#parents.get(peer), this.#nodes.get(peer)) }))
+    return scored.sort((a, b) => b.score - a.score || a.i - b.i).map(s => s.peer)
+  }
+
+  #rank (candidates: Bytes[]): Bytes[] {
+    const byText = new Map<string, Bytes>()
+    for (const bytes of candidates) {
+      try {
+        byText.set(peerIdText(bytes), bytes)
+      } catch {
+        // not a peer id: left out of the answer
+      }
+    }
+    return this.rankPeers([...byText.keys()]).map(peer => byText.get(peer)!)
+  }
+
+  #hold (digest: string, peer: string, now: number): void {
+    let holders = this.#holders.get(digest)
+    if (holders == null) {
+      holders = new Map()
+      if (this.#holders.size >= MAX_BLOBS) this.#holders.delete(this.#holders.keys().next().value!)
+    } else {
+      // most recently named last
+      this.#holders.delete(digest)
+    }
+    this.#holders.set(digest, holders)
+    holders.delete(peer)
+    holders.set(peer, now)
+    if (holders.size > MAX_HOLDERS) holders.delete(holders.keys().next().value!)
+  }
+
+  #report (r: ParentReportMessage, now: number): void {
+    this.counts.reports++
+    let parent: string
+    try {
+      parent = peerIdText(r.parent)
+    } catch {
+      return
+    }
+    const p = this.#parents.get(parent) ?? { bps: 0, samples: 0, failures: 0, at: now }
+    p.at = now
+    if (r.outcome === ParentReportMessage.Outcome.PIECE && r.ms > 0) {
+      const bps = Number(r.bytes) / (r.ms / 1000)
+      p.bps = p.samples === 0 ? bps : p.bps * (1 - RATE_WEIGHT) + bps * RATE_WEIGHT
+      p.samples++
+      // a parent that delivers is a holder of the blob
+      this.#hold(r.digest, parent, now)
+      p.failures = Math.max(0, p.failures - 0.1)
+    } else if (r.outcome === ParentReportMessage.Outcome.FAILED) {
+      p.failures = Math.min(10, p.failures + 1)
+    }
+    this.#parents.set(parent, p)
+  }
+
+  #suggest (digest: string, asker: string, exclude: Bytes[], limit: number, now: number): Array<{ peer: Bytes, addrs: Bytes[] }> {
+    const holders = this.#holders.get(digest)
+    if (holders == null) return []
+    const skip = new Set<string>([asker])
+    for (const bytes of exclude) {
+      try {
+        skip.add(peerIdText(bytes))
+      } catch {
+        // not a peer id: nothing to leave out
+      }
+    }
+    const old = now - SCHEDULE_STATE_TTL_MS
+    const fresh = [...holders].filter(([peer, at]) => at >= old && !skip.has(peer) && this.#nodes.has(peer)).map(([peer]) => peer)
+    return this.rankPeers(fresh).slice(0, Math.min(limit, MAX_SCHEDULE_SUGGESTIONS)).map(peer => ({ peer: peerIdBytes(peer), addrs: this.#nodes.get(peer)!.addrs }))
+  }
+}
+
+/** Serves the schedule protocol on a network: the `damselfly scheduler` process. */
+export class SchedulerServer {
+  readonly state: ScheduleState
+  readonly #network: SwarmNetwork
+  readonly #penalties: PeerPenalties
+  readonly #log: Logger
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  constructor (network: SwarmNetwork, penalties: PeerPenalties, log: Logger, state = new ScheduleState()) {
+    this.#network = network
+    this.#penalties = penalties
+    this.#log = log
+    this.state = state
+  }
+
+  async start (): Promise<void> {
+    await this.#network.handle(SCHEDULE_PROTOCOL, (stream, peer) => {
+      void (async () => {
+        const signal = AbortSignal.timeout(10_000)
+        const req = await readRequest(stream, peer, this.#penalties, 'schedule request', MAX_SCHEDULE_FRAME, decodeScheduleRequest, { signal })
+        if (req == null) return
+        const res = this.state.handle(peer, req)
+        await answer(stream, encodeScheduleResponse(res), { signal })
+      })().catch(err => { this.#log('schedule request from %s failed: %s', peer, err.message) })
+    }, { maxInboundStreams: 64, maxOutboundStreams: 1 })
+    this.#timer = setInterval(() => this.state.expire(), SCHEDULE_STATE_TTL_MS / 4)
+    this.#timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.#timer)
+  }
+}
+
+export interface SchedulerClientInit {
+  network: SwarmNetwork
+  /** The schedulers' multiaddrs; /p2p/<peer id> optional (learnt from the first dial). */
+  schedulers: string[]
+  log: Logger
+  /** The node's load now, sent with every flush. */
+  load(): Load
+  /** Digests the node holds pieces of: sent again every SCHEDULE_STATE_TTL_MS / 2, so a restarted scheduler learns them back. */
+  held(): string[]
+}
+
+interface SchedulerTarget {
+  addr: string
+  peer?: string
+  /** Reports and digests waiting for the next flush. */
+  reports: ParentReportMessage[]
+  holding: string[]
+  dropped: string[]
+}
+
+/**
+ * A node's side of the schedule protocol. Each blob goes to one scheduler,
+ * chosen by rendezvous hashing of its digest over those the node is
+ * connected to; beacons go to every one. Reports and held digests are sent in
+ * a batch every SCHEDULE_FLUSH_MS, with the beacon: one stream a second per
+ * scheduler, whatever the swarm's size.
+ */
+export class SchedulerClient implements ParentAdvisor {
+  readonly #init: SchedulerClientInit
+  readonly #targets: SchedulerTarget[]
+  readonly #controller = new AbortController()
+  #timer: ReturnType<typeof setInterval> | undefined
+  #lastHeld = 0
+
+  constructor (init: SchedulerClientInit) {
+    this.#init = init
+    this.#targets = init.schedulers.map(addr => ({
+      addr,
+      peer: multiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value,
+      reports: [],
+      holding: [],
+      dropped: []
+    }))
+  }
+
+  start (): void {
+    this.#timer = setInterval(() => { this.#flush().catch(() => {}) }, SCHEDULE_FLUSH_MS)
+    this.#timer.unref()
+    this.#flush().catch(() => {})
+  }
+
+  stop (): void {
+    clearInterval(this.#timer)
+    this.#controller.abort()
+  }
+
+  /** The scheduler for a blob: by rendezvous hashing over those connected (or known, when none is). */
+  #targetFor (digest: string): SchedulerTarget | undefined {
+    const known = this.#targets.filter(t => t.peer != null)
+    const connected = known.filter(t => this.#init.network.isConnected(t.peer!))
+    const pool = connected.length > 0 ? connected : known
+    const first = rankSeeds(digest as BlobDigest, pool.map(t => t.peer!))[0]
+    return pool.find(t => t.peer === first)
+  }
+
+  async rank (digest: string, candidates: ParentCandidate[], options: { signal: AbortSignal }): Promise<string[]> {
+    const target = this.#targetFor(digest)
+    if (target == null) throw new Error('no scheduler is reachable')
+    const res = await this.#send(target, { rank: { digest, candidates: candidates.slice(0, MAX_SCHEDULE_CANDIDATES).map(c => peerIdBytes(c.peer)) } }, options.signal)
+    return res.ranked.flatMap(bytes => {
+      try {
+        return [peerIdText(bytes)]
+      } catch {
+        return []
+      }
+    })
+  }
+
+  report (report: ParentReport): void {
+    const target = this.#targetFor(report.digest)
+    if (target == null || target.reports.length >= MAX_SCHEDULE_REPORTS) return
+    try {
+      target.reports.push({
+        digest: report.digest,
+        parent: peerIdBytes(report.parent),
+        outcome: report.type === 'piece' ? ParentReportMessage.Outcome.PIECE : report.type === 'failed' ? ParentReportMessage.Outcome.FAILED : ParentReportMessage.Outcome.CLOSED,
+        bytes: report.type === 'piece' ? report.bytes : 0,
+        ms: report.type === 'piece' ? Math.max(1, Math.round(report.ms)) : 0
+      })
+    } catch {
+      // a parent whose id does not parse is not reported
+    }
+  }
+
+  /** The node holds pieces of the blob now: the scheduler may suggest it to others. */
+  holding (digest: string): void {
+    const target = this.#targetFor(digest)
+    if (target != null && target.holding.length < MAX_SCHEDULE_DIGESTS) target.holding.push(digest)
+  }
+
+  /** The node holds the blob no more. */
+  dropped (digest: string): void {
+    const target = this.#targetFor(digest)
+    if (target != null && target.dropped.length < MAX_SCHEDULE_DIGESTS) target.dropped.push(digest)
+  }
+
+  async suggest (digest: string, options: { limit: number, exclude: string[], signal: AbortSignal }): Promise<SuggestedParent[]> {
+    const target = this.#targetFor(digest)
+    if (target == null) throw new Error('no scheduler is reachable')
+    const res = await this.#send(target, { suggest: { digest, limit: Math.min(options.limit, MAX_SCHEDULE_SUGGESTIONS), exclude: options.exclude.slice(0, MAX_SCHEDULE_CANDIDATES).map(peerIdBytes) } }, options.signal)
+    return res.suggested.flatMap(s => {
+      try {
+        return [{ peer: peerIdText(s.peer), addrs: addrsText(s.addrs) }]
+      } catch {
+        return []
+      }
+    })
+  }
+
+  async #send (target: SchedulerTarget, req: Partial<ScheduleRequest>, signal: AbortSignal): Promise<ReturnType<typeof decodeScheduleResponse>> {
+    const network = this.#init.network
+    const options = { signal: AbortSignal.any([signal, this.#controller.signal]) }
+    if (target.peer == null || !network.isConnected(target.peer)) target.peer = await network.dial(target.addr, options)
+    return await exchange(network, target.peer, SCHEDULE_PROTOCOL, encodeScheduleRequest(req), MAX_SCHEDULE_FRAME, decodeScheduleResponse, options)
+  }
+
+  /** The beacon to every scheduler, with the reports and digests each has waiting. */
+  async #flush (): Promise<void> {
+    const load = this.#init.load()
+    if (Date.now() - this.#lastHeld >= SCHEDULE_STATE_TTL_MS / 2) {
+      this.#lastHeld = Date.now()
+      for (const digest of this.#init.held()) this.holding(digest)
+    }
+    await Promise.all(this.#targets.map(async t => {
+      const reports = t.reports.splice(0)
+      const holding = t.holding.splice(0)
+      const dropped = t.dropped.splice(0)
+      try {
+        await this.#send(t, { beacon: { ...load, addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(SCHEDULE_FLUSH_MS * 2))
+      } catch (err: any) {
+        // soft state: what did not get there is not sent again; the next beacon says the load
+        this.#init.log('scheduler %s: %s', t.addr, err.message)
+      }
+    }))
+  }
+}
