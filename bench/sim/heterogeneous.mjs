@@ -1,7 +1,7 @@
 // Parents that are not alike, in simulation: a third of the nodes upload at
 // a tenth of the others' rate. The daemon's engine (bad-parent rule
-// included) with its local parent ranking, against candidates taken in
-// random order, over a few seeds of the simulator's PRNG.
+// included) with its local parent ranking and with the scheduler's, against
+// candidates taken in random order, over a few seeds of the simulator's PRNG.
 //
 //   node bench/sim/heterogeneous.mjs [--nodes 30,100] [--seeds 3] [--out DIR]
 //
@@ -41,7 +41,7 @@ const rows = []
 for (const n of opts.nodes) {
   const tlb = lowerBound(blobs, n, { down: caps.nodeDown, up: caps.nodeUp, registry: caps.registry, seed: caps.seedRate }).seconds
   for (const [label, extra] of [['alike', {}], ['a third at a tenth', slow]]) {
-    for (const ranker of ['random', 'local']) {
+    for (const ranker of ['random', 'local', 'scheduler']) {
       const runs = []
       for (let seed = 1; seed <= opts.seeds; seed++) {
         const r = simulate({ nodes: n, blobs, ...caps, ...extra, ranker, seed })
@@ -51,7 +51,7 @@ for (const n of opts.nodes) {
       const mean = k => runs.reduce((a, r) => a + r[k], 0) / runs.length
       const row = { nodes: n, uplinks: label, ranker, lowerBoundSeconds: tlb, p50: mean('p50'), p95: mean('p95'), max: mean('max'), demotions: mean('demotions'), runs }
       rows.push(row)
-      console.log(`N=${String(n).padStart(4)} ${label.padEnd(18)} ${ranker.padEnd(6)} p50 ${row.p50.toFixed(2)} p95 ${row.p95.toFixed(2)} max ${row.max.toFixed(2)} s (T_lb ${tlb.toFixed(2)}; the same uplinks) demotions ${row.demotions.toFixed(0)}`)
+      console.log(`N=${String(n).padStart(4)} ${label.padEnd(18)} ${ranker.padEnd(9)} p50 ${row.p50.toFixed(2)} p95 ${row.p95.toFixed(2)} max ${row.max.toFixed(2)} s (T_lb ${tlb.toFixed(2)}; the same uplinks) demotions ${row.demotions.toFixed(0)}`)
     }
   }
 }
@@ -60,7 +60,7 @@ const f = x => x.toFixed(2)
 const md = [
   '# Parents not alike, in simulation',
   '',
-  `\`node bench/sim/heterogeneous.mjs --nodes ${opts.nodes.join(',')} --seeds ${opts.seeds}\`: the nginx-like image / 16 (${blobs.length} blobs, ${(blobs.reduce((a, b) => a + b, 0) / MB).toFixed(1)} MB), nodes 4 MB/s down and up, registry and seed 8 MB/s, RTT 20 ms; in the "a third at a tenth" rows every third node uploads at 0.4 MB/s. Figures are means over ${opts.seeds} seeds of the simulator's PRNG; T_lb is the lower bound with every node at 4 MB/s (the slow rows cannot reach it). Ranker "random": parent candidates in random order; "local": the daemon's LocalParentRanker. Both run the daemon's engine, bad-parent rule included.`,
+  `\`node bench/sim/heterogeneous.mjs --nodes ${opts.nodes.join(',')} --seeds ${opts.seeds}\`: the nginx-like image / 16 (${blobs.length} blobs, ${(blobs.reduce((a, b) => a + b, 0) / MB).toFixed(1)} MB), nodes 4 MB/s down and up, registry and seed 8 MB/s, RTT 20 ms; in the "a third at a tenth" rows every third node uploads at 0.4 MB/s. Figures are means over ${opts.seeds} seeds of the simulator's PRNG; T_lb is the lower bound with every node at 4 MB/s (the slow rows cannot reach it). Ranker "random": parent candidates in random order; "local": the daemon's LocalParentRanker; "scheduler": the engine asks the scheduler's ScheduleState (every node's reports reach it a second after they happen; it answers a round trip later). All run the daemon's engine, bad-parent rule included.`,
   '',
   '| N | uplinks | ranker | p50 s | p95 s | max s | max / T_lb | parents demoted (all nodes) |',
   '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',

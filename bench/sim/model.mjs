@@ -27,6 +27,7 @@
 // piece verifies). SIM_TRACE=1 prints the swarm's state each second.
 import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
 import { Bitfield, layoutFor } from '@damselfly/protocol'
+import { SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
 import { EventQueue } from './heap.mjs'
 
 // the daemon's own defaults, imported so the two cannot drift apart
@@ -102,7 +103,9 @@ function rng (seed) {
  *   candidate's load as it is the instant it is ranked; 'none': no beacon heard),
  *   beaconIntervalMs (a non-seed node's beacon interval; default the daemon's rule, beaconIntervalMs),
  *   slowShare, slowFactor (every round(1/slowShare)-th node uploads at slowFactor of nodeUp),
- *   ranker ('local', the default: the daemon's LocalParentRanker; 'random': candidates in random order) }
+ *   ranker ('local', the default: the daemon's LocalParentRanker; 'random': candidates in random order;
+ *   'scheduler': the daemon's engine asks the scheduler's ScheduleState, which hears every node's reports
+ *   SCHEDULE_FLUSH_MS after they happen and its load when it ranks, and answers a round trip later) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
@@ -112,6 +115,7 @@ export function simulate (scenario) {
   const ranker = scenario.ranker === 'random'
     ? { rank: candidates => { const c = [...candidates]; for (let i = c.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [c[i], c[j]] = [c[j], c[i]] } return c } }
     : new LocalParentRanker()
+  const schedule = scenario.ranker === 'scheduler' ? new ScheduleState(() => now * 1000) : undefined
   /** Nodes whose uplink is slowFactor of the others' (a share slowShare of them, every k-th). */
   const slowEvery = scenario.slowShare > 0 ? Math.round(1 / scenario.slowShare) : 0
   const isSlow = id => slowEvery > 0 && id % slowEvery === 0
@@ -310,6 +314,7 @@ export function simulate (scenario) {
         return n
       },
       ranker,
+      advised: schedule != null,
       random,
       log: () => {}
     }, ENGINE_DEFAULTS, command => run(node, task, command), { digest: blob.digest, hasUrl: true })
@@ -353,6 +358,22 @@ export function simulate (scenario) {
         break
       case 'finish':
         at(now, () => finishTask(node, task))
+        break
+      case 'report':
+        // sent in the node's next batch
+        at(now + SCHEDULE_FLUSH_MS / 1000, () => schedule?.report(command.report))
+        break
+      case 'rank':
+        stats.ranks = (stats.ranks ?? 0) + 1
+        at(now + rtt, () => {
+          if (task.done || node.gone || schedule == null) return
+          // the candidates' loads as their last batches told it
+          for (const c of command.candidates) {
+            const p = all[Number(c.peer)]
+            if (p != null && !p.gone) schedule.beacon(c.peer, loadOf(p))
+          }
+          task.engine.advised(schedule.rankPeers(command.candidates.map(c => c.peer)))
+        })
         break
       // a piece still in flight arrives and is counted as discarded; nothing is banned or fails here
       default:

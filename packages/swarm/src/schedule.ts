@@ -70,11 +70,24 @@ interface ParentState {
   at: number
 }
 
-/** Scores a parent as the scheduler sees it: its rate to every child, else its beacon; full and failing parents lower, seeds a little lower so nodes offload them. */
-export function scheduleScore (parent: ParentState | undefined, node: NodeState | undefined): number {
-  let s = parent != null && parent.samples > 0 ? parent.bps : 0
+/**
+ * What a new child can expect of a parent, bytes/s: its upload capacity
+ * shared among its children and the newcomer. Its capacity is what its
+ * children measured (the running rate of one child's pieces times the
+ * children it serves at once), else what its beacon says it uploads, else,
+ * for a parent nobody has measured yet and that uploads nothing now, the
+ * mean capacity of those measured (worth trying, no more). No free upload
+ * slot halves it, a seed counts 0.8 (nodes should offload it), and each
+ * recent failure divides it further.
+ */
+export function scheduleScore (parent: ParentState | undefined, node: NodeState | undefined, typicalCapacity = 0): number {
   const load = node?.load
-  if (s === 0 && load != null) s = load.freeUploadSlots > 0 ? load.uploadBps / (1 + load.activeUploads) : 0
+  const active = load?.activeUploads ?? 0
+  let capacity = 0
+  if (parent != null && parent.samples > 0) capacity = parent.bps * Math.max(1, active)
+  else if (load != null && load.uploadBps > 0) capacity = load.uploadBps
+  else capacity = typicalCapacity
+  let s = capacity / (1 + active)
   if (load?.freeUploadSlots === 0) s *= 0.5
   if (load?.seed === true) s *= 0.8
   return s / (1 + (parent?.failures ?? 0))
@@ -100,21 +113,53 @@ export class ScheduleState {
 
   /** Takes in one request from `peer`; returns the answer. */
   handle (peer: string, req: ScheduleRequest): { ranked: Bytes[], suggested: Array<{ peer: Bytes, addrs: Bytes[] }> } {
-    const now = this.#now()
     this.counts.requests++
     if (req.beacon != null) {
-      this.counts.beacons++
       const b = req.beacon
-      this.#nodes.set(peer, { load: { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed }, addrs: b.addrs.slice(0, MAX_ADDRS), at: now })
+      this.beacon(peer, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed }, b.addrs.slice(0, MAX_ADDRS))
     }
-    for (const d of req.holding) this.#hold(d, peer, now)
+    for (const d of req.holding) this.hold(d, peer)
     for (const d of req.dropped) this.#holders.get(d)?.delete(peer)
-    for (const r of req.reports) this.#report(r, now)
+    for (const r of req.reports) {
+      let parent: string
+      try {
+        parent = peerIdText(r.parent)
+      } catch {
+        continue
+      }
+      const outcome = r.outcome === ParentReportMessage.Outcome.PIECE ? 'piece' : r.outcome === ParentReportMessage.Outcome.FAILED ? 'failed' : 'closed'
+      this.report(outcome === 'piece' ? { type: 'piece', digest: r.digest, parent, bytes: Number(r.bytes), ms: r.ms } : { type: outcome, digest: r.digest, parent })
+    }
     const ranked = req.rank != null ? this.#rank(req.rank.candidates) : []
-    const suggested = req.suggest != null ? this.#suggest(req.suggest.digest, peer, req.suggest.exclude, req.suggest.limit, now) : []
+    const suggested = req.suggest != null ? this.#suggest(req.suggest.digest, peer, req.suggest.exclude, req.suggest.limit) : []
     if (req.rank != null) this.counts.ranks++
     if (req.suggest != null) this.counts.suggests++
     return { ranked, suggested }
+  }
+
+  /** A node's load now, and where it listens. */
+  beacon (peer: string, load: Load, addrs: Bytes[] = []): void {
+    this.counts.beacons++
+    this.#nodes.set(peer, { load, addrs, at: this.#now() })
+  }
+
+  /** What a parent did for one of its children. */
+  report (r: ParentReport): void {
+    this.counts.reports++
+    const now = this.#now()
+    const p = this.#parents.get(r.parent) ?? { bps: 0, samples: 0, failures: 0, at: now }
+    p.at = now
+    if (r.type === 'piece' && r.ms > 0) {
+      const bps = r.bytes / (r.ms / 1000)
+      p.bps = p.samples === 0 ? bps : p.bps * (1 - RATE_WEIGHT) + bps * RATE_WEIGHT
+      p.samples++
+      // a parent that delivers is a holder of the blob
+      this.hold(r.digest, r.parent)
+      p.failures = Math.max(0, p.failures - 0.1)
+    } else if (r.type === 'failed') {
+      p.failures = Math.min(10, p.failures + 1)
+    }
+    this.#parents.set(r.parent, p)
   }
 
   /** Forgets nodes, measurements and holders not refreshed within SCHEDULE_STATE_TTL_MS. */
@@ -130,7 +175,15 @@ export class ScheduleState {
 
   /** Candidates best first (peer ids as bytes, as they came, each once). */
   rankPeers (candidates: string[]): string[] {
-    const scored = candidates.map((peer, i) => ({ peer, i, score: scheduleScore(this.#parents.get(peer), this.#nodes.get(peer)) }))
+    let sum = 0
+    let measured = 0
+    for (const [peer, p] of this.#parents) {
+      if (p.samples === 0) continue
+      sum += p.bps * Math.max(1, this.#nodes.get(peer)?.load.activeUploads ?? 1)
+      measured++
+    }
+    const typical = measured > 0 ? sum / measured : 0
+    const scored = candidates.map((peer, i) => ({ peer, i, score: scheduleScore(this.#parents.get(peer), this.#nodes.get(peer), typical) }))
     return scored.sort((a, b) => b.score - a.score || a.i - b.i).map(s => s.peer)
   }
 
@@ -146,7 +199,9 @@ export class ScheduleState {
     return this.rankPeers([...byText.keys()]).map(peer => byText.get(peer)!)
   }
 
-  #hold (digest: string, peer: string, now: number): void {
+  /** The peer holds pieces of the blob. */
+  hold (digest: string, peer: string): void {
+    const now = this.#now()
     let holders = this.#holders.get(digest)
     if (holders == null) {
       holders = new Map()
@@ -161,30 +216,8 @@ export class ScheduleState {
     if (holders.size > MAX_HOLDERS) holders.delete(holders.keys().next().value!)
   }
 
-  #report (r: ParentReportMessage, now: number): void {
-    this.counts.reports++
-    let parent: string
-    try {
-      parent = peerIdText(r.parent)
-    } catch {
-      return
-    }
-    const p = this.#parents.get(parent) ?? { bps: 0, samples: 0, failures: 0, at: now }
-    p.at = now
-    if (r.outcome === ParentReportMessage.Outcome.PIECE && r.ms > 0) {
-      const bps = Number(r.bytes) / (r.ms / 1000)
-      p.bps = p.samples === 0 ? bps : p.bps * (1 - RATE_WEIGHT) + bps * RATE_WEIGHT
-      p.samples++
-      // a parent that delivers is a holder of the blob
-      this.#hold(r.digest, parent, now)
-      p.failures = Math.max(0, p.failures - 0.1)
-    } else if (r.outcome === ParentReportMessage.Outcome.FAILED) {
-      p.failures = Math.min(10, p.failures + 1)
-    }
-    this.#parents.set(parent, p)
-  }
-
-  #suggest (digest: string, asker: string, exclude: Bytes[], limit: number, now: number): Array<{ peer: Bytes, addrs: Bytes[] }> {
+  #suggest (digest: string, asker: string, exclude: Bytes[], limit: number): Array<{ peer: Bytes, addrs: Bytes[] }> {
+    const now = this.#now()
     const holders = this.#holders.get(digest)
     if (holders == null) return []
     const skip = new Set<string>([asker])

@@ -34,16 +34,17 @@ describe('the scheduler\'s ranking', () => {
 
   it('puts a fast idle parent before a loaded one, and free slots before none', () => {
     const state = new ScheduleState()
-    state.handle(p[0]!, wire(beacon(50 * MiB, 0, 4)))
-    state.handle(p[1]!, wire(beacon(50 * MiB, 9, 4)))
-    state.handle(p[2]!, wire(beacon(50 * MiB, 0, 0)))
-    // a full parent cannot take a new child now: after a busy one that can
-    expect(order(state, [p[1]!, p[2]!, p[0]!])).toEqual([p[0]!, p[1]!, p[2]!])
+    state.handle(p[0]!, wire(beacon(50 * MiB, 0, 8)))
+    // the same uplink shared among four children, with room for more, and without
+    state.handle(p[1]!, wire(beacon(50 * MiB, 4, 4)))
+    state.handle(p[2]!, wire(beacon(50 * MiB, 4, 0)))
+    expect(order(state, [p[2]!, p[1]!, p[0]!])).toEqual([p[0]!, p[1]!, p[2]!])
   })
 
   it('ranks by the rate every child measured, over what a beacon claims, and a parent that fails lower', () => {
     const state = new ScheduleState()
     for (const x of [p[0]!, p[1]!, p[2]!]) state.handle(x, wire(beacon(10 * MiB, 0, 4)))
+    // (each serves one child: its rate to that child is its capacity)
     // children of p0 saw 1 MiB in 1 s, of p1 1 MiB in 50 ms
     state.handle(p[3]!, wire({ reports: [piece(p[0]!, MiB, 1000), piece(p[1]!, MiB, 50)] }))
     expect(order(state, [p[0]!, p[1]!, p[2]!])).toEqual([p[1]!, p[2]!, p[0]!])
