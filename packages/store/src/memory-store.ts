@@ -1,7 +1,9 @@
-import { Bitfield, InvalidManifestError, digestFromHash, pieceRange } from '@damselfly/protocol'
-import { equalBytes, hex } from './bytes.js'
-import { BlobRemovedError, DigestMismatchError, DiskFullError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
+import { Bitfield, digestFromHash, pieceRange } from '@damselfly/protocol'
+import { BlobUse } from './blob-use.js'
+import { BlobRemovedError, DigestMismatchError, DiskFullError, LayoutMismatchError, PieceNotHeldError } from './errors.js'
 import { ManifestHashes } from './manifest-hashes.js'
+import { checkManifestParts, checkPieceHash, hashToCheck, pieceChunks } from './piece-checks.js'
+import { PieceWaiters } from './piece-waiters.js'
 import type { BlobHandle, BlobSummary, FinalizeOptions, PieceStore, WritePieceOptions } from './index.js'
 import type { BlobDigest, BlobLayout, ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
 import type { AbortOptions } from '@libp2p/interface'
@@ -36,17 +38,24 @@ async function sha256 (data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>))
 }
 
-/** One piece's bytes as a single array: a piece received in several chunks is joined once. */
-function joined (data: Uint8Array | Uint8ArrayList): Uint8Array {
-  return data instanceof Uint8Array ? data : data.subarray()
+/** One piece's bytes as a single array, checked for length: a piece received in several chunks is joined once. */
+function pieceBytes (digest: BlobDigest, layout: BlobLayout, index: number, data: Uint8Array | Uint8ArrayList): Uint8Array {
+  const chunks = pieceChunks(digest, layout, index, data)
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(data.byteLength)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
 }
 
 class MemoryPieceStore implements PieceStore {
   readonly #maxBytes: number
   readonly #blobs = new Map<BlobDigest, MemoryBlob>()
   readonly #opening = new Map<BlobDigest, Promise<MemoryBlob>>()
-  readonly #holds = new Map<BlobDigest, number>()
-  readonly #lastUsed = new Map<BlobDigest, number>()
+  readonly #use = new BlobUse()
 
   constructor (maxBytes: number) {
     this.#maxBytes = maxBytes
@@ -58,8 +67,8 @@ class MemoryPieceStore implements PieceStore {
       layout: blob.layout,
       held: blob.bitfield.count,
       complete: blob.complete,
-      lastUsed: this.#lastUsed.get(blob.digest) ?? 0,
-      inUse: (this.#holds.get(blob.digest) ?? 0) > 0
+      lastUsed: this.#use.lastUsed.get(blob.digest) ?? 0,
+      inUse: this.#use.inUse(blob.digest)
     }))
   }
 
@@ -95,7 +104,7 @@ class MemoryPieceStore implements PieceStore {
     }
     const blob = new MemoryBlob(digest, layout)
     this.#blobs.set(digest, blob)
-    this.#lastUsed.set(digest, Date.now())
+    this.#use.lastUsed.set(digest, Date.now())
     return blob
   }
 
@@ -103,21 +112,14 @@ class MemoryPieceStore implements PieceStore {
     const blob = this.#blobs.get(digest)
     if (blob == null) return
     this.#blobs.delete(digest)
-    this.#lastUsed.delete(digest)
+    this.#use.lastUsed.delete(digest)
     blob.destroy(new BlobRemovedError(`${digest} was removed`))
   }
 
   hold (digest: BlobDigest): () => void {
-    this.#holds.set(digest, (this.#holds.get(digest) ?? 0) + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const n = (this.#holds.get(digest) ?? 1) - 1
-      if (n > 0) this.#holds.set(digest, n)
-      else this.#holds.delete(digest)
-      if (this.#blobs.has(digest)) this.#lastUsed.set(digest, Date.now())
-    }
+    return this.#use.hold(digest, () => {
+      if (this.#blobs.has(digest)) this.#use.lastUsed.set(digest, Date.now())
+    })
   }
 
   usage (): number {
@@ -127,16 +129,12 @@ class MemoryPieceStore implements PieceStore {
   }
 
   async collect (maxBytes: number): Promise<BlobDigest[]> {
-    const removed: BlobDigest[] = []
-    let total = this.usage()
-    const candidates = this.list().filter(b => !b.inUse).sort((a, b) => a.lastUsed - b.lastUsed)
-    for (const b of candidates) {
-      if (total <= maxBytes) break
-      await this.remove(b.digest)
-      total -= b.layout.size
-      removed.push(b.digest)
-    }
-    return removed
+    const blobs = this.list().map(b => ({ digest: b.digest, size: b.layout.size }))
+    return this.#use.collect(blobs, this.usage(), maxBytes, async digest => {
+      if (!this.#blobs.has(digest)) return false
+      await this.remove(digest)
+      return true
+    })
   }
 
   async close (): Promise<void> {
@@ -152,7 +150,7 @@ class MemoryBlob extends EventTarget implements BlobHandle {
   readonly #hashes: ManifestHashes
   #complete = false
   #gone: Error | undefined
-  readonly #waiters = new Map<number, Set<{ resolve(): void, reject(err: Error): void }>>()
+  readonly #waiters = new PieceWaiters()
   #finalizing: Promise<void> | undefined
 
   constructor (digest: BlobDigest, layout: BlobLayout) {
@@ -174,12 +172,7 @@ class MemoryBlob extends EventTarget implements BlobHandle {
 
   async addManifestParts (parts: VerifiedManifestPart[]): Promise<number> {
     this.#checkUsable()
-    for (const part of parts) {
-      if (part.digest !== this.digest) throw new InvalidManifestError(`manifest part is for ${part.digest}, not ${this.digest}`)
-      if (part.size !== this.layout.size || part.pieceSize !== this.layout.pieceSize) {
-        throw new LayoutMismatchError(`manifest part describes ${part.size} bytes in pieces of ${part.pieceSize}; ${this.digest} is ${this.layout.size} bytes in pieces of ${this.layout.pieceSize}`)
-      }
-    }
+    checkManifestParts(this.digest, this.layout, parts)
     let added = 0
     for (const part of parts) added += this.#hashes.add(part).added
     if (added > 0) this.dispatchEvent(new CustomEvent('hashes', { detail: added }))
@@ -200,27 +193,17 @@ class MemoryBlob extends EventTarget implements BlobHandle {
 
   async writePiece (index: number, data: Uint8Array | Uint8ArrayList, options: WritePieceOptions = {}): Promise<void> {
     this.#checkUsable()
-    const bytes = this.#checkLength(index, data)
-    const known = this.#hashes.get(index)
-    const expected = options.expected ?? known
-    if (expected == null) {
-      if (this.#held(index)) return
-      throw new MissingPieceHashError(`no manifest part covers piece ${index} of ${this.digest} yet`)
-    }
-    if (known != null && !equalBytes(known, expected)) {
-      throw new PieceVerificationError(`piece ${index} of ${this.digest}: the hash it is checked against is not the one its manifest holds`)
-    }
-    const actual = await sha256(bytes)
-    if (!equalBytes(actual, expected)) {
-      throw new PieceVerificationError(`piece ${index} of ${this.digest} has sha256 ${hex(actual)}, the manifest says ${hex(expected)}`)
-    }
+    const bytes = pieceBytes(this.digest, this.layout, index, data)
+    const expected = hashToCheck(this.digest, index, this.#hashes.get(index), options.expected, this.#held(index))
+    if (expected == null) return
+    checkPieceHash(this.digest, index, await sha256(bytes), expected)
     options.signal?.throwIfAborted()
     this.#store(index, bytes)
   }
 
   async writeOriginPiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<Uint8Array> {
     this.#checkUsable()
-    const bytes = this.#checkLength(index, data)
+    const bytes = pieceBytes(this.digest, this.layout, index, data)
     const hash = await sha256(bytes)
     options.signal?.throwIfAborted()
     this.#store(index, bytes)
@@ -270,31 +253,7 @@ class MemoryBlob extends EventTarget implements BlobHandle {
     pieceRange(this.layout.size, this.layout.pieceSize, index)
     this.#checkUsable()
     if (this.#held(index)) return
-    const signal = options.signal
-    signal?.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      let waiters = this.#waiters.get(index)
-      if (waiters == null) {
-        waiters = new Set()
-        this.#waiters.set(index, waiters)
-      }
-      const set = waiters
-      const forget = (): void => {
-        signal?.removeEventListener('abort', onAbort)
-        set.delete(waiter)
-        if (set.size === 0 && this.#waiters.get(index) === set) this.#waiters.delete(index)
-      }
-      const onAbort = (): void => {
-        forget()
-        reject(signal?.reason)
-      }
-      const waiter = {
-        resolve: () => { forget(); resolve() },
-        reject: (err: Error) => { forget(); reject(err) }
-      }
-      set.add(waiter)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    await this.#waiters.wait(index, options)
   }
 
   async finalize (options: FinalizeOptions = {}): Promise<void> {
@@ -325,9 +284,7 @@ class MemoryBlob extends EventTarget implements BlobHandle {
     if (this.#gone != null) return
     this.#gone = reason
     this.#data = new Uint8Array(0)
-    for (const waiters of [...this.#waiters.values()]) {
-      for (const w of [...waiters]) w.reject(reason)
-    }
+    this.#waiters.rejectAll(reason)
   }
 
   #store (index: number, bytes: Uint8Array): void {
@@ -335,7 +292,7 @@ class MemoryBlob extends EventTarget implements BlobHandle {
     if (this.#held(index)) return
     this.#data.set(bytes, index * this.layout.pieceSize)
     this.bitfield.set(index)
-    for (const waiter of [...this.#waiters.get(index) ?? []]) waiter.resolve()
+    this.#waiters.held(index)
     this.dispatchEvent(new CustomEvent('piece', { detail: index }))
   }
 
@@ -347,11 +304,4 @@ class MemoryBlob extends EventTarget implements BlobHandle {
     return this.#complete || this.bitfield.has(index)
   }
 
-  #checkLength (index: number, data: Uint8Array | Uint8ArrayList): Uint8Array {
-    const { length } = pieceRange(this.layout.size, this.layout.pieceSize, index)
-    if (data.byteLength !== length) {
-      throw new PieceVerificationError(`piece ${index} of ${this.digest} must be ${length} bytes, got ${data.byteLength}`)
-    }
-    return joined(data)
-  }
 }
