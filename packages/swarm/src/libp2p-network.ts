@@ -72,7 +72,12 @@ export function dhtInit (clientMode: boolean): KadDHTInit {
     clientMode,
     // a private swarm lives on LAN and loopback addresses: keep them all
     peerInfoMapper: passthroughMapper,
-    allowQueryWithZeroPeers: true,
+    // a server may be the first node of its swarm, and answers from its own
+    // records meanwhile. A client has nothing to ask until it meets a server:
+    // with no peer its queries end without any I/O, and libp2p's random walk
+    // (the circuit relay transport's search for relays) runs them back to back
+    // and never lets the page's event loop turn
+    allowQueryWithZeroPeers: !clientMode,
     // k, as BitTorrent's DHT has it, not 20 as IPFS's: every request a
     // peer answers costs it k reads from its peer store, and every answer
     // costs the asker k routing-table updates and peer-store merges. A
