@@ -12,3 +12,9 @@ export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024
  * smaller parent than a daemon.
  */
 export const DEFAULT_UPLOAD_SLOTS = 4
+
+/** How long createBrowserPeer waits for a bootstrap peer to answer. */
+export const DEFAULT_JOIN_TIMEOUT_MS = 15_000
+
+/** How often it looks. */
+export const JOIN_POLL_MS = 50

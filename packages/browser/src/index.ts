@@ -22,6 +22,7 @@ import type { ProgressEvent, ProgressOptions } from 'progress-events'
 
 export { createBrowserPeer } from './browser-peer.js'
 export { BROWSER_TRANSPORTS } from './constants.js'
+export { BootstrapError } from './errors.js'
 export type { BrowserTransport } from './constants.js'
 
 export interface BrowserPeerInit {
@@ -40,6 +41,8 @@ export interface BrowserPeerInit {
   maxParents?: number
   /** Upload sessions served at once. @default 4 */
   uploadSlots?: number
+  /** createBrowserPeer rejects with BootstrapError when no bootstrap peer answers within this. @default 15000 */
+  joinTimeoutMs?: number
 }
 
 /** A piece of the blob was verified. */
