@@ -64,10 +64,10 @@ interface PageFetch {
 }
 
 /** In the page: load the bundle, join through `bootstrap`, fetch the blob and hash what fetch() handed over. */
-async function fetchInPage (page: Page, bootstrap: string[], digest: string): Promise<PageFetch> {
+async function fetchInPage (page: Page, init: { bootstrap: string[], transports?: string[] }, digest: string): Promise<PageFetch> {
   await page.waitForFunction(() => (globalThis as any).createBrowserPeer != null, undefined, { timeout: 10_000 })
-  return page.evaluate(async ({ bootstrap, digest }) => {
-    const peer = await (globalThis as any).createBrowserPeer({ bootstrap })
+  return page.evaluate(async ({ init, digest }) => {
+    const peer = await (globalThis as any).createBrowserPeer(init)
     try {
       let layoutEvents = 0
       let pieceEvents = 0
@@ -102,7 +102,7 @@ async function fetchInPage (page: Page, bootstrap: string[], digest: string): Pr
     } finally {
       await peer.stop()
     }
-  }, { bootstrap, digest })
+  }, { init, digest })
 }
 
 describe('a browser peer in Chromium', () => {
@@ -153,7 +153,7 @@ describe('a browser peer in Chromium', () => {
     if (process.env.DEBUG_PAGE != null) await tab.addInitScript(`localStorage.setItem('debug', ${JSON.stringify(process.env.DEBUG_PAGE)})`)
     try {
       await tab.goto(page.url)
-      const got = await fetchInPage(tab, [addrOf(seed, 'ws'), addrOf(node, 'ws')], blob.digest).catch(err => {
+      const got = await fetchInPage(tab, { bootstrap: [addrOf(seed, 'ws'), addrOf(node, 'ws')] }, blob.digest).catch(err => {
         throw new Error(`${err.message}\n${logs.join('\n')}`)
       })
       if (process.env.DEBUG_PAGE != null) console.info(logs.join('\n'), '\nSEED\n', seed.output.join('').slice(-20000), '\nNODE\n', node.output.join('').slice(-20000))
@@ -177,6 +177,28 @@ describe('a browser peer in Chromium', () => {
       const after1 = rate(got.ms - got.firstPieceMs, blob.data.length * (1 - 1 / got.pieceEvents))
       console.info(`browser: ${blob.data.length / MiB} MiB over WebSockets in ${got.ms.toFixed(0)} ms (${rate(got.ms)}; first piece at ${got.firstPieceMs.toFixed(0)} ms, ${after1} after it) from ${JSON.stringify(got.parents)}; ` +
         `the node daemon from the seed: ${daemonMs} ms (${rate(daemonMs)}) from ${JSON.stringify(daemonTask.parents)}`)
+    } finally {
+      await tab.close()
+    }
+  })
+
+  it('fetches it over WebRTC-direct from a daemon that listens there', async () => {
+    const before = await uploaded(seed)
+    const tab = await browser.newPage()
+    const logs: string[] = []
+    tab.on('pageerror', err => logs.push(`pageerror ${err.message}`))
+    tab.on('console', msg => logs.push(`${msg.type()} ${msg.text()}`))
+    try {
+      await tab.goto(page.url)
+      const got = await fetchInPage(tab, { bootstrap: [addrOf(seed, 'webrtc-direct')], transports: ['webrtc-direct'] }, blob.digest).catch(err => {
+        throw new Error(`${err.message}\n${logs.join('\n')}`)
+      })
+      expect(`sha256:${got.sha256}`).toBe(blob.digest)
+      expect(got.lastReceived).toBe(blob.data.length)
+      expect(got.parents).toEqual({ [seed.peerId]: blob.data.length })
+      expect(got.transports).toEqual(['webrtc-direct'])
+      expect((await uploaded(seed)) - before, 'piece bytes the seed sent the browser').toBeGreaterThanOrEqual(blob.data.length)
+      console.info(`browser: ${blob.data.length / MiB} MiB over WebRTC-direct in ${got.ms.toFixed(0)} ms (${(blob.data.length / MiB / (got.ms / 1000)).toFixed(1)} MiB/s; first piece at ${got.firstPieceMs.toFixed(0)} ms)`)
     } finally {
       await tab.close()
     }
