@@ -4,6 +4,7 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { chromium } from 'playwright-core'
+import puppeteer from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, metric, runCli } from '../../cli/test/helpers/cluster.js'
 import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from '../../cli/test/helpers/origin.js'
@@ -11,10 +12,16 @@ import type { DaemonProcess } from '../../cli/test/helpers/cluster.js'
 import type { TestBlob } from '../../cli/test/helpers/origin.js'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+
+/** What the tests need of a page, in Playwright's Chromium and in Puppeteer's Firefox (WebDriver BiDi) alike. */
+interface Page {
+  evaluate<A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R>
+}
 
 const MiB = 1024 * 1024
 const CHROMIUM = '/usr/bin/chromium'
+const FIREFOX = '/usr/bin/firefox-esr'
 const BUNDLE = new URL('../dist/damselfly-browser.js', import.meta.url)
 
 const WS = '/ip4/127.0.0.1/tcp/0/ws'
@@ -65,7 +72,13 @@ interface PageFetch {
 
 /** In the page: load the bundle, join through `bootstrap`, fetch the blob and hash what fetch() handed over. */
 async function fetchInPage (page: Page, init: { bootstrap: string[], transports?: string[] }, digest: string): Promise<PageFetch> {
-  await page.waitForFunction(() => (globalThis as any).createBrowserPeer != null, undefined, { timeout: 10_000 })
+  await page.evaluate(async (timeoutMs: number) => {
+    const deadline = performance.now() + timeoutMs
+    while ((globalThis as any).createBrowserPeer == null) {
+      if (performance.now() > deadline) throw new Error('the bundle did not load')
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }, 10_000)
   return page.evaluate(async ({ init, digest }) => {
     const peer = await (globalThis as any).createBrowserPeer(init)
     try {
@@ -201,6 +214,28 @@ describe('a browser peer in Chromium', () => {
       console.info(`browser: ${blob.data.length / MiB} MiB over WebRTC-direct in ${got.ms.toFixed(0)} ms (${(blob.data.length / MiB / (got.ms / 1000)).toFixed(1)} MiB/s; first piece at ${got.firstPieceMs.toFixed(0)} ms)`)
     } finally {
       await tab.close()
+    }
+  })
+
+  it('fetches it in Firefox ESR too, over WebSockets', async () => {
+    // playwright-core cannot drive Debian's Firefox; puppeteer-core speaks WebDriver BiDi to it
+    const firefox = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true })
+    try {
+      const before = (await uploaded(seed)) + (await uploaded(node))
+      const tab = await firefox.newPage()
+      const logs: string[] = []
+      tab.on('pageerror', err => logs.push(`pageerror ${String(err)}`))
+      await tab.goto(page.url)
+      const got = await fetchInPage(tab as unknown as Page, { bootstrap: [addrOf(seed, 'ws'), addrOf(node, 'ws')], transports: ['websockets'] }, blob.digest).catch(err => {
+        throw new Error(`${err.message}\n${logs.join('\n')}`)
+      })
+      expect(`sha256:${got.sha256}`).toBe(blob.digest)
+      expect(got.lastReceived).toBe(blob.data.length)
+      expect(got.stats.piecesRejected).toBe(0)
+      expect((await uploaded(seed)) + (await uploaded(node)) - before).toBeGreaterThanOrEqual(blob.data.length)
+      console.info(`firefox: ${blob.data.length / MiB} MiB over WebSockets in ${got.ms.toFixed(0)} ms (${(blob.data.length / MiB / (got.ms / 1000)).toFixed(1)} MiB/s; first piece at ${got.firstPieceMs.toFixed(0)} ms) from ${JSON.stringify(got.parents)}`)
+    } finally {
+      await firefox.close()
     }
   })
 })
