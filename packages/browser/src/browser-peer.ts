@@ -16,7 +16,7 @@ import { createLibp2p } from 'libp2p'
 import { CustomProgressEvent } from 'progress-events'
 import { BROWSER_TRANSPORTS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_MAX_BYTES, DEFAULT_UPLOAD_SLOTS, JOIN_POLL_MS } from './constants.js'
 import { BootstrapError } from './errors.js'
-import type { BrowserPeer, BrowserPeerConnection, BrowserPeerInit, BrowserPeerStats, FetchOptions, FetchSummary } from './index.js'
+import type { BrowserPeer, BrowserPeerBan, BrowserPeerConnection, BrowserPeerInit, BrowserPeerStats, FetchOptions, FetchSummary } from './index.js'
 import type { BrowserTransport } from './constants.js'
 import type { BlobDigest, BlobLayout } from '@damselfly/protocol'
 import type { PieceStore } from '@damselfly/store/memory'
@@ -25,6 +25,9 @@ import type { Transport } from '@libp2p/interface'
 
 /** A browser pulls from no origin: what it fetches comes from the swarm, every byte verified. */
 const NO_ORIGIN: OriginPolicy = { refusal: () => 'a browser peer reads from the swarm only' }
+
+/** Bans from single downloads a peer remembers. */
+const MAX_TASK_BANS_KEPT = 100
 
 const NO_ORIGIN_READER = {
   async read (): Promise<void> {
@@ -107,10 +110,18 @@ class DamselflyBrowserPeer implements BrowserPeer {
   readonly #network: SwarmNetwork
   readonly #store: PieceStore
 
+  /** Bans from one download, most recent last (the swarm's penalties keep the others). */
+  readonly #taskBans: BrowserPeerBan[] = []
+
   constructor (swarm: Swarm, network: SwarmNetwork, store: PieceStore) {
     this.#swarm = swarm
     this.#network = network
     this.#store = store
+    swarm.onEvent(event => {
+      if (event.type !== 'ban' || event.digest == null) return
+      this.#taskBans.push({ peer: event.peer, reason: event.reason, digest: event.digest })
+      if (this.#taskBans.length > MAX_TASK_BANS_KEPT) this.#taskBans.shift()
+    })
   }
 
   get peerId (): string {
@@ -185,8 +196,8 @@ class DamselflyBrowserPeer implements BrowserPeer {
     return { bytesFromPeers: s.bytesFromPeers, bytesUploaded: s.bytesUploaded, piecesVerified: s.piecesVerified, piecesRejected: s.piecesRejected, bans: s.bans }
   }
 
-  bans (): Array<{ peer: string, reason: string, until: number }> {
-    return this.#swarm.bans()
+  bans (): BrowserPeerBan[] {
+    return [...this.#swarm.bans(), ...this.#taskBans]
   }
 
   async stop (): Promise<void> {

@@ -89,6 +89,15 @@ export interface BrowserPeerConnection {
   seed: boolean
 }
 
+export interface BrowserPeerBan {
+  peer: string
+  reason: string
+  /** The download it is banned from, when the ban is for one. */
+  digest?: string
+  /** When a ban from every exchange ends (ms since the epoch). */
+  until?: number
+}
+
 export interface BrowserPeer {
   readonly peerId: string
   /**
@@ -103,7 +112,7 @@ export interface BrowserPeer {
   addresses(): string[]
   connections(): BrowserPeerConnection[]
   stats(): BrowserPeerStats
-  /** Peers banned for breaking the protocol or sending bad pieces. */
-  bans(): Array<{ peer: string, reason: string, until: number }>
+  /** Peers banned: from every exchange for breaking the protocol (until `until`), or from one download (`digest`) for a bad piece. */
+  bans(): BrowserPeerBan[]
   stop(): Promise<void>
 }

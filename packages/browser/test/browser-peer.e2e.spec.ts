@@ -66,7 +66,8 @@ interface PageFetch {
   pieceEvents: number
   lastReceived: number
   parents: Record<string, number>
-  stats: { bytesFromPeers: number, piecesVerified: number, piecesRejected: number }
+  stats: { bytesFromPeers: number, piecesVerified: number, piecesRejected: number, bans: number }
+  bans: Array<{ peer: string, reason: string }>
   transports: Array<string | undefined>
 }
 
@@ -110,6 +111,7 @@ async function fetchInPage (page: Page, init: { bootstrap: string[], transports?
         lastReceived,
         parents: peer.summary(digest)?.parents ?? {},
         stats: peer.stats(),
+        bans: peer.bans(),
         transports: peer.connections().map((c: any) => c.transport)
       }
     } finally {
@@ -236,6 +238,27 @@ describe('a browser peer in Chromium', () => {
       console.info(`firefox: ${blob.data.length / MiB} MiB over WebSockets in ${got.ms.toFixed(0)} ms (${(blob.data.length / MiB / (got.ms / 1000)).toFixed(1)} MiB/s; first piece at ${got.firstPieceMs.toFixed(0)} ms) from ${JSON.stringify(got.parents)}`)
     } finally {
       await firefox.close()
+    }
+  })
+
+  it('bans a daemon that sends it a corrupt piece, and still hands the page the right bytes', async () => {
+    const liar = await cluster.start('liar', ['--listen', WS, '--bootstrap', addrOf(seed, 'ws'), '--test-corrupt-uploads'], { DAMSELFLY_TEST: '1' })
+    const r = await runCli(['get', `${origin.url}${blob.path}`, '--digest', blob.digest, '-o', join(root, 'liar.bin'), '--api', liar.api])
+    expect(r.code, r.stderr).toBe(0)
+    // the liar and the honest node are the only holders the page can reach
+    await cluster.kill(seed)
+    const tab = await browser.newPage()
+    try {
+      await tab.goto(page.url)
+      const got = await fetchInPage(tab, { bootstrap: [addrOf(liar, 'ws'), addrOf(node, 'ws')] }, blob.digest)
+      expect(`sha256:${got.sha256}`).toBe(blob.digest)
+      expect(got.parents[liar.peerId], 'no byte from the liar was kept').toBeUndefined()
+      // banned at its first bad piece: nothing more from it is even looked at
+      expect(got.stats.piecesRejected).toBe(1)
+      expect(got.bans.map(b => b.peer)).toContain(liar.peerId)
+      expect(got.stats.bans).toBeGreaterThanOrEqual(1)
+    } finally {
+      await tab.close()
     }
   })
 })
