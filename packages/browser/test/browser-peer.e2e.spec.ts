@@ -1,124 +1,22 @@
-import { readFile } from 'node:fs/promises'
-import { once } from 'node:events'
-import { createServer } from 'node:http'
 import { join } from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
 import { chromium } from 'playwright-core'
 import puppeteer from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, metric, runCli } from '../../cli/test/helpers/cluster.js'
 import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from '../../cli/test/helpers/origin.js'
+import { addrOf, fetchInPage, servePage } from './helpers/page.js'
 import type { DaemonProcess } from '../../cli/test/helpers/cluster.js'
 import type { TestBlob } from '../../cli/test/helpers/origin.js'
-import type { AddressInfo } from 'node:net'
+import type { Page } from './helpers/page.js'
 import type { Server } from 'node:http'
 import type { Browser } from 'playwright-core'
-
-/** What the tests need of a page, in Playwright's Chromium and in Puppeteer's Firefox (WebDriver BiDi) alike. */
-interface Page {
-  evaluate<A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R>
-}
 
 const MiB = 1024 * 1024
 const CHROMIUM = '/usr/bin/chromium'
 const FIREFOX = '/usr/bin/firefox-esr'
-const BUNDLE = new URL('../dist/damselfly-browser.js', import.meta.url)
 
 const WS = '/ip4/127.0.0.1/tcp/0/ws'
 const TCP = '/ip4/127.0.0.1/tcp/0'
-
-/** The daemon's printed listen address of one transport. */
-function addrOf (d: DaemonProcess, transport: 'ws' | 'webrtc-direct'): string {
-  const found = d.addrs.find(a => multiaddr(a).getComponents().some(c => c.name === transport))
-  if (found == null) throw new Error(`no ${transport} address among ${d.addrs.join(' ')}`)
-  return found
-}
-
-/** A page that loads the bundle as a web app would, and hands createBrowserPeer to the test. */
-const PAGE = `<!doctype html><title>damselfly browser peer</title>
-<script type="module">
-import { createBrowserPeer } from './damselfly-browser.js'
-globalThis.createBrowserPeer = createBrowserPeer
-</script>`
-
-/** Serves the page and the bundle. */
-async function servePage (): Promise<{ server: Server, url: string }> {
-  const bundle = await readFile(BUNDLE)
-  const server = createServer((req, res) => {
-    if (req.url === '/damselfly-browser.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle)
-      return
-    }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }
-}
-
-interface PageFetch {
-  sha256: string
-  length: number
-  ms: number
-  /** From fetch() to the first verified piece: finding parents and the manifest. */
-  firstPieceMs: number
-  layoutEvents: number
-  pieceEvents: number
-  lastReceived: number
-  parents: Record<string, number>
-  stats: { bytesFromPeers: number, piecesVerified: number, piecesRejected: number, bans: number }
-  bans: Array<{ peer: string, reason: string }>
-  transports: Array<string | undefined>
-}
-
-/** In the page: load the bundle, join through `bootstrap`, fetch the blob and hash what fetch() handed over. */
-async function fetchInPage (page: Page, init: { bootstrap: string[], transports?: string[] }, digest: string): Promise<PageFetch> {
-  await page.evaluate(async (timeoutMs: number) => {
-    const deadline = performance.now() + timeoutMs
-    while ((globalThis as any).createBrowserPeer == null) {
-      if (performance.now() > deadline) throw new Error('the bundle did not load')
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-  }, 10_000)
-  return page.evaluate(async ({ init, digest }) => {
-    const peer = await (globalThis as any).createBrowserPeer(init)
-    try {
-      let layoutEvents = 0
-      let pieceEvents = 0
-      let lastReceived = 0
-      let firstPieceMs = 0
-      const started = performance.now()
-      const bytes: Uint8Array = await peer.fetch(digest, {
-        signal: AbortSignal.timeout(60_000),
-        onProgress: (evt: any) => {
-          if (evt.type === 'damselfly:fetch:layout') layoutEvents++
-          if (evt.type === 'damselfly:fetch:piece') {
-            if (pieceEvents === 0) firstPieceMs = performance.now() - started
-            pieceEvents++
-            lastReceived = evt.detail.received
-          }
-        }
-      })
-      const ms = performance.now() - started
-      const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
-      return {
-        sha256: Array.from(hash, b => b.toString(16).padStart(2, '0')).join(''),
-        length: bytes.byteLength,
-        ms,
-        firstPieceMs,
-        layoutEvents,
-        pieceEvents,
-        lastReceived,
-        parents: peer.summary(digest)?.parents ?? {},
-        stats: peer.stats(),
-        bans: peer.bans(),
-        transports: peer.connections().map((c: any) => c.transport)
-      }
-    } finally {
-      await peer.stop()
-    }
-  }, { init, digest })
-}
 
 describe('a browser peer in Chromium', () => {
   const cluster = new Cluster(ALLOW_TEST_ORIGINS)

@@ -141,13 +141,21 @@ export class Libp2pNetwork implements SwarmNetwork {
     this.#node = node
     this.privateKey = privateKey
     this.peerId = node.peerId.toString()
-    const connectionOf = (peer: PeerId): ConnectionInfo => describe(node.getConnections(peer).find(c => c.status === 'open'))
+    // a relayed connection is limited and soon replaced by a direct one (WebRTC set up over it): the direct one is what carries pieces
+    const connectionOf = (peer: PeerId): ConnectionInfo => {
+      const open = node.getConnections(peer).filter(c => c.status === 'open')
+      return describe(open.find(c => c.limits == null) ?? open[0])
+    }
     for (const p of node.getPeers()) this.#connected.set(p.toString(), connectionOf(p))
     node.addEventListener('peer:connect', (evt) => {
       this.#connected.set(evt.detail.toString(), connectionOf(evt.detail))
     })
     node.addEventListener('peer:identify', (evt) => {
       this.#protocols.set(evt.detail.peerId.toString(), evt.detail.protocols)
+    })
+    node.addEventListener('connection:open', (evt) => {
+      const peer = evt.detail.remotePeer.toString()
+      if (this.#connected.has(peer)) this.#connected.set(peer, connectionOf(evt.detail.remotePeer))
     })
     node.addEventListener('connection:close', (evt) => {
       // another connection to the peer may stay open, with its own encryption and transport

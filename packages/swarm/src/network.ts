@@ -42,7 +42,7 @@ export interface ConnectionInfo {
    */
   encryption?: string
   /** What it runs over. */
-  transport?: TransportName | 'relayed'
+  transport?: TransportName | 'webrtc' | 'relayed'
 }
 
 export interface StreamHandlerLimits {

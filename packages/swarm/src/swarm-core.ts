@@ -80,7 +80,7 @@ export interface PeerSummary {
   seed: boolean
   /** The connection's security protocol, `/tls/1.0.0` or `/noise`, or `native` for WebRTC-direct's own. */
   encryption?: string
-  /** What the connection runs over: `tcp`, `websockets`, `webrtc-direct` or `relayed`. */
+  /** What the connection runs over: `tcp`, `websockets`, `webrtc-direct`, `webrtc` (a browser) or `relayed`. */
   transport?: string
   beacon?: BeaconInfo
 }
