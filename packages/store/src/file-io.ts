@@ -82,18 +82,6 @@ export async function syncDir (dir: string): Promise<void> {
   }
 }
 
-export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) {
-    if (a[i] !== b[i]) return false
-  }
-  return true
-}
-
-export function hex (bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
-
 export function isNotFound (err: any): boolean {
   return err?.code === 'ENOENT'
 }

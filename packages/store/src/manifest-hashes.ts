@@ -1,4 +1,4 @@
-import { equalBytes } from './file-io.js'
+import { equalBytes } from './bytes.js'
 import type { ManifestPart, VerifiedManifestPart } from '@damselfly/protocol'
 
 interface KeptPart {

@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { Bitfield, digestHex, layoutFor, parseDigest, pieceRange } from '@damselfly/protocol'
 import { HEX_NAME, TEMP_PREFIX } from './constants.js'
 import { DiskFullError, LayoutMismatchError } from './errors.js'
-import { equalBytes, hashRange, isNotFound, readFully, writeFully } from './file-io.js'
+import { BlobUse } from './blob-use.js'
+import { equalBytes } from './bytes.js'
+import { hashRange, isNotFound, readFully, writeFully } from './file-io.js'
 import { readManifestFile } from './manifest-file.js'
 import { ManifestHashes } from './manifest-hashes.js'
 import { blobPaths, storeDirs } from './paths.js'
@@ -31,10 +33,8 @@ class DiskPieceStore implements PieceStore {
   readonly #blobs = new Map<BlobDigest, StoredBlob>()
   /** Creation and removal of one digest happen one at a time. */
   readonly #locks = new Map<BlobDigest, Promise<void>>()
-  /** Holds per digest (see hold()). */
-  readonly #holds = new Map<BlobDigest, number>()
-  /** Last use per digest, ms since the epoch; loaded from the data files' mtimes. */
-  readonly #lastUsed = new Map<BlobDigest, number>()
+  /** Holds and last use per digest (ms since the epoch; loaded from the data files' mtimes). */
+  readonly #use = new BlobUse()
   #closed = false
   readonly #diskGuard: number
 
@@ -107,23 +107,13 @@ class DiskPieceStore implements PieceStore {
       layout: blob.layout,
       held: blob.bitfield.count,
       complete: blob.complete,
-      lastUsed: this.#lastUsed.get(blob.digest) ?? 0,
-      inUse: (this.#holds.get(blob.digest) ?? 0) > 0
+      lastUsed: this.#use.lastUsed.get(blob.digest) ?? 0,
+      inUse: this.#use.inUse(blob.digest)
     }))
   }
 
   hold (digest: BlobDigest): () => void {
-    this.#holds.set(digest, (this.#holds.get(digest) ?? 0) + 1)
-    // last use is when a use ends: a blob read for a long time stays where it was in the order meanwhile
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const n = (this.#holds.get(digest) ?? 1) - 1
-      if (n > 0) this.#holds.set(digest, n)
-      else this.#holds.delete(digest)
-      this.#used(digest)
-    }
+    return this.#use.hold(digest, () => { this.#used(digest) })
   }
 
   usage (): number {
@@ -133,27 +123,18 @@ class DiskPieceStore implements PieceStore {
   }
 
   async collect (maxBytes: number): Promise<BlobDigest[]> {
-    const removed: BlobDigest[] = []
-    let total = this.usage()
-    if (total <= maxBytes) return removed
-    const candidates = this.list()
-      .filter(b => !b.inUse)
-      .sort((a, b) => a.lastUsed - b.lastUsed)
-    for (const b of candidates) {
-      if (total <= maxBytes) break
-      // taken up again while earlier removals ran
-      if ((this.#holds.get(b.digest) ?? 0) > 0 || this.#blobs.get(b.digest) == null) continue
-      await this.remove(b.digest)
-      total -= b.layout.size
-      removed.push(b.digest)
-    }
-    return removed
+    const blobs = this.list().map(b => ({ digest: b.digest, size: b.layout.size }))
+    return this.#use.collect(blobs, this.usage(), maxBytes, async digest => {
+      if (this.#blobs.get(digest) == null) return false
+      await this.remove(digest)
+      return true
+    })
   }
 
   /** Record a use now, in memory and (so it survives a restart) as the data file's mtime. */
   #used (digest: BlobDigest): void {
     const now = Date.now()
-    this.#lastUsed.set(digest, now)
+    this.#use.lastUsed.set(digest, now)
     const blob = this.#blobs.get(digest)
     if (blob == null) return
     const paths = blobPaths(this.#dirs, digestHex(digest))
@@ -184,7 +165,7 @@ class DiskPieceStore implements PieceStore {
       await this.#checkRoom(digest, wanted.size)
       const blob = await this.#createPartial(digest, wanted)
       this.#blobs.set(digest, blob)
-      this.#lastUsed.set(digest, Date.now())
+      this.#use.lastUsed.set(digest, Date.now())
       return blob
     })
   }
@@ -259,7 +240,7 @@ class DiskPieceStore implements PieceStore {
     try {
       const info = await stat(paths.completeData)
       if (!info.isFile()) return
-      this.#lastUsed.set(digest, info.mtimeMs)
+      this.#use.lastUsed.set(digest, info.mtimeMs)
       const parts = await readManifestFile(paths.completeManifest, digest)
       // the manifest carries the piece size; without one, the protocol's rule gives it
       const described = parts.find(part => part.size === info.size)
@@ -288,7 +269,7 @@ class DiskPieceStore implements PieceStore {
     const data = await open(paths.partialData, 'r+')
     let bitfieldFile: FileHandle | undefined
     try {
-      this.#lastUsed.set(digest, (await data.stat()).mtimeMs)
+      this.#use.lastUsed.set(digest, (await data.stat()).mtimeMs)
       if ((await data.stat()).size !== layout.size) {
         await data.truncate(layout.size)
       }
@@ -327,7 +308,7 @@ class DiskPieceStore implements PieceStore {
   #forget (blob: StoredBlob): void {
     if (this.#blobs.get(blob.digest) === blob) {
       this.#blobs.delete(blob.digest)
-      this.#lastUsed.delete(blob.digest)
+      this.#use.lastUsed.delete(blob.digest)
     }
   }
 

@@ -3,11 +3,13 @@ import { setMaxListeners } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { Bitfield, InvalidManifestError, MAX_PIECE_STREAMS, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
+import { Bitfield, MAX_PIECE_STREAMS, digestFromHash, digestHex, pieceRange } from '@damselfly/protocol'
 import { HASH_CHUNK_SIZE, TEMP_PREFIX } from './constants.js'
-import { BlobRemovedError, DigestMismatchError, LayoutMismatchError, MissingPieceHashError, PieceNotHeldError, PieceVerificationError } from './errors.js'
-import { equalBytes, hashInto, hex, readFully, sha256, syncDir, toPlain, writeFully } from './file-io.js'
+import { BlobRemovedError, DigestMismatchError, PieceNotHeldError } from './errors.js'
+import { hashInto, readFully, sha256, syncDir, toPlain, writeFully } from './file-io.js'
 import { encodeManifestFrames } from './manifest-file.js'
+import { checkManifestParts, checkPieceHash, hashToCheck, pieceChunks } from './piece-checks.js'
+import { PieceWaiters } from './piece-waiters.js'
 import type { BlobHandle, WritePieceOptions, FinalizeOptions } from './index.js'
 import type { ManifestHashes } from './manifest-hashes.js'
 import type { BlobPaths } from './paths.js'
@@ -33,11 +35,6 @@ export interface StoredBlobInit {
 /** A blob being written is synced in the background after this many bytes (see #syncInBackground). */
 const SYNC_EVERY = 16 * 1024 * 1024
 
-interface Waiter {
-  resolve(): void
-  reject(err: Error): void
-}
-
 /**
  * One blob on disk. A partial blob lives in `partial/<hex>/`; pieces are
  * written in place in `data` and only then marked in `bitfield`, so a bit
@@ -59,7 +56,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   /** Set once the blob was removed or the store closed; every later call fails with it. */
   #gone?: Error
   readonly #writing = new Map<number, Promise<void>>()
-  readonly #waiters = new Map<number, Set<Waiter>>()
+  readonly #waiters = new PieceWaiters()
   /** Bitfield bytes are written one after another, each with the byte's latest value. */
   #bitfieldWrites: Promise<void> = Promise.resolve()
   /** Orders manifest appends, finalize and removal. */
@@ -113,14 +110,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
 
   async addManifestParts (parts: VerifiedManifestPart[]): Promise<number> {
     this.#checkUsable()
-    for (const part of parts) {
-      if (part.digest !== this.digest) {
-        throw new InvalidManifestError(`manifest part is for ${part.digest}, not ${this.digest}`)
-      }
-      if (part.size !== this.layout.size || part.pieceSize !== this.layout.pieceSize) {
-        throw new LayoutMismatchError(`manifest part describes ${part.size} bytes in pieces of ${part.pieceSize}; ${this.digest} is ${this.layout.size} bytes in pieces of ${this.layout.pieceSize}`)
-      }
-    }
+    checkManifestParts(this.digest, this.layout, parts)
     let added = 0
     const keep: ManifestPart[] = []
     for (const part of parts) {
@@ -158,21 +148,11 @@ export class StoredBlob extends EventTarget implements BlobHandle {
 
   async writePiece (index: number, data: Uint8Array | Uint8ArrayList, options: WritePieceOptions = {}): Promise<void> {
     this.#checkUsable()
-    const chunks = this.#checkLength(index, data)
-    const known = this.#hashes.get(index)
-    const expected = options.expected ?? known
-    if (expected == null) {
-      // an origin piece can be held before any manifest covers it
-      if (this.#held(index)) return
-      throw new MissingPieceHashError(`no manifest part covers piece ${index} of ${this.digest} yet`)
-    }
-    if (known != null && !equalBytes(known, expected)) {
-      throw new PieceVerificationError(`piece ${index} of ${this.digest}: the hash it is checked against is not the one its manifest holds`)
-    }
-    const actual = sha256(chunks)
-    if (!equalBytes(actual, expected)) {
-      throw new PieceVerificationError(`piece ${index} of ${this.digest} has sha256 ${hex(actual)}, the manifest says ${hex(expected)}`)
-    }
+    const chunks = pieceChunks(this.digest, this.layout, index, data)
+    // an origin piece can be held before any manifest covers it
+    const expected = hashToCheck(this.digest, index, this.#hashes.get(index), options.expected, this.#held(index))
+    if (expected == null) return
+    checkPieceHash(this.digest, index, sha256(chunks), expected)
     await this.#store(index, chunks, options)
   }
 
@@ -182,7 +162,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
 
   async writeOriginPiece (index: number, data: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<Uint8Array> {
     this.#checkUsable()
-    const chunks = this.#checkLength(index, data)
+    const chunks = pieceChunks(this.digest, this.layout, index, data)
     const hash = sha256(chunks)
     await this.#store(index, chunks, options)
     return hash
@@ -233,30 +213,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     this.#range(index)
     this.#checkUsable()
     if (this.#held(index)) return
-    const signal = options.signal
-    signal?.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      let waiters = this.#waiters.get(index)
-      if (waiters == null) {
-        waiters = new Set()
-        this.#waiters.set(index, waiters)
-      }
-      const onAbort = (): void => {
-        forget()
-        reject(signal?.reason)
-      }
-      const forget = (): void => {
-        signal?.removeEventListener('abort', onAbort)
-        waiters.delete(waiter)
-        if (waiters.size === 0 && this.#waiters.get(index) === waiters) this.#waiters.delete(index)
-      }
-      const waiter: Waiter = {
-        resolve: () => { forget(); resolve() },
-        reject: (err) => { forget(); reject(err) }
-      }
-      waiters.add(waiter)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    await this.#waiters.wait(index, options)
   }
 
   async finalize (options: FinalizeOptions = {}): Promise<void> {
@@ -278,7 +235,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   async close (): Promise<void> {
     if (this.#gone != null) return
     this.#gone = new BlobRemovedError(`${this.digest} is no longer available: the piece store was closed`)
-    this.#rejectWaiters(this.#gone)
+    this.#waiters.rejectAll(this.#gone)
     await this.#closeFiles()
   }
 
@@ -371,7 +328,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
   async #destroy (reason: Error): Promise<void> {
     if (this.#gone == null) {
       this.#gone = reason
-      this.#rejectWaiters(reason)
+      this.#waiters.rejectAll(reason)
       await this.#closeFiles()
     }
     await rm(this.#paths.partialDir, { recursive: true, force: true })
@@ -406,9 +363,7 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     this.#feedDigest(index, chunks)
     this.#syncInBackground(data, this.#range(index).length)
     await this.#persistBit(index)
-    for (const waiter of [...this.#waiters.get(index) ?? []]) {
-      waiter.resolve()
-    }
+    this.#waiters.held(index)
     this.dispatchEvent(new CustomEvent('piece', { detail: index }))
   }
 
@@ -473,13 +428,6 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     ])
   }
 
-  #rejectWaiters (err: Error): void {
-    for (const waiters of [...this.#waiters.values()]) {
-      for (const waiter of [...waiters]) waiter.reject(err)
-    }
-    this.#waiters.clear()
-  }
-
   /** Await an I/O step; when the blob went away meanwhile, fail with that reason rather than EBADF. */
   async #unlessGone<T> (step: Promise<T>): Promise<T> {
     try {
@@ -513,15 +461,6 @@ export class StoredBlob extends EventTarget implements BlobHandle {
     return pieceRange(this.layout.size, this.layout.pieceSize, index)
   }
 
-  #checkLength (index: number, data: Uint8Array | Uint8ArrayList): Uint8Array[] {
-    const { length } = this.#range(index)
-    const chunks = data instanceof Uint8Array ? [data] : [...data]
-    const received = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
-    if (received !== length) {
-      throw new PieceVerificationError(`piece ${index} of ${this.digest} must be ${length} bytes, got ${received}`)
-    }
-    return chunks
-  }
 }
 
 function fullBitfield (pieces: number): Bitfield {

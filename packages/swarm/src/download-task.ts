@@ -1,5 +1,6 @@
 import { Bitfield, layoutFor, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { TypedEventEmitter } from 'main-event'
+import { toString as toBase64 } from 'uint8arrays/to-string'
 import { ADVICE_DEADLINE_MS, DISCOVERY_TIMEOUT_MS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
 import { DownloadEngine } from './engine.js'
 import { storeFailure, TaskFailedError } from './errors.js'
@@ -38,7 +39,7 @@ export interface TaskContext {
   ranker: ParentRanker
   /** The scheduler, when the node has one: asked to rank and suggest, told what parents did. */
   advisor?: ParentAdvisor
-  origin: OriginReader
+  origin: Pick<OriginReader, 'read'>
   config: TaskConfig
   isSeed: boolean
   /** Piece size for blobs this node pulls from their origin; undefined follows the protocol's rule. */
@@ -517,7 +518,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   async #onManifest (peer: string, parts: ManifestPart[]): Promise<void> {
     const verified: VerifiedManifestPart[] = []
     for (const part of parts) {
-      const sig = Buffer.from(part.signature).toString('base64')
+      const sig = toBase64(part.signature, 'base64')
       let v = this.#verifiedParts.get(sig)
       if (v == null) {
         try {
@@ -593,7 +594,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
         return
       }
     }
-    let buffer: Buffer | undefined
+    let buffer: Uint8Array | undefined
     let index = start
     let filled = 0
     const key = this.#ctx.network.privateKey
@@ -607,7 +608,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       if (handle.layout.size !== size) {
         throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, peers said ${handle.layout.size}`, 'origin', undefined, 'SIZE_MISMATCH')
       }
-      buffer ??= Buffer.allocUnsafe(handle.layout.pieceSize)
+      buffer ??= new Uint8Array(handle.layout.pieceSize)
     }, async chunk => {
       const h = handle!
       let pos = 0

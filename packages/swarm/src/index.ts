@@ -10,7 +10,8 @@
  */
 
 export { createSwarm } from './swarm.js'
-export type { BootstrapStatus, Swarm, SwarmInit, PeerSummary, SwarmEvent, RelayInit } from './swarm.js'
+export type { SwarmInit, RelayInit } from './swarm.js'
+export type { BootstrapStatus, Swarm, SwarmCoreInit, PeerSummary, SwarmEvent } from './swarm-core.js'
 export type { DownloadTask, DownloadTaskEvents, TaskRequest, TaskSummary, TaskState, BeaconInfo } from './download-task.js'
 export type { SwarmStats } from './stats.js'
 export type { OriginAccess, OriginPolicy } from './origin.js'

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import type { AbortOptions } from '@libp2p/interface'
 
 /**
@@ -35,7 +34,7 @@ export class RateLimiter {
     this.#last = now
     this.#tokens -= bytes
     if (this.#tokens < 0) {
-      await delay(Math.ceil(-this.#tokens / this.#rate * 1000), undefined, { signal: options.signal })
+      await delay(Math.ceil(-this.#tokens / this.#rate * 1000), options.signal)
     }
   }
 }
@@ -74,4 +73,20 @@ export class RateMeter {
     if (elapsed > this.#windowMs * 4) return 0
     return this.#rate
   }
+}
+
+/** Waits `ms`, or rejects with the signal's reason; no Node built-ins, so a browser peer shares the limiter. */
+async function delay (ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

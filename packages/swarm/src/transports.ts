@@ -102,16 +102,19 @@ export function dialTransport (addr: string): TransportName {
 }
 
 /**
- * The transport an open connection runs over, from its remote address, or
- * `relayed` through a circuit relay; undefined when it is none of these.
+ * The transport an open connection runs over, from its remote address:
+ * `webrtc` between browsers (set up through a relay, then direct), `relayed`
+ * through a circuit relay; undefined when it is none of these.
  */
-export function connectionTransport (addr: string): TransportName | 'relayed' | undefined {
+export function connectionTransport (addr: string): TransportName | 'webrtc' | 'relayed' | undefined {
   let names: string[]
   try {
     names = multiaddr(addr).getComponents().map(p => p.name)
   } catch {
     return undefined
   }
+  // a WebRTC peer's address names the relay it was signalled through
+  if (names.includes('webrtc')) return 'webrtc'
   if (names.includes('p2p-circuit')) return 'relayed'
   if (names.includes('webrtc-direct')) return 'webrtc-direct'
   if (names.includes('ws')) return 'websockets'
