@@ -116,7 +116,11 @@ describe('the container image, run with podman beside a plain daemon', () => {
     // no fallback to the registry: the mirror is containerd's only route
     await writeHostsToml(hostsDir, registry.host, node.mirror!, { skipServer: true })
     const pull = await containerd.pull(`${registry.host}/demo/app:v1`, { hostsDir })
-    expect(pull.code, pull.output).toBe(0)
+    if (pull.code !== 0) {
+      // what the containerized node was doing, for the failure message
+      const tasks = await get(`http://${node.api}/api/v1/tasks`).catch((err: Error) => err.message)
+      expect(pull.code, `${pull.output.slice(-2000)}\nnode tasks: ${tasks}\nnode output: ${node.output.join('').slice(-4000)}`).toBe(0)
+    }
     expect(await containerd.contentDigests()).toEqual(expect.arrayContaining([app.config.digest, ...app.layers.map(l => l.digest)]))
     expect(mirrorBytes(await get(`http://${node.api}/metrics`))).toBeGreaterThanOrEqual(app.totalBytes)
     // the seed container pulled each blob from the registry, once
