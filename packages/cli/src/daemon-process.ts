@@ -133,3 +133,16 @@ export async function stopChild (child: ChildProcess, graceMs = 5000, signal: No
   await exited
   clearTimeout(timer)
 }
+
+/** Resolves at the first SIGINT or SIGTERM: a long-running command's cue to stop cleanly. */
+export async function untilSignalled (): Promise<void> {
+  await new Promise<void>(resolve => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}

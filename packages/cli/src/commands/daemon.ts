@@ -1,5 +1,6 @@
 import { startDaemon } from '@damselfly/daemon'
 import { parseFlags, UsageError } from '../args.js'
+import { untilSignalled } from '../daemon-process.js'
 import { CONFIG_OPTIONS, formatConfig, loadConfig } from '../config.js'
 import { settingsHelp } from '../config-schema.js'
 import { createLogWriter } from '../log.js'
@@ -54,15 +55,7 @@ export async function daemonCommand (argv: string[]): Promise<number> {
   for (const a of s.listenAddresses()) process.stdout.write(`listening on ${a}\n`)
   if (daemon.mirrorAddress != null) process.stdout.write(`registry mirror on http://${daemon.mirrorAddress}\n`)
   process.stdout.write(`control API on http://${daemon.apiAddress}\n`)
-  await new Promise<void>(resolve => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  await untilSignalled()
   process.stdout.write('stopping\n')
   log({ level: 'info', msg: 'stopping' })
   await daemon.stop()

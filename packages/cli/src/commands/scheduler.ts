@@ -1,5 +1,6 @@
 import { startScheduler } from '@damselfly/daemon'
 import { parseFlags, UsageError } from '../args.js'
+import { untilSignalled } from '../daemon-process.js'
 import { readSwarmKey } from '../config-files.js'
 import { dialAddrs, listenAddrs, peerIds } from '../config-values.js'
 
@@ -62,15 +63,7 @@ export async function schedulerCommand (argv: string[]): Promise<number> {
       process.stdout.write(`nodes ${scheduler.state.nodes}, requests ${c.requests} (beacons ${c.beacons}, reports ${c.reports}, ranks ${c.ranks}, suggestions ${c.suggests})\n`)
     }, statsEvery * 1000)
     : undefined
-  await new Promise<void>(resolve => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  await untilSignalled()
   clearInterval(timer)
   process.stdout.write('stopping\n')
   await scheduler.stop()
