@@ -1,4 +1,4 @@
-import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
+import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { encodeVarint, readVarint } from './framing.js'
@@ -17,7 +17,10 @@ export type PieceFrame =
   | { type: 'cancel', cancel: Cancel }
   | { type: 'data', data: PieceDataFrame }
   | { type: 'choke', choke: Choke }
-  | { type: 'error', error: ErrorMessage }
+  | { type: 'error', error: ErrorFields }
+
+/** An Error as callers write it: `holders` only on a BUSY that names them. */
+export type ErrorFields = Omit<ErrorMessage, 'holders'> & Partial<Pick<ErrorMessage, 'holders'>>
 
 /**
  * Piece data as decoded: the bytes may stay a list of the buffers they
@@ -30,7 +33,9 @@ export interface PieceDataFrame extends Omit<PieceData, 'data'> {
 const LIMITS = {
   manifest: MAX_PARTS_PER_FRAME,
   manifest$: { hashes: MAX_PIECES },
-  have: { pieces: MAX_HAVE_BATCH }
+  have: { pieces: MAX_HAVE_BATCH },
+  error: { holders: MAX_BUSY_HOLDERS },
+  error$: { holders$: { addrs: MAX_ADDRS } }
 }
 
 function decodeWith<T> (what: string, fn: () => T): T {
@@ -58,7 +63,7 @@ export function encodePieceFrame (frame: PieceFrame): Uint8Array {
     case 'cancel': message.cancel = frame.cancel; break
     case 'data': message.data = { ...frame.data, data: (frame.data.data instanceof Uint8Array ? frame.data.data : frame.data.data.subarray()) as Uint8Array<ArrayBuffer> }; break
     case 'choke': message.choke = frame.choke; break
-    case 'error': message.error = frame.error; break
+    case 'error': message.error = { ...frame.error, holders: frame.error.holders ?? [] }; break
   }
   return PieceMessage.encode(message)
 }
@@ -86,7 +91,11 @@ export function decodePieceFrame (buf: Uint8Array | Uint8ArrayList): PieceFrame 
   if (m.cancel != null) frames.push({ type: 'cancel', cancel: m.cancel })
   if (m.data != null) frames.push({ type: 'data', data: m.data })
   if (m.choke != null) frames.push({ type: 'choke', choke: m.choke })
-  if (m.error != null) frames.push({ type: 'error', error: m.error })
+  if (m.error != null) {
+    // holders come only with a BUSY that names them; an Error without them reads as written
+    const { holders, ...error } = m.error
+    frames.push({ type: 'error', error: holders.length > 0 ? { ...error, holders } : error })
+  }
   if (frames.length !== 1) {
     throw new MalformedMessageError(`piece frame must set exactly one message, it set ${frames.length}`)
   }
@@ -200,13 +209,20 @@ export function decodeSeedRequest (buf: Uint8Array | Uint8ArrayList): SeedReques
   return req
 }
 
-export function encodeSeedResponse (res: Partial<SeedResponse>): Uint8Array {
-  return SeedResponse.encode(res)
+export function encodeSeedResponse (res: Partial<SeedAnswerMessage>): Uint8Array {
+  return SeedResponse.encode({ ...res, error: res.error != null ? { ...res.error, holders: res.error.holders ?? [] } : undefined })
 }
 
-export function decodeSeedResponse (buf: Uint8Array | Uint8ArrayList): SeedResponse {
+/** A seed's answer as decoded: its error without the holders only a piece-protocol BUSY carries. */
+export type SeedAnswerMessage = Omit<SeedResponse, 'error'> & { error?: ErrorFields }
+
+export function decodeSeedResponse (buf: Uint8Array | Uint8ArrayList): SeedAnswerMessage {
   if (buf.byteLength > MAX_SEED_FRAME) throw new MessageTooLargeError(`seed response of ${buf.byteLength} bytes exceeds ${MAX_SEED_FRAME}`)
-  return decodeWith('seed response', () => SeedResponse.decode(buf))
+  const res = decodeWith('seed response', () => SeedResponse.decode(buf, { limits: { error$: { holders: MAX_BUSY_HOLDERS } } as any }))
+  if (res.error == null) return res
+  const error: ErrorFields = { ...res.error }
+  delete error.holders
+  return { ...res, error }
 }
 
 export function encodeAnnounce (a: Partial<Announce>): Uint8Array {

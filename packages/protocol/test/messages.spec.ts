@@ -3,7 +3,7 @@ import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { describe, it, expect } from 'vitest'
 import {
-  AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
+  AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
   decodeAnnounce, decodeBeacon, decodePieceFrame, decodeSeedRequest, decodeSeedResponse,
   encodeAnnounce, encodeBeacon, encodeFrame, encodePieceFrame, encodeSeedRequest, encodeSeedResponse,
   decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery
@@ -60,7 +60,8 @@ const frames: PieceFrame[] = [
   { type: 'data', data: { piece: 0, offset: 0, data: new Uint8Array(1000).fill(0xee), last: false } },
   { type: 'choke', choke: { retryAfterMs: 1500 } },
   { type: 'error', error: { code: ErrorMessage.Code.NOT_FOUND, message: 'no such blob' } },
-  { type: 'error', error: { code: ErrorMessage.Code.UNKNOWN, message: '' } }
+  { type: 'error', error: { code: ErrorMessage.Code.UNKNOWN, message: '' } },
+  { type: 'error', error: { code: ErrorMessage.Code.BUSY, message: 'just sent', piece: 7, holders: [{ peer: new Uint8Array([0, 36, 8, 1]), addrs: [new Uint8Array([4, 127, 0, 0, 1, 6, 15, 161])] }] } }
 ]
 
 describe('piece frames', () => {
@@ -83,6 +84,13 @@ describe('piece frames', () => {
     expect(decodePieceFrame(fromHex('78012a020803'))).toEqual({ type: 'request', request: { piece: 3 } })
     // Request with an unknown field 9 of type bytes
     expect(decodePieceFrame(fromHex('2a0508034a01ff'))).toEqual({ type: 'request', request: { piece: 3 } })
+  })
+
+  it('takes a BUSY answer naming at most MAX_BUSY_HOLDERS holders', () => {
+    const holder = { peer: new Uint8Array([0, 36, 8, 1]), addrs: [] }
+    const busy = (n: number): PieceFrame => ({ type: 'error', error: { code: ErrorMessage.Code.BUSY, message: '', piece: 1, holders: Array.from({ length: n }, () => holder) } })
+    expect(decodePieceFrame(encodePieceFrame(busy(MAX_BUSY_HOLDERS)))).toEqual(busy(MAX_BUSY_HOLDERS))
+    expectError(() => decodePieceFrame(encodePieceFrame(busy(MAX_BUSY_HOLDERS + 1))), 'MessageTooLargeError')
   })
 
   it('rejects a frame with no message', () => {

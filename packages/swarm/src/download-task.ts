@@ -14,7 +14,7 @@ import type { PeerPenalties } from './penalties.js'
 import type { ParentCandidate, ParentRanker } from './ranking.js'
 import type { RateLimiter } from './rate-limit.js'
 import type { SwarmStats } from './stats.js'
-import type { BlobDigest, BlobLayout, ManifestPart, SeedResponse, VerifiedManifestPart } from '@damselfly/protocol'
+import type { BlobDigest, BlobLayout, ManifestPart, SeedAnswerMessage, VerifiedManifestPart } from '@damselfly/protocol'
 import type { BlobHandle, PieceStore } from '@damselfly/store'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -53,7 +53,7 @@ export interface TaskContext {
   hasBootstrap: boolean
   /** Peers on the blob's gossip topic, not this node. */
   pullers(digest: BlobDigest): string[]
-  requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse>
+  requestSeed(seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedAnswerMessage>
   /** Names holders of the blob (not this node) to onPeer, and stops after `limit` of them. */
   findProviders(digest: BlobDigest, onPeer: (peer: string) => void, options: AbortOptions & { limit: number }): Promise<void>
   /** A parent was banned from this download. */
@@ -477,7 +477,16 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       bitfield: have => { if (current()) this.#engine.bitfield(peer, have) },
       have: gained => { if (current()) this.#engine.have(peer, gained) },
       data: bytes => { if (current()) this.#engine.received(peer, bytes) },
-      declined: (index, busy) => { if (current()) this.#engine.declined(peer, index, busy) },
+      declined: (index, busy, holders) => {
+        if (!current()) return
+        this.#engine.declined(peer, index, busy)
+        // the peers the piece just went to hold it now: candidates at once, without waiting for a lookup
+        for (const h of holders) {
+          if (h.peer === this.#ctx.network.peerId) continue
+          this.#ctx.stats.busyHolders++
+          this.#ctx.network.rememberAddresses(h.peer, h.addrs).catch(() => {}).finally(() => { if (current()) this.#engine.candidate(h.peer) })
+        }
+      },
       buffer: index => {
         const layout = this.#handle!.layout
         return this.#ctx.pieceBuffers.acquire(layout.pieceSize, pieceRange(layout.size, layout.pieceSize, index).length)

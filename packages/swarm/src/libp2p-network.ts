@@ -210,6 +210,15 @@ export class Libp2pNetwork implements SwarmNetwork {
     return conn.remotePeer.toString()
   }
 
+  async addressesOf (peer: string): Promise<string[]> {
+    try {
+      const found = await this.#node.peerStore.get(peerIdFromString(peer))
+      return found.addresses.map(a => a.multiaddr.toString())
+    } catch {
+      return []
+    }
+  }
+
   async rememberAddresses (peer: string, addrs: string[]): Promise<void> {
     if (addrs.length === 0 || peer === this.peerId) return
     const multiaddrs = []

@@ -68,6 +68,8 @@ export interface SwarmNetwork {
   open(peer: string, protocol: string, options: AbortOptions): Promise<ByteStream>
   dial(addr: string, options: AbortOptions): Promise<string>
   rememberAddresses(peer: string, addrs: string[]): Promise<void>
+  /** The addresses this node knows for a peer (from identify and dials); none when it knows none. */
+  addressesOf(peer: string): Promise<string[]>
   provide(digest: BlobDigest, options: AbortOptions): Promise<void>
   /** Stop providing: this node's own record goes, and it is not published again. */
   withdraw(digest: BlobDigest, options: AbortOptions): Promise<void>

@@ -1,3 +1,6 @@
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
 import { Bitfield, PIECE_PROTOCOL } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
@@ -16,8 +19,8 @@ export interface ParentSessionEvents {
   have(pieces: number[]): void
   /** Piece bytes arrived. */
   data(bytes: number): void
-  /** A request ended without data: declined (busy), cancelled or refused. */
-  declined(index: number, busy: boolean): void
+  /** A request ended without data: declined (busy, naming the peers it went to when the parent knows), cancelled or refused. */
+  declined(index: number, busy: boolean, holders: Array<{ peer: string, addrs: string[] }>): void
   /** Where piece `index` is to be received: a buffer of exactly its length (BufferPool). */
   buffer(index: number): Uint8Array
   /** A whole piece arrived (not yet verified), in the buffer `buffer()` gave, which the receiver now owns. */
@@ -146,7 +149,7 @@ export class ParentSession {
               const i = this.outstanding.indexOf(piece)
               if (i < 0) throw new ProtocolViolationError(`error for piece ${piece}, which is not outstanding`)
               this.outstanding.splice(i, 1)
-              this.#events.declined(piece, frame.error.code === 'BUSY')
+              this.#events.declined(piece, frame.error.code === 'BUSY', holdersOf(frame.error.holders ?? []))
               break
             }
             reason = { kind: frame.error.code === 'NOT_FOUND' ? 'not-found' : 'error', message: frame.error.message }
@@ -166,4 +169,23 @@ export class ParentSession {
       this.#events.closed(reason)
     }
   }
+}
+
+/** A BUSY answer's holders as peer ids and multiaddr strings; what does not parse is left out. */
+function holdersOf (holders: Array<{ peer: Uint8Array, addrs: Uint8Array[] }>): Array<{ peer: string, addrs: string[] }> {
+  return holders.flatMap(h => {
+    try {
+      const peer = peerIdFromMultihash(Digest.decode(h.peer)).toString()
+      const addrs = h.addrs.flatMap(a => {
+        try {
+          return [multiaddr(a).toString()]
+        } catch {
+          return []
+        }
+      })
+      return [{ peer, addrs }]
+    } catch {
+      return []
+    }
+  })
 }

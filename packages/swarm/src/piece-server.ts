@@ -1,4 +1,6 @@
-import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, MAX_PIECE_STREAMS, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_CHUNK_SIZE, MAX_PARTS_PER_FRAME, MAX_PIECE_STREAMS, PIECE_PROTOCOL, pieceRange } from '@damselfly/protocol'
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
 import { SWARM_DEFAULTS } from './defaults.js'
@@ -200,8 +202,8 @@ export class ServeLedger {
   readonly #copies: number
   readonly #windowMs: number
   readonly #idleSends: number
-  /** Per piece: when each recent send finished (Infinity while still sending). */
-  readonly #served = new Map<string, number[]>()
+  /** Per piece: when each recent send finished (Infinity while still sending), and to whom. */
+  readonly #served = new Map<string, Array<{ at: number, to?: string }>>()
   readonly #now: () => number
   /** Pieces admitted and not yet sent, over all pieces. */
   #sending = 0
@@ -225,7 +227,7 @@ export class ServeLedger {
    * from then, since the receivers can pass a piece on only once they have
    * all of it.
    */
-  admit (digest: string, piece: number, pieces = Infinity): (() => void) | undefined {
+  admit (digest: string, piece: number, pieces = Infinity, requester?: string): (() => void) | undefined {
     // A one-piece blob (an image's config, a small layer) goes to whoever asks:
     // its holders join no topic for it and provide it only once their own
     // downloads end, so a peer declined it has nobody else to ask. In the
@@ -236,12 +238,13 @@ export class ServeLedger {
     if (this.#copies <= 0 || pieces <= 1) return () => {}
     const key = `${digest}/${piece}`
     const now = this.#now()
-    const recent = (this.#served.get(key) ?? []).filter(t => now - t < this.#windowMs)
+    const recent = (this.#served.get(key) ?? []).filter(s => now - s.at < this.#windowMs)
     if (recent.length >= this.#copies && this.#sending >= this.#idleSends) {
       this.#served.set(key, recent)
       return undefined
     }
-    recent.push(Infinity)
+    const entry = { at: Infinity, to: requester }
+    recent.push(entry)
     this.#served.set(key, recent)
     if (this.#served.size > 100_000) this.#served.clear()
     this.#sending++
@@ -250,10 +253,15 @@ export class ServeLedger {
       if (done) return
       done = true
       this.#sending--
-      const list = this.#served.get(key)
-      const i = list?.indexOf(Infinity) ?? -1
-      if (list != null && i >= 0) list[i] = this.#now()
+      entry.at = this.#now()
     }
+  }
+
+  /** The peers a piece went to within the window (or is going to), most recent first: whom a declined requester can ask. */
+  recipients (digest: string, piece: number): string[] {
+    const now = this.#now()
+    const list = this.#served.get(`${digest}/${piece}`) ?? []
+    return list.filter(s => now - s.at < this.#windowMs && s.to != null).map(s => s.to!).reverse()
   }
 }
 
@@ -466,9 +474,14 @@ class UploadSession implements UploadSlot {
           await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BAD_REQUEST, message: `piece ${piece} is not held here`, piece } })
           continue
         }
-        const sent = this.#ledger.admit(handle.digest, piece, handle.layout.pieces)
+        const sent = this.#ledger.admit(handle.digest, piece, handle.layout.pieces, this.peer)
         if (sent == null) {
-          await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BUSY, message: `piece ${piece} was just sent to other peers: ask them`, piece } })
+          // the peers it went to, so the requester can ask them without a lookup
+          const holders = await Promise.all(this.#ledger.recipients(handle.digest, piece).filter(p => p !== this.peer).slice(0, MAX_BUSY_HOLDERS).map(async p => ({
+            peer: Uint8Array.from(peerIdFromString(p).toMultihash().bytes),
+            addrs: (await this.#c.network.addressesOf(p)).slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes))
+          })))
+          await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BUSY, message: `piece ${piece} was just sent to other peers: ask them`, piece, holders } })
           continue
         }
         this.#sending = true

@@ -4,7 +4,7 @@ import { answer, exchange, readRequest } from './request-response.js'
 import type { TaskFault } from './errors.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
-import type { BlobDigest, SeedRequest, SeedResponse } from '@damselfly/protocol'
+import type { BlobDigest, SeedAnswerMessage, SeedRequest } from '@damselfly/protocol'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
 /**
@@ -58,7 +58,7 @@ export class SeedService {
     const signal = AbortSignal.timeout(timeoutMs)
     const req = await readRequest(stream, peer, this.#penalties, 'seed request', MAX_SEED_FRAME, decodeSeedRequest, { signal })
     if (req == null) return
-    let res: Partial<SeedResponse>
+    let res: Partial<SeedAnswerMessage>
     try {
       const { size } = await handler(req, { signal })
       res = { accepted: true, size, pieceSize: pieceSizeFor(size) }
@@ -70,7 +70,7 @@ export class SeedService {
   }
 
   /** Ask one seed to pull a blob. */
-  async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedResponse> {
+  async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedAnswerMessage> {
     return exchange(this.#network, seed, SEED_PROTOCOL, encodeSeedRequest({ digest, url, size: size ?? 0 }), MAX_SEED_FRAME, decodeSeedResponse, options)
   }
 }

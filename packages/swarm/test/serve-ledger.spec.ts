@@ -104,6 +104,22 @@ describe('ServeLedger (super-seeding)', () => {
     expect(ledger.admit('layer', 0, 2)).toBeUndefined()
   })
 
+  it('names the peers a piece went to within the window, most recent first', () => {
+    let now = 0
+    const ledger = new ServeLedger(2, 1000, () => now, 0)
+    ledger.admit('d', 1, 10, 'a')?.()
+    now += 100
+    const toB = ledger.admit('d', 1, 10, 'b')
+    // still being sent to b: it counts
+    expect(ledger.recipients('d', 1)).toEqual(['b', 'a'])
+    expect(ledger.admit('d', 1, 10, 'c')).toBeUndefined()
+    toB!()
+    expect(ledger.recipients('d', 2)).toEqual([])
+    now += 950
+    // a's send is older than the window
+    expect(ledger.recipients('d', 1)).toEqual(['b'])
+  })
+
   it('never declines when turned off', () => {
     const ledger = new ServeLedger(0, 1000)
     for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBeTypeOf('function')

@@ -11,7 +11,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import * as Digest from 'multiformats/hashes/digest'
-import type { BlobDigest, PieceFrame, SeedResponse } from '@damselfly/protocol'
+import type { BlobDigest, PieceFrame, SeedAnswerMessage } from '@damselfly/protocol'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
@@ -34,7 +34,7 @@ export async function bareLibp2p (options: { swarmKeyFile?: Uint8Array, privateK
 }
 
 /** Asks the seed at `addr` to pull a blob, as a peer would, and returns its answer. */
-export async function askSeed (node: Libp2p, addr: string, request: { digest: string, url: string, size?: number }): Promise<SeedResponse> {
+export async function askSeed (node: Libp2p, addr: string, request: { digest: string, url: string, size?: number }): Promise<SeedAnswerMessage> {
   const stream = await node.dialProtocol(multiaddr(addr), SEED_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
   stream.send(encodeFrame(encodeSeedRequest({ digest: request.digest, url: request.url, size: request.size ?? 0 })))
   const decoder = new FrameDecoder(MAX_SEED_FRAME)

@@ -1011,6 +1011,7 @@ export interface Error {
   message: string
   piece?: number
   status?: number
+  holders: Holder[]
 }
 
 export namespace Error {
@@ -1069,13 +1070,21 @@ export namespace Error {
           w.uint32(obj.status)
         }
 
+        if (obj.holders != null && obj.holders.length > 0) {
+          for (const value of obj.holders) {
+            w.uint32(42)
+            Holder.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           code: Code.UNKNOWN,
-          message: ''
+          message: '',
+          holders: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1100,6 +1109,16 @@ export namespace Error {
               obj.status = reader.uint32()
               break
             }
+            case 5: {
+              if (opts.limits?.holders != null && obj.holders.length === opts.limits.holders) {
+                throw new MaxLengthError('Decode error - repeated field "holders" had too many elements')
+              }
+
+              obj.holders.push(Holder.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.holders$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1109,6 +1128,10 @@ export namespace Error {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          holders: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1143,6 +1166,24 @@ export namespace Error {
               }
               break
             }
+            case 5: {
+              if (opts.limits?.holders != null && obj.holders === opts.limits.holders) {
+                throw new MaxLengthError('Streaming decode error - repeated field "holders" had too many elements')
+              }
+
+              for (const evt of Holder.codec().stream(reader, reader.uint32(), `${prefix}.holders[]`, {
+                limits: opts.limits?.holders$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.holders
+                }
+              }
+
+              obj.holders++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1175,6 +1216,18 @@ export namespace Error {
     value: number
   }
 
+  export interface ErrorHoldersPeerFieldEvent {
+    field: '$.holders[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ErrorHoldersAddrsFieldEvent {
+    field: '$.holders[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Error>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Error.codec())
   }
@@ -1183,8 +1236,139 @@ export namespace Error {
     return decodeMessage(buf, Error.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Error>): Generator<ErrorCodeFieldEvent | ErrorMessageFieldEvent | ErrorPieceFieldEvent | ErrorStatusFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Error>): Generator<ErrorCodeFieldEvent | ErrorMessageFieldEvent | ErrorPieceFieldEvent | ErrorStatusFieldEvent | ErrorHoldersPeerFieldEvent | ErrorHoldersAddrsFieldEvent> {
     return streamMessage(buf, Error.codec(), opts)
+  }
+}
+
+export interface Holder {
+  peer: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Holder {
+  let _codec: Codec<Holder>
+
+  export const codec = (): Codec<Holder> => {
+    if (_codec == null) {
+      _codec = message<Holder>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peer != null && obj.peer.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peer)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peer: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peer = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HolderPeerFieldEvent {
+    field: '$.peer'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HolderAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Holder>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Holder.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Holder>): Holder {
+    return decodeMessage(buf, Holder.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Holder>): Generator<HolderPeerFieldEvent | HolderAddrsFieldEvent> {
+    return streamMessage(buf, Holder.codec(), opts)
   }
 }
 
@@ -1557,6 +1741,18 @@ export namespace PieceMessage {
     value: number
   }
 
+  export interface PieceMessageErrorHoldersPeerFieldEvent {
+    field: '$.error.holders[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface PieceMessageErrorHoldersAddrsFieldEvent {
+    field: '$.error.holders[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<PieceMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PieceMessage.codec())
   }
@@ -1565,7 +1761,7 @@ export namespace PieceMessage {
     return decodeMessage(buf, PieceMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PieceMessage>): Generator<PieceMessageOpenDigestFieldEvent | PieceMessageOpenWantManifestFieldEvent | PieceMessageManifestDigestFieldEvent | PieceMessageManifestSizeFieldEvent | PieceMessageManifestPieceSizeFieldEvent | PieceMessageManifestFirstFieldEvent | PieceMessageManifestHashesFieldEvent | PieceMessageManifestSignerFieldEvent | PieceMessageManifestSignatureFieldEvent | PieceMessageBitfieldPiecesFieldEvent | PieceMessageBitfieldBitsFieldEvent | PieceMessageHavePiecesFieldEvent | PieceMessageRequestPieceFieldEvent | PieceMessageCancelPieceFieldEvent | PieceMessageDataPieceFieldEvent | PieceMessageDataOffsetFieldEvent | PieceMessageDataDataFieldEvent | PieceMessageDataLastFieldEvent | PieceMessageChokeRetryAfterMsFieldEvent | PieceMessageErrorCodeFieldEvent | PieceMessageErrorMessageFieldEvent | PieceMessageErrorPieceFieldEvent | PieceMessageErrorStatusFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PieceMessage>): Generator<PieceMessageOpenDigestFieldEvent | PieceMessageOpenWantManifestFieldEvent | PieceMessageManifestDigestFieldEvent | PieceMessageManifestSizeFieldEvent | PieceMessageManifestPieceSizeFieldEvent | PieceMessageManifestFirstFieldEvent | PieceMessageManifestHashesFieldEvent | PieceMessageManifestSignerFieldEvent | PieceMessageManifestSignatureFieldEvent | PieceMessageBitfieldPiecesFieldEvent | PieceMessageBitfieldBitsFieldEvent | PieceMessageHavePiecesFieldEvent | PieceMessageRequestPieceFieldEvent | PieceMessageCancelPieceFieldEvent | PieceMessageDataPieceFieldEvent | PieceMessageDataOffsetFieldEvent | PieceMessageDataDataFieldEvent | PieceMessageDataLastFieldEvent | PieceMessageChokeRetryAfterMsFieldEvent | PieceMessageErrorCodeFieldEvent | PieceMessageErrorMessageFieldEvent | PieceMessageErrorPieceFieldEvent | PieceMessageErrorStatusFieldEvent | PieceMessageErrorHoldersPeerFieldEvent | PieceMessageErrorHoldersAddrsFieldEvent> {
     return streamMessage(buf, PieceMessage.codec(), opts)
   }
 }
@@ -1866,6 +2062,18 @@ export namespace SeedResponse {
     value: number
   }
 
+  export interface SeedResponseErrorHoldersPeerFieldEvent {
+    field: '$.error.holders[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SeedResponseErrorHoldersAddrsFieldEvent {
+    field: '$.error.holders[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SeedResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SeedResponse.codec())
   }
@@ -1874,7 +2082,7 @@ export namespace SeedResponse {
     return decodeMessage(buf, SeedResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedResponse>): Generator<SeedResponseAcceptedFieldEvent | SeedResponseSizeFieldEvent | SeedResponsePieceSizeFieldEvent | SeedResponseErrorCodeFieldEvent | SeedResponseErrorMessageFieldEvent | SeedResponseErrorPieceFieldEvent | SeedResponseErrorStatusFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedResponse>): Generator<SeedResponseAcceptedFieldEvent | SeedResponseSizeFieldEvent | SeedResponsePieceSizeFieldEvent | SeedResponseErrorCodeFieldEvent | SeedResponseErrorMessageFieldEvent | SeedResponseErrorPieceFieldEvent | SeedResponseErrorStatusFieldEvent | SeedResponseErrorHoldersPeerFieldEvent | SeedResponseErrorHoldersAddrsFieldEvent> {
     return streamMessage(buf, SeedResponse.codec(), opts)
   }
 }
