@@ -30,26 +30,32 @@ const MiB = 1024 * 1024
 const CHROMIUM = '/usr/bin/chromium'
 const BUNDLE = fileURLToPath(new URL('../packages/browser/dist/damselfly-browser.js', import.meta.url))
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
-/** Between fetches from the seed: its unpaced super-seeding window, and a second more. */
-const GAP_MS = SWARM_DEFAULTS.superSeedUnpacedWindowMs + 1000
+/** Between fetches from the seed, by default: its unpaced super-seeding window, and a second more. */
+const DEFAULT_GAP_S = (SWARM_DEFAULTS.superSeedUnpacedWindowMs + 1000) / 1000
 
 const USAGE = `Usage: npm run bench:browser -- [--size MiB] [--rounds K] [--out DIR]
 
   --size MiB    the blob (default 64)
   --rounds K    a daemon fetch and a browser fetch per round (default 3)
-  --out DIR     write browser.{json,md} there (default bench/results)
+  --gap S       seconds between fetches (default ${DEFAULT_GAP_S}: the seed's super-seeding window
+                and a second); 0 has each fetch find the seed just sent the pieces to the other
+  --out DIR     write browser.{json,md} there (default bench/results; with --gap, browser-gap-S.*)
 `
 const opts = benchArgs('bench:browser', USAGE, {
   size: { type: 'string', default: '64' },
   rounds: { type: 'string', default: '3' },
+  gap: { type: 'string' },
   out: { type: 'string' }
 }, values => {
   const sizeMiB = Number(values.size)
   if (!(Number.isInteger(sizeMiB) && sizeMiB >= 1 && sizeMiB <= 1024)) throw new UsageError(`--size ${values.size}: whole MiB from 1 to 1024`)
   const rounds = Number(values.rounds)
   if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) throw new UsageError(`--rounds ${values.rounds}: a whole number from 1 to 10`)
-  return { sizeMiB, rounds, out: values.out }
+  const gapS = Number(values.gap ?? DEFAULT_GAP_S)
+  if (!(gapS >= 0 && gapS <= 60)) throw new UsageError(`--gap ${values.gap}: seconds from 0 to 60`)
+  return { sizeMiB, rounds, gapMs: gapS * 1000, out: values.out, name: values.gap != null ? `browser-gap-${gapS}` : 'browser' }
 })
+const GAP_MS = opts.gapMs
 
 const PAGE = `<!doctype html><title>damselfly bench</title>
 <script type="module">import { createBrowserPeer } from './damselfly-browser.js'; globalThis.createBrowserPeer = createBrowserPeer</script>`
@@ -146,11 +152,11 @@ try {
       const daemon = percentile(rounds.map(r => mibps(r.daemon.ms)), 50)
       const browserRate = percentile(rounds.map(r => mibps(r.browser.ms)), 50)
       const firstPiece = percentile(rounds.map(r => r.browser.firstPieceMs), 50)
-      const result = { bench: 'browser', date: new Date().toISOString(), machine: machine(), command: `npm run bench:browser -- --size ${opts.sizeMiB} --rounds ${opts.rounds}`, sizeBytes: blob.size, rounds, medianMiBps: { daemon, browser: browserRate }, browserFirstPieceMs: firstPiece }
+      const result = { bench: 'browser', date: new Date().toISOString(), machine: machine(), command: `npm run bench:browser -- --size ${opts.sizeMiB} --rounds ${opts.rounds}${opts.name !== 'browser' ? ` --gap ${GAP_MS / 1000}` : ''}`, sizeBytes: blob.size, rounds, medianMiBps: { daemon, browser: browserRate }, browserFirstPieceMs: firstPiece }
       const md = [
         '# A browser peer against a daemon',
         '',
-        `\`${result.command}\` on ${result.machine.cpus} cores, ${result.date.slice(0, 10)}: one seed daemon on loopback (TCP and WebSockets) holds a ${opts.sizeMiB} MiB blob; each round a fresh daemon fetches it over TCP (TLS, Yamux), timed on its own clock from the request to the blob stored, and a fresh page in headless Chromium fetches it over WebSockets (Noise, Yamux) with \`createBrowserPeer\`, timed in the page from \`fetch()\` to the verified bytes (the join through the seed before it not counted). Rounds alternate who goes first and wait ${GAP_MS / 1000} s between fetches (the seed's super-seeding window).`,
+        `\`${result.command}\` on ${result.machine.cpus} cores, ${result.date.slice(0, 10)}: one seed daemon on loopback (TCP and WebSockets) holds a ${opts.sizeMiB} MiB blob; each round a fresh daemon fetches it over TCP (TLS, Yamux), timed on its own clock from the request to the blob stored, and a fresh page in headless Chromium fetches it over WebSockets (Noise, Yamux) with \`createBrowserPeer\`, timed in the page from \`fetch()\` to the verified bytes (the join through the seed before it not counted). Rounds alternate who goes first and wait ${GAP_MS / 1000} s between fetches${GAP_MS >= SWARM_DEFAULTS.superSeedUnpacedWindowMs ? " (the seed's super-seeding window)" : ': each fetch may find the seed declining pieces it just sent to the other, and naming the other as their holder'}.`,
         '',
         '| round | daemon MiB/s | browser MiB/s | browser / daemon | browser: first piece after |',
         '| ---: | ---: | ---: | ---: | ---: |',
@@ -159,9 +165,9 @@ try {
         ''
       ].join('\n')
       const dir = opts.out ?? RESULTS
-      await writeResult(join(dir, 'browser.json'), result)
-      await writeResult(join(dir, 'browser.md'), md)
-      console.log(`median: daemon ${daemon.toFixed(1)} MiB/s, browser ${browserRate.toFixed(1)} MiB/s (${(browserRate / daemon).toFixed(2)} of it); wrote ${join(dir, 'browser')}.{json,md}`)
+      await writeResult(join(dir, `${opts.name}.json`), result)
+      await writeResult(join(dir, `${opts.name}.md`), md)
+      console.log(`median: daemon ${daemon.toFixed(1)} MiB/s, browser ${browserRate.toFixed(1)} MiB/s (${(browserRate / daemon).toFixed(2)} of it); wrote ${join(dir, opts.name)}.{json,md}`)
     })
   } finally {
     await browser.close()

@@ -222,12 +222,14 @@ export class ServeLedger {
   }
 
   /**
-   * Whether piece `piece` of a blob of `pieces` pieces may be sent now. When it may, returns the function to
+   * Whether piece `piece` of a blob of `pieces` pieces may be sent now to
+   * `requester` (a peer id), declining only while one of the peers it just
+   * went to is `reachable` (one that left passes nothing on). When it may, returns the function to
    * call once it has been sent (again calls do nothing): the window runs
    * from then, since the receivers can pass a piece on only once they have
    * all of it.
    */
-  admit (digest: string, piece: number, pieces = Infinity, requester?: string): (() => void) | undefined {
+  admit (digest: string, piece: number, pieces = Infinity, requester?: string, reachable?: (peer: string) => boolean): (() => void) | undefined {
     // A one-piece blob (an image's config, a small layer) goes to whoever asks:
     // its holders join no topic for it and provide it only once their own
     // downloads end, so a peer declined it has nobody else to ask. In the
@@ -239,7 +241,9 @@ export class ServeLedger {
     const key = `${digest}/${piece}`
     const now = this.#now()
     const recent = (this.#served.get(key) ?? []).filter(s => now - s.at < this.#windowMs)
-    if (recent.length >= this.#copies && this.#sending >= this.#idleSends) {
+    // declined only while a peer it went to can pass it on: one that left cannot
+    const passOn = reachable == null || recent.some(s => s.to == null || (s.to !== requester && reachable(s.to)))
+    if (recent.length >= this.#copies && this.#sending >= this.#idleSends && passOn) {
       this.#served.set(key, recent)
       return undefined
     }
@@ -474,7 +478,7 @@ class UploadSession implements UploadSlot {
           await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BAD_REQUEST, message: `piece ${piece} is not held here`, piece } })
           continue
         }
-        const sent = this.#ledger.admit(handle.digest, piece, handle.layout.pieces, this.peer)
+        const sent = this.#ledger.admit(handle.digest, piece, handle.layout.pieces, this.peer, p => this.#c.network.isConnected(p))
         if (sent == null) {
           // the peers it went to, so the requester can ask them without a lookup
           const holders = await Promise.all(this.#ledger.recipients(handle.digest, piece).filter(p => p !== this.peer).slice(0, MAX_BUSY_HOLDERS).map(async p => ({

@@ -120,6 +120,14 @@ describe('ServeLedger (super-seeding)', () => {
     expect(ledger.recipients('d', 1)).toEqual(['b'])
   })
 
+  it('sends a piece again when every peer it just went to is gone', () => {
+    const ledger = new ServeLedger(1, 60_000, () => 0, 0)
+    ledger.admit('d', 1, 10, 'a', () => true)?.()
+    expect(ledger.admit('d', 1, 10, 'b', () => true)).toBeUndefined()
+    // a left: nobody can pass piece 1 on
+    expect(ledger.admit('d', 1, 10, 'b', peer => peer !== 'a')).toBeTypeOf('function')
+  })
+
   it('never declines when turned off', () => {
     const ledger = new ServeLedger(0, 1000)
     for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBeTypeOf('function')
