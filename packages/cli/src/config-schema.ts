@@ -59,6 +59,11 @@ export const configSchema = kind.mapping({
   }),
   allowPeers: kind.peerIds.prefault([]).register(INFO, { flag: '--allow-peer PEERID', description: 'peer ids this node connects with, either way; empty for any' }),
   seed: kind.boolean.prefault(false).register(INFO, { flag: '--seed', description: 'pull blobs from their origin when asked, and feed the swarm' }),
+  locality: kind.locality.prefault(null).register(INFO, {
+    flag: '--locality LABEL',
+    description: 'where this node is, most general first: zone/rack (eu-west-1a/rack-12). Sent with its load; among parents otherwise alike, those sharing more of it come first. null: unsaid',
+    init: locality => ({ locality: locality ?? undefined })
+  }),
   relay: section({
     enabled: kind.booleanOrNull.prefault(null).register(INFO, {
       flag: '--relay',

@@ -54,6 +54,11 @@ export const text = z.string(TEXT).min(1, TEXT)
 /** A file's path; null for none. */
 export const path = text.nullable()
 
+/** `zone/rack`: parts of letters, digits, '.', '_' and '-', most general first; null for none. */
+export const locality = text.max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: issue => `${JSON.stringify(issue.input)} is not a locality: parts of letters, digits, '.', '_' and '-' separated by '/', e.g. eu-west-1a/rack-12` })
+  .nullable()
+
 const BOOLEAN = expecting('true or false')
 export const boolean = z.codec(z.union([z.boolean(), z.enum(['true', 'false'], BOOLEAN)], BOOLEAN), z.boolean(), {
   decode: v => v === true || v === 'true',

@@ -52,6 +52,7 @@ describe('daemon config', () => {
       swarmKey: null,
       allowPeers: [],
       seed: false,
+      locality: null,
       relay: { enabled: null, reservations: 128, duration: 120_000, data: 128 * 1024 },
       trustedSeeds: [],
       allowOrigins: [],

@@ -244,9 +244,14 @@ export function encodeBeacon (b: Partial<Beacon>): Uint8Array {
   return Beacon.encode(b)
 }
 
-export function decodeBeacon (buf: Uint8Array): Beacon {
+/** A beacon as decoded: `locality` only when the peer said one. */
+export type BeaconFields = Omit<Beacon, 'locality'> & { locality?: string }
+
+export function decodeBeacon (buf: Uint8Array): BeaconFields {
   if (buf.byteLength > MAX_GOSSIP_MESSAGE) throw new MessageTooLargeError(`beacon of ${buf.byteLength} bytes exceeds ${MAX_GOSSIP_MESSAGE}`)
-  return decodeWith('beacon', () => Beacon.decode(buf, { limits: { addrs: MAX_ADDRS } }))
+  const b: BeaconFields = decodeWith('beacon', () => Beacon.decode(buf, { limits: { addrs: MAX_ADDRS } }))
+  if (b.locality === '') delete b.locality
+  return b
 }
 
 /** Longest registry host or repository name in an access query (the distribution registry's bounds). */

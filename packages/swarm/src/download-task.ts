@@ -25,6 +25,8 @@ export interface BeaconInfo {
   activeUploads: number
   freeUploadSlots: number
   seed: boolean
+  /** Its locality label, when it said one. */
+  locality?: string
   at: number
 }
 

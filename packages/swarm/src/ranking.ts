@@ -7,7 +7,7 @@ export interface ParentCandidate {
   /** Observed delivery rate from this parent, bytes/s, when measured. */
   observedBps?: number
   /** The parent's last load beacon, when heard. */
-  beacon?: { uploadBps: number, activeUploads: number, freeUploadSlots: number, seed: boolean }
+  beacon?: { uploadBps: number, activeUploads: number, freeUploadSlots: number, seed: boolean, locality?: string }
   /** Verified pieces this parent has delivered to us. */
   delivered: number
   /** Failures (timeouts, chokes) seen from this parent recently. */
@@ -21,8 +21,28 @@ export interface ParentRanker {
   rank(candidates: ParentCandidate[]): ParentCandidate[]
 }
 
-/** Local scores: measured throughput, then spare upload capacity; seeds last so peers offload them. */
+/**
+ * How near two locality labels are: the leading '/'-separated parts they
+ * share (`eu-1a/rack-3` and `eu-1a/rack-7` share 1). Unsaid is near nothing.
+ */
+export function localityShared (a: string | undefined, b: string | undefined): number {
+  if (a == null || b == null || a === '' || b === '') return 0
+  const x = a.split('/')
+  const y = b.split('/')
+  let n = 0
+  while (n < x.length && n < y.length && x[n] === y[n]) n++
+  return n
+}
+
+/** Local scores: measured throughput, then spare upload capacity; seeds last so peers offload them; nearer locality breaks ties. */
 export class LocalParentRanker implements ParentRanker {
+  readonly #locality: string | undefined
+
+  /** `locality`: this node's label (`zone/rack`), to prefer parents that share more of it when all else is equal. */
+  constructor (locality?: string) {
+    this.#locality = locality
+  }
+
   rank (candidates: ParentCandidate[]): ParentCandidate[] {
     const score = (c: ParentCandidate): number => {
       let s = c.observedBps ?? 0
@@ -33,6 +53,7 @@ export class LocalParentRanker implements ParentRanker {
       if (c.beacon?.seed === true) s *= 0.8
       return s / (1 + c.failures)
     }
-    return [...candidates].sort((a, b) => Number(a.demoted === true) - Number(b.demoted === true) || score(b) - score(a))
+    const near = (c: ParentCandidate): number => localityShared(this.#locality, c.beacon?.locality)
+    return [...candidates].sort((a, b) => Number(a.demoted === true) - Number(b.demoted === true) || score(b) - score(a) || near(b) - near(a))
   }
 }

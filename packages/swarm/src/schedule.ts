@@ -6,6 +6,7 @@ import { answer, exchange, readRequest } from './request-response.js'
 import type { ParentAdvisor, ParentReport, SuggestedParent } from './advisor.js'
 import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
+import { localityShared } from './ranking.js'
 import type { ParentCandidate } from './ranking.js'
 import type { BlobDigest, ScheduleRequest } from '@damselfly/protocol'
 import type { Logger } from '@libp2p/interface'
@@ -54,6 +55,8 @@ export interface Load {
   activeUploads: number
   freeUploadSlots: number
   seed: boolean
+  /** Its locality label (`zone/rack`); empty or absent: unsaid. */
+  locality?: string
 }
 
 interface NodeState {
@@ -116,7 +119,7 @@ export class ScheduleState {
     this.counts.requests++
     if (req.beacon != null) {
       const b = req.beacon
-      this.beacon(peer, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed }, b.addrs.slice(0, MAX_ADDRS))
+      this.beacon(peer, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, locality: b.locality }, b.addrs.slice(0, MAX_ADDRS))
     }
     for (const d of req.holding) this.hold(d, peer)
     for (const d of req.dropped) this.#holders.get(d)?.delete(peer)
@@ -130,7 +133,7 @@ export class ScheduleState {
       const outcome = r.outcome === ParentReportMessage.Outcome.PIECE ? 'piece' : r.outcome === ParentReportMessage.Outcome.FAILED ? 'failed' : 'closed'
       this.report(outcome === 'piece' ? { type: 'piece', digest: r.digest, parent, bytes: Number(r.bytes), ms: r.ms } : { type: outcome, digest: r.digest, parent })
     }
-    const ranked = req.rank != null ? this.#rank(req.rank.candidates) : []
+    const ranked = req.rank != null ? this.#rank(req.rank.candidates, this.#nodes.get(peer)?.load.locality) : []
     const suggested = req.suggest != null ? this.#suggest(req.suggest.digest, peer, req.suggest.exclude, req.suggest.limit) : []
     if (req.rank != null) this.counts.ranks++
     if (req.suggest != null) this.counts.suggests++
@@ -173,8 +176,8 @@ export class ScheduleState {
     }
   }
 
-  /** Candidates best first (peer ids as bytes, as they came, each once). */
-  rankPeers (candidates: string[]): string[] {
+  /** Candidates best first (each once), nearer to `locality` first when all else is equal. */
+  rankPeers (candidates: string[], locality?: string): string[] {
     let sum = 0
     let measured = 0
     for (const [peer, p] of this.#parents) {
@@ -184,10 +187,11 @@ export class ScheduleState {
     }
     const typical = measured > 0 ? sum / measured : 0
     const scored = candidates.map((peer, i) => ({ peer, i, score: scheduleScore(this.#parents.get(peer), this.#nodes.get(peer), typical) }))
-    return scored.sort((a, b) => b.score - a.score || a.i - b.i).map(s => s.peer)
+    const near = (peer: string): number => localityShared(locality, this.#nodes.get(peer)?.load.locality)
+    return scored.sort((a, b) => b.score - a.score || near(b.peer) - near(a.peer) || a.i - b.i).map(s => s.peer)
   }
 
-  #rank (candidates: Bytes[]): Bytes[] {
+  #rank (candidates: Bytes[], locality: string | undefined): Bytes[] {
     const byText = new Map<string, Bytes>()
     for (const bytes of candidates) {
       try {
@@ -196,7 +200,7 @@ export class ScheduleState {
         // not a peer id: left out of the answer
       }
     }
-    return this.rankPeers([...byText.keys()]).map(peer => byText.get(peer)!)
+    return this.rankPeers([...byText.keys()], locality).map(peer => byText.get(peer)!)
   }
 
   /** The peer holds pieces of the blob. */
@@ -406,7 +410,7 @@ export class SchedulerClient implements ParentAdvisor {
       const holding = t.holding.splice(0)
       const dropped = t.dropped.splice(0)
       try {
-        await this.#send(t, { beacon: { ...load, addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(SCHEDULE_FLUSH_MS * 2))
+        await this.#send(t, { beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(SCHEDULE_FLUSH_MS * 2))
       } catch (err: any) {
         // soft state: what did not get there is not sent again; the next beacon says the load
         this.#init.log('scheduler %s: %s', t.addr, err.message)

@@ -67,6 +67,12 @@ export interface SwarmCoreInit {
   /** Replace local parent ranking (the simulator's random choice does). */
   ranker?: ParentRanker
   /**
+   * Where this node is, most general first, '/'-separated (`eu-west-1a/rack-12`):
+   * sent in its load, and parents sharing more of it are ranked first when
+   * all else is equal. @default none
+   */
+  locality?: string
+  /**
    * Multiaddrs of schedulers (`damselfly scheduler`; /p2p/<peer id>
    * optional): downloads ask one, chosen per blob, to rank and suggest
    * parents, within ADVICE_DEADLINE_MS, and the node sends them its load
@@ -276,7 +282,7 @@ class DamselflySwarm implements Swarm {
       penalties: this.#penalties,
       downloadLimiter: new RateLimiter(init.downloadRate),
       pieceBuffers: new BufferPool(PIECE_BUFFERS_KEPT),
-      ranker: init.ranker ?? new LocalParentRanker(),
+      ranker: init.ranker ?? new LocalParentRanker(init.locality),
       advisor: this.#scheduler,
       origin,
       config,
@@ -639,7 +645,8 @@ class DamselflySwarm implements Swarm {
       uploadBps: Math.round(this.#uploadMeter.rate),
       activeUploads: this.#server.activeUploads,
       freeUploadSlots: this.#server.freeSlots,
-      seed: this.#init.seed === true
+      seed: this.#init.seed === true,
+      locality: this.#init.locality ?? ''
     }
   }
 
@@ -662,7 +669,7 @@ class DamselflySwarm implements Swarm {
         this.stats.gossipReceived.beacon++
         const b = decodeBeacon(data)
         const at = Date.now()
-        this.#beacons.set(from, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, at })
+        this.#beacons.set(from, { uploadBps: Number(b.uploadBps), activeUploads: b.activeUploads, freeUploadSlots: b.freeUploadSlots, seed: b.seed, locality: b.locality, at })
         if (b.seed) this.#seedsSeen.set(from, at)
         return
       }

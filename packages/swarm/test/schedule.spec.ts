@@ -17,8 +17,8 @@ function wire (r: Partial<ScheduleRequest>): ScheduleRequest {
   return decodeScheduleRequest(encodeScheduleRequest(r))
 }
 
-function beacon (uploadBps: number, activeUploads: number, freeUploadSlots: number, seed = false): Partial<ScheduleRequest> {
-  return { beacon: { uploadBps, activeUploads, freeUploadSlots, seed, addrs: [] } }
+function beacon (uploadBps: number, activeUploads: number, freeUploadSlots: number, seed = false, locality = ''): Partial<ScheduleRequest> {
+  return { beacon: { uploadBps, activeUploads, freeUploadSlots, seed, addrs: [], locality } }
 }
 
 function piece (parent: string, bytes: number, ms: number): ParentReport {
@@ -50,6 +50,15 @@ describe('the scheduler\'s ranking', () => {
     expect(order(state, [p[0]!, p[1]!, p[2]!])).toEqual([p[1]!, p[2]!, p[0]!])
     for (let i = 0; i < 3; i++) state.handle(p[4]!, wire({ reports: [{ digest: DIGEST, parent: peerIdBytes(p[1]!), outcome: ParentReport.Outcome.FAILED, bytes: 0, ms: 0 }] }))
     // 20 MiB/s over 1 + 3 failures is 5 MiB/s: below p2's 10
+    expect(order(state, [p[0]!, p[1]!, p[2]!])).toEqual([p[2]!, p[1]!, p[0]!])
+  })
+
+  it('breaks ties by the asker\'s locality, as its beacon said it', () => {
+    const state = new ScheduleState()
+    state.handle(p[0]!, wire(beacon(10 * MiB, 1, 4, false, 'us-2b/rack-1')))
+    state.handle(p[1]!, wire(beacon(10 * MiB, 1, 4, false, 'eu-1a/rack-9')))
+    state.handle(p[2]!, wire(beacon(10 * MiB, 1, 4, false, 'eu-1a/rack-3')))
+    state.handle(p[5]!, wire(beacon(0, 0, 8, false, 'eu-1a/rack-3')))
     expect(order(state, [p[0]!, p[1]!, p[2]!])).toEqual([p[2]!, p[1]!, p[0]!])
   })
 

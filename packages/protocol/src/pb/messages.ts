@@ -2332,6 +2332,7 @@ export interface Beacon {
   freeUploadSlots: number
   seed: boolean
   addrs: Uint8Array<ArrayBuffer>[]
+  locality: string
 }
 
 export namespace Beacon {
@@ -2371,6 +2372,11 @@ export namespace Beacon {
           }
         }
 
+        if ((obj.locality != null && obj.locality !== '')) {
+          w.uint32(50)
+          w.string(obj.locality)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2380,7 +2386,8 @@ export namespace Beacon {
           activeUploads: 0,
           freeUploadSlots: 0,
           seed: false,
-          addrs: []
+          addrs: [],
+          locality: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2411,6 +2418,10 @@ export namespace Beacon {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 6: {
+              obj.locality = reader.string()
               break
             }
             default: {
@@ -2475,6 +2486,13 @@ export namespace Beacon {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.locality`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2513,6 +2531,11 @@ export namespace Beacon {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface BeaconLocalityFieldEvent {
+    field: '$.locality'
+    value: string
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -2521,7 +2544,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconUploadBpsFieldEvent | BeaconActiveUploadsFieldEvent | BeaconFreeUploadSlotsFieldEvent | BeaconSeedFieldEvent | BeaconAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconUploadBpsFieldEvent | BeaconActiveUploadsFieldEvent | BeaconFreeUploadSlotsFieldEvent | BeaconSeedFieldEvent | BeaconAddrsFieldEvent | BeaconLocalityFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }
@@ -3032,6 +3055,11 @@ export namespace ScheduleRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ScheduleRequestBeaconLocalityFieldEvent {
+    field: '$.beacon.locality'
+    value: string
+  }
+
   export interface ScheduleRequestRankDigestFieldEvent {
     field: '$.rank.digest'
     value: string
@@ -3109,7 +3137,7 @@ export namespace ScheduleRequest {
     return decodeMessage(buf, ScheduleRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleRequest>): Generator<ScheduleRequestBeaconUploadBpsFieldEvent | ScheduleRequestBeaconActiveUploadsFieldEvent | ScheduleRequestBeaconFreeUploadSlotsFieldEvent | ScheduleRequestBeaconSeedFieldEvent | ScheduleRequestBeaconAddrsFieldEvent | ScheduleRequestRankDigestFieldEvent | ScheduleRequestRankCandidatesFieldEvent | ScheduleRequestReportsDigestFieldEvent | ScheduleRequestReportsParentFieldEvent | ScheduleRequestReportsOutcomeFieldEvent | ScheduleRequestReportsBytesFieldEvent | ScheduleRequestReportsMsFieldEvent | ScheduleRequestSuggestDigestFieldEvent | ScheduleRequestSuggestLimitFieldEvent | ScheduleRequestSuggestExcludeFieldEvent | ScheduleRequestHoldingFieldEvent | ScheduleRequestDroppedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleRequest>): Generator<ScheduleRequestBeaconUploadBpsFieldEvent | ScheduleRequestBeaconActiveUploadsFieldEvent | ScheduleRequestBeaconFreeUploadSlotsFieldEvent | ScheduleRequestBeaconSeedFieldEvent | ScheduleRequestBeaconAddrsFieldEvent | ScheduleRequestBeaconLocalityFieldEvent | ScheduleRequestRankDigestFieldEvent | ScheduleRequestRankCandidatesFieldEvent | ScheduleRequestReportsDigestFieldEvent | ScheduleRequestReportsParentFieldEvent | ScheduleRequestReportsOutcomeFieldEvent | ScheduleRequestReportsBytesFieldEvent | ScheduleRequestReportsMsFieldEvent | ScheduleRequestSuggestDigestFieldEvent | ScheduleRequestSuggestLimitFieldEvent | ScheduleRequestSuggestExcludeFieldEvent | ScheduleRequestHoldingFieldEvent | ScheduleRequestDroppedFieldEvent> {
     return streamMessage(buf, ScheduleRequest.codec(), opts)
   }
 }
