@@ -483,10 +483,13 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
         if (!current()) return
         this.#engine.declined(peer, index, busy)
         // the peers the piece just went to hold it now: candidates at once, without waiting for a lookup
+        const network = this.#ctx.network
         for (const h of holders) {
-          if (h.peer === this.#ctx.network.peerId) continue
+          if (h.peer === network.peerId) continue
           this.#ctx.stats.busyHolders++
-          this.#ctx.network.rememberAddresses(h.peer, h.addrs).catch(() => {}).finally(() => { if (current()) this.#engine.candidate(h.peer) })
+          // one already connected is dialled without them: no peer-store write per declined piece
+          if (network.isConnected(h.peer)) this.#engine.candidate(h.peer)
+          else network.rememberAddresses(h.peer, h.addrs).catch(() => {}).finally(() => { if (current()) this.#engine.candidate(h.peer) })
         }
       },
       buffer: index => {

@@ -83,13 +83,13 @@ interface ParentState {
  * slot halves it, a seed counts 0.8 (nodes should offload it), and each
  * recent failure divides it further.
  */
-export function scheduleScore (parent: ParentState | undefined, node: NodeState | undefined, typicalCapacity = 0): number {
+export function scheduleScore (parent: ParentState | undefined, node: NodeState | undefined, typicalCapacity: () => number = () => 0): number {
   const load = node?.load
   const active = load?.activeUploads ?? 0
   let capacity = 0
   if (parent != null && parent.samples > 0) capacity = parent.bps * Math.max(1, active)
   else if (load != null && load.uploadBps > 0) capacity = load.uploadBps
-  else capacity = typicalCapacity
+  else capacity = typicalCapacity()
   let s = capacity / (1 + active)
   if (load?.freeUploadSlots === 0) s *= 0.5
   if (load?.seed === true) s *= 0.8
@@ -178,15 +178,22 @@ export class ScheduleState {
 
   /** Candidates best first (each once), nearer to `locality` first when all else is equal. */
   rankPeers (candidates: string[], locality?: string): string[] {
-    let sum = 0
-    let measured = 0
-    for (const [peer, p] of this.#parents) {
-      if (p.samples === 0) continue
-      sum += p.bps * Math.max(1, this.#nodes.get(peer)?.load.activeUploads ?? 1)
-      measured++
+    // the mean measured capacity, for candidates nobody measured: worked out only when one turns up
+    let typical: number | undefined
+    const typicalCapacity = (): number => {
+      if (typical == null) {
+        let sum = 0
+        let measured = 0
+        for (const [peer, p] of this.#parents) {
+          if (p.samples === 0) continue
+          sum += p.bps * Math.max(1, this.#nodes.get(peer)?.load.activeUploads ?? 1)
+          measured++
+        }
+        typical = measured > 0 ? sum / measured : 0
+      }
+      return typical
     }
-    const typical = measured > 0 ? sum / measured : 0
-    const scored = candidates.map((peer, i) => ({ peer, i, score: scheduleScore(this.#parents.get(peer), this.#nodes.get(peer), typical) }))
+    const scored = candidates.map((peer, i) => ({ peer, i, score: scheduleScore(this.#parents.get(peer), this.#nodes.get(peer), typicalCapacity) }))
     const near = (peer: string): number => localityShared(locality, this.#nodes.get(peer)?.load.locality)
     return scored.sort((a, b) => b.score - a.score || near(b.peer) - near(a.peer) || a.i - b.i).map(s => s.peer)
   }
@@ -333,6 +340,8 @@ export class SchedulerClient implements ParentAdvisor {
     const known = this.#targets.filter(t => t.peer != null)
     const connected = known.filter(t => this.#init.network.isConnected(t.peer!))
     const pool = connected.length > 0 ? connected : known
+    // report() asks this for every piece: with one scheduler there is nothing to hash
+    if (pool.length <= 1) return pool[0]
     const first = rankSeeds(digest as BlobDigest, pool.map(t => t.peer!))[0]
     return pool.find(t => t.peer === first)
   }

@@ -534,7 +534,6 @@ class DamselflySwarm implements Swarm {
     // progress at most every 200 ms per blob: enough for a bar or a dashboard
     const now = performance.now()
     const task = this.#tasks.get(digest)
-    if (task != null && !this.#announced.has(task)) this.#scheduler?.holding(digest)
     if (task != null && this.#listeners.size > 0 && now - (this.#lastProgress.get(digest) ?? 0) >= 200) {
       this.#lastProgress.set(digest, now)
       this.#emit({ type: 'progress', task: task.summary() })
@@ -551,6 +550,8 @@ class DamselflySwarm implements Swarm {
     if (task != null && !this.#announced.has(task)) {
       this.#announced.add(task)
       this.#announce(digest, pieces, [index], false)
+      // the scheduler may suggest this node from now on
+      this.#scheduler?.holding(digest)
     }
     // provided later, not now: the lookup behind a provide costs RPCs all
     // over the swarm (see PROVIDE_DEFER_MAX_MS)

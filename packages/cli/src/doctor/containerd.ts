@@ -61,26 +61,18 @@ export function registryConfig (config: Record<string, any>): RegistryConfig {
   const version = typeof config.version === 'number' ? config.version : 1
   const plugins = table(config.plugins) ?? {}
   const disabled = Array.isArray(config.disabled_plugins) ? config.disabled_plugins as unknown[] : []
-  if (version >= 3) {
-    const images = table(plugins[CRI_V3_IMAGES]) ?? {}
-    const registry = table(images.registry) ?? {}
-    return {
-      configPath: typeof registry.config_path === 'string' ? registry.config_path : undefined,
-      mirrors: table(registry.mirrors) != null && Object.keys(registry.mirrors).length > 0,
-      useLocalImagePull: typeof images.use_local_image_pull === 'boolean' ? images.use_local_image_pull : undefined,
-      criDisabled: disabled.includes(CRI_V3_IMAGES) || disabled.includes('io.containerd.grpc.v1.cri'),
-      section: `[plugins."${CRI_V3_IMAGES}".registry]`
-    }
-  }
-  const name = version === 2 ? CRI_V2 : 'cri'
+  // where each config version keeps the CRI image settings, and the names its plugin goes by
+  const [name, quoted, names] = version >= 3
+    ? [CRI_V3_IMAGES, `"${CRI_V3_IMAGES}"`, [CRI_V3_IMAGES, CRI_V2]]
+    : version === 2 ? [CRI_V2, `"${CRI_V2}"`, [CRI_V2, 'cri']] : ['cri', 'cri', [CRI_V2, 'cri']]
   const cri = table(plugins[name]) ?? {}
   const registry = table(cri.registry) ?? {}
   return {
     configPath: typeof registry.config_path === 'string' ? registry.config_path : undefined,
     mirrors: table(registry.mirrors) != null && Object.keys(registry.mirrors).length > 0,
     useLocalImagePull: typeof cri.use_local_image_pull === 'boolean' ? cri.use_local_image_pull : undefined,
-    criDisabled: disabled.includes(CRI_V2) || disabled.includes('cri'),
-    section: `[plugins.${version === 2 ? `"${CRI_V2}"` : 'cri'}.registry]`
+    criDisabled: names.some(n => disabled.includes(n)),
+    section: `[plugins.${quoted}.registry]`
   }
 }
 

@@ -11,13 +11,6 @@ import { networkInterfaces } from 'node:os'
 /** `host:port` a runtime is pointed at, compared with where the mirror listens. */
 export interface HostPort { host: string, port: number }
 
-/** Parses `host:port` or `[v6]:port`; undefined when it is not one. */
-export function parseHostPortLoose (value: string): HostPort | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:/]+):(\d+)$/.exec(value)
-  if (m == null) return undefined
-  return { host: m[1]!.toLowerCase(), port: Number(m[2]) }
-}
-
 /** The host and port of an `http(s)://` URL or of a bare `host:port`, with the scheme's port when none is given. */
 export function urlHostPort (value: string): HostPort | undefined {
   try {

@@ -1,6 +1,7 @@
 import { daemonGet, getJson, readText } from '../http.js'
 import { fail, ok, warn } from './findings.js'
-import { isLoopbackMultiaddr, parseHostPortLoose } from './host.js'
+import { parseHostPort } from '../args.js'
+import { isLoopbackMultiaddr } from './host.js'
 import type { Finding } from './findings.js'
 import type { HostPort } from './host.js'
 
@@ -27,7 +28,7 @@ export async function checkDaemon (api: string, status: DaemonStatus | Error): P
   }
   const findings: Finding[] = [ok('daemon', `up (${api}): peer ${status.peerId}, ${status.seed ? 'a seed' : 'a node'}`)]
 
-  const mirror = status.mirror?.address != null ? parseHostPortLoose(status.mirror.address) : undefined
+  const mirror = mirrorAddress(status.mirror?.address)
   if (status.mirror == null || mirror == null) {
     findings.push(fail('mirror', 'the daemon runs no registry mirror, so container runtimes cannot pull through it', 'start the daemon without --no-mirror (mirror: in the config file names its address)'))
   } else {
@@ -73,4 +74,14 @@ export async function checkDaemon (api: string, status: DaemonStatus | Error): P
     findings.push(ok('peers', `connected to ${peers} peer${peers === 1 ? '' : 's'}${status.seed ? '' : `, ${seeds} of them seed${seeds === 1 ? '' : 's'}`}`))
   }
   return { findings, mirror }
+}
+
+/** Where the daemon says its mirror listens; undefined when it runs none or says something unreadable. */
+function mirrorAddress (address: string | undefined): HostPort | undefined {
+  if (address == null) return undefined
+  try {
+    return parseHostPort(address, 'mirror')
+  } catch {
+    return undefined
+  }
 }
