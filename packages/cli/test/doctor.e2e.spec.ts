@@ -39,6 +39,14 @@ describe('damselfly doctor with a real containerd', () => {
     return { code: text.code, out: text.stdout + text.stderr, json: json != null ? JSON.parse(json.stdout) : undefined }
   }
 
+  /** What the node and the seed were doing, with their output: printed when a pull through them failed. */
+  async function swarmState (): Promise<string> {
+    return (await Promise.all(cluster.daemons.map(async d => {
+      const tasks = await cluster.api(d, '/api/v1/tasks').then(t => JSON.stringify(t), (err: Error) => err.message)
+      return `${d.peerId} tasks: ${tasks}\noutput: ${d.output.join('').slice(-3000)}`
+    }))).join('\n')
+  }
+
   /** Bytes and requests this node's mirror answered, from its status. */
   async function mirrorRequests (): Promise<number> {
     const status = await cluster.api(node, '/api/v1/status')
@@ -112,7 +120,7 @@ describe('damselfly doctor with a real containerd', () => {
     expect(rewritten.code, rewritten.stderr).toBe(0)
     const before = await mirrorRequests()
     const r = await doctor(['--pull', `${registry.host}/doctor/third:v1`])
-    expect(r.code, r.out).toBe(0)
+    expect(r.code, r.code === 0 ? r.out : `${r.out}\n${await swarmState()}`).toBe(0)
     expect(r.out).toMatch(new RegExp(`^ok\\s+hosts.toml\\s+${registry.host} pulls go to the mirror first`, 'm'))
     expect(r.out).toMatch(/^ok\s+pull\s+crictl pull \S+ went through the mirror \(\d+ manifest and [1-9]\d* blob requests?\)/m)
     expect(r.out).toContain('no problem found')
