@@ -12,12 +12,11 @@ import { writeFile, mkdir } from 'node:fs/promises'
 import { join, dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
-import { setTimeout as delay } from 'node:timers/promises'
 import { loadavg } from 'node:os'
 import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { benchArgs, pieceSizeFlag, UsageError } from './lib/args.mjs'
-import { startBenchDaemon } from './lib/daemons.mjs'
+import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
@@ -146,25 +145,6 @@ async function directRun (n, image, registry, deadlineMs) {
     return { ...timing(done), registry: registry.stats(), machineCpuBusy: busyFraction(cpu0, await machineCpu()) }
   } finally {
     await Promise.all(links.map(l => l.close()))
-  }
-}
-
-/** Until every node lists the seed among its peers (GET /api/v1/status, peers[].seed), at most 20 s. */
-async function waitForSeed (nodes, seedId) {
-  const deadline = Date.now() + 20_000
-  const waiting = new Set(nodes)
-  while (waiting.size > 0) {
-    for (const node of [...waiting]) {
-      try {
-        const status = await (await fetch(`${node.api}/api/v1/status`, { signal: AbortSignal.timeout(2000) })).json()
-        if (status.peers?.some(p => p.seed === true && p.peer === seedId)) waiting.delete(node)
-      } catch {
-        // not answering yet
-      }
-    }
-    if (waiting.size === 0) return
-    if (Date.now() > deadline) throw new Error(`${waiting.size} node(s) did not see the seed within 20 s`)
-    await delay(200)
   }
 }
 

@@ -1,6 +1,7 @@
 // Daemons a benchmark starts: loopback API and mirror on free ports, tracked
 // for cleanup from the moment they exist, stderr passed through.
 import { spawnDaemon } from '@damselfly/cli'
+import { setTimeout as delay } from 'node:timers/promises'
 import { track } from './processes.mjs'
 
 /**
@@ -24,4 +25,23 @@ export async function startBenchDaemon (dataDir, args, { signal, onSpawn, execAr
     }
   })
   return { ...d, api: `http://${d.api}` }
+}
+
+/** Until every node lists the seed among its peers (GET /api/v1/status, peers[].seed), at most 20 s. */
+export async function waitForSeed (nodes, seedId) {
+  const deadline = Date.now() + 20_000
+  const waiting = new Set(nodes)
+  while (waiting.size > 0) {
+    for (const node of [...waiting]) {
+      try {
+        const status = await (await fetch(`${node.api}/api/v1/status`, { signal: AbortSignal.timeout(2000) })).json()
+        if (status.peers?.some(p => p.seed === true && p.peer === seedId)) waiting.delete(node)
+      } catch {
+        // not answering yet
+      }
+    }
+    if (waiting.size === 0) return
+    if (Date.now() > deadline) throw new Error(`${waiting.size} node(s) did not see the seed within 20 s`)
+    await delay(200)
+  }
 }

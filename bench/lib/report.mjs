@@ -135,3 +135,54 @@ export function sampleOf (metrics, name, labels) {
   const v = new RegExp(`^${name}${labels != null ? `\\{${labels}\\}` : '(?:\\{\\})?'} (\\S+)$`, 'm').exec(metrics)?.[1]
   return v != null ? Number(v) : undefined
 }
+
+/** Every sample of a metric summed over its labels (those matching `labels`, a substring of the label set, when given). */
+export function sumOf (metrics, name, labels) {
+  let sum = 0
+  for (const m of metrics.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+    if (labels == null || (m[1] ?? '').includes(labels)) sum += Number(m[2])
+  }
+  return sum
+}
+
+/** The gossipsub RPC contents counted, sent and received, by kind. */
+const GOSSIP_KINDS = ['message', 'subscription', 'ihave', 'iwant', 'graft', 'prune']
+
+/**
+ * A daemon's control-traffic counters from its /metrics text: gossip RPCs
+ * and their contents, DHT requests made and served (a stream each),
+ * scheduler requests, all streams, connections opened and open.
+ */
+export function controlCounters (metrics) {
+  const gossipByKind = Object.fromEntries(GOSSIP_KINDS.map(k => [k, sumOf(metrics, `gossipsub_rpc_sent_${k}_total`) + sumOf(metrics, `gossipsub_rpc_recv_${k}_total`)]))
+  gossipByKind.idontwant = sumOf(metrics, 'gossipsub_rpc_sent_idontwant_total') + sumOf(metrics, 'gossipsub_idontwant_rcv_msgids_total')
+  return {
+    gossipRpcsSent: sumOf(metrics, 'gossipsub_rpc_sent_count_total'),
+    gossipRpcsReceived: sumOf(metrics, 'gossipsub_rpc_recv_count_total'),
+    gossipByKind,
+    // the messages the daemon itself published and took in, by topic
+    gossipByTopic: Object.fromEntries(['published', 'received'].flatMap(dir => ['blob', 'beacon'].map(topic => [`${topic} ${dir}`, sumOf(metrics, 'damselfly_gossip_messages_total', `direction="${dir}",topic="${topic}"`)]))),
+    dhtSent: sumOf(metrics, 'damselfly_streams_total', 'protocol="dht",direction="outbound"'),
+    dhtServed: sumOf(metrics, 'damselfly_streams_total', 'protocol="dht",direction="inbound"'),
+    schedulerRequests: sumOf(metrics, 'damselfly_streams_total', 'protocol="schedule",direction="outbound"'),
+    streamsOpened: sumOf(metrics, 'damselfly_streams_total'),
+    connectionsOpened: sumOf(metrics, 'damselfly_connections_total'),
+    connectionsOpen: sumOf(metrics, 'libp2p_connection_manager_connections', '="inbound"') + sumOf(metrics, 'libp2p_connection_manager_connections', '="outbound"')
+  }
+}
+
+/** What the counters grew by between two readings; connections open is the later reading's. */
+export function controlDelta (before, after) {
+  const out = {}
+  for (const [k, v] of Object.entries(after)) {
+    if (k === 'connectionsOpen') out[k] = v
+    else if (typeof v === 'number') out[k] = v - before[k]
+    else out[k] = Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, vv - before[k][kk]]))
+  }
+  return out
+}
+
+/** A node's control messages: gossip RPCs sent and received, DHT requests made and served, scheduler requests. */
+export function controlMessages (c) {
+  return c.gossipRpcsSent + c.gossipRpcsReceived + c.dhtSent + c.dhtServed + c.schedulerRequests
+}

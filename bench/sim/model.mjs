@@ -27,7 +27,7 @@
 // piece verifies). SIM_TRACE=1 prints the swarm's state each second.
 import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
 import { Bitfield, layoutFor } from '@damselfly/protocol'
-import { SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
+import { HOLDING_FLUSH_MS, SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
 import { EventQueue } from './heap.mjs'
 
 // the daemon's own defaults, imported so the two cannot drift apart
@@ -105,7 +105,9 @@ function rng (seed) {
  *   slowShare, slowFactor (every round(1/slowShare)-th node uploads at slowFactor of nodeUp),
  *   ranker ('local', the default: the daemon's LocalParentRanker; 'random': candidates in random order;
  *   'scheduler': the daemon's engine asks the scheduler's ScheduleState, which hears every node's reports
- *   SCHEDULE_FLUSH_MS after they happen and its load when it ranks, and answers a round trip later) }
+ *   SCHEDULE_FLUSH_MS after they happen and its load when it ranks, and answers a round trip later; as the
+ *   daemon with a scheduler, nodes announce nothing on gossip: it hears of each holder HOLDING_FLUSH_MS
+ *   after its first piece and suggests holders to the nodes that ask) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
@@ -115,7 +117,7 @@ export function simulate (scenario) {
   const ranker = scenario.ranker === 'random'
     ? { rank: candidates => { const c = [...candidates]; for (let i = c.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [c[i], c[j]] = [c[j], c[i]] } return c } }
     : new LocalParentRanker()
-  const schedule = scenario.ranker === 'scheduler' ? new ScheduleState(() => now * 1000) : undefined
+  const schedule = scenario.ranker === 'scheduler' ? new ScheduleState(() => now * 1000, random) : undefined
   /** Nodes whose uplink is slowFactor of the others' (a share slowShare of them, every k-th). */
   const slowEvery = scenario.slowShare > 0 ? Math.round(1 / scenario.slowShare) : 0
   const isSlow = id => slowEvery > 0 && id % slowEvery === 0
@@ -132,7 +134,7 @@ export function simulate (scenario) {
     const digest = `sha256:${b.toString(16).padStart(64, '0')}`
     const hashes = Array.from({ length: layout.pieces }, (_, i) => { const h = new Uint8Array(32); new DataView(h.buffer).setUint32(0, i); return h })
     const part = { digest, size, pieceSize: layout.pieceSize, first: 0, hashes, signer: '0', part: { signature: new Uint8Array([b]) } }
-    return { b, size, layout, digest, part, visible: [] }
+    return { b, size, layout, digest, part, visible: [], downloaders: 0 }
   })
   const makeNode = (id, seed) => ({
     id,
@@ -161,7 +163,8 @@ export function simulate (scenario) {
   /** Nodes neither finished nor gone. */
   let pending = nodes.length
   const all = [seedNode, ...nodes]
-  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0, stalled: 0, lookups: 0, seedAsks: 0, originPulls: 0 }
+  // control traffic: announcements made, and heard (each by every node downloading the blob then); beacons heard
+  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0, stalled: 0, lookups: 0, seedAsks: 0, originPulls: 0, announcements: 0, announcementsHeard: 0, beaconsHeard: 0, ranks: 0, suggests: 0 }
 
   // ---- fluid flows ---------------------------------------------------------
   // Each node's uplink and downlink is shared max-min fairly, as the
@@ -294,6 +297,7 @@ export function simulate (scenario) {
     const blob = blobs[b]
     const task = { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, children: new Set(), sessions: new Map(), engine: undefined, layoutKnown: false, done: false, reader: Symbol('runtime'), cursor: 0 }
     if (node.seed) return task
+    blob.downloaders++
     task.engine = new DownloadEngine({
       now: () => now * 1000,
       self: String(node.id),
@@ -363,8 +367,15 @@ export function simulate (scenario) {
         // sent in the node's next batch
         at(now + SCHEDULE_FLUSH_MS / 1000, () => schedule?.report(command.report))
         break
+      case 'suggest':
+        stats.suggests++
+        at(now + rtt, () => {
+          if (task.done || node.gone || schedule == null) return
+          for (const p of schedule.suggestPeers(task.blob.digest, String(node.id), new Set(), command.limit)) task.engine.candidate(p)
+        })
+        break
       case 'rank':
-        stats.ranks = (stats.ranks ?? 0) + 1
+        stats.ranks++
         at(now + rtt, () => {
           if (task.done || node.gone || schedule == null) return
           // the candidates' loads as their last batches told it
@@ -403,12 +414,37 @@ export function simulate (scenario) {
       if (s.open) s.task.engine.have(String(node.id), [i])
     }
     const blob = task.blob
-    if (task.count === 1 && !node.seed) {
+    if (task.count === 1 && schedule != null) {
+      // with a scheduler a holder tells it, not the swarm
+      at(now + HOLDING_FLUSH_MS / 1000 + rtt / 2, () => {
+        if (node.gone) return
+        schedule.beacon(String(node.id), loadOf(node))
+        schedule.hold(blob.digest, String(node.id))
+      })
+    } else if (task.count === 1 && !node.seed) {
       // a node announces the first piece of a blob at once (later ones wait
       // for the batch); gossip carries it in about a round trip
+      announce(blob)
       at(now + rtt, () => { if (!node.gone) blob.visible.push(node) })
     }
-    if (task.count === blob.layout.pieces) task.done = true
+    if (task.count === blob.layout.pieces) {
+      task.done = true
+      if (!node.seed) {
+        blob.downloaders--
+        // the second announcement, the blob complete: counted, it names no new holder
+        if (schedule == null) announce(blob)
+      }
+    }
+  }
+  /**
+   * What a node's announcement of a blob costs: every other node downloading
+   * it hears it, on the blob's topic, which a blob of one piece has none of
+   * (the daemon's downloads of it join no topic).
+   */
+  function announce (blob) {
+    if (blob.layout.pieces <= 1) return
+    stats.announcements++
+    stats.announcementsHeard += Math.max(0, blob.downloaders - 1)
   }
   function startNextBlob (node) {
     while (node.next < blobs.length && [...node.tasks.values()].filter(t => !t.done).length < CONCURRENT_BLOBS) {
@@ -600,6 +636,8 @@ export function simulate (scenario) {
     const { due, key } = beaconDue(load, n.lastBeacon == null ? undefined : { key: n.lastBeacon.key, sinceMs: (now - n.lastBeacon.at) * 1000 }, beaconIntervalS(n) * 1000)
     if (due) {
       n.lastBeacon = { key, at: now }
+      // with a scheduler a node's beacon goes to it alone; a seed's is gossiped still
+      if (schedule == null || n.seed) stats.beaconsHeard += all.length - 1
       at(now + rtt, () => { n.beacon = load })
     }
     at(now + BEACON_TIMER_S, () => beaconTick(n))
@@ -624,6 +662,7 @@ export function simulate (scenario) {
     n.gone = true
     pending--
     for (const task of n.tasks.values()) {
+      if (!task.done) task.blob.downloaders--
       for (const s of [...task.sessions.values()]) closeSession(s)
       task.engine?.end()
       // children lose their sessions with it
@@ -697,6 +736,11 @@ export function simulate (scenario) {
     lookups: stats.lookups,
     seedAsks: stats.seedAsks,
     originPulls: stats.originPulls,
+    announcements: stats.announcements,
+    announcementsHeard: stats.announcementsHeard,
+    beaconsHeard: stats.beaconsHeard,
+    ranks: stats.ranks,
+    suggests: stats.suggests,
     demotions: nodes.reduce((a, n) => a + [...n.tasks.values()].reduce((b, t) => b + (t.engine?.demotions ?? 0), 0), 0),
     simSeconds: now
   }

@@ -117,6 +117,13 @@ describe('the daemon as a user meets it', () => {
     expect(metric(seedAfter, connections, { [connections]: 'inbound' })).toBeGreaterThanOrEqual(1)
     expect(metric(peerAfter, 'libp2p_kad_dht_routing_table_size')).toBeGreaterThanOrEqual(1)
     expect(metric(seedAfter, 'libp2p_kad_dht_routing_table_size')).toBeGreaterThanOrEqual(1)
+    // the streams each opened and accepted, by protocol: the peer opened the piece session, the seed accepted it
+    const streams = 'damselfly_streams_total'
+    expect(grew(peerBefore, peerAfter, streams, { protocol: 'piece', direction: 'outbound' })).toBeGreaterThanOrEqual(1)
+    expect(grew(seedBefore, seedAfter, streams, { protocol: 'piece', direction: 'inbound' })).toBeGreaterThanOrEqual(1)
+    expect(metric(peerAfter, streams, { protocol: 'identify', direction: 'outbound' })).toBeGreaterThanOrEqual(1)
+    expect(metric(peerAfter, 'damselfly_connections_total', { direction: 'outbound' })).toBeGreaterThanOrEqual(1)
+    expect(metric(seedAfter, 'damselfly_connections_total', { direction: 'inbound' })).toBeGreaterThanOrEqual(1)
     // gossipsub counts by kind of topic, never by blob: its series do not grow with every blob seen
     expect(grew(peerBefore, peerAfter, 'gossipsub_msg_publish_count_total', { topic: 'blob' })).toBeGreaterThanOrEqual(1)
     expect(peerAfter.split('\n').filter(l => l.startsWith('gossip') && l.includes(blob.digest.slice(7)))).toEqual([])

@@ -39,6 +39,15 @@ async function startScheduler (): Promise<SchedulerProcess> {
   })
 }
 
+/** Blob announcements a daemon published on gossip, and the piece bytes it uploaded to peers. */
+async function gossipAndUpload (cluster: Cluster, d: DaemonProcess): Promise<{ announced: number, uploaded: number }> {
+  const text = await cluster.api(d, '/metrics')
+  return {
+    announced: metric(text, 'damselfly_gossip_messages_total', { direction: 'published', topic: 'blob' }) ?? 0,
+    uploaded: metric(text, 'damselfly_uploaded_bytes_total') ?? 0
+  }
+}
+
 async function advice (cluster: Cluster, d: DaemonProcess): Promise<{ asked: number, answered: number, late: number, failed: number }> {
   const text = await cluster.api(d, '/metrics')
   return {
@@ -98,12 +107,15 @@ describe('the optional scheduler, in a swarm whose parents are not alike', () =>
     await pullAll(nodes, 'hetero/first', images[0]!)
     // the scheduler heard from the seed and every node (its stats line, printed every second)
     await expect.poll(() => scheduler.lines.some(l => {
-      // (it is asked for suggestions when a node looks holders up in the DHT: with every peer connected, none does)
-      const m = /^nodes (\d+), requests \d+ \(beacons \d+, reports (\d+), ranks (\d+), suggestions \d+\)$/.exec(l)
-      return m != null && Number(m[1]) === NODES + 1 && Number(m[2]) > 0 && Number(m[3]) > 0
+      const m = /^nodes (\d+), requests \d+ \(beacons \d+, reports (\d+), ranks (\d+), suggestions (\d+)\)$/.exec(l)
+      return m != null && Number(m[1]) === NODES + 1 && Number(m[2]) > 0 && Number(m[3]) > 0 && Number(m[4]) > 0
     }), { timeout: 10_000, message: `the scheduler said: ${scheduler.lines.slice(-3).join(' | ')}` }).toBe(true)
     const all = await Promise.all(nodes.map(async n => await advice(cluster, n)))
     expect(all.reduce((s, a) => s + a.answered, 0)).toBeGreaterThan(0)
+    // the scheduler heard of the holders and named them: the nodes announced nothing on gossip, and still fed each other
+    const traffic = await Promise.all(nodes.map(async n => await gossipAndUpload(cluster, n)))
+    expect(traffic.map(t => t.announced)).toEqual(nodes.map(() => 0))
+    expect(traffic.reduce((s, t) => s + t.uploaded, 0)).toBeGreaterThan(0)
   })
 
   it('with the scheduler stopped in the middle of a pull: every pull verifies, and no question to it outlives its deadline', async () => {
@@ -131,6 +143,9 @@ describe('the optional scheduler, in a swarm whose parents are not alike', () =>
       await pullAll(localNodes, 'hetero/first', images[0]!)
       const asked = await Promise.all(localNodes.map(async n => (await advice(local, n)).asked))
       expect(asked).toEqual(localNodes.map(() => 0))
+      // without one, holders are announced on gossip
+      const traffic = await Promise.all(localNodes.map(async n => await gossipAndUpload(local, n)))
+      expect(traffic.reduce((s, t) => s + t.announced, 0)).toBeGreaterThan(0)
     } finally {
       await local.stop()
     }

@@ -92,3 +92,9 @@ export const ADVICE_TTL_MS = 5000
 export const ADVICE_GAP_MS = 1000
 /** How long a download waits for the advisor to rank or suggest, at most; it ranks on its own meanwhile. */
 export const ADVICE_DEADLINE_MS = 500
+/**
+ * With an advisor, how often a download short of parents asks it for
+ * holders (`suggest`): the scheduler hears of every holder, so a node asks
+ * it instead of hearing every holder's announcement on gossip.
+ */
+export const SUGGEST_GAP_MS = 1000

@@ -72,6 +72,8 @@ export interface TaskContext {
   gained(digest: BlobDigest, index: number, pieces: number): void
   joinTopic(digest: BlobDigest): void
   leaveTopic(digest: BlobDigest): void
+  /** Holders are told of on gossip (announced on blob topics): not while a scheduler answers, which hears of them and suggests them. */
+  gossipsHolders(): boolean
   /** Piece bytes requested from parents and not yet received, over every task of the node. */
   requestedBytes(): number
 }
@@ -194,6 +196,8 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     this.#timer = setInterval(() => {
       try {
         this.#engine.tick()
+        // a scheduler that stopped answering leaves holders to gossip again
+        this.#joinTopicIfUseful()
       } catch (err: any) {
         // a bug in one tick must not take the daemon down; the next tick tries again
         this.#ctx.log.error('tick of %s failed: %e', this.digest, err)
@@ -391,6 +395,9 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       case 'lookup':
         this.#lookup(command.limit)
         break
+      case 'suggest':
+        this.#askSuggestions(command.limit)
+        break
       case 'ask-seed':
         this.#askSeed(command.seed)
         break
@@ -454,7 +461,6 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   }
 
   #lookup (limit: number): void {
-    this.#askSuggestions(limit)
     this.#ctx.findProviders(this.digest, peer => this.#engine.found(peer), {
       limit,
       signal: AbortSignal.any([this.#controller.signal, AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)])
@@ -706,10 +712,11 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
    * The blob's gossip topic carries Have announcements, which only a blob of
    * several pieces needs: a single piece is all or nothing, and its holders
    * answer probes and lookups. Joining costs every peer a subscription
-   * message (and leaving, another), so a tiny blob does without.
+   * message (and leaving, another), so a tiny blob does without, and so does
+   * a node whose scheduler tells it of holders.
    */
   #joinTopicIfUseful (): void {
-    if (this.#joinedTopic || this.#state !== 'downloading' || this.#handle == null || this.#handle.layout.pieces <= 1) return
+    if (this.#joinedTopic || this.#state !== 'downloading' || this.#handle == null || this.#handle.layout.pieces <= 1 || !this.#ctx.gossipsHolders()) return
     this.#joinedTopic = true
     this.#ctx.joinTopic(this.digest)
   }

@@ -1,6 +1,6 @@
 import { Bitfield, rankSeeds } from '@damselfly/protocol'
 import {
-  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT,
+  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MS,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
   PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
@@ -117,6 +117,8 @@ export type EngineCommand =
   | { type: 'rank', candidates: ParentCandidate[] }
   /** Tell the advisor what a parent did. */
   | { type: 'report', report: ParentReport }
+  /** Ask the advisor for holders of the blob, at most `limit`; name each with candidate(). */
+  | { type: 'suggest', limit: number }
 
 /** What a seed answered, as the engine needs it. */
 export type SeedAnswer =
@@ -297,6 +299,8 @@ export class DownloadEngine {
   #advice: { at: number, order: Map<string, number> } | undefined
   /** When the engine last asked the advisor to rank. */
   #lastRankAsk: number | undefined
+  /** When the engine last asked the advisor for holders. */
+  #lastSuggestAsk: number | undefined
   #lookupNews = 0
   /** Wait before the next DHT lookup: doubles while parents are at hand, back to the start when none is. */
   #discoveryGap = DISCOVERY_GAP_MS
@@ -699,6 +703,7 @@ export class DownloadEngine {
       this.#discover()
     }
     if (this.#state !== 'downloading') return
+    this.#maybeAskSuggestions(now)
     this.#releaseIdle(now)
     this.#connectMore()
     this.#checkWaiting(now)
@@ -715,6 +720,20 @@ export class DownloadEngine {
     if (this.#discovering) return false
     const due = now >= this.#lookupDueAt || (now - this.#lastDiscovery! > this.#discoveryGap && !this.#knowsEnoughHolders())
     return due && this.#busySessions(now) < this.#config.maxParents
+  }
+
+  /**
+   * With an advisor, holders from it while this download is short of
+   * parents, SUGGEST_GAP_MS apart: it hears of every holder, and nodes that
+   * have one do not announce their blobs on gossip.
+   */
+  #maybeAskSuggestions (now: number): void {
+    if (this.#env.advised !== true) return
+    if (this.#lastSuggestAsk != null && now - this.#lastSuggestAsk < SUGGEST_GAP_MS) return
+    if (this.#busySessions(now) >= this.#config.maxParents) return
+    this.#lastSuggestAsk = now
+    // as many as make enough: a place freed then has a choice
+    this.#out({ type: 'suggest', limit: ENOUGH_CANDIDATES_PER_PARENT * this.#config.maxParents })
   }
 
   #knowsEnoughHolders (): boolean {

@@ -5,13 +5,13 @@ import { kadDHT } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { formatSwarmKey } from '@damselfly/protocol'
 import { createLibp2p } from 'libp2p'
+import { controlMetrics } from './control-metrics.js'
 import { RELAY_DEFAULTS } from './defaults.js'
 import { gossipMetrics, GOSSIP_TOPIC_LABELS } from './gossip-metrics.js'
 import { CONNECTION_MONITOR, dhtInit, gossipInit, Libp2pNetwork, muxerInit } from './libp2p-network.js'
@@ -184,12 +184,7 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
     // an allow-list is checked once the encryption handshake has proved who the peer is
     ...(allowed != null ? { connectionGater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused } } : {}),
     connectionEncrypters: [...new Set(encryption)].map(name => ENCRYPTERS[name]()),
-    // the process's metrics (CPU, memory, event loop) are the registry's
-    // owner's to add. preserveExistingMetrics stays off: libp2p caches its
-    // metrics by name across nodes, and on it would give a second node in the
-    // process the first one's (off, it empties prom-client's global registry,
-    // which nothing here uses)
-    ...(registry != null ? { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, statfsLocation: init.metrics?.statfsPath }) } : {}),
+    ...(registry != null ? { metrics: controlMetrics({ registry, statfsPath: init.metrics!.statfsPath }) } : {}),
     streamMuxers: [yamux(muxerInit())],
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,

@@ -21,6 +21,8 @@ import type { Logger } from '@libp2p/interface'
 
 /** How often a node sends the scheduler its beacon and what its parents did. */
 export const SCHEDULE_FLUSH_MS = 1000
+/** A blob newly held goes to the scheduler this soon, with whatever else comes meanwhile. */
+export const HOLDING_FLUSH_MS = 100
 /** A node, a holder or a parent's measurement not refreshed for this long is forgotten. */
 export const SCHEDULE_STATE_TTL_MS = 60_000
 /** Blobs whose holders the scheduler remembers, at most (the least recently named go first). */
@@ -103,11 +105,13 @@ export class ScheduleState {
   /** Digest → holder → when it said so; in order of use (Map order), for the LRU bound. */
   readonly #holders = new Map<string, Map<string, number>>()
   readonly #now: () => number
+  readonly #random: () => number
   /** Requests handled, by part, for the status line. */
   readonly counts = { requests: 0, beacons: 0, reports: 0, ranks: 0, suggests: 0 }
 
-  constructor (now: () => number = Date.now) {
+  constructor (now: () => number = Date.now, random: () => number = Math.random) {
     this.#now = now
+    this.#random = random
   }
 
   get nodes (): number {
@@ -228,10 +232,7 @@ export class ScheduleState {
   }
 
   #suggest (digest: string, asker: string, exclude: Bytes[], limit: number): Array<{ peer: Bytes, addrs: Bytes[] }> {
-    const now = this.#now()
-    const holders = this.#holders.get(digest)
-    if (holders == null) return []
-    const skip = new Set<string>([asker])
+    const skip = new Set<string>()
     for (const bytes of exclude) {
       try {
         skip.add(peerIdText(bytes))
@@ -239,9 +240,26 @@ export class ScheduleState {
         // not a peer id: nothing to leave out
       }
     }
-    const old = now - SCHEDULE_STATE_TTL_MS
-    const fresh = [...holders].filter(([peer, at]) => at >= old && !skip.has(peer) && this.#nodes.has(peer)).map(([peer]) => peer)
-    return this.rankPeers(fresh).slice(0, Math.min(limit, MAX_SCHEDULE_SUGGESTIONS)).map(peer => ({ peer: peerIdBytes(peer), addrs: this.#nodes.get(peer)!.addrs }))
+    return this.suggestPeers(digest, asker, skip, limit).map(peer => ({ peer: peerIdBytes(peer), addrs: this.#nodes.get(peer)!.addrs }))
+  }
+
+  /**
+   * Up to `limit` holders of the blob for `asker`, a random sample: every
+   * node of a crowd asks at once, and the same few named to all would take
+   * the whole crowd (the best-ranked first cost 12-13% at 100 and 300
+   * simulated nodes, bench/sim/control.mjs). The asker ranks what it knows
+   * with `rank`.
+   */
+  suggestPeers (digest: string, asker: string, exclude: ReadonlySet<string>, limit: number): string[] {
+    const holders = this.#holders.get(digest)
+    if (holders == null) return []
+    const old = this.#now() - SCHEDULE_STATE_TTL_MS
+    const fresh = [...holders].filter(([peer, at]) => at >= old && peer !== asker && !exclude.has(peer) && this.#nodes.has(peer)).map(([peer]) => peer)
+    for (let i = fresh.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#random() * (i + 1))
+      ;[fresh[i], fresh[j]] = [fresh[j]!, fresh[i]!]
+    }
+    return fresh.slice(0, Math.min(limit, MAX_SCHEDULE_SUGGESTIONS))
   }
 }
 
@@ -312,6 +330,9 @@ export class SchedulerClient implements ParentAdvisor {
   readonly #controller = new AbortController()
   #timer: ReturnType<typeof setInterval> | undefined
   #lastHeld = 0
+  /** When a flush last reached a scheduler (Date.now() time). */
+  #lastReached = 0
+  #flushSoon: ReturnType<typeof setTimeout> | undefined
 
   constructor (init: SchedulerClientInit) {
     this.#init = init
@@ -332,7 +353,17 @@ export class SchedulerClient implements ParentAdvisor {
 
   stop (): void {
     clearInterval(this.#timer)
+    clearTimeout(this.#flushSoon)
     this.#controller.abort()
+  }
+
+  /**
+   * A scheduler answered one of the last few flushes. While one does, the
+   * node tells it, not every peer on gossip, which blobs it holds, and asks
+   * it for holders; when none does, gossip carries them again.
+   */
+  get reachable (): boolean {
+    return Date.now() - this.#lastReached < SCHEDULE_FLUSH_MS * 3
   }
 
   /** The scheduler for a blob: by rendezvous hashing over those connected (or known, when none is). */
@@ -375,8 +406,22 @@ export class SchedulerClient implements ParentAdvisor {
     }
   }
 
-  /** The node holds pieces of the blob now: the scheduler may suggest it to others. */
+  /**
+   * The node holds pieces of the blob now: the scheduler may suggest it to
+   * others. Told at once (within HOLDING_FLUSH_MS, with whatever else came
+   * meanwhile), not at the next flush: a new holder is what a crowd needs.
+   */
   holding (digest: string): void {
+    this.#queueHolding(digest)
+    if (this.#timer != null) {
+      this.#flushSoon ??= setTimeout(() => {
+        this.#flushSoon = undefined
+        this.#flush().catch(() => {})
+      }, HOLDING_FLUSH_MS)
+    }
+  }
+
+  #queueHolding (digest: string): void {
     const target = this.#targetFor(digest)
     if (target != null && target.holding.length < MAX_SCHEDULE_DIGESTS) target.holding.push(digest)
   }
@@ -412,7 +457,7 @@ export class SchedulerClient implements ParentAdvisor {
     const load = this.#init.load()
     if (Date.now() - this.#lastHeld >= SCHEDULE_STATE_TTL_MS / 2) {
       this.#lastHeld = Date.now()
-      for (const digest of this.#init.held()) this.holding(digest)
+      for (const digest of this.#init.held()) this.#queueHolding(digest)
     }
     await Promise.all(this.#targets.map(async t => {
       const reports = t.reports.splice(0)
@@ -420,6 +465,7 @@ export class SchedulerClient implements ParentAdvisor {
       const dropped = t.dropped.splice(0)
       try {
         await this.#send(t, { beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(SCHEDULE_FLUSH_MS * 2))
+        this.#lastReached = Date.now()
       } catch (err: any) {
         // soft state: what did not get there is not sent again; the next beacon says the load
         this.#init.log('scheduler %s: %s', t.addr, err.message)

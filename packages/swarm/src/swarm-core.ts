@@ -319,6 +319,7 @@ class DamselflySwarm implements Swarm {
       excludedSigners: digest => this.#excludedSigners(digest),
       forged: (digest, signers, proven) => this.#forged(digest, signers, proven),
       joinTopic: digest => this.#join(blobTopic(digest)),
+      gossipsHolders: () => this.#gossipsHolders(),
       leaveTopic: digest => {
         // stay a little so late announcements and the final batch still flow
         const timer = setTimeout(() => {
@@ -616,8 +617,21 @@ class DamselflySwarm implements Swarm {
     return false
   }
 
+  /**
+   * Whether holders are told of on gossip: every announcement reaches every
+   * peer downloading the blob, so a node hears as many as the swarm has
+   * holders. A scheduler hears of them instead (SchedulerClient.holding) and
+   * hands each node a few (suggest): while one answers, a node announces
+   * nothing and joins no blob topic. A seed announces still: there are few,
+   * and a node without the scheduler finds them so.
+   */
+  #gossipsHolders (): boolean {
+    return this.#scheduler?.reachable !== true || this.#init.seed === true
+  }
+
   /** Publish that this node holds the pieces `have` of `digest`, or all of them. */
   #announce (digest: BlobDigest, pieces: number, have: number[], complete: boolean): void {
+    if (!this.#gossipsHolders()) return
     const data = encodeAnnounce({ digest, pieces, have, complete, addrs: this.#addrs() })
     this.stats.gossipPublished.blob++
     this.#network.publish(blobTopic(digest), data).catch(() => {})

@@ -1,6 +1,6 @@
 import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
 import { describe, expect, it } from 'vitest'
-import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS } from '../src/constants.js'
+import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, SUGGEST_GAP_MS } from '../src/constants.js'
 import { DownloadEngine } from '../src/engine.js'
 import { STREAMING_WINDOW } from '../src/picker.js'
 import { ENGINE_DEFAULTS } from '../src/defaults.js'
@@ -582,11 +582,34 @@ describe('the download engine and its advisor (the scheduler)', () => {
     ])
   })
 
+  it('asks it for holders while short of parents, at most once per SUGGEST_GAP_MS, and no more once it has enough', () => {
+    const d = new Drive({ maxParents: 2 }, { advised: true })
+    d.connected = ['seed']
+    d.seeds = ['seed']
+    d.engine.start()
+    d.engine.tick()
+    expect(d.take('suggest')).toEqual([{ type: 'suggest', limit: 4 }])
+    d.advance(SUGGEST_GAP_MS - 200)
+    expect(d.take('suggest')).toEqual([])
+    d.advance(200)
+    expect(d.take('suggest')).toHaveLength(1)
+    // the holders it named are candidates, parents in the places free
+    for (const p of ['a', 'b']) d.engine.candidate(p)
+    expect(d.take('connect').map(c => c.peer)).toContain('a')
+    d.layout(8)
+    for (const p of ['a', 'b']) d.open(p, 8, [0, 1, 2, 3, 4, 5, 6, 7])
+    d.advance(2 * SUGGEST_GAP_MS)
+    // both places busy: nothing to ask for
+    expect(d.take('suggest')).toEqual([])
+  })
+
   it('without an advisor, neither asks nor reports', () => {
     const d = full(false)
     d.engine.sessionClosed('a', undefined)
     expect(d.take('connect')).toHaveLength(1)
     expect(d.take('rank')).toEqual([])
     expect(d.take('report')).toEqual([])
+    d.advance(2 * SUGGEST_GAP_MS)
+    expect(d.take('suggest')).toEqual([])
   })
 })

@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// What a node's control traffic costs per pull as the swarm grows: for each
+// N, a fresh seed and N fresh daemons pull one image through their mirrors
+// at once, with and without the optional scheduler, and each daemon's
+// counters are read before and after the pull (its /metrics): gossip RPCs
+// sent and received (and of what kind), DHT requests made and served,
+// scheduler requests, streams opened, connections opened and open.
+//
+//   npm run bench:control -- [--nodes 5,10,20,30] [--size MiB] [--modes local,scheduler] [--out DIR]
+//
+// Writes bench/results/control.{json,md}.
+import { spawn } from 'node:child_process'
+import { join, dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadavg } from 'node:os'
+import { DAMSELFLY_BIN, generateImage, pullImage } from '@damselfly/cli'
+import { benchArgs, UsageError } from './lib/args.mjs'
+import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
+import { startCappedProxy } from './lib/capped-proxy.mjs'
+import { startDistributionRegistry } from './lib/distribution-registry.mjs'
+import { cleanupOnSignals, cpuSecondsOf, makeTempDir, removeTempDir, stopChild, track, withDeadline } from './lib/processes.mjs'
+import { controlCounters, controlDelta, controlMessages, machine, machineCpu, busyFraction, percentile, writeResult } from './lib/report.mjs'
+
+const MiB = 1024 * 1024
+const MODES = ['local', 'scheduler']
+
+const USAGE = `Usage: npm run bench:control -- [--nodes N,...] [--size MiB] [--modes local,scheduler] [--out DIR]
+
+  Per node and per pull, as the swarm grows: gossip RPCs, DHT requests, scheduler
+  requests, streams and connections, read from each daemon's /metrics before and
+  after N nodes pull one image at once (every node 4 MB/s, the seed and the
+  registry 8 MB/s, as npm run bench).
+
+  --nodes N,...   node counts, whole numbers 2..50 (default 5,10,20,30)
+  --size MiB      the image (default 32)
+  --modes LIST    local (no scheduler: nodes gossip beacons), scheduler (one
+                  damselfly scheduler; nodes send it their beacons), or both (default)
+  --out DIR       write control.{json,md} to DIR instead of bench/results
+`
+
+const opts = benchArgs('bench:control', USAGE, {
+  nodes: { type: 'string', default: '5,10,20,30' },
+  size: { type: 'string', default: '32' },
+  modes: { type: 'string', default: MODES.join(',') },
+  out: { type: 'string' }
+}, values => {
+  const nodes = values.nodes.split(',').map(Number)
+  if (nodes.some(n => !(Number.isInteger(n) && n >= 2 && n <= 50))) throw new UsageError(`--nodes ${values.nodes}: whole numbers 2 to 50, separated by commas`)
+  const sizeMiB = Number(values.size)
+  if (!(sizeMiB > 0 && sizeMiB <= 1024)) throw new UsageError(`--size ${values.size}: a number of MiB above 0 and at most 1024`)
+  const modes = values.modes.split(',')
+  if (modes.length === 0 || modes.some(m => !MODES.includes(m))) throw new UsageError(`--modes ${values.modes}: ${MODES.join(', ')} or both, separated by commas`)
+  if (values.out === '') throw new UsageError('--out: a directory')
+  return { nodes, sizeMiB, modes, out: values.out }
+})
+const RESULTS = opts.out != null ? resolve(opts.out) : join(dirname(fileURLToPath(import.meta.url)), 'results')
+const NODE_RATE = '4MB'
+const SEED_RATE = '8MB'
+const f = (x, d = 1) => (x == null ? '?' : x.toFixed(d))
+
+/** `damselfly scheduler` on loopback; resolves with its child and address once it printed them. */
+async function startScheduler () {
+  const child = spawn(process.execPath, [DAMSELFLY_BIN, 'scheduler', '--listen', '/ip4/127.0.0.1/tcp/0', '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  track(child)
+  return await new Promise((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${text}`)), 30_000)
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', chunk => {
+      text += chunk
+      const addr = /^listening on (\S+)$/m.exec(text)?.[1]
+      if (addr != null) {
+        clearTimeout(timer)
+        resolve({ child, addr })
+      }
+    })
+    child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${text}`)))
+  })
+}
+
+async function countersOf (daemon) {
+  const res = await fetch(`${daemon.api}/metrics`, { signal: AbortSignal.timeout(10_000) })
+  if (!res.ok) throw new Error(`${daemon.name}: /metrics ${res.status}`)
+  return controlCounters(await res.text())
+}
+
+/** One swarm of a seed and N nodes, all fresh: every node pulls the image at once. */
+async function run (n, mode, image, registry) {
+  const root = await makeTempDir('damselfly-bench-control-')
+  const daemons = []
+  let scheduler
+  try {
+    scheduler = mode === 'scheduler' ? await startScheduler() : undefined
+    const withScheduler = scheduler != null ? ['--scheduler', scheduler.addr] : []
+    const start = async (name, role, args) => {
+      const rate = role === 'seed' ? SEED_RATE : NODE_RATE
+      const d = { ...await startBenchDaemon(join(root, name), ['--insecure-registry', registry.host, '--download-rate', rate, '--upload-rate', rate, ...withScheduler, ...args], { timeoutMs: 60_000 }), name, role }
+      daemons.push(d)
+      return d
+    }
+    const seed = await start('seed', 'seed', ['--seed'])
+    const nodes = []
+    // a few at a time: each start costs a CPU second or two
+    for (let i = 0; i < n; i += 4) {
+      nodes.push(...await Promise.all(Array.from({ length: Math.min(4, n - i) }, (_, k) => start(`node${i + k + 1}`, 'node', ['--bootstrap', seed.addrs[0], '--seed-timeout', '60s']))))
+    }
+    await waitForSeed(nodes, seed.peerId)
+    const before = new Map(await Promise.all(daemons.map(async d => [d, { counters: await countersOf(d), cpu: await cpuSecondsOf(d.child.pid) }])))
+    const cpu0 = await machineCpu()
+    const t0 = performance.now()
+    const seconds = await withDeadline(10 * 60_000, `pulls (N=${n}, ${mode})`, signal => Promise.all(nodes.map(async node => {
+      await pullImage({ mirror: node.mirror, registry: registry.host, name: image.name, tag: image.tag, signal })
+      return (performance.now() - t0) / 1000
+    })))
+    const machineCpuBusy = busyFraction(cpu0, await machineCpu())
+    const perDaemon = await Promise.all(daemons.map(async d => {
+      const b = before.get(d)
+      const cpu = await cpuSecondsOf(d.child.pid)
+      const delta = controlDelta(b.counters, await countersOf(d))
+      return { name: d.name, role: d.role, pullCpuSeconds: cpu != null && b.cpu != null ? cpu - b.cpu : undefined, ...delta, controlMessages: controlMessages(delta) }
+    }))
+    return { nodes: n, mode, maxSeconds: Math.max(...seconds), p50Seconds: percentile(seconds, 50), machineCpuBusy, daemons: perDaemon }
+  } finally {
+    await Promise.all(daemons.map(d => stopChild(d.child)))
+    if (scheduler != null) await stopChild(scheduler.child)
+    await removeTempDir(root)
+  }
+}
+
+const median = xs => percentile(xs, 50)
+
+/** One row per run: the nodes' median and largest figures per pull. */
+function summary (r) {
+  const nodes = r.daemons.filter(d => d.role === 'node')
+  const seed = r.daemons.find(d => d.role === 'seed')
+  const of = key => nodes.map(d => d[key])
+  return {
+    nodes: r.nodes,
+    mode: r.mode,
+    maxSeconds: r.maxSeconds,
+    machineCpuBusy: r.machineCpuBusy,
+    controlMessagesMedian: median(of('controlMessages')),
+    controlMessagesMax: Math.max(...of('controlMessages')),
+    gossipRpcsMedian: median(nodes.map(d => d.gossipRpcsSent + d.gossipRpcsReceived)),
+    dhtRequestsMedian: median(nodes.map(d => d.dhtSent + d.dhtServed)),
+    schedulerRequestsMedian: median(of('schedulerRequests')),
+    streamsMedian: median(of('streamsOpened')),
+    connectionsOpenedMedian: median(of('connectionsOpened')),
+    connectionsOpenMedian: median(of('connectionsOpen')),
+    cpuSecondsMedian: median(of('pullCpuSeconds').filter(x => x != null)),
+    seedControlMessages: seed?.controlMessages,
+    gossipByKindMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByKind ?? {}).map(k => [k, median(nodes.map(d => d.gossipByKind[k]))])),
+    gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))]))
+  }
+}
+
+const HEAD = ['N', 'mode', 'max s', 'control msgs/node (median)', 'max', 'gossip RPCs', 'DHT reqs', 'scheduler reqs', 'streams', 'conns opened', 'conns open', 'CPU s/node', 'seed control msgs', 'machine CPU']
+
+function rowOf (s) {
+  return [String(s.nodes), s.mode, f(s.maxSeconds), f(s.controlMessagesMedian, 0), f(s.controlMessagesMax, 0), f(s.gossipRpcsMedian, 0), f(s.dhtRequestsMedian, 0), f(s.schedulerRequestsMedian, 0),
+    f(s.streamsMedian, 0), f(s.connectionsOpenedMedian, 0), f(s.connectionsOpenMedian, 0), f(s.cpuSecondsMedian, 2), f(s.seedControlMessages, 0), s.machineCpuBusy == null ? '?' : `${f(100 * s.machineCpuBusy, 0)}%`]
+}
+
+/** How a node's control messages per pull grew from the smallest N to the largest, per mode. */
+function growth (summaries) {
+  const out = {}
+  for (const mode of new Set(summaries.map(s => s.mode))) {
+    const runs = summaries.filter(s => s.mode === mode).sort((a, b) => a.nodes - b.nodes)
+    const at = n => runs.find(s => s.nodes === n)?.controlMessagesMedian
+    out[mode] = { from: runs[0]?.nodes, to: runs.at(-1)?.nodes, ratio: runs.length > 1 ? runs.at(-1).controlMessagesMedian / runs[0].controlMessagesMedian : undefined, n10to30: at(10) != null && at(30) != null ? at(30) / at(10) : undefined }
+  }
+  return out
+}
+
+function markdown (result) {
+  const rows = result.summaries.map(rowOf)
+  const kinds = Object.keys(result.summaries[0]?.gossipByKindMedian ?? {})
+  const topics = Object.keys(result.summaries[0]?.gossipByTopicMedian ?? {})
+  return [
+    '# Control traffic per node per pull',
+    '',
+    `\`npm run bench:control -- --nodes ${opts.nodes.join(',')} --size ${opts.sizeMiB} --modes ${opts.modes.join(',')}\`, ${result.date}, ${result.machine.cpus} cores (${result.machine.cpuModel}), load before ${result.loadBefore.map(x => f(x)).join(' ')}.`,
+    `A fresh seed (${SEED_RATE}/s) and N fresh nodes (${NODE_RATE}/s each way) pull a ${opts.sizeMiB} MiB image at once through their mirrors; counters are each daemon's /metrics after the pull less before it.`,
+    'Control messages: gossip RPCs sent and received, DHT requests made and served, scheduler requests. Streams: every stream opened either way (pieces too). The figures are the nodes\' medians.',
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map(() => ' ---: ').join('|')}|`,
+    ...rows.map(r => `| ${r.join(' | ')} |`),
+    '',
+    'Gossip RPC contents per node (median, sent and received): ' + kinds.join(', '),
+    '',
+    `| N | mode | ${kinds.join(' | ')} |`,
+    `|---:|---:|${kinds.map(() => '---:').join('|')}|`,
+    ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${kinds.map(k => f(s.gossipByKindMedian[k], 0)).join(' | ')} |`),
+    '',
+    'Gossip messages a node published and took in, by topic (median): the daemon\'s own count, one per message however many copies arrived.',
+    '',
+    `| N | mode | ${topics.join(' | ')} |`,
+    `|---:|---:|${topics.map(() => '---:').join('|')}|`,
+    ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${topics.map(k => f(s.gossipByTopicMedian[k], 0)).join(' | ')} |`),
+    '',
+    'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x)` : ''}`).join('; '),
+    ''
+  ].join('\n')
+}
+
+async function main () {
+  cleanupOnSignals()
+  const loadBefore = loadavg()
+  const work = await makeTempDir('damselfly-bench-control-image-')
+  const upstream = await startDistributionRegistry()
+  const registry = await startCappedProxy({ target: upstream.host, rate: 8e6 })
+  const runs = []
+  try {
+    const image = await generateImage(join(work, 'image'), { size: opts.sizeMiB * MiB, weights: [8, 4, 2, 1, 1], name: 'bench/control', tag: 'v1', seed: 'damselfly-bench-control' })
+    await upstream.push(join(work, 'image'), image.tag, `${image.name}:${image.tag}`)
+    for (const n of opts.nodes) {
+      for (const mode of opts.modes) {
+        console.log(`N=${n}, ${mode}: a seed and ${n} fresh daemons...`)
+        const r = await run(n, mode, image, registry)
+        runs.push(r)
+        console.log(`  ${HEAD.join(' | ')}\n  ${rowOf(summary(r)).join(' | ')}`)
+      }
+    }
+  } finally {
+    await registry.close()
+    await upstream.stop()
+    await removeTempDir(work)
+  }
+  const summaries = runs.map(summary)
+  const result = { date: new Date().toISOString(), machine: machine(), loadBefore, loadAfter: loadavg(), sizeMiB: opts.sizeMiB, summaries, growth: growth(summaries), runs }
+  await writeResult(join(RESULTS, 'control.json'), result)
+  await writeResult(join(RESULTS, 'control.md'), markdown(result))
+  console.log(`\n${markdown(result)}`)
+}
+
+main().catch(err => {
+  console.error(`bench:control: ${err.message}`)
+  process.exitCode = 1
+})
