@@ -18,7 +18,7 @@ import type { YamuxMuxerInit } from '@libp2p/yamux'
  */
 
 /** A libp2p node with the services SwarmNetwork uses. */
-export type SwarmLibp2p = Libp2p<{ pubsub: GossipSub }>
+export type SwarmLibp2p = Libp2p<{ pubsub?: GossipSub }>
 
 /** How long a provider record is good for (see dhtInit). */
 const PROVIDER_RECORD_MS = 6 * 3_600_000
@@ -246,24 +246,33 @@ export class Libp2pNetwork implements SwarmNetwork {
     }
   }
 
+  #pubsub (): GossipSub {
+    const pubsub = this.#node.services.pubsub
+    if (pubsub == null) throw new Error('this node runs no gossip')
+    return pubsub
+  }
+
   subscribe (topic: string): void {
-    this.#node.services.pubsub.subscribe(topic)
+    this.#pubsub().subscribe(topic)
   }
 
   unsubscribe (topic: string): void {
-    this.#node.services.pubsub.unsubscribe(topic)
+    this.#pubsub().unsubscribe(topic)
   }
 
   subscribers (topic: string): string[] {
-    return this.#node.services.pubsub.getSubscribers(topic).map(p => p.toString())
+    return this.#pubsub().getSubscribers(topic).map(p => p.toString())
   }
 
   async publish (topic: string, data: Uint8Array): Promise<void> {
-    await this.#node.services.pubsub.publish(topic, data)
+    await this.#pubsub().publish(topic, data)
   }
 
   onMessage (handler: (topic: string, from: string, data: Uint8Array) => void): void {
-    this.#node.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => {
+    // a node without gossip (the scheduler) hears nothing
+    const pubsub = this.#node.services.pubsub
+    if (pubsub == null) return
+    pubsub.addEventListener('message', (evt: CustomEvent<Message>) => {
       const msg = evt.detail
       if (msg.type !== 'signed') return
       handler(msg.topic, msg.from.toString(), msg.data)

@@ -123,6 +123,12 @@ export interface NetworkInit {
   allowPeers?: readonly string[]
   /** Where the node records its metrics. @default none: it records none */
   metrics?: NetworkMetricsInit
+  /**
+   * Take part in the swarm's DHT and gossip. @default true; false for a node
+   * that only answers its own protocol (the scheduler): nobody routes DHT
+   * queries or gossip through it, and it spends nothing on them
+   */
+  swarm?: boolean
 }
 
 /** A circuit relay's limits; see RELAY_DEFAULTS. */
@@ -147,7 +153,7 @@ export interface NetworkMetricsInit {
 /** Connections a node keeps open at once. */
 const MAX_CONNECTIONS = 300
 
-type Node = Libp2p<{ pubsub: GossipSub, dht: any, identify: unknown, identifyPush: unknown, ping: unknown, relay?: unknown }>
+type Node = Libp2p<{ pubsub?: GossipSub, dht?: any, identify: unknown, identifyPush: unknown, ping: unknown, relay?: unknown }>
 
 type TransportFactory = (components: any) => Transport
 
@@ -221,11 +227,15 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
             })
           }
         : {}),
-      dht: kadDHT(dhtInit(false)),
-      pubsub: gossipsub({
-        ...gossipInit(),
-        ...(registry != null ? { metricsRegister: gossipMetrics(registry), metricsTopicStrToLabel: GOSSIP_TOPIC_LABELS } : {})
-      })
+      ...(init.swarm !== false
+        ? {
+            dht: kadDHT(dhtInit(false)),
+            pubsub: gossipsub({
+              ...gossipInit(),
+              ...(registry != null ? { metricsRegister: gossipMetrics(registry), metricsTopicStrToLabel: GOSSIP_TOPIC_LABELS } : {})
+            })
+          }
+        : {})
     }
   }) as unknown as Node
   return new Libp2pNetwork(node, init.privateKey)

@@ -48,7 +48,8 @@ export async function startScheduler (init: SchedulerInit): Promise<Scheduler> {
   } else {
     privateKey = await generateKeyPair('Ed25519')
   }
-  const network = await createNetwork({ privateKey, listen, transports, encryption: init.encryption, swarmKey: init.swarmKey, allowPeers: init.allowPeers })
+  // it holds no blobs and routes nothing: no DHT and no gossip, which nodes would otherwise send it their share of
+  const network = await createNetwork({ privateKey, listen, transports, encryption: init.encryption, swarmKey: init.swarmKey, allowPeers: init.allowPeers, swarm: false })
   const log = (init.logger ?? defaultLogger()).forComponent('damselfly:scheduler')
   const server = new SchedulerServer(network, new PeerPenalties(), log)
   await server.start()
