@@ -636,8 +636,8 @@ export function simulate (scenario) {
     const { due, key } = beaconDue(load, n.lastBeacon == null ? undefined : { key: n.lastBeacon.key, sinceMs: (now - n.lastBeacon.at) * 1000 }, beaconIntervalS(n) * 1000)
     if (due) {
       n.lastBeacon = { key, at: now }
-      // with a scheduler a node's beacon goes to it alone; a seed's is gossiped still
-      if (schedule == null || n.seed) stats.beaconsHeard += all.length - 1
+      // with a scheduler a node's beacon goes to it alone, and nodes follow no beacon topic (a seed's is heard by nobody)
+      if (schedule == null) stats.beaconsHeard += all.length - 1
       at(now + rtt, () => { n.beacon = load })
     }
     at(now + BEACON_TIMER_S, () => beaconTick(n))

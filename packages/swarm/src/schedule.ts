@@ -23,6 +23,8 @@ import type { Logger } from '@libp2p/interface'
 export const SCHEDULE_FLUSH_MS = 1000
 /** A blob newly held goes to the scheduler this soon, with whatever else comes meanwhile. */
 export const HOLDING_FLUSH_MS = 100
+/** A node whose flushes no scheduler answered for this long goes back to gossip for holders and beacons. */
+export const SCHEDULER_SILENT_MS = 10_000
 /** A node, a holder or a parent's measurement not refreshed for this long is forgotten. */
 export const SCHEDULE_STATE_TTL_MS = 60_000
 /** Blobs whose holders the scheduler remembers, at most (the least recently named go first). */
@@ -358,12 +360,14 @@ export class SchedulerClient implements ParentAdvisor {
   }
 
   /**
-   * A scheduler answered one of the last few flushes. While one does, the
-   * node tells it, not every peer on gossip, which blobs it holds, and asks
-   * it for holders; when none does, gossip carries them again.
+   * A scheduler answered a flush within SCHEDULER_SILENT_MS. While one does,
+   * the node tells it, not every peer on gossip, which blobs it holds, and
+   * asks it for holders; when none does, gossip carries them again. Not the
+   * last flush alone: on a starved machine one is late now and then, and
+   * each swing costs a subscription message to every peer.
    */
   get reachable (): boolean {
-    return Date.now() - this.#lastReached < SCHEDULE_FLUSH_MS * 3
+    return Date.now() - this.#lastReached < SCHEDULER_SILENT_MS
   }
 
   /** The scheduler for a blob: by rendezvous hashing over those connected (or known, when none is). */

@@ -236,6 +236,7 @@ class DamselflySwarm implements Swarm {
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #leaveTimers = new Set<ReturnType<typeof setTimeout>>()
   readonly #topics = new Map<string, number>()
+  #followingBeacons = false
   readonly #controller = new AbortController()
   readonly #listeners = new Set<(event: SwarmEvent) => void>()
   readonly #lastProgress = new Map<BlobDigest, number>()
@@ -351,9 +352,13 @@ class DamselflySwarm implements Swarm {
     }
     if (this.#init.publicAccess != null) await this.#accessService.serve(this.#init.publicAccess)
     this.#network.onMessage((topic, from, data) => this.#onGossip(topic, from, data))
-    this.#join(BEACON_TOPIC)
+    // with a scheduler, beacons go to it and it ranks: the topic is joined only while none answers
+    if (this.#scheduler == null || this.#init.seed === true) this.#followBeacons(true)
     this.#timers.push(setInterval(() => this.#safely('providing new blobs', () => this.#provideBatch()), PROVIDE_BATCH_MS))
-    this.#timers.push(setInterval(() => { this.#beacon().catch(() => {}) }, BEACON_INTERVAL_MS))
+    this.#timers.push(setInterval(() => {
+      if (this.#scheduler != null) this.#safely('following beacons', () => this.#followBeacons(this.#gossipsHolders()))
+      this.#beacon().catch(() => {})
+    }, BEACON_INTERVAL_MS))
     this.#timers.push(setInterval(() => this.#safely('providing blobs', () => this.#provideMissing()), 10_000))
     for (const t of this.#timers) unref(t)
     this.#bootstrap().catch(() => {})
@@ -627,6 +632,18 @@ class DamselflySwarm implements Swarm {
    */
   #gossipsHolders (): boolean {
     return this.#scheduler?.reachable !== true || this.#init.seed === true
+  }
+
+  /**
+   * Join the beacon topic, or leave it. A node whose scheduler answers hears
+   * no beacons (the scheduler has them, and ranks); it finds seeds by the
+   * seed protocol they identify with.
+   */
+  #followBeacons (follow: boolean): void {
+    if (follow === this.#followingBeacons) return
+    this.#followingBeacons = follow
+    if (follow) this.#join(BEACON_TOPIC)
+    else this.#leave(BEACON_TOPIC)
   }
 
   /** Publish that this node holds the pieces `have` of `digest`, or all of them. */
