@@ -10,6 +10,7 @@
 //
 // Writes bench/results/control.{json,md}.
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
@@ -36,13 +37,15 @@ const USAGE = `Usage: npm run bench:control -- [--nodes N,...] [--size MiB] [--m
   --modes LIST    local (no scheduler: nodes gossip beacons), scheduler (one
                   damselfly scheduler; nodes send it their beacons), or both (default)
   --out DIR       write control.{json,md} to DIR instead of bench/results
+  --report        run nothing: write control.md again from control.json
 `
 
 const opts = benchArgs('bench:control', USAGE, {
   nodes: { type: 'string', default: '5,10,20,30' },
   size: { type: 'string', default: '32' },
   modes: { type: 'string', default: MODES.join(',') },
-  out: { type: 'string' }
+  out: { type: 'string' },
+  report: { type: 'boolean', default: false }
 }, values => {
   const nodes = values.nodes.split(',').map(Number)
   if (nodes.some(n => !(Number.isInteger(n) && n >= 2 && n <= 50))) throw new UsageError(`--nodes ${values.nodes}: whole numbers 2 to 50, separated by commas`)
@@ -51,7 +54,7 @@ const opts = benchArgs('bench:control', USAGE, {
   const modes = values.modes.split(',')
   if (modes.length === 0 || modes.some(m => !MODES.includes(m))) throw new UsageError(`--modes ${values.modes}: ${MODES.join(', ')} or both, separated by commas`)
   if (values.out === '') throw new UsageError('--out: a directory')
-  return { nodes, sizeMiB, modes, out: values.out }
+  return { nodes, sizeMiB, modes, out: values.out, report: values.report }
 })
 const RESULTS = opts.out != null ? resolve(opts.out) : join(dirname(fileURLToPath(import.meta.url)), 'results')
 const NODE_RATE = '4MB'
@@ -140,6 +143,8 @@ function summary (r) {
     maxSeconds: r.maxSeconds,
     machineCpuBusy: r.machineCpuBusy,
     controlMessagesMedian: median(of('controlMessages')),
+    // what grows with the pull's length (gossip heartbeats, flushes to the scheduler) apart from what grows with N
+    controlMessagesPerSecond: median(of('controlMessages')) / r.maxSeconds,
     controlMessagesMax: Math.max(...of('controlMessages')),
     gossipRpcsMedian: median(nodes.map(d => d.gossipRpcsSent + d.gossipRpcsReceived)),
     dhtRequestsMedian: median(nodes.map(d => d.dhtSent + d.dhtServed)),
@@ -154,10 +159,10 @@ function summary (r) {
   }
 }
 
-const HEAD = ['N', 'mode', 'max s', 'control msgs/node (median)', 'max', 'gossip RPCs', 'DHT reqs', 'scheduler reqs', 'streams', 'conns opened', 'conns open', 'CPU s/node', 'seed control msgs', 'machine CPU']
+const HEAD = ['N', 'mode', 'max s', 'control msgs/node (median)', 'max', 'per second of pull', 'gossip RPCs', 'DHT reqs', 'scheduler reqs', 'streams', 'conns opened', 'conns open', 'CPU s/node', 'seed control msgs', 'machine CPU']
 
 function rowOf (s) {
-  return [String(s.nodes), s.mode, f(s.maxSeconds), f(s.controlMessagesMedian, 0), f(s.controlMessagesMax, 0), f(s.gossipRpcsMedian, 0), f(s.dhtRequestsMedian, 0), f(s.schedulerRequestsMedian, 0),
+  return [String(s.nodes), s.mode, f(s.maxSeconds), f(s.controlMessagesMedian, 0), f(s.controlMessagesMax, 0), f(s.controlMessagesMedian / s.maxSeconds), f(s.gossipRpcsMedian, 0), f(s.dhtRequestsMedian, 0), f(s.schedulerRequestsMedian, 0),
     f(s.streamsMedian, 0), f(s.connectionsOpenedMedian, 0), f(s.connectionsOpenMedian, 0), f(s.cpuSecondsMedian, 2), f(s.seedControlMessages, 0), s.machineCpuBusy == null ? '?' : `${f(100 * s.machineCpuBusy, 0)}%`]
 }
 
@@ -167,7 +172,14 @@ function growth (summaries) {
   for (const mode of new Set(summaries.map(s => s.mode))) {
     const runs = summaries.filter(s => s.mode === mode).sort((a, b) => a.nodes - b.nodes)
     const at = n => runs.find(s => s.nodes === n)?.controlMessagesMedian
-    out[mode] = { from: runs[0]?.nodes, to: runs.at(-1)?.nodes, ratio: runs.length > 1 ? runs.at(-1).controlMessagesMedian / runs[0].controlMessagesMedian : undefined, n10to30: at(10) != null && at(30) != null ? at(30) / at(10) : undefined }
+    const perSecond = n => { const r = runs.find(s => s.nodes === n); return r == null ? undefined : r.controlMessagesMedian / r.maxSeconds }
+    out[mode] = {
+      from: runs[0]?.nodes,
+      to: runs.at(-1)?.nodes,
+      ratio: runs.length > 1 ? runs.at(-1).controlMessagesMedian / runs[0].controlMessagesMedian : undefined,
+      n10to30: at(10) != null && at(30) != null ? at(30) / at(10) : undefined,
+      perSecond10to30: perSecond(10) != null && perSecond(30) != null ? perSecond(30) / perSecond(10) : undefined
+    }
   }
   return out
 }
@@ -199,7 +211,7 @@ function markdown (result) {
     `|---:|---:|${topics.map(() => '---:').join('|')}|`,
     ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${topics.map(k => f(s.gossipByTopicMedian[k], 0)).join(' | ')} |`),
     '',
-    'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x)` : ''}`).join('; '),
+    'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x per pull, ${f(g.perSecond10to30, 2)}x per second of pull)` : ''}`).join('; '),
     ''
   ].join('\n')
 }
@@ -234,7 +246,18 @@ async function main () {
   console.log(`\n${markdown(result)}`)
 }
 
-main().catch(err => {
+/** control.md again from control.json, with this script's tables. */
+async function report () {
+  const result = JSON.parse(await readFile(join(RESULTS, 'control.json'), 'utf8'))
+  result.summaries = result.runs.map(summary)
+  result.growth = growth(result.summaries)
+  opts.nodes = [...new Set(result.runs.map(r => r.nodes))]
+  opts.modes = [...new Set(result.runs.map(r => r.mode))]
+  opts.sizeMiB = result.sizeMiB
+  await writeResult(join(RESULTS, 'control.md'), markdown(result))
+}
+
+;(opts.report ? report() : main()).catch(err => {
   console.error(`bench:control: ${err.message}`)
   process.exitCode = 1
 })
