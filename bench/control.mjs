@@ -9,18 +9,17 @@
 //   npm run bench:control -- [--nodes 5,10,20,30] [--size MiB] [--modes local,scheduler] [--out DIR]
 //
 // Writes bench/results/control.{json,md}.
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
-import { DAMSELFLY_BIN, generateImage, pullImage } from '@damselfly/cli'
+import { generateImage } from '@damselfly/cli'
 import { benchArgs, UsageError } from './lib/args.mjs'
-import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
-import { cleanupOnSignals, cpuSecondsOf, makeTempDir, removeTempDir, stopChild, track, withDeadline } from './lib/processes.mjs'
-import { controlCounters, controlDelta, controlMessages, machine, machineCpu, busyFraction, percentile, writeResult } from './lib/report.mjs'
+import { cleanupOnSignals, makeTempDir, removeTempDir } from './lib/processes.mjs'
+import { machine, percentile, writeResult } from './lib/report.mjs'
+import { swarmPull } from './lib/swarm-run.mjs'
 
 const MiB = 1024 * 1024
 const MODES = ['local', 'scheduler']
@@ -61,73 +60,10 @@ const NODE_RATE = '4MB'
 const SEED_RATE = '8MB'
 const f = (x, d = 1) => (x == null ? '?' : x.toFixed(d))
 
-/** `damselfly scheduler` on loopback; resolves with its child and address once it printed them. */
-async function startScheduler () {
-  const child = spawn(process.execPath, [DAMSELFLY_BIN, 'scheduler', '--listen', '/ip4/127.0.0.1/tcp/0', '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  track(child)
-  return await new Promise((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${text}`)), 30_000)
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', chunk => {
-      text += chunk
-      const addr = /^listening on (\S+)$/m.exec(text)?.[1]
-      if (addr != null) {
-        clearTimeout(timer)
-        resolve({ child, addr })
-      }
-    })
-    child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${text}`)))
-  })
-}
-
-async function countersOf (daemon) {
-  const res = await fetch(`${daemon.api}/metrics`, { signal: AbortSignal.timeout(10_000) })
-  if (!res.ok) throw new Error(`${daemon.name}: /metrics ${res.status}`)
-  return controlCounters(await res.text())
-}
-
 /** One swarm of a seed and N nodes, all fresh: every node pulls the image at once. */
 async function run (n, mode, image, registry) {
-  const root = await makeTempDir('damselfly-bench-control-')
-  const daemons = []
-  let scheduler
-  try {
-    scheduler = mode === 'scheduler' ? await startScheduler() : undefined
-    const withScheduler = scheduler != null ? ['--scheduler', scheduler.addr] : []
-    const start = async (name, role, args) => {
-      const rate = role === 'seed' ? SEED_RATE : NODE_RATE
-      const d = { ...await startBenchDaemon(join(root, name), ['--insecure-registry', registry.host, '--download-rate', rate, '--upload-rate', rate, ...withScheduler, ...args], { timeoutMs: 60_000 }), name, role }
-      daemons.push(d)
-      return d
-    }
-    const seed = await start('seed', 'seed', ['--seed'])
-    const nodes = []
-    // a few at a time: each start costs a CPU second or two
-    for (let i = 0; i < n; i += 4) {
-      nodes.push(...await Promise.all(Array.from({ length: Math.min(4, n - i) }, (_, k) => start(`node${i + k + 1}`, 'node', ['--bootstrap', seed.addrs[0], '--seed-timeout', '60s']))))
-    }
-    await waitForSeed(nodes, seed.peerId)
-    const before = new Map(await Promise.all(daemons.map(async d => [d, { counters: await countersOf(d), cpu: await cpuSecondsOf(d.child.pid) }])))
-    const cpu0 = await machineCpu()
-    const t0 = performance.now()
-    const seconds = await withDeadline(10 * 60_000, `pulls (N=${n}, ${mode})`, signal => Promise.all(nodes.map(async node => {
-      await pullImage({ mirror: node.mirror, registry: registry.host, name: image.name, tag: image.tag, signal })
-      return (performance.now() - t0) / 1000
-    })))
-    const machineCpuBusy = busyFraction(cpu0, await machineCpu())
-    const perDaemon = await Promise.all(daemons.map(async d => {
-      const b = before.get(d)
-      const cpu = await cpuSecondsOf(d.child.pid)
-      const delta = controlDelta(b.counters, await countersOf(d))
-      return { name: d.name, role: d.role, pullCpuSeconds: cpu != null && b.cpu != null ? cpu - b.cpu : undefined, ...delta, controlMessages: controlMessages(delta) }
-    }))
-    return { nodes: n, mode, maxSeconds: Math.max(...seconds), p50Seconds: percentile(seconds, 50), machineCpuBusy, daemons: perDaemon }
-  } finally {
-    await Promise.all(daemons.map(d => stopChild(d.child)))
-    if (scheduler != null) await stopChild(scheduler.child)
-    await removeTempDir(root)
-  }
+  const r = await swarmPull({ n, ranking: mode === 'scheduler' ? 'scheduler' : 'measured', image, registry, seedRate: SEED_RATE, rates: () => ({ down: NODE_RATE, up: NODE_RATE }), label: `N=${n}, ${mode}` })
+  return { nodes: n, mode, maxSeconds: Math.max(...r.seconds), p50Seconds: percentile(r.seconds, 50), machineCpuBusy: r.machineCpuBusy, daemons: r.daemons }
 }
 
 const median = xs => percentile(xs, 50)

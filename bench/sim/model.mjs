@@ -25,7 +25,7 @@
 // registry, holding every blob from the start), and churn. Not modelled:
 // CPU (so not what gossip costs), manifests other than the seed's (every
 // piece verifies). SIM_TRACE=1 prints the swarm's state each second.
-import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
+import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
 import { Bitfield, layoutFor } from '@damselfly/protocol'
 import { HOLDING_FLUSH_MS, SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
 import { EventQueue } from './heap.mjs'
@@ -114,9 +114,7 @@ export function simulate (scenario) {
   const random = rng(scenario.seed ?? 1)
   const rtt = scenario.rttS ?? 0.001
   const q = new EventQueue()
-  const ranker = scenario.ranker === 'random'
-    ? { rank: candidates => { const c = [...candidates]; for (let i = c.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [c[i], c[j]] = [c[j], c[i]] } return c } }
-    : new LocalParentRanker()
+  const ranker = scenario.ranker === 'random' ? new RandomParentRanker(random) : new LocalParentRanker()
   const schedule = scenario.ranker === 'scheduler' ? new ScheduleState(() => now * 1000, random) : undefined
   /** Nodes whose uplink is slowFactor of the others' (a share slowShare of them, every k-th). */
   const slowEvery = scenario.slowShare > 0 ? Math.round(1 / scenario.slowShare) : 0

@@ -4,7 +4,7 @@
  * flags, --help, --print-config, what startDaemon gets and config.schema.json
  * all come from this declaration.
  */
-import { DEFAULT_DIALED, DEFAULT_ENCRYPTION, RELAY_DEFAULTS, SWARM_DEFAULTS } from '@damselfly/daemon'
+import { DEFAULT_DIALED, DEFAULT_ENCRYPTION, RandomParentRanker, RELAY_DEFAULTS, SWARM_DEFAULTS } from '@damselfly/daemon'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
 import { z } from 'zod'
 import { readApiToken, readCa, readDockerCredentials, readSwarmKey } from './config-files.js'
@@ -63,6 +63,11 @@ export const configSchema = kind.mapping({
     flag: '--locality LABEL',
     description: 'where this node is, most general first: zone/rack (eu-west-1a/rack-12). Sent with its load; among parents otherwise alike, those sharing more of it come first. null: unsaid',
     init: locality => ({ locality: locality ?? undefined })
+  }),
+  parentRanking: kind.choice(['measured', 'random']).prefault('measured').register(INFO, {
+    flag: '--parent-ranking NAME',
+    description: 'how candidate parents are ordered where no scheduler advises: measured (delivery rates, then load and free slots, then locality) or random (no ranking: the baseline a ranking is compared with, as npm run bench:heterogeneous does)',
+    init: ranking => ({ ranker: ranking === 'random' ? new RandomParentRanker() : undefined })
   }),
   relay: section({
     enabled: kind.booleanOrNull.prefault(null).register(INFO, {

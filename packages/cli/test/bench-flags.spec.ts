@@ -26,6 +26,7 @@ const SCRIPTS = [
   { script: 'mirror.mjs', name: 'bench:mirror', bad: ['--size', '0'], says: '--size must be an integer 1..8192' },
   { script: 'sim/run.mjs', name: 'bench:sim', bad: ['--only', 'everything'], says: '--only everything: everything is not one of validation, pods, scale' },
   { script: 'equal-links.mjs', name: 'bench:equal-links', bad: ['--rate', '0'], says: '--rate 0: Mbit/s from 1 to 10000' },
+  { script: 'heterogeneous.mjs', name: 'bench:heterogeneous', bad: ['--nodes', '2'], says: '--nodes 2: a whole number from 3 to 30' },
   { script: 'control.mjs', name: 'bench:control', bad: ['--modes', 'central'], says: '--modes central: local, scheduler or both, separated by commas' },
   { script: 'sim/control.mjs', name: 'bench:sim-control', bad: ['--nodes', '1'], says: '--nodes 1: whole numbers 2 to 100000, separated by commas' }
 ]

@@ -10,7 +10,7 @@ import { CONFIG_OPTIONS, loadConfig } from '../src/config.js'
 import type { ConfigFlags } from '../src/config.js'
 
 const FLAGS = [
-  'config', 'data-dir', 'listen', 'bootstrap', 'scheduler', 'transport', 'encryption', 'swarm-key', 'allow-peer', 'seed', 'locality', 'relay', 'no-relay', 'trust-seed', 'allow-origin',
+  'config', 'data-dir', 'listen', 'bootstrap', 'scheduler', 'transport', 'encryption', 'swarm-key', 'allow-peer', 'seed', 'locality', 'parent-ranking', 'relay', 'no-relay', 'trust-seed', 'allow-origin',
   'no-origin-fallback', 'seed-timeout', 'origin-timeout', 'upload-rate', 'download-rate', 'upload-slots', 'max-parents', 'api',
   'api-token-file', 'mirror', 'no-mirror', 'default-registry', 'insecure-registry', 'registry-ca', 'docker-config', 'piece-size',
   'super-seed-copies', 'quota', 'log-format', 'log-level'

@@ -53,6 +53,7 @@ describe('daemon config', () => {
       allowPeers: [],
       seed: false,
       locality: null,
+      parentRanking: 'measured',
       relay: { enabled: null, reservations: 128, duration: 120_000, data: 128 * 1024 },
       trustedSeeds: [],
       allowOrigins: [],

@@ -13,7 +13,7 @@ export type { Daemon, DaemonInit, ListenAddress, StorageLimits } from './daemon.
 export type { LogLevel, OperatorLog, OperatorLogEntry } from './operator-log.js'
 export { SwarmBlobs } from './blobs.js'
 export { createMetricsRegistry, registerDaemonMetrics } from './metrics.js'
-export { SWARM_DEFAULTS, RELAY_DEFAULTS, CONNECTION_ENCRYPTIONS, DEFAULT_ENCRYPTION, TRANSPORTS, DEFAULT_DIALED, listenTransport, dialTransport, startScheduler } from '@damselfly/swarm'
+export { SWARM_DEFAULTS, RELAY_DEFAULTS, CONNECTION_ENCRYPTIONS, DEFAULT_ENCRYPTION, TRANSPORTS, DEFAULT_DIALED, listenTransport, dialTransport, startScheduler, RandomParentRanker } from '@damselfly/swarm'
 export type { Scheduler, SchedulerInit } from '@damselfly/swarm'
 export type { ConnectionEncryption, RelayInit, TransportName } from '@damselfly/swarm'
 export { ActivityRecorder } from './activity.js'

@@ -1,4 +1,4 @@
-import { Bitfield, layoutFor, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
+import { Bitfield, layoutFor, PIECE_PROTOCOL, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { toString as toBase64 } from 'uint8arrays/to-string'
 import { ADVICE_DEADLINE_MS, DISCOVERY_TIMEOUT_MS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
@@ -159,7 +159,8 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       now: () => performance.now(),
       self: network.peerId,
       isSeed: ctx.isSeed,
-      connectedPeers: () => network.connectedPeers(),
+      // not those that said they hold no blobs (a scheduler, a relay-only peer): probed, they would never say "not found", and the seed would be asked only after seedAfterMs
+      connectedPeers: () => network.connectedPeers().filter(peer => !network.lacks(peer, PIECE_PROTOCOL)),
       isConnected: peer => network.isConnected(peer),
       seeds: () => ctx.seeds(),
       hasBootstrap: () => ctx.hasBootstrap,

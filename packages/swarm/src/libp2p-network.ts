@@ -185,6 +185,11 @@ export class Libp2pNetwork implements SwarmNetwork {
     return this.#connected.get(peer)
   }
 
+  lacks (peer: string, protocol: string): boolean {
+    const protocols = this.#protocols.get(peer)
+    return protocols != null && !protocols.includes(protocol)
+  }
+
   peersSupporting (protocol: string): string[] {
     const peers: string[] = []
     for (const [peer, protocols] of this.#protocols) {

@@ -64,6 +64,8 @@ export interface SwarmNetwork {
   isConnected(peer: string): boolean
   /** Peers known (through identify) to speak a protocol. */
   peersSupporting(protocol: string): string[]
+  /** The peer said (through identify) it does not speak the protocol; false while it has said nothing. */
+  lacks(peer: string, protocol: string): boolean
   handle(protocol: string, handler: (stream: ByteStream, peer: string) => void, limits: StreamHandlerLimits): Promise<void>
   open(peer: string, protocol: string, options: AbortOptions): Promise<ByteStream>
   dial(addr: string, options: AbortOptions): Promise<string>

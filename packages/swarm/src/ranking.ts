@@ -34,6 +34,28 @@ export function localityShared (a: string | undefined, b: string | undefined): n
   return n
 }
 
+/**
+ * No ranking: candidates in a random order. What a swarm does that knows
+ * nothing of its parents, the baseline a ranking is measured against
+ * (`--parent-ranking random`).
+ */
+export class RandomParentRanker implements ParentRanker {
+  readonly #random: () => number
+
+  constructor (random: () => number = Math.random) {
+    this.#random = random
+  }
+
+  rank (candidates: ParentCandidate[]): ParentCandidate[] {
+    const out = [...candidates]
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#random() * (i + 1))
+      ;[out[i], out[j]] = [out[j]!, out[i]!]
+    }
+    return out
+  }
+}
+
 /** Local scores: measured throughput, then spare upload capacity; seeds last so peers offload them; nearer locality breaks ties. */
 export class LocalParentRanker implements ParentRanker {
   readonly #locality: string | undefined

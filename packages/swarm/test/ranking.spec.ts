@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LocalParentRanker, localityShared } from '../src/ranking.js'
+import { LocalParentRanker, localityShared, RandomParentRanker } from '../src/ranking.js'
 import type { ParentCandidate } from '../src/ranking.js'
 
 const MiB = 1024 * 1024
@@ -50,5 +50,21 @@ describe('the local parent ranking, on constructed cases', () => {
     expect(localityShared('eu-1a/rack-3', 'eu-1a')).toBe(1)
     expect(localityShared('eu-1a/rack-3', 'eu-1b/rack-3')).toBe(0)
     expect(localityShared(undefined, 'eu-1a')).toBe(0)
+  })
+})
+
+describe('no ranking (--parent-ranking random)', () => {
+  it('gives every candidate once, in an order that does not follow their merits', () => {
+    const candidates = ['a', 'b', 'c', 'd', 'e', 'f'].map((peer, i) => candidate(peer, { observedBps: (6 - i) * 1e6 }))
+    const ranker = new RandomParentRanker()
+    const orders = new Set<string>()
+    for (let k = 0; k < 50; k++) {
+      const order = ranker.rank(candidates).map(c => c.peer)
+      expect([...order].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f'])
+      orders.add(order.join(''))
+    }
+    // 720 orders are possible: fifty draws give many, and the measured order is not forced
+    expect(orders.size).toBeGreaterThan(20)
+    expect(new LocalParentRanker().rank(candidates).map(c => c.peer).join('')).toBe('abcdef')
   })
 })
