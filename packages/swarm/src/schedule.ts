@@ -256,12 +256,17 @@ export class ScheduleState {
     const holders = this.#holders.get(digest)
     if (holders == null) return []
     const old = this.#now() - SCHEDULE_STATE_TTL_MS
-    const fresh = [...holders].filter(([peer, at]) => at >= old && peer !== asker && !exclude.has(peer) && this.#nodes.has(peer)).map(([peer]) => peer)
-    for (let i = fresh.length - 1; i > 0; i--) {
-      const j = Math.floor(this.#random() * (i + 1))
+    const fresh: string[] = []
+    for (const [peer, at] of holders) {
+      if (at >= old && peer !== asker && !exclude.has(peer) && this.#nodes.has(peer)) fresh.push(peer)
+    }
+    // the first places of a shuffle: a sample, without shuffling every holder (up to MAX_HOLDERS) for each question
+    const want = Math.min(limit, MAX_SCHEDULE_SUGGESTIONS, fresh.length)
+    for (let i = 0; i < want; i++) {
+      const j = i + Math.floor(this.#random() * (fresh.length - i))
       ;[fresh[i], fresh[j]] = [fresh[j]!, fresh[i]!]
     }
-    return fresh.slice(0, Math.min(limit, MAX_SCHEDULE_SUGGESTIONS))
+    return fresh.slice(0, want)
   }
 }
 
