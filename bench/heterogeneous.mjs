@@ -62,14 +62,21 @@ const f = (x, d = 2) => (x == null ? '?' : x.toFixed(d))
 const slow = i => i % 3 === 0
 const rates = i => ({ down: String(NODE_RATE), up: String(slow(i) ? SLOW_RATE : NODE_RATE) })
 
+/** MiB a node uploaded during the pull, on average, over the slow third's nodes or the others. */
+function uploadedMiB (runs, slowOnes) {
+  const nodes = runs.flatMap(r => r.daemons.filter(d => d.role === 'node' && (d.uploadRate === String(SLOW_RATE)) === slowOnes))
+  return nodes.length === 0 ? undefined : nodes.reduce((a, d) => a + (d.uploadedBytes ?? 0), 0) / nodes.length / MiB
+}
+
 function summary (ranking, runs, tlb) {
   const all = runs.flatMap(r => r.seconds)
   const mean = key => runs.reduce((a, r) => a + r[key], 0) / runs.length
-  return { ranking, runs: runs.length, p50: mean('p50'), p95: mean('p95'), max: mean('max'), maxOverTlb: mean('max') / tlb, pulls: all.length, machineCpuBusy: mean('machineCpuBusy') }
+  const seedMiB = runs.reduce((a, r) => a + (r.daemons.find(d => d.role === 'seed')?.uploadedBytes ?? 0), 0) / runs.length / MiB
+  return { ranking, runs: runs.length, p50: mean('p50'), p95: mean('p95'), max: mean('max'), maxOverTlb: mean('max') / tlb, pulls: all.length, machineCpuBusy: mean('machineCpuBusy'), slowUploadedMiB: uploadedMiB(runs, true), fastUploadedMiB: uploadedMiB(runs, false), seedUploadedMiB: seedMiB }
 }
 
 function markdown (result) {
-  const head = ['ranking', 'rounds', 'p50 s', 'p95 s', 'max s', 'max / T_lb', 'p95 / random\'s', 'machine CPU']
+  const head = ['ranking', 'rounds', 'p50 s', 'p95 s', 'max s', 'max / T_lb', 'p95 / random\'s', 'MiB up per slow node', 'per other node', 'the seed', 'machine CPU']
   const random = result.summaries.find(s => s.ranking === 'random')
   return [
     '# Parents not alike, real daemons',
@@ -79,7 +86,7 @@ function markdown (result) {
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map(() => ' ---: ').join('|')}|`,
-    ...result.summaries.map(s => `| ${s.ranking} | ${s.runs} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.max)} | ${f(s.maxOverTlb)} | ${random != null ? f(s.p95 / random.p95) : '?'} | ${f(100 * s.machineCpuBusy, 0)}% |`),
+    ...result.summaries.map(s => `| ${s.ranking} | ${s.runs} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.max)} | ${f(s.maxOverTlb)} | ${random != null ? f(s.p95 / random.p95) : '?'} | ${f(s.slowUploadedMiB, 1)} | ${f(s.fastUploadedMiB, 1)} | ${f(s.seedUploadedMiB, 1)} | ${f(100 * s.machineCpuBusy, 0)}% |`),
     '',
     'Each run: ' + result.runs.map(r => `${r.ranking} (round ${r.round}) p95 ${f(r.p95)} s`).join('; '),
     ''

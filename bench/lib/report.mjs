@@ -167,6 +167,8 @@ export function controlCounters (metrics) {
     schedulerRequests: sumOf(metrics, 'damselfly_streams_total', 'protocol="schedule",direction="outbound"'),
     streamsOpened: sumOf(metrics, 'damselfly_streams_total'),
     connectionsOpened: sumOf(metrics, 'damselfly_connections_total'),
+    // not control traffic: what the node's uplink carried, to see whose uplinks a swarm used
+    uploadedBytes: sumOf(metrics, 'damselfly_uploaded_bytes_total'),
     connectionsOpen: sumOf(metrics, 'libp2p_connection_manager_connections', '="inbound"') + sumOf(metrics, 'libp2p_connection_manager_connections', '="outbound"')
   }
 }
