@@ -375,6 +375,18 @@ export class SchedulerClient implements ParentAdvisor {
     return Date.now() - this.#lastReached < SCHEDULER_SILENT_MS
   }
 
+  /**
+   * The scheduler to ask about a blob. None while no scheduler has answered
+   * a flush for SCHEDULER_SILENT_MS: each download would otherwise dial a
+   * dead one for every question, once a second, and wait out its deadline;
+   * the flushes (one a second) find out when one answers again.
+   */
+  #askable (digest: string): SchedulerTarget {
+    const target = this.#targetFor(digest)
+    if (target == null || !this.reachable) throw new Error('no scheduler is reachable')
+    return target
+  }
+
   /** The scheduler for a blob: by rendezvous hashing over those connected (or known, when none is). */
   #targetFor (digest: string): SchedulerTarget | undefined {
     const known = this.#targets.filter(t => t.peer != null)
@@ -387,8 +399,7 @@ export class SchedulerClient implements ParentAdvisor {
   }
 
   async rank (digest: string, candidates: ParentCandidate[], options: { signal: AbortSignal }): Promise<string[]> {
-    const target = this.#targetFor(digest)
-    if (target == null) throw new Error('no scheduler is reachable')
+    const target = this.#askable(digest)
     const res = await this.#send(target, { rank: { digest, candidates: candidates.slice(0, MAX_SCHEDULE_CANDIDATES).map(c => peerIdBytes(c.peer)) } }, options.signal)
     return res.ranked.flatMap(bytes => {
       try {
@@ -442,8 +453,7 @@ export class SchedulerClient implements ParentAdvisor {
   }
 
   async suggest (digest: string, options: { limit: number, exclude: string[], signal: AbortSignal }): Promise<SuggestedParent[]> {
-    const target = this.#targetFor(digest)
-    if (target == null) throw new Error('no scheduler is reachable')
+    const target = this.#askable(digest)
     const res = await this.#send(target, { suggest: { digest, limit: Math.min(options.limit, MAX_SCHEDULE_SUGGESTIONS), exclude: options.exclude.slice(0, MAX_SCHEDULE_CANDIDATES).map(peerIdBytes) } }, options.signal)
     return res.suggested.flatMap(s => {
       try {
