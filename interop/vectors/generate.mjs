@@ -16,7 +16,7 @@ import * as P from '../../packages/protocol/dist/index.js'
 const OUT = new URL('./vectors.json', import.meta.url)
 
 const BYTES_FIELDS = new Set(['hashes', 'signer', 'signature', 'bits', 'data', 'addrs'])
-const U64_FIELDS = new Set(['size', 'upload_bps'])
+const U64_FIELDS = new Set(['size', 'upload_bps', 'start', 'length'])
 
 const hex = (b) => Buffer.from(b instanceof Uint8Array ? b : b.subarray()).toString('hex')
 const fromHex = (s) => Uint8Array.from(Buffer.from(s, 'hex'))
@@ -117,12 +117,13 @@ const messageExamples = [
   ['choke', 'PieceMessage', { choke: { retry_after_ms: 2000 } }],
   ['error NOT_FOUND', 'PieceMessage', { error: { code: 'NOT_FOUND', message: 'blob not found' } }],
   ['error UNKNOWN with no message', 'PieceMessage', { error: { code: 'UNKNOWN', message: '' } }],
-  ['seed request', 'SeedRequest', { digest: DIGEST, url: `https://registry.example/v2/library/demo/blobs/${DIGEST}`, size: String(BLOB_SIZE) }],
-  ['seed request (size unknown)', 'SeedRequest', { digest: DIGEST, url: `http://10.0.0.9:5000/v2/demo/blobs/${DIGEST}`, size: '0' }],
+  ['seed request', 'SeedRequest', { digest: DIGEST, url: `https://registry.example/v2/library/demo/blobs/${DIGEST}`, size: String(BLOB_SIZE), ranges: [] }],
+  ['seed request (size unknown)', 'SeedRequest', { digest: DIGEST, url: `http://10.0.0.9:5000/v2/demo/blobs/${DIGEST}`, size: '0', ranges: [] }],
+  ['seed request (ranges: the pieces covering them first)', 'SeedRequest', { digest: DIGEST, url: `http://10.0.0.9:5000/v2/demo/blobs/${DIGEST}`, size: '0', ranges: [{ start: '0', length: '17' }, { start: '3000000000', length: '1048576' }] }],
   ['seed response (accepted)', 'SeedResponse', { accepted: true, size: String(BLOB_SIZE), piece_size: LAYOUT.pieceSize }],
   // sizes in [2^31, 2^32) are where a 32-bit slip in a varint writer shows (protons-runtime 7.1.2 had one)
   ['seed response (3 GB blob)', 'SeedResponse', { accepted: true, size: '3000000000', piece_size: P.pieceSizeFor(3_000_000_000) }],
-  ['seed request (2 GiB blob)', 'SeedRequest', { digest: DIGEST, url: `https://registry.example/v2/library/demo/blobs/${DIGEST}`, size: String(2 ** 31) }],
+  ['seed request (2 GiB blob)', 'SeedRequest', { digest: DIGEST, url: `https://registry.example/v2/library/demo/blobs/${DIGEST}`, size: String(2 ** 31), ranges: [] }],
   ['seed response (refused)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'ORIGIN', message: 'upstream returned 404' } }],
   ['seed response (the origin answered 404)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'ORIGIN', message: 'the origin answered 404', status: 404 } }],
   ['seed response (an origin the seed does not fetch from)', 'SeedResponse', { accepted: false, size: '0', piece_size: 0, error: { code: 'BAD_REQUEST', message: 'this seed does not fetch from that origin' } }],

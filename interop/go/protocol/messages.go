@@ -110,6 +110,15 @@ type SeedRequest struct {
 	Digest string
 	URL    string
 	Size   uint64
+	// Ranges, when given, ask for at least the pieces covering them, first;
+	// none asks for the whole blob.
+	Ranges []ByteRange
+}
+
+// ByteRange is bytes [Start, Start+Length) of a blob.
+type ByteRange struct {
+	Start  uint64
+	Length uint64
 }
 
 type SeedResponse struct {
@@ -269,7 +278,11 @@ func (m *SeedRequest) Marshal() []byte {
 	var b []byte
 	b = appendString(b, 1, m.Digest)
 	b = appendString(b, 2, m.URL)
-	return appendUint(b, 3, m.Size)
+	b = appendUint(b, 3, m.Size)
+	for _, r := range m.Ranges {
+		b = appendBytesAlways(b, 4, appendUint(appendUint(nil, 1, r.Start), 2, r.Length))
+	}
+	return b
 }
 
 func (m *SeedResponse) Marshal() []byte {
@@ -640,6 +653,22 @@ func UnmarshalSeedRequest(b []byte) (*SeedRequest, error) {
 			m.URL, err = f.string()
 		case 3:
 			m.Size, err = f.uint64()
+		case 4:
+			var body []byte
+			if body, err = f.data(); err != nil {
+				return err
+			}
+			var r ByteRange
+			err = fields(body, func(g field) (err error) {
+				switch g.num {
+				case 1:
+					r.Start, err = g.uint64()
+				case 2:
+					r.Length, err = g.uint64()
+				}
+				return err
+			})
+			m.Ranges = append(m.Ranges, r)
 		}
 		return err
 	})

@@ -356,7 +356,13 @@ func fromJSON(typ string, value jsonObject) (any, error) {
 		}
 		return m, nil
 	case "SeedRequest":
-		return &SeedRequest{Digest: value.str("digest"), URL: value.str("url"), Size: value.u64("size")}, nil
+		m := &SeedRequest{Digest: value.str("digest"), URL: value.str("url"), Size: value.u64("size")}
+		list, _ := value["ranges"].([]any)
+		for _, x := range list {
+			r := jsonObject(x.(map[string]any))
+			m.Ranges = append(m.Ranges, ByteRange{Start: r.u64("start"), Length: r.u64("length")})
+		}
+		return m, nil
 	case "SeedResponse":
 		m := &SeedResponse{Accepted: value.b("accepted"), Size: value.u64("size"), PieceSize: value.u32("piece_size")}
 		if _, ok := value["error"]; ok {

@@ -32,6 +32,9 @@ const MAX_TASK_BANS_KEPT = 100
 const NO_ORIGIN_READER = {
   async read (): Promise<void> {
     throw new TaskFailedError('a browser peer reads from the swarm only', 'origin')
+  },
+  async readRange (): Promise<void> {
+    throw new TaskFailedError('a browser peer reads from the swarm only', 'origin')
   }
 }
 

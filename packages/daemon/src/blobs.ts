@@ -14,7 +14,7 @@ export class SwarmBlobs implements BlobProvider {
     this.#swarm = swarm
   }
 
-  async open ({ digest, upstream, signal }: { digest: string, upstream: URL, signal: AbortSignal }): Promise<BlobHandle> {
+  async open ({ digest, upstream, signal, range }: { digest: string, upstream: URL, signal: AbortSignal, range?: [number, number] }): Promise<BlobHandle> {
     const store = this.#swarm.store
     const held = store.get(digest as `sha256:${string}`)
     if (held?.complete === true) {
@@ -34,7 +34,8 @@ export class SwarmBlobs implements BlobProvider {
     }
     let task
     try {
-      task = this.#swarm.download({ digest: digest as `sha256:${string}`, url: upstream.toString() })
+      // a bounded range starts a ranged download (lazy-loading clients read a blob a chunk at a time); a task under way is joined as it is
+      task = this.#swarm.download({ digest: digest as `sha256:${string}`, url: upstream.toString(), range })
     } catch (err: any) {
       if (err.name === 'OriginNotAllowedError') throw new OciError('DENIED', `not fetched: ${err.message}`)
       throw err

@@ -64,6 +64,9 @@ export const MAX_HAVE_BATCH = 4096
 /** Most multiaddrs carried in an Announce or Beacon. */
 export const MAX_ADDRS = 16
 
+/** Most byte ranges in one seed request. */
+export const MAX_SEED_RANGES = 256
+
 /** Longest origin URL a seed accepts. */
 export const MAX_URL_LENGTH = 4096
 

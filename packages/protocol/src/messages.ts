@@ -1,4 +1,4 @@
-import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH, MAX_PIECE_FRAME } from './constants.js'
+import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_SEED_RANGES, MAX_URL_LENGTH, MAX_PIECE_FRAME, MAX_BLOB_SIZE } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { encodeVarint, readVarint } from './framing.js'
@@ -192,14 +192,21 @@ function decodeDataFast (buf: Uint8Array | Uint8ArrayList): PieceDataFrame | und
   return frame
 }
 
-export function encodeSeedRequest (req: SeedRequest): Uint8Array {
-  return SeedRequest.encode(req)
+export function encodeSeedRequest (req: Omit<SeedRequest, 'ranges'> & { ranges?: SeedRequest['ranges'] }): Uint8Array {
+  return SeedRequest.encode({ ...req, ranges: req.ranges ?? [] })
 }
 
 export function decodeSeedRequest (buf: Uint8Array | Uint8ArrayList): SeedRequest {
   if (buf.byteLength > MAX_SEED_FRAME) throw new MessageTooLargeError(`seed request of ${buf.byteLength} bytes exceeds ${MAX_SEED_FRAME}`)
-  const req = decodeWith('seed request', () => SeedRequest.decode(buf))
+  const req = decodeWith('seed request', () => SeedRequest.decode(buf, { limits: { ranges: MAX_SEED_RANGES } }))
   if (!isDigest(req.digest)) throw new MalformedMessageError('seed request names an invalid digest')
+  for (const r of req.ranges) {
+    // a range is a request for pieces: it must name some, inside a blob that can exist (and inside this one, when its size is given)
+    const end = r.start + r.length
+    if (r.length <= 0 || !Number.isSafeInteger(end) || BigInt(end) > MAX_BLOB_SIZE || (req.size > 0 && end > req.size)) {
+      throw new MalformedMessageError(`seed request names an invalid range (${r.start} + ${r.length} bytes)`)
+    }
+  }
   if (req.url.length > MAX_URL_LENGTH) throw new MessageTooLargeError(`seed request URL is longer than ${MAX_URL_LENGTH}`)
   try {
     parseOriginUrl(req.url)

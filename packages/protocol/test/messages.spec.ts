@@ -3,7 +3,7 @@ import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { describe, it, expect } from 'vitest'
 import {
-  AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_URL_LENGTH,
+  AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_SEED_RANGES, MAX_URL_LENGTH,
   decodeAnnounce, decodeBeacon, decodePieceFrame, decodeSeedRequest, decodeSeedResponse,
   encodeAnnounce, encodeBeacon, encodeFrame, encodePieceFrame, encodeSeedRequest, encodeSeedResponse,
   decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery
@@ -180,8 +180,10 @@ describe('seed messages', () => {
   const req = { digest: DIGEST, url: 'https://registry.example/v2/library/nginx/blobs/' + DIGEST, size: 1234 }
 
   it('round trips a request and a response', () => {
-    expect(decodeSeedRequest(encodeSeedRequest(req))).toEqual(req)
-    expect(decodeSeedRequest(encodeSeedRequest({ ...req, url: 'http://10.0.0.1:5000/x', size: 0 }))).toEqual({ ...req, url: 'http://10.0.0.1:5000/x', size: 0 })
+    expect(decodeSeedRequest(encodeSeedRequest(req))).toEqual({ ...req, ranges: [] })
+    expect(decodeSeedRequest(encodeSeedRequest({ ...req, url: 'http://10.0.0.1:5000/x', size: 0 }))).toEqual({ ...req, url: 'http://10.0.0.1:5000/x', size: 0, ranges: [] })
+    const ranged = { ...req, ranges: [{ start: 0, length: 17 }, { start: 1000, length: 234 }] }
+    expect(decodeSeedRequest(encodeSeedRequest(ranged))).toEqual(ranged)
     const ok = { accepted: true, size: 1234, pieceSize: 1048576 }
     expect(decodeSeedResponse(encodeSeedResponse(ok))).toEqual(ok)
     const refused = { accepted: false, size: 0, pieceSize: 0, error: { code: ErrorMessage.Code.ORIGIN, message: 'upstream said 404' } }
@@ -190,6 +192,21 @@ describe('seed messages', () => {
 
   it('rejects an invalid digest', () => {
     expectError(() => decodeSeedRequest(encodeSeedRequest({ ...req, digest: 'sha512:00' })), 'MalformedMessageError')
+  })
+
+  it.each([
+    ['an empty range', { start: 0, length: 0 }],
+    ['a range past the size the request gives', { start: 1000, length: 235 }],
+    ['a range past the largest blob', { start: 2 ** 52, length: 2 ** 52 }],
+    ['a range whose end is not a safe integer', { start: 2 ** 53 - 2, length: 10 }]
+  ])('rejects %s', (_what, range) => {
+    expectError(() => decodeSeedRequest(encodeSeedRequest({ ...req, ranges: [range] })), 'MalformedMessageError')
+  })
+
+  it('rejects more than MAX_SEED_RANGES ranges', () => {
+    const ranges = Array.from({ length: MAX_SEED_RANGES + 1 }, (_, i) => ({ start: i, length: 1 }))
+    expect(decodeSeedRequest(encodeSeedRequest({ ...req, ranges: ranges.slice(0, MAX_SEED_RANGES) })).ranges).toHaveLength(MAX_SEED_RANGES)
+    expectError(() => decodeSeedRequest(encodeSeedRequest({ ...req, ranges })), 'MessageTooLargeError')
   })
 
   it.each([

@@ -19,7 +19,7 @@ import vectorsJson from '../../../interop/vectors/vectors.json' with { type: 'js
 const vectors: any = vectorsJson
 
 const BYTES_FIELDS = new Set(['hashes', 'signer', 'signature', 'bits', 'data', 'addrs'])
-const U64_FIELDS = new Set(['size', 'upload_bps'])
+const U64_FIELDS = new Set(['size', 'upload_bps', 'start', 'length'])
 
 function hex (b: Uint8Array | Uint8ArrayList): string {
   return toString(b.subarray(), 'base16')

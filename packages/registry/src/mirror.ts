@@ -30,7 +30,13 @@ export interface BlobProvider {
    * Resolves once the blob's size is known. Throws OciError (BLOB_UNKNOWN,
    * UNAUTHORIZED, ...) or UpstreamError when it cannot be had.
    */
-  open(request: { digest: string, upstream: URL, signal: AbortSignal }): Promise<BlobHandle>
+  open(request: {
+    digest: string
+    upstream: URL
+    signal: AbortSignal
+    /** Bytes [start, end) the client asked for, when it asked for a bounded range (its end may pass the blob's): a provider may fetch only those. */
+    range?: [number, number]
+  }): Promise<BlobHandle>
 }
 
 export interface MirrorInit {
@@ -281,7 +287,7 @@ export class Mirror {
     res.on('close', () => controller.abort(new Error('the client went away')))
     // content-addressed is not public: held here or by peers, a blob goes only to a client the registry would give it to
     await this.#access.check({ registry, name, digest, kind: 'blob', authorization: req.headers.authorization, signal: controller.signal })
-    const handle = await this.#init.blobs.open({ digest, upstream: this.#init.upstream.blobUrl(registry, name, digest), signal: controller.signal })
+    const handle = await this.#init.blobs.open({ digest, upstream: this.#init.upstream.blobUrl(registry, name, digest), signal: controller.signal, range: boundedRange(req.headers.range) })
     const range = parseRange(req.headers.range, handle.size)
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
@@ -318,6 +324,19 @@ export class Mirror {
     this.stats.bytes[source] += bytes
     this.#init.onBytes?.(source, bytes)
   }
+}
+
+/**
+ * A `Range: bytes=a-b` header as [a, b + 1), before the blob's size is
+ * known; undefined for any other form (open-ended, suffix, several, none).
+ */
+export function boundedRange (header: string | undefined): [number, number] | undefined {
+  const m = header == null ? null : /^bytes=(\d+)-(\d+)$/.exec(header.trim())
+  if (m == null) return undefined
+  const start = Number(m[1])
+  const last = Number(m[2])
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last) || last < start) return undefined
+  return [start, last + 1]
 }
 
 /**

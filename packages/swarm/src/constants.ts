@@ -98,3 +98,11 @@ export const ADVICE_DEADLINE_MS = 500
  * it instead of hearing every holder's announcement on gossip.
  */
 export const SUGGEST_GAP_MS = 1000
+
+/**
+ * A ranged download reads adjacent wanted pieces from the origin in one
+ * range request of at most this many bytes, and at most ORIGIN_RANGE_STREAMS
+ * such requests at once.
+ */
+export const ORIGIN_RANGE_RUN_BYTES = 16 * 1024 * 1024
+export const ORIGIN_RANGE_STREAMS = 4

@@ -1,4 +1,4 @@
-import { Bitfield, rankSeeds } from '@damselfly/protocol'
+import { Bitfield, MAX_SEED_RANGES, rankSeeds } from '@damselfly/protocol'
 import {
   ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MS,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
@@ -102,12 +102,21 @@ export type EngineCommand =
   | { type: 'cancel', peer: string, index: number }
   /** Look up holders in the DHT, at most `limit`; name each with candidate(), then lookupDone(). */
   | { type: 'lookup', limit: number }
-  /** Ask the seed to pull the blob; answer with seedAnswer(). */
-  | { type: 'ask-seed', seed: string }
+  /**
+   * Ask the seed to pull the blob (with `ranges`, byte ranges [start, end):
+   * at least the pieces covering them, first); answer with seedAnswer().
+   */
+  | { type: 'ask-seed', seed: string, ranges?: Array<[number, number]> }
   /** Join the blob's gossip topic (if not yet): the pullers of a blob no seed can pull find each other there. */
   | { type: 'join-topic' }
-  /** Pull the blob from its origin, writing each piece (originPiece) and ending with originDone or originFailed. */
+  /**
+   * Pull the blob from its origin, writing each piece (originPiece) and
+   * ending with originDone or originFailed. A ranged download pulls the
+   * pieces `wantedMissing()` names, by range, as they come to be wanted.
+   */
   | { type: 'pull-origin' }
+  /** A ranged download wants more pieces: an origin pull under way has more to read. */
+  | { type: 'wanted' }
   /** The peer broke this download's rules (a bad piece, a false manifest): it is out of it. */
   | { type: 'ban', peer: string, reason: string }
   /** Every piece is held: verify the whole blob. */
@@ -273,6 +282,16 @@ export class DownloadEngine {
   readonly #pieceTimes = new PieceTimes()
   #demotions = 0
   readonly #readers = new Map<symbol, number>()
+  /**
+   * A ranged download fetches only the pieces its readers (or, on a seed,
+   * its requesters) want: until the layout is known, the byte ranges
+   * wanted; then one byte per piece. Undefined for a whole download.
+   */
+  #ranged: { bytes: Array<[number, number]>, pieces?: Uint8Array, askedBytes?: { at: number, ranges: Array<[number, number]> } } | undefined
+  /** Pieces of a ranged download a seed was asked for, and when. */
+  readonly #askedOfSeed = new Map<number, number>()
+  /** When the wanted piece asked for longest ago without a parent holding it became wanted. */
+  #wantedSince: number | undefined
   #fromPeers = 0
   #fromOrigin = 0
   #lastProgress: number
@@ -305,7 +324,7 @@ export class DownloadEngine {
   /** Wait before the next DHT lookup: doubles while parents are at hand, back to the start when none is. */
   #discoveryGap = DISCOVERY_GAP_MS
 
-  constructor (env: EngineEnvironment, config: EngineConfig, out: (command: EngineCommand) => void, init: { digest: BlobDigest, hasUrl: boolean, excludedSigners?: ReadonlySet<string> }) {
+  constructor (env: EngineEnvironment, config: EngineConfig, out: (command: EngineCommand) => void, init: { digest: BlobDigest, hasUrl: boolean, excludedSigners?: ReadonlySet<string>, ranged?: boolean }) {
     this.#env = env
     this.#config = config
     this.#out = out
@@ -313,6 +332,82 @@ export class DownloadEngine {
     this.#hasUrl = init.hasUrl
     this.#trust = new ManifestTrust(init.excludedSigners)
     this.#lastProgress = env.now()
+    if (init.ranged === true) this.#ranged = { bytes: [] }
+  }
+
+  /** Only the pieces wanted are fetched (a ranged download). */
+  get ranged (): boolean {
+    return this.#ranged != null
+  }
+
+  /**
+   * Bytes [start, end) of the blob are wanted: a ranged download fetches
+   * the pieces covering them first, and asks a seed for those no parent
+   * holds. A whole download wants every piece already.
+   */
+  want (start: number, end: number): void {
+    const r = this.#ranged
+    if (r == null || !(end > start)) return
+    const layout = this.#layout
+    if (layout == null) {
+      r.bytes.push([start, end])
+      return
+    }
+    const first = Math.floor(start / layout.pieceSize)
+    const last = Math.min(layout.pieces, Math.ceil(end / layout.pieceSize)) - 1
+    let fresh = false
+    for (let i = first; i <= last; i++) {
+      if (r.pieces![i] === 1 || this.#held!.has(i)) continue
+      r.pieces![i] = 1
+      fresh = true
+    }
+    if (!fresh || this.#state !== 'downloading') return
+    this.#wantedSince ??= this.#env.now()
+    if (this.#originRunning) this.#out({ type: 'wanted' })
+    this.#schedule()
+    this.#maybeAskSeeds(this.#env.now())
+  }
+
+  /** Every piece is wanted from now on: a ranged download becomes a whole one. */
+  wantAll (): void {
+    if (this.#ranged == null) return
+    this.#ranged = undefined
+    this.#askedOfSeed.clear()
+    if (this.#state !== 'downloading') return
+    if (this.#held?.complete === true) {
+      this.#finish()
+      return
+    }
+    if (this.#originRunning) this.#out({ type: 'wanted' })
+    const now = this.#env.now()
+    // the seed that pulls ranges for this node is asked for the rest at once
+    if (this.#seedAccepted && this.#seedRound == null) {
+      this.#nextSeedAsk = now + SEED_RETRY_MS
+      this.#askSeeds(now)
+    }
+    this.#schedule()
+  }
+
+  /**
+   * Wanted pieces not held (all missing pieces of a whole download), in
+   * order: what an origin pull reads next.
+   */
+  wantedMissing (): number[] {
+    const held = this.#held
+    if (held == null) return []
+    const out: number[] = []
+    for (let i = 0; i < held.length; i++) if (!held.has(i) && this.#isWanted(i)) out.push(i)
+    return out
+  }
+
+  /** Byte ranges wanted before the layout is known (a ranged download's first). */
+  get wantedBytes (): ReadonlyArray<[number, number]> {
+    return this.#ranged?.bytes ?? []
+  }
+
+  #isWanted (i: number): boolean {
+    const r = this.#ranged
+    return r == null || r.pieces?.[i] === 1
   }
 
   get state (): EngineState {
@@ -405,6 +500,17 @@ export class DownloadEngine {
     for (let i = 0; i < layout.pieces; i++) if (hashKnown(i)) this.#hashKnown[i] = 1
     this.#availability = new Uint16Array(layout.pieces)
     for (const s of this.#sessions.values()) this.#count(s.have, 1)
+    const r = this.#ranged
+    if (r != null) {
+      r.pieces = new Uint8Array(layout.pieces)
+      // what a seed was asked for before the size was known is asked for
+      for (const [start, end] of r.askedBytes?.ranges ?? []) {
+        for (let i = Math.floor(start / layout.pieceSize); i * layout.pieceSize < Math.min(end, layout.size); i++) this.#askedOfSeed.set(i, r.askedBytes!.at)
+      }
+      const bytes = r.bytes
+      r.bytes = []
+      for (const [start, end] of bytes) this.want(start, end)
+    }
   }
 
   /**
@@ -488,6 +594,8 @@ export class DownloadEngine {
     s.have = have
     this.#count(have, 1)
     this.#schedule()
+    // the parents being opened have had their say on the wanted pieces
+    if (this.#ranged != null && this.#layout != null && this.#state === 'downloading') this.#maybeAskRanges(this.#env.now())
   }
 
   /** The parent gained these pieces (each within its bitfield's length). */
@@ -647,6 +755,11 @@ export class DownloadEngine {
       if (c != null) c.retryAt = 0
       this.candidate(seed)
       this.#lastProgress = this.#env.now()
+      if (this.#ranged != null) {
+        this.#wantedAnswered()
+        // pieces wanted while the seed was being asked
+        if (this.#layout != null) this.#maybeAskRanges(this.#env.now())
+      }
       return
     } else if (answer.code === 'ORIGIN') {
       this.#seedRound = undefined
@@ -674,6 +787,11 @@ export class DownloadEngine {
     this.#gained(index)
   }
 
+  /** The seed's answer for a ranged ask came: the pieces it covered are its to send. */
+  #wantedAnswered (): void {
+    this.#wantedSince = undefined
+  }
+
   /** The origin pull ended with every piece read. */
   originDone (): void {
     this.#finish()
@@ -689,6 +807,8 @@ export class DownloadEngine {
   tick (): void {
     if (this.#state !== 'downloading') return
     const now = this.#env.now()
+    // a ranged download with every wanted piece held has nothing to look for
+    if (this.#ranged != null && this.#layout != null && !this.#missesWanted()) return
     if (this.#sessions.size === 0) this.#discoveryGap = DISCOVERY_GAP_MS
     if (this.#lastDiscovery == null) {
       // the connected peers first, directly: they answer within a round
@@ -1003,8 +1123,21 @@ export class DownloadEngine {
       // before any piece verified, every parent's own word will do; then the believed signer's
       hashKnown: i => known[i] === 1 || trust.pin == null || trust.pinned(i) != null,
       inflight: i => inflight[i]?.size ?? 0,
-      availability: i => availability[i] ?? 0
+      availability: i => availability[i] ?? 0,
+      ...(this.#ranged != null ? { wanted: (i: number) => this.#isWanted(i) } : {})
     }
+  }
+
+  /** A ranged download's readers' next pieces, each first in its turn. */
+  #urgent (): number[] {
+    const held = this.#held!
+    const out: number[] = []
+    for (const pos of this.#readers.values()) {
+      let p = pos
+      while (p < held.length && held.has(p)) p++
+      if (p < held.length) out.push(p)
+    }
+    return out
   }
 
   #cursor (): number | undefined {
@@ -1043,7 +1176,8 @@ export class DownloadEngine {
     if (parents.length === 0) return
     planRequests(parents, {
       state: this.#pickerState(),
-      cursor: this.#cursor(),
+      cursor: this.#ranged == null ? this.#cursor() : undefined,
+      urgent: this.#ranged != null ? this.#urgent() : undefined,
       pieceSize: size,
       budgetBytes,
       requestedBytes: budgetBytes === Infinity ? 0 : this.#env.requestedBytes(),
@@ -1117,7 +1251,67 @@ export class DownloadEngine {
 
   // ---- seeds and the origin -------------------------------------------------
 
+  /** A wanted piece is not held. */
+  #missesWanted (): boolean {
+    const held = this.#held!
+    const r = this.#ranged!
+    for (let i = 0; i < held.length; i++) if (r.pieces![i] === 1 && !held.has(i)) return true
+    return false
+  }
+
+  /**
+   * The wanted pieces of a ranged download that nobody at hand can give:
+   * not held, not in flight, held by no parent, and not asked of a seed
+   * within SEED_RETRY_MS.
+   */
+  #unavailableWanted (now: number): number[] {
+    const held = this.#held!
+    const r = this.#ranged!
+    const availability = this.#availability!
+    const out: number[] = []
+    for (let i = 0; i < held.length; i++) {
+      if (r.pieces![i] !== 1 || held.has(i) || (this.#inflight[i]?.size ?? 0) > 0 || this.#writing.has(i) || (availability[i] ?? 0) > 0) continue
+      const asked = this.#askedOfSeed.get(i)
+      if (asked != null && now - asked < SEED_RETRY_MS) continue
+      out.push(i)
+    }
+    return out
+  }
+
+  /** Pieces as byte ranges, adjacent ones merged. */
+  #byteRanges (pieces: number[]): Array<[number, number]> {
+    const layout = this.#layout!
+    const out: Array<[number, number]> = []
+    for (const i of pieces) {
+      const start = i * layout.pieceSize
+      const end = Math.min(layout.size, start + layout.pieceSize)
+      const prev = out[out.length - 1]
+      if (prev != null && prev[1] === start) prev[1] = end
+      else out.push([start, end])
+    }
+    return out
+  }
+
+  /**
+   * A ranged download asks a seed for wanted pieces no parent holds as soon
+   * as the parents it is opening have said what they hold (or PROBE_WAIT_MS
+   * after they became wanted): a reader waits on them, and peers that hold
+   * other pieces of the blob will not come to hold these by waiting.
+   */
+  #maybeAskRanges (now: number): void {
+    if (this.#originRunning || this.#seedRound != null) return
+    const missing = this.#unavailableWanted(now)
+    if (missing.length === 0) return
+    const opening = [...this.#sessions.values()].some(s => s.have == null)
+    if (opening && now - (this.#wantedSince ?? now) < PROBE_WAIT_MS) return
+    this.#askSeeds(now)
+  }
+
   #maybeAskSeeds (now: number): void {
+    if (this.#ranged != null && this.#layout != null) {
+      this.#maybeAskRanges(now)
+      return
+    }
     if (this.#originRunning || this.#seedRound != null || now < this.#nextSeedAsk) return
     const waited = now - this.#lastProgress
     if (this.#layout != null) {
@@ -1178,7 +1372,34 @@ export class DownloadEngine {
       this.#pullFromOrigin()
       return
     }
-    this.#out({ type: 'ask-seed', seed })
+    if (this.#ranged == null) {
+      this.#out({ type: 'ask-seed', seed })
+      return
+    }
+    if (this.#layout == null) {
+      const ranges = this.#ranged.bytes.slice(0, MAX_SEED_RANGES)
+      if (ranges.length === 0) {
+        // nothing wanted yet: asking with no range would ask for the whole
+        this.#seedRound = undefined
+        return
+      }
+      this.#ranged.askedBytes = { at: this.#env.now(), ranges }
+      this.#out({ type: 'ask-seed', seed, ranges })
+      return
+    }
+    const now = this.#env.now()
+    const pieces = this.#unavailableWanted(now)
+    const ranges = this.#byteRanges(pieces).slice(0, MAX_SEED_RANGES)
+    const layout = this.#layout
+    for (const [start, end] of ranges) {
+      for (let i = Math.floor(start / layout.pieceSize); i * layout.pieceSize < end; i++) this.#askedOfSeed.set(i, now)
+    }
+    if (ranges.length === 0) {
+      // what was missing arrived meanwhile
+      this.#seedRound = undefined
+      return
+    }
+    this.#out({ type: 'ask-seed', seed, ranges })
   }
 
   /** Every seed was asked, and none accepted. */

@@ -20,6 +20,12 @@ export class OriginError extends Error {
   }
 }
 
+/** The origin answered a range request with the whole blob (200): it serves no ranges. */
+export class RangeIgnoredError extends OriginError {
+  static override name = 'RangeIgnoredError'
+  override name = 'RangeIgnoredError'
+}
+
 export class ProtocolViolationError extends Error {
   static override name = 'ProtocolViolationError'
   override name = 'ProtocolViolationError'

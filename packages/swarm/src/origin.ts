@@ -1,7 +1,7 @@
 import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { setTimeout as delay } from 'node:timers/promises'
-import { OriginError } from './errors.js'
+import { OriginError, RangeIgnoredError } from './errors.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { IncomingMessage } from 'node:http'
 
@@ -83,12 +83,28 @@ export class OriginReader {
    * size before the first byte; `sink` receives chunks in order.
    */
   async read (url: string, offset: number, onSize: (size: number) => Promise<void> | void, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions = {}): Promise<void> {
+    await this.#read(url, offset, undefined, onSize, sink, options)
+  }
+
+  /**
+   * Bytes [start, end) of the blob, with an HTTP Range request (clipped to
+   * the blob's size, which `onSize` is told first). An origin that answers
+   * with the whole blob instead fails with RangeIgnoredError before a byte
+   * reaches `sink`: reading a range out of the whole would cost the origin
+   * the whole.
+   */
+  async readRange (url: string, start: number, end: number, onSize: (size: number) => Promise<void> | void, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions = {}): Promise<void> {
+    if (!(end > start)) throw new RangeError(`an empty range ${start}-${end}`)
+    await this.#read(url, start, end, onSize, sink, options)
+  }
+
+  async #read (url: string, offset: number, end: number | undefined, onSize: (size: number) => Promise<void> | void, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions): Promise<void> {
     let position = offset
     let total: number | undefined
     let attempt = 0
     while (true) {
       try {
-        await this.#once(url, position, async size => {
+        await this.#once(url, position, end, async size => {
           if (total == null) {
             total = size
             await onSize(size)
@@ -100,8 +116,9 @@ export class OriginReader {
           attempt = 0
           await sink(chunk)
         }, options)
-        if (total != null && position < total) {
-          throw new OriginError(`${describe(url)} closed the connection at byte ${position} of ${total}`, true)
+        const until = end == null || total == null ? total : Math.min(end, total)
+        if (until != null && position < until) {
+          throw new OriginError(`${describe(url)} closed the connection at byte ${position} of ${until}`, true)
         }
         return
       } catch (err: any) {
@@ -119,18 +136,21 @@ export class OriginReader {
     }
   }
 
-  async #once (url: string, offset: number, onSize: (size: number) => Promise<void>, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions): Promise<void> {
-    const res = await this.#request(url, offset, options, 0)
+  async #once (url: string, offset: number, end: number | undefined, onSize: (size: number) => Promise<void>, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions): Promise<void> {
+    const res = await this.#request(url, offset, end, options, 0)
     try {
       let size: number
       let skip = 0
       const status = res.statusCode ?? 0
       if (status === 206) {
         const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))
-        if (m == null || Number(m[1]) !== offset) {
+        // the range asked for, clipped to the size: a shorter or shifted one would be taken for other bytes
+        if (m == null || Number(m[1]) !== offset || (end != null && Number(m[2]) + 1 !== Math.min(end, Number(m[3])))) {
           throw new OriginError(`${describe(url)} sent an unusable Content-Range`)
         }
         size = Number(m[3])
+      } else if (end != null) {
+        throw new RangeIgnoredError(`${describe(url)} answered a range request with the whole blob`)
       } else {
         const length = res.headers['content-length']
         if (length == null || !/^\d+$/.test(length)) {
@@ -180,8 +200,8 @@ export class OriginReader {
     }
   }
 
-  /** GET with Range from `offset`, following up to 5 redirects; resolves with a 200 or 206 response. */
-  async #request (url: string, offset: number, options: AbortOptions, redirects: number, authorized = false): Promise<IncomingMessage> {
+  /** GET with Range from `offset` (to `end`, exclusive), following up to 5 redirects; resolves with a 200 or 206 response. */
+  async #request (url: string, offset: number, end: number | undefined, options: AbortOptions, redirects: number, authorized = false): Promise<IncomingMessage> {
     let target: URL
     try {
       target = new URL(url)
@@ -199,7 +219,8 @@ export class OriginReader {
       }
     }
     const headers: Record<string, string> = { ...access.headers }
-    if (offset > 0) headers.range = `bytes=${offset}-`
+    if (end != null) headers.range = `bytes=${offset}-${end - 1}`
+    else if (offset > 0) headers.range = `bytes=${offset}-`
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = get(target, { headers, signal: options.signal, ...(access.ca != null && target.protocol === 'https:' ? { ca: access.ca } : {}) })
       const timer = setTimeout(() => req.destroy(new OriginError(`${describe(url)} did not answer within ${this.#headersTimeoutMs} ms`, true, undefined, `the origin did not answer within ${this.#headersTimeoutMs} ms`)), this.#headersTimeoutMs)
@@ -217,7 +238,7 @@ export class OriginReader {
     if ([301, 302, 303, 307, 308].includes(status) && res.headers.location != null) {
       res.resume()
       if (redirects >= 5) throw new OriginError(`${describe(url)} redirected more than 5 times`)
-      return this.#request(new URL(res.headers.location, target).toString(), offset, options, redirects + 1)
+      return this.#request(new URL(res.headers.location, target).toString(), offset, end, options, redirects + 1)
     }
     if (status === 200 || status === 206) return res
     res.resume()
@@ -228,7 +249,7 @@ export class OriginReader {
       } catch (err: any) {
         throw new OriginError(`${describe(url)} answered 401 and authorizing failed: ${err.message}`, false, 401)
       }
-      if (retry) return this.#request(url, offset, options, redirects, true)
+      if (retry) return this.#request(url, offset, end, options, redirects, true)
     }
     throw new OriginError(`${describe(url)} answered ${status} ${res.statusMessage ?? ''}`.trimEnd(), status >= 500 || status === 429, status)
   }

@@ -14,6 +14,8 @@ export interface PickerState {
   inflight(index: number): number
   /** How many known parents hold the piece. */
   availability(index: number): number
+  /** False for a piece a ranged download does not want (yet); every piece is wanted when absent. */
+  wanted?(index: number): boolean
 }
 
 /**
@@ -29,6 +31,8 @@ export interface PickOptions {
   cursor?: number
   /** How many pieces from the cursor on come first (STREAMING_WINDOW). */
   window?: number
+  /** Pieces readers of a ranged download wait on next, each before the rest. */
+  urgent?: number[]
   /** Endgame: allow a piece already in flight (up to maxDuplicates requests). */
   endgame?: boolean
   maxDuplicates?: number
@@ -40,7 +44,7 @@ export interface PickOptions {
 export function pickPiece (state: PickerState, parentHas: (index: number) => boolean, options: PickOptions = {}): number | undefined {
   const maxInflight = options.endgame === true ? (options.maxDuplicates ?? 2) : 1
   const wanted = (i: number): boolean =>
-    !state.held(i) && state.hashKnown(i) && parentHas(i) && state.inflight(i) < maxInflight
+    !state.held(i) && (state.wanted?.(i) ?? true) && state.hashKnown(i) && parentHas(i) && state.inflight(i) < maxInflight
 
   const random = options.random ?? Math.random
   /** Fewest copies in flight first (matters in endgame), then rarest, random tie-break. */
@@ -58,6 +62,9 @@ export function pickPiece (state: PickerState, parentHas: (index: number) => boo
     return found
   }
 
+  for (const i of options.urgent ?? []) {
+    if (wanted(i) && state.inflight(i) === 0) return i
+  }
   if (options.cursor != null) {
     // the reader's next piece, then the rest of its window rarest first: the
     // readers of one blob, all at about the same place, then ask for

@@ -46,6 +46,8 @@ export interface PlanOptions {
   state: PickerState
   /** First piece a streaming reader still needs. */
   cursor?: number
+  /** Pieces readers of a ranged download wait on next. */
+  urgent?: number[]
   pieceSize: number
   /** requestBudget() of the node. */
   budgetBytes: number
@@ -87,7 +89,7 @@ export function planRequests<P extends ParentQueue> (parents: P[], options: Plan
     }
     if (best < 0) break
     const parent = open[best]!
-    const index = pickPiece(options.state, i => parent.canServe(i), { cursor: options.cursor, random: options.random })
+    const index = pickPiece(options.state, i => parent.canServe(i), { cursor: options.cursor, urgent: options.urgent, random: options.random })
     if (index == null) {
       open.splice(best, 1)
       continue

@@ -69,8 +69,9 @@ export class SeedService {
     await answer(stream, encodeSeedResponse(res), { signal: AbortSignal.timeout(5000) })
   }
 
-  /** Ask one seed to pull a blob. */
-  async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, options: AbortOptions): Promise<SeedAnswerMessage> {
-    return exchange(this.#network, seed, SEED_PROTOCOL, encodeSeedRequest({ digest, url, size: size ?? 0 }), MAX_SEED_FRAME, decodeSeedResponse, options)
+  /** Ask one seed to pull a blob: with `ranges` ([start, end) bytes), at least the pieces covering them, first. */
+  async request (seed: string, digest: BlobDigest, url: string, size: number | undefined, ranges: Array<[number, number]> | undefined, options: AbortOptions): Promise<SeedAnswerMessage> {
+    const byteRanges = (ranges ?? []).map(([start, end]) => ({ start, length: end - start }))
+    return exchange(this.#network, seed, SEED_PROTOCOL, encodeSeedRequest({ digest, url, size: size ?? 0, ranges: byteRanges }), MAX_SEED_FRAME, decodeSeedResponse, options)
   }
 }

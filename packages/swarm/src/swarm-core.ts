@@ -189,7 +189,7 @@ export interface SwarmParts {
   network: SwarmNetwork
   store: PieceStore
   /** Reads blobs from their origin (HTTP); a peer that never pulls from an origin gives one that refuses. */
-  origin: Pick<OriginReader, 'read'>
+  origin: Pick<OriginReader, 'read' | 'readRange'>
 }
 
 /** Start the swarm's services over `parts`; it stops them, the network and the store on stop(). */
@@ -295,7 +295,7 @@ class DamselflySwarm implements Swarm {
       seeds: () => this.#seeds(),
       hasBootstrap: (init.bootstrap?.length ?? 0) > 0,
       pullers: digest => network.subscribers(blobTopic(digest)),
-      requestSeed: async (seed, digest, url, size, options) => this.#seedService.request(seed, digest, url, size, options),
+      requestSeed: async (seed, digest, url, size, ranges, options) => this.#seedService.request(seed, digest, url, size, ranges, options),
       findProviders: async (digest, onPeer, options) => {
         this.stats.dhtLookups++
         const named = new Set<string>()
@@ -345,7 +345,11 @@ class DamselflySwarm implements Swarm {
     await this.#server.start()
     if (this.#init.seed === true) {
       await this.#seedService.serve(async (req, options) => {
-        const task = this.#taskFor({ digest: req.digest as BlobDigest, url: req.url, size: req.size > 0 ? req.size : undefined }, true)
+        // ranges ask for the pieces covering them, pulled by range; none, for the whole blob
+        const ranges = req.ranges.map(r => [r.start, r.start + r.length] as [number, number])
+        const task = this.#taskFor({ digest: req.digest as BlobDigest, url: req.url, size: req.size > 0 ? req.size : undefined, range: ranges[0] }, true)
+        if (ranges.length === 0) task.wantAll()
+        for (const [start, end] of ranges) task.want(start, end)
         const layout = await task.whenLayoutKnown(options)
         return { size: layout.size }
       }, (this.#init.seedTimeoutMs ?? ENGINE_DEFAULTS.seedTimeoutMs) * 4)

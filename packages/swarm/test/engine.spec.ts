@@ -57,7 +57,7 @@ class Drive {
   readonly commands: EngineCommand[] = []
   readonly engine: DownloadEngine
 
-  constructor (config: Partial<EngineConfig> = {}, init: { hasUrl?: boolean, self?: string, isSeed?: boolean, advised?: boolean } = {}) {
+  constructor (config: Partial<EngineConfig> = {}, init: { hasUrl?: boolean, self?: string, isSeed?: boolean, advised?: boolean, ranged?: boolean } = {}) {
     this.engine = new DownloadEngine({
       now: () => this.now,
       self: init.self ?? 'me',
@@ -75,7 +75,7 @@ class Drive {
       advised: init.advised,
       random: seeded(),
       log: () => {}
-    }, { ...CONFIG, ...config }, c => this.commands.push(c), { digest: DIGEST, hasUrl: init.hasUrl ?? true })
+    }, { ...CONFIG, ...config }, c => this.commands.push(c), { digest: DIGEST, hasUrl: init.hasUrl ?? true, ranged: init.ranged })
   }
 
   /** The commands issued since the last call, of one type (all when none named). */
@@ -611,5 +611,86 @@ describe('the download engine and its advisor (the scheduler)', () => {
     expect(d.take('report')).toEqual([])
     d.advance(2 * SUGGEST_GAP_MS)
     expect(d.take('suggest')).toEqual([])
+  })
+})
+
+describe('a ranged download (a lazy-loading client reads parts of a blob nobody holds)', () => {
+  it('asks the seed for the bytes wanted, before the size is known, and for nothing without a want', () => {
+    const d = new Drive({}, { ranged: true })
+    d.connected = ['a', 'seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    for (const p of ['a', 'seed1']) d.engine.sessionClosed(p, { kind: 'not-found', message: 'no' })
+    // nothing wanted yet: asking without ranges would ask for the whole blob
+    expect(d.take('ask-seed')).toEqual([])
+    d.engine.want(3 * PIECE + 5, 3 * PIECE + 22)
+    d.advance(SLOW_SEED_PATIENCE_MS)
+    const [ask] = d.take('ask-seed')
+    expect(ask).toEqual({ type: 'ask-seed', seed: 'seed1', ranges: [[3 * PIECE + 5, 3 * PIECE + 22]] })
+  })
+
+  it('fetches only the wanted pieces from a parent that holds them all, the readers\' next pieces first', () => {
+    const d = new Drive({}, { ranged: true })
+    d.connected = ['a']
+    d.engine.start()
+    d.engine.want(5 * PIECE, 7 * PIECE)
+    d.engine.want(12 * PIECE + 100, 12 * PIECE + 200)
+    d.layout(16)
+    d.engine.reader(Symbol('client'), 12)
+    d.open('a', 16, Array.from({ length: 16 }, (_, i) => i))
+    const asked = d.take('request').map(r => r.index)
+    expect(asked[0]).toBe(12)
+    expect([...asked].sort((x, y) => x - y)).toEqual([5, 6, 12])
+    for (const i of asked) d.deliver('a', i)
+    d.take()
+    // every wanted piece held: it rests, asking nobody anything
+    d.advance(10_000)
+    expect(d.take().filter(c => c.type !== 'report')).toEqual([])
+    expect(d.engine.state).toBe('downloading')
+  })
+
+  it('asks the seed at once for a wanted piece no parent holds, with that piece\'s bytes, and once', () => {
+    const d = new Drive({}, { ranged: true })
+    d.connected = ['a', 'seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    d.engine.want(0, 10)
+    d.take()
+    d.layout(8)
+    d.engine.seedAnswer('seed1', { accepted: true })
+    d.open('seed1', 8, [0])
+    d.open('a', 8, [0, 1, 2])
+    d.take()
+    // piece 2 is held by a parent; piece 6 by nobody: only 6 goes to the seed
+    d.engine.want(2 * PIECE, 3 * PIECE)
+    d.engine.want(6 * PIECE, 6 * PIECE + 1)
+    const asks = d.take('ask-seed')
+    expect(asks).toEqual([{ type: 'ask-seed', seed: 'seed1', ranges: [[6 * PIECE, 7 * PIECE]] }])
+    d.engine.seedAnswer('seed1', { accepted: true })
+    d.advance(1000)
+    expect(d.take('ask-seed')).toEqual([])
+    // the seed pulled it: it is fetched from the seed
+    d.engine.have('seed1', [6])
+    expect(d.take('request').map(r => [r.peer, r.index])).toContainEqual(['seed1', 6])
+  })
+
+  it('asks for the whole blob once a reader wants all of it', () => {
+    const d = new Drive({}, { ranged: true })
+    d.connected = ['seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    d.engine.want(0, 10)
+    d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
+    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1', ranges: [[0, 10]] }])
+    d.layout(4)
+    d.engine.seedAnswer('seed1', { accepted: true })
+    d.open('seed1', 4, [0])
+    expect(d.take('request').map(r => r.index)).toEqual([0])
+    d.take()
+    d.engine.wantAll()
+    // the seed, pulling ranges so far, is asked for the rest
+    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1' }])
+    d.engine.have('seed1', [1, 2, 3])
+    expect(d.take('request').map(r => r.index).sort()).toEqual([1, 2, 3])
   })
 })

@@ -1770,6 +1770,7 @@ export interface SeedRequest {
   digest: string
   url: string
   size: number
+  ranges: ByteRange[]
 }
 
 export namespace SeedRequest {
@@ -1797,6 +1798,13 @@ export namespace SeedRequest {
           w.uint64Number(obj.size)
         }
 
+        if (obj.ranges != null && obj.ranges.length > 0) {
+          for (const value of obj.ranges) {
+            w.uint32(34)
+            ByteRange.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1804,7 +1812,8 @@ export namespace SeedRequest {
         const obj: any = {
           digest: '',
           url: '',
-          size: 0
+          size: 0,
+          ranges: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1825,6 +1834,16 @@ export namespace SeedRequest {
               obj.size = reader.uint64Number()
               break
             }
+            case 4: {
+              if (opts.limits?.ranges != null && obj.ranges.length === opts.limits.ranges) {
+                throw new MaxLengthError('Decode error - repeated field "ranges" had too many elements')
+              }
+
+              obj.ranges.push(ByteRange.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ranges$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1834,6 +1853,10 @@ export namespace SeedRequest {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ranges: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1859,6 +1882,24 @@ export namespace SeedRequest {
                 field: `${prefix}.size`,
                 value: reader.uint64Number()
               }
+              break
+            }
+            case 4: {
+              if (opts.limits?.ranges != null && obj.ranges === opts.limits.ranges) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ranges" had too many elements')
+              }
+
+              for (const evt of ByteRange.codec().stream(reader, reader.uint32(), `${prefix}.ranges[]`, {
+                limits: opts.limits?.ranges$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.ranges
+                }
+              }
+
+              obj.ranges++
+
               break
             }
             default: {
@@ -1888,6 +1929,18 @@ export namespace SeedRequest {
     value: number
   }
 
+  export interface SeedRequestRangesStartFieldEvent {
+    field: '$.ranges[].start'
+    value: number
+    index: number
+  }
+
+  export interface SeedRequestRangesLengthFieldEvent {
+    field: '$.ranges[].length'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<SeedRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SeedRequest.codec())
   }
@@ -1896,8 +1949,120 @@ export namespace SeedRequest {
     return decodeMessage(buf, SeedRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedRequest>): Generator<SeedRequestDigestFieldEvent | SeedRequestUrlFieldEvent | SeedRequestSizeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SeedRequest>): Generator<SeedRequestDigestFieldEvent | SeedRequestUrlFieldEvent | SeedRequestSizeFieldEvent | SeedRequestRangesStartFieldEvent | SeedRequestRangesLengthFieldEvent> {
     return streamMessage(buf, SeedRequest.codec(), opts)
+  }
+}
+
+export interface ByteRange {
+  start: number
+  length: number
+}
+
+export namespace ByteRange {
+  let _codec: Codec<ByteRange>
+
+  export const codec = (): Codec<ByteRange> => {
+    if (_codec == null) {
+      _codec = message<ByteRange>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.start != null && obj.start !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.start)
+        }
+
+        if ((obj.length != null && obj.length !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.length)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          start: 0,
+          length: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.start = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.length = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.start`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.length`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ByteRangeStartFieldEvent {
+    field: '$.start'
+    value: number
+  }
+
+  export interface ByteRangeLengthFieldEvent {
+    field: '$.length'
+    value: number
+  }
+
+  export function encode (obj: Partial<ByteRange>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ByteRange.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ByteRange>): ByteRange {
+    return decodeMessage(buf, ByteRange.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ByteRange>): Generator<ByteRangeStartFieldEvent | ByteRangeLengthFieldEvent> {
+    return streamMessage(buf, ByteRange.codec(), opts)
   }
 }
 
