@@ -52,7 +52,7 @@ describe('a go-libp2p peer (interop/go)', () => {
     const r = await runGoPeer(bin, ['vectors', VECTORS])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/all good: .*31 messages.*2 signed manifest parts/)
+    expect(r.stdout).toMatch(/all good: .*32 messages.*2 signed manifest parts/)
   })
 
   it('with default Yamux settings and a slow reader, stays connected to a daemon through a 64 MiB blob', async () => {

@@ -48,7 +48,7 @@ describe('ranged reads of cold blobs', () => {
   beforeAll(async () => {
     const root = await cluster.root()
     registry = await startRegistry()
-    image = await buildImage(join(root, 'image'), { layers: [40 * MiB, 24 * MiB], seed: 'ranged' })
+    image = await buildImage(join(root, 'image'), { layers: [40 * MiB, 24 * MiB, 16 * MiB], seed: 'ranged' })
     await registry.push(image.dir, 'lazy/app:v1')
     registry.resetCounts()
     digest = image.layers[0]!.digest
@@ -108,5 +108,15 @@ describe('ranged reads of cold blobs', () => {
     const blob = await readFile(join(image.dir, 'blobs', 'sha256', other.digest.slice('sha256:'.length)))
     const right = await readRange(nodes[2]!.mirror!, 'lazy/app', other.digest, { start: 5 * MiB, end: 6 * MiB }, () => registry.blobBytes(other.digest))
     expect(right.bytes.equals(blob.subarray(5 * MiB, 6 * MiB))).toBe(true)
+  }, 120_000)
+
+  it('a HEAD of a cold blob gives its size and costs the registry at most its first piece', async () => {
+    const third = image.layers[2]!
+    const head = await fetch(`http://${nodes[0]!.mirror!}/v2/lazy/app/blobs/${third.digest}`, { method: 'HEAD', signal: AbortSignal.timeout(60_000) })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-length')).toBe(String(third.size))
+    // the swarm fetches what was asked for, the first byte's piece, and stops there
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    expect(registry.blobBytes(third.digest)).toBeLessThanOrEqual(MiB)
   }, 120_000)
 })

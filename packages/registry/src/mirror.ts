@@ -287,7 +287,9 @@ export class Mirror {
     res.on('close', () => controller.abort(new Error('the client went away')))
     // content-addressed is not public: held here or by peers, a blob goes only to a client the registry would give it to
     await this.#access.check({ registry, name, digest, kind: 'blob', authorization: req.headers.authorization, signal: controller.signal })
-    const handle = await this.#init.blobs.open({ digest, upstream: this.#init.upstream.blobUrl(registry, name, digest), signal: controller.signal, range: boundedRange(req.headers.range) })
+    // a HEAD needs the size only: as a read of the first byte, it costs at most the first piece, never the whole blob
+    const wanted = req.method === 'HEAD' ? [0, 1] as [number, number] : boundedRange(req.headers.range)
+    const handle = await this.#init.blobs.open({ digest, upstream: this.#init.upstream.blobUrl(registry, name, digest), signal: controller.signal, range: wanted })
     const range = parseRange(req.headers.range, handle.size)
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
