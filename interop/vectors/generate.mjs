@@ -170,7 +170,7 @@ const messages = messageExamples.map(([name, type, value]) => {
 const KiB = 1024
 const MiB = 1024 * KiB
 const GiB = 1024 * MiB
-const pieceSizes = [0, 1, MiB, MiB + 1, BLOB_SIZE, 512 * MiB, 512 * MiB + 1, GiB, GiB + 1, 3_000_000_000, 32 * GiB, 32 * GiB + 1, 1024 * GiB]
+const pieceSizes = [0, 1, MiB, MiB + 1, BLOB_SIZE, 512 * MiB, 512 * MiB + 1, GiB, GiB + 1, 2 * GiB, 2 * GiB + 1, 3_000_000_000, 32 * GiB, 32 * GiB + 1, 128 * GiB + 1, 1024 * GiB]
   .map(BigInt)
   .concat([P.MAX_BLOB_SIZE])
   .map(size => {

@@ -14,7 +14,7 @@ const (
 
 	MinPieceSize     = 1 << 20
 	MaxPieceSize     = 64 << 20
-	TargetPieces     = 512
+	TargetPieces     = 2048
 	MaxPieces        = 65536
 	MaxBlobSize      = uint64(MaxPieces) * MaxPieceSize
 	MaxChunkSize     = 256 << 10

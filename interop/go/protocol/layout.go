@@ -10,7 +10,7 @@ type Layout struct {
 }
 
 // PieceSizeFor is the piece rule: the smallest power of two at least
-// size/512 (rounded up), clamped to 1 MiB ... 64 MiB.
+// size/2048 (rounded up), clamped to 1 MiB ... 64 MiB.
 func PieceSizeFor(size uint64) uint32 {
 	target := (size + TargetPieces - 1) / TargetPieces
 	ps := uint64(MinPieceSize)

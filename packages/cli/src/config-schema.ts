@@ -104,7 +104,7 @@ export const configSchema = kind.mapping({
   maxParents: kind.integer(1, 64).prefault(SWARM_DEFAULTS.maxParents).register(INFO, { flag: '--max-parents N', description: 'parents per download' }),
   pieceSize: kind.sizeOrNull(64 * 1024, MAX_PIECE_SIZE).prefault(null).register(INFO, {
     flag: '--piece-size BYTES',
-    description: 'piece size of the blobs this node pulls from origins, for experiments; null: the size / 512 rounded up to a power of two, 1MiB..64MiB',
+    description: 'piece size of the blobs this node pulls from origins, for experiments; null: the size / 2048 rounded up to a power of two, 1MiB..64MiB',
     init: bytes => ({ pieceSize: bytes ?? undefined })
   }),
   superSeedCopies: kind.integer(0, 64).prefault(SWARM_DEFAULTS.superSeedCopies).register(INFO, {

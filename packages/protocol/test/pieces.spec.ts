@@ -6,25 +6,26 @@ const MiB = 1024 * KiB
 const GiB = 1024 * MiB
 
 describe('pieceSizeFor', () => {
-  it('uses the smallest piece for blobs up to 512 MiB', () => {
+  it('uses the smallest piece for blobs up to 2 GiB', () => {
     expect(pieceSizeFor(0)).toBe(MiB)
     expect(pieceSizeFor(1)).toBe(MiB)
     expect(pieceSizeFor(MiB)).toBe(MiB)
-    expect(pieceSizeFor(512 * MiB)).toBe(MiB)
+    expect(pieceSizeFor(512 * MiB + 1)).toBe(MiB)
+    expect(pieceSizeFor(2 * GiB)).toBe(MiB)
   })
 
-  it('doubles the piece as soon as 512 pieces are not enough', () => {
-    expect(pieceSizeFor(512 * MiB + 1)).toBe(2 * MiB)
-    expect(pieceSizeFor(GiB)).toBe(2 * MiB)
-    expect(pieceSizeFor(GiB + 1)).toBe(4 * MiB)
-    expect(pieceSizeFor(3_000_000_000)).toBe(8 * MiB)
-    expect(pieceSizeFor(16 * GiB)).toBe(32 * MiB)
-    expect(pieceSizeFor(16 * GiB + 1)).toBe(64 * MiB)
+  it('doubles the piece as soon as 2,048 pieces are not enough', () => {
+    expect(pieceSizeFor(2 * GiB + 1)).toBe(2 * MiB)
+    expect(pieceSizeFor(3_000_000_000)).toBe(2 * MiB)
+    expect(pieceSizeFor(4 * GiB)).toBe(2 * MiB)
+    expect(pieceSizeFor(4 * GiB + 1)).toBe(4 * MiB)
+    expect(pieceSizeFor(64 * GiB)).toBe(32 * MiB)
+    expect(pieceSizeFor(64 * GiB + 1)).toBe(64 * MiB)
   })
 
   it('clamps to the largest piece for huge blobs', () => {
-    expect(pieceSizeFor(32 * GiB)).toBe(MAX_PIECE_SIZE)
-    expect(pieceSizeFor(32 * GiB + 1)).toBe(MAX_PIECE_SIZE)
+    expect(pieceSizeFor(128 * GiB)).toBe(MAX_PIECE_SIZE)
+    expect(pieceSizeFor(128 * GiB + 1)).toBe(MAX_PIECE_SIZE)
     expect(pieceSizeFor(1024 * GiB)).toBe(MAX_PIECE_SIZE)
     expect(pieceSizeFor(MAX_BLOB_SIZE)).toBe(MAX_PIECE_SIZE)
   })
@@ -94,7 +95,7 @@ describe('pieceRange', () => {
 
 describe('layoutFor', () => {
   it('derives the piece size when none is given', () => {
-    expect(layoutFor(3_000_000_000)).toEqual({ size: 3_000_000_000, pieceSize: 8 * MiB, pieces: 358 })
+    expect(layoutFor(3_000_000_000)).toEqual({ size: 3_000_000_000, pieceSize: 2 * MiB, pieces: 1431 })
     expect(layoutFor(0n)).toEqual({ size: 0, pieceSize: MiB, pieces: 0 })
   })
 

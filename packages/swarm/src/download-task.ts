@@ -740,7 +740,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
 
   /**
    * The size, from the origin's answer to a range request for the MiB that
-   * holds `byte`: with pieces of 1 MiB (blobs up to 512 MiB) that MiB is a
+   * holds `byte`: with pieces of 1 MiB (blobs up to 2 GiB) that MiB is a
    * piece, and is kept; with larger pieces the answer is cut short.
    */
   async #learnSizeByRange (url: string, byte: number, signal: AbortSignal): Promise<void> {
