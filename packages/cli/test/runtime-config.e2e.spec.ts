@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +10,9 @@ import type { TestContainerd } from './helpers/containerd.js'
 import type { BuiltImage, TestRegistry } from './helpers/registry.js'
 
 const MiB = 1024 * 1024
+
+/** The proxy nydusd needs for the mirror on 127.0.0.1:65001. */
+const NYDUS_PROXY = { url: 'http://127.0.0.1:65001', ping_url: 'http://127.0.0.1:65001/v2/', fallback: true, check_interval: 5, use_http: true }
 
 async function exists (path: string): Promise<boolean> {
   return access(path).then(() => true, () => false)
@@ -156,8 +159,10 @@ describe('runtime-config files and bad input', () => {
     const cases: Array<[string[], RegExp]> = [
       [['containerd', '--mirror', 'nonsense', '--registry', 'docker.io', '--dir', dir], /--mirror must be HOST:PORT/],
       [['containerd', '--registry', 'http://x/', '--dir', dir], /"http:\/\/x\/" is not a registry host/],
-      [['podman', '--registry', 'docker.io', '--dir', dir], /unknown runtime "podman"; expected one of containerd, crio, docker/],
-      [['docker', '--registry', 'ghcr.io', '--file', join(dir, 'daemon.json')], /docker uses registry mirrors for docker\.io only, not ghcr\.io/]
+      [['podman', '--registry', 'docker.io', '--dir', dir], /unknown runtime "podman"; expected one of containerd, crio, docker, nydus$/m],
+      [['docker', '--registry', 'ghcr.io', '--file', join(dir, 'daemon.json')], /docker uses registry mirrors for docker\.io only, not ghcr\.io/],
+      [['nydus', '--registry', 'docker.io', '--file', join(dir, 'nydusd.json')], /--registry does not apply to nydus: its proxy carries the pulls of every registry/],
+      [['nydus', '--force', '--file', join(dir, 'nydusd.json')], /--force does not apply to nydus/]
     ]
     const results = await Promise.all(cases.map(async ([args]) => runCli(['runtime-config', ...args])))
     for (const [i, r] of results.entries()) {
@@ -166,6 +171,86 @@ describe('runtime-config files and bad input', () => {
       expect(r.stderr).toMatch(cases[i]![1])
     }
     expect(await readdir(dir)).toEqual([])
+  })
+
+  it('nydus: --print shows a fresh v1 config with the mirror as the registry backend\'s proxy and writes nothing', async () => {
+    const dir = join(root, 'nydus-print')
+    const r = await runCli(['runtime-config', 'nydus', '--mirror', '127.0.0.1:65001', '--file', join(dir, 'nydusd-config.fusedev.json'), '--print'])
+    expect(r.code, r.stderr).toBe(0)
+    const config = JSON.parse(r.stdout)
+    expect(config.device.backend).toEqual({ type: 'registry', config: { timeout: 5, connect_timeout: 5, retry_limit: 2, proxy: NYDUS_PROXY } })
+    expect(config).toMatchObject({ device: { cache: { type: 'blobcache' } }, mode: 'direct' })
+    // notes and the next step go to stderr, so the output can be redirected into the file as it is
+    expect(r.stderr).toMatch(/--insecure-registry only when it really speaks plain HTTP/)
+    expect(r.stderr).toMatch(/restart nydus-snapshotter/)
+    expect(await exists(dir)).toBe(false)
+  })
+
+  it('nydus: merges the proxy into a v1 config, keeping every other key and the file mode, then says unchanged', async () => {
+    const dir = join(root, 'nydus-v1')
+    const file = join(dir, 'nydusd-config.fusedev.json')
+    await mkdir(dir)
+    const theirs = {
+      device: {
+        backend: { type: 'registry', config: { timeout: 9, proxy: { url: 'http://dfdaemon:65001', check_pause_elapsed: 300 } } },
+        cache: { type: 'blobcache', config: { work_dir: '/var/lib/nydus/cache' } }
+      },
+      mode: 'cached',
+      fs_prefetch: { enable: true, threads_count: 4 }
+    }
+    await writeFile(file, JSON.stringify(theirs))
+    await chmod(file, 0o640)
+    const expected = structuredClone(theirs)
+    // their other proxy keys stay, the mirror's override theirs
+    expected.device.backend.config.proxy = { ...theirs.device.backend.config.proxy, ...NYDUS_PROXY }
+
+    const first = await runCli(['runtime-config', 'nydus', '--file', file])
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toContain(`wrote ${file}`)
+    expect(first.stdout).toMatch(/next: restart nydus-snapshotter \(systemctl restart nydus-snapshotter\)/)
+    const written = await readFile(file, 'utf8')
+    expect(JSON.parse(written)).toEqual(expected)
+    expect((await stat(file)).mode & 0o7777).toBe(0o640)
+
+    const second = await runCli(['runtime-config', 'nydus', '--file', file])
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.stdout).toContain(`unchanged ${file}`)
+    expect(await readFile(file, 'utf8')).toBe(written)
+    expect(await readdir(dir)).toEqual(['nydusd-config.fusedev.json'])
+  })
+
+  it('nydus: a v2 config gets the proxy at backend.registry.proxy', async () => {
+    const dir = join(root, 'nydus-v2')
+    const file = join(dir, 'nydusd.json')
+    await mkdir(dir)
+    const theirs = { version: 2, id: 'node', backend: { type: 'registry', registry: { scheme: 'https', timeout: 5 } }, cache: { type: 'filecache', filecache: { work_dir: '/cache' } } }
+    await writeFile(file, JSON.stringify(theirs))
+
+    const r = await runCli(['runtime-config', 'nydus', '--mirror', '127.0.0.1:65001', '--file', file])
+    expect(r.code, r.stderr).toBe(0)
+    const config = JSON.parse(await readFile(file, 'utf8'))
+    expect(config).toEqual({ ...theirs, backend: { type: 'registry', registry: { scheme: 'https', timeout: 5, proxy: NYDUS_PROXY } } })
+  })
+
+  it('nydus: a config that is not JSON, or whose backend is not a registry, is refused and left as it was', async () => {
+    const cases = [
+      ['{"device": {"backend": ', /is not valid JSON/],
+      ['{"device": {"backend": {"type": "localfs", "config": {"dir": "/blobs"}}}, "mode": "direct"}', /"device\.backend\.type" is "localfs", and nydusd takes a proxy for the "registry" backend only/],
+      ['{"version": 2, "backend": {"type": "oss", "oss": {"endpoint": "oss.example.com"}}}', /"backend\.type" is "oss", and nydusd takes a proxy for the "registry" backend only/]
+    ] as const
+    await Promise.all(cases.map(async ([text, message], i) => {
+      const dir = join(root, `nydus-bad-${i}`)
+      const file = join(dir, 'nydusd.json')
+      await mkdir(dir)
+      await writeFile(file, text)
+      const r = await runCli(['runtime-config', 'nydus', '--file', file])
+      expect(r.code).toBe(1)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toContain(file)
+      expect(r.stderr).toMatch(message)
+      expect(await readFile(file, 'utf8')).toBe(text)
+      expect(await readdir(dir)).toEqual(['nydusd.json'])
+    }))
   })
 
   it('containerd: an existing hosts.toml that says something else is kept unless --force', async () => {

@@ -5,36 +5,40 @@ import { isRegistryHost, registryEndpoint } from '@damselfly/registry'
 import { parseFlags, parseHostPort, UsageError } from '../args.js'
 import { hostsToml } from '../containerd.js'
 
-const RUNTIME_CONFIG_HELP = `Usage: damselfly runtime-config containerd|crio|docker [options]
+const RUNTIME_CONFIG_HELP = `Usage: damselfly runtime-config containerd|crio|docker|nydus [options]
 
 Points a container runtime at this node's registry mirror: writes the
 runtime's mirror configuration, or prints it with --print.
 
   --mirror HOST:PORT   the daemon's registry mirror (default 127.0.0.1:65001)
   --registry HOST      a registry whose pulls go through the mirror, repeatable
-                       (containerd and crio: at least one; docker: docker.io only);
+                       (containerd and crio: at least one; docker: docker.io only; nydus: none);
                        containerd also takes _default: every registry without its own hosts.toml
   --dir DIR            containerd's hosts directory (default /etc/containerd/certs.d)
   --file FILE          crio: the drop-in (default /etc/containers/registries.conf.d/damselfly.conf)
                        docker: daemon.json (default /etc/docker/daemon.json)
+                       nydus: nydusd's config (default /etc/nydus/nydusd-config.fusedev.json)
   --force              replace a hosts.toml or crio file that says something else
   --print              write the configuration to stdout, touch no file
 
 containerd  <dir>/<registry>/hosts.toml: the mirror first, the registry itself as fallback
 crio        [[registry]] blocks with the mirror as an insecure (plain HTTP) [[registry.mirror]]
 docker      adds http://HOST:PORT to "registry-mirrors", keeping every other key
+nydus       sets the "proxy" of nydusd's registry backend to http://HOST:PORT, keeping every other key
 
 CRI-O and Docker send no ?ns=: the daemon's --default-registry (default docker.io)
 is the upstream of all their pulls through the mirror.
 `
 
-const RUNTIMES = ['containerd', 'crio', 'docker'] as const
+const RUNTIMES = ['containerd', 'crio', 'docker', 'nydus'] as const
 type Runtime = typeof RUNTIMES[number]
 
 const DEFAULT_MIRROR = '127.0.0.1:65001'
 const DEFAULT_CONTAINERD_DIR = '/etc/containerd/certs.d'
 const DEFAULT_CRIO_FILE = '/etc/containers/registries.conf.d/damselfly.conf'
 const DEFAULT_DOCKER_FILE = '/etc/docker/daemon.json'
+/** The config nydus-snapshotter starts each fusedev nydusd with. */
+const DEFAULT_NYDUS_FILE = '/etc/nydus/nydusd-config.fusedev.json'
 /** containerd's host namespace for registries that have no directory of their own. */
 const CONTAINERD_FALLBACK = '_default'
 /** Where a registry's API really is, when that is not https://<name> (as containerd resolves it). */
@@ -99,25 +103,102 @@ function crioDropIn (registries: string[], mirror: string): string {
   return ['# Written by damselfly runtime-config: pulls go through the Damselfly mirror first, then to the registry.', '', blocks.join('\n')].join('\n')
 }
 
+function isJsonObject (value: unknown): value is Record<string, unknown> {
+  return value != null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** The JSON object a config file holds; refuses anything else, so nothing is written over it. */
+function parseJsonObject (path: string, text: string): Record<string, unknown> {
+  let config: unknown
+  try {
+    config = JSON.parse(text)
+  } catch (err: any) {
+    throw new Error(`${path} is not valid JSON (${err.message}); fix it first, nothing was written`)
+  }
+  if (!isJsonObject(config)) throw new Error(`${path} is not a JSON object; fix it first, nothing was written`)
+  return config
+}
+
 /** daemon.json with `http://<mirror>` in registry-mirrors; undefined when it is there already. */
 function dockerConfig (path: string, existing: string | undefined, mirrorUrl: string): string | undefined {
-  let config: unknown = {}
   // dockerd itself accepts an empty daemon.json
-  if (existing != null && existing.trim() !== '') {
-    try {
-      config = JSON.parse(existing)
-    } catch (err: any) {
-      throw new Error(`${path} is not valid JSON (${err.message}); fix it first, nothing was written`)
-    }
-  }
-  if (config == null || typeof config !== 'object' || Array.isArray(config)) throw new Error(`${path} is not a JSON object; fix it first, nothing was written`)
-  const settings = config as Record<string, unknown>
+  const settings = existing != null && existing.trim() !== '' ? parseJsonObject(path, existing) : {}
   const mirrors = settings['registry-mirrors'] ?? []
   if (!Array.isArray(mirrors) || mirrors.some(m => typeof m !== 'string')) throw new Error(`${path}: "registry-mirrors" is not a list of URLs; fix it first, nothing was written`)
   const same = (url: string): boolean => url.trim().replace(/\/+$/, '').toLowerCase() === mirrorUrl.toLowerCase()
   if (mirrors.some(same)) return undefined
   // mirrors are tried in order; the Damselfly mirror goes first, since it falls back upstream itself
   settings['registry-mirrors'] = [mirrorUrl, ...mirrors]
+  return JSON.stringify(settings, null, 2) + '\n'
+}
+
+/** nydusd's proxy settings for the registry backend (ProxyConfig in nydus's api/src/config.rs). */
+function nydusProxy (mirror: string): Record<string, unknown> {
+  return {
+    url: `http://${mirror}`,
+    // the mirror answers GET /v2/ with 200, which is all nydusd's health check asks
+    ping_url: `http://${mirror}/v2/`,
+    // while the mirror is down, or answers 5xx, nydusd reads from the registry itself rather than failing reads
+    fallback: true,
+    check_interval: 5,
+    // without it nydusd tunnels https:// registry URLs with CONNECT, which the mirror cannot read;
+    // with it the mirror gets absolute-form http:// requests and still reaches the registry over https itself
+    use_http: true
+  }
+}
+
+/** The object at `keys` under `parent`, created where missing; refuses a key that holds something else. */
+function jsonObjectAt (path: string, parent: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  let current = parent
+  for (const [i, key] of keys.entries()) {
+    const value = current[key] ?? {}
+    if (!isJsonObject(value)) throw new Error(`${path}: "${keys.slice(0, i + 1).join('.')}" is not a JSON object; fix it first, nothing was written`)
+    current[key] = value
+    current = value
+  }
+  return current
+}
+
+/**
+ * nydusd's config with the mirror as the registry backend's proxy, every other key kept;
+ * undefined when it is there already. Without a config (or with an empty one) it is the
+ * v1 config nydus-snapshotter ships: the snapshotter fills in each image's registry host,
+ * repository, credentials and cache directory when it starts nydusd.
+ */
+function nydusConfig (path: string, existing: string | undefined, mirror: string): string | undefined {
+  const proxy = nydusProxy(mirror)
+  if (existing == null || existing.trim() === '') {
+    const config = {
+      device: {
+        backend: { type: 'registry', config: { timeout: 5, connect_timeout: 5, retry_limit: 2, proxy } },
+        cache: { type: 'blobcache' }
+      },
+      mode: 'direct',
+      digest_validate: false,
+      iostats_files: false,
+      enable_xattr: true
+    }
+    return JSON.stringify(config, null, 2) + '\n'
+  }
+  const settings = parseJsonObject(path, existing)
+  // nydusd reads a file with "version": 2 as the v2 format and anything else as v1, the format nydus-snapshotter ships
+  const v2 = settings.version === 2
+  const backendKeys = v2 ? ['backend'] : ['device', 'backend']
+  const backend = jsonObjectAt(path, settings, backendKeys)
+  let changed = false
+  if (backend.type == null) {
+    backend.type = 'registry'
+    changed = true
+  } else if (backend.type !== 'registry') {
+    throw new Error(`${path}: "${backendKeys.join('.')}.type" is ${JSON.stringify(backend.type)}, and nydusd takes a proxy for the "registry" backend only; use a registry backend to pull through the mirror (nothing was written)`)
+  }
+  const registryKeys = [...backendKeys, v2 ? 'registry' : 'config']
+  const registry = jsonObjectAt(path, settings, registryKeys)
+  const current = registry.proxy ?? {}
+  if (!isJsonObject(current)) throw new Error(`${path}: "${registryKeys.join('.')}.proxy" is not a JSON object; fix it first, nothing was written`)
+  if (!changed && Object.entries(proxy).every(([key, value]) => current[key] === value)) return undefined
+  // other proxy keys (check_pause_elapsed, say) stay; the ones the mirror needs are overridden
+  registry.proxy = { ...current, ...proxy }
   return JSON.stringify(settings, null, 2) + '\n'
 }
 
@@ -149,10 +230,12 @@ function checkConflicts (files: PlannedFile[], force: boolean): void {
   }
 }
 
-function usageFor (runtime: Runtime, values: { dir?: string, file?: string, force?: boolean }): void {
+function usageFor (runtime: Runtime, values: { registry?: string[], dir?: string, file?: string, force?: boolean }): void {
+  if (values.registry != null && runtime === 'nydus') throw new UsageError('--registry does not apply to nydus: its proxy carries the pulls of every registry; leave --registry out')
   if (values.dir != null && runtime !== 'containerd') throw new UsageError(`--dir is for containerd; ${runtime} takes --file`)
-  if (values.file != null && runtime === 'containerd') throw new UsageError('--file is for crio and docker; containerd takes --dir')
+  if (values.file != null && runtime === 'containerd') throw new UsageError('--file is for crio, docker and nydus; containerd takes --dir')
   if (values.force === true && runtime === 'docker') throw new UsageError('--force does not apply to docker: daemon.json is merged, never replaced')
+  if (values.force === true && runtime === 'nydus') throw new UsageError("--force does not apply to nydus: nydusd's config is merged, never replaced")
 }
 
 export async function runtimeConfigCommand (argv: string[]): Promise<number> {
@@ -199,6 +282,24 @@ export async function runtimeConfigCommand (argv: string[]): Promise<number> {
     }
     note('note: Docker sends no ?ns=, so the daemon\'s --default-registry must be docker.io (its default)')
     done('next: restart dockerd (systemctl restart docker)')
+    return 0
+  }
+
+  if (runtime === 'nydus') {
+    const path = resolve(values.file ?? DEFAULT_NYDUS_FILE)
+    const proxyUrl = `http://${mirror}`
+    const existing = await readExisting(path)
+    const content = nydusConfig(path, existing?.text, mirror)
+    if (print) {
+      process.stdout.write(content ?? existing?.text ?? '')
+    } else if (content == null) {
+      done(`unchanged ${path}: the registry backend's proxy is already ${proxyUrl}`)
+    } else {
+      await writeAtomically(path, content, existing?.mode ?? 0o644)
+      done(`wrote ${path}: the registry backend's proxy is now ${proxyUrl}`)
+    }
+    note('note: use_http only changes what nydusd sends to the mirror; the daemon still reaches each registry over https, so list a registry with the daemon\'s --insecure-registry only when it really speaks plain HTTP')
+    done('next: restart nydus-snapshotter (systemctl restart nydus-snapshotter); running nydusd instances keep their old config until their images are mounted again')
     return 0
   }
 
