@@ -49,9 +49,10 @@ function drained (res) {
 /**
  * Listens on 127.0.0.1:0 and forwards every request to `target` (host:port).
  * Response bodies pass through the bucket (rate 0: uncapped) and are counted:
- * in total and per 1-second window since the last reset().
+ * in total and per 1-second window since the last reset(). `onRequest(req)`
+ * sees each request as it arrives (its method, url and headers).
  */
-export async function startCappedProxy ({ target, rate }) {
+export async function startCappedProxy ({ target, rate, onRequest }) {
   const [targetHost, targetPort] = target.split(':')
   const bucket = new TokenBucket(rate)
   const agent = new Agent({ keepAlive: true, maxSockets: 256 })
@@ -66,6 +67,7 @@ export async function startCappedProxy ({ target, rate }) {
   }
   const server = createServer((req, res) => {
     requests++
+    onRequest?.(req)
     const up = request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...strip(req.headers), host: target }, agent }, async upRes => {
       res.writeHead(upRes.statusCode ?? 502, strip(upRes.headers))
       try {

@@ -28,7 +28,8 @@ const SCRIPTS = [
   { script: 'equal-links.mjs', name: 'bench:equal-links', bad: ['--rate', '0'], says: '--rate 0: Mbit/s from 1 to 10000' },
   { script: 'heterogeneous.mjs', name: 'bench:heterogeneous', bad: ['--nodes', '2'], says: '--nodes 2: a whole number from 3 to 30' },
   { script: 'control.mjs', name: 'bench:control', bad: ['--modes', 'central'], says: '--modes central: local, scheduler or both, separated by commas' },
-  { script: 'sim/control.mjs', name: 'bench:sim-control', bad: ['--nodes', '1'], says: '--nodes 1: whole numbers 2 to 100000, separated by commas' }
+  { script: 'sim/control.mjs', name: 'bench:sim-control', bad: ['--nodes', '1'], says: '--nodes 1: whole numbers 2 to 100000, separated by commas' },
+  { script: 'lazy.mjs', name: 'bench:lazy', bad: ['--via', 'tunnel'], says: '--via tunnel: proxy or host' }
 ]
 
 describe('bench scripts: flags', () => {
