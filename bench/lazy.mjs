@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
 import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
 import { layoutFor } from '@damselfly/protocol'
-import { benchArgs, UsageError } from './lib/args.mjs'
+import { benchArgs, pieceSizeFlag, UsageError } from './lib/args.mjs'
 import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
@@ -58,6 +58,8 @@ const USAGE = `Usage: npm run bench:lazy -- [--quick] [--nodes N,...] [--size Mi
                        its registry host (the daemon's --default-registry is the registry)
   --node-rate RATE     every node's download and upload cap (default 4MB)
   --registry-rate RATE the registry's upload cap (default 8MB)
+  --piece-size KiB     the seed cuts blobs in pieces of this size (its --piece-size; 64..65536;
+                       default: the protocol's rule)
   --out DIR            write the results to DIR instead of bench/results
   (other than the defaults, the results go to lazy-custom.{json,md})
 
@@ -84,6 +86,7 @@ const opts = benchArgs('bench:lazy', USAGE, {
   via: { type: 'string', default: 'proxy' },
   'node-rate': { type: 'string', default: '4MB' },
   'registry-rate': { type: 'string', default: '8MB' },
+  'piece-size': { type: 'string' },
   out: { type: 'string' }
 }, values => {
   const nodes = values.nodes?.split(',').map(Number)
@@ -96,7 +99,8 @@ const opts = benchArgs('bench:lazy', USAGE, {
   if (values.out === '') throw new UsageError('--out: a directory')
   const nodeRate = rate('--node-rate', values['node-rate'])
   const registryRate = rate('--registry-rate', values['registry-rate'])
-  const custom = nodes != null || size != null || read !== 5 || values.via !== 'proxy' || values['node-rate'] !== '4MB' || values['registry-rate'] !== '8MB'
+  const pieceSize = pieceSizeFlag(values['piece-size'])
+  const custom = pieceSize != null || nodes != null || size != null || read !== 5 || values.via !== 'proxy' || values['node-rate'] !== '4MB' || values['registry-rate'] !== '8MB'
   return {
     nodes: nodes ?? (values.quick ? [2] : [5, 10]),
     sizeBytes: (size ?? (values.quick ? 32 : 192)) * MiB,
@@ -106,6 +110,7 @@ const opts = benchArgs('bench:lazy', USAGE, {
     nodeRateText: values['node-rate'],
     registryRate,
     registryRateText: values['registry-rate'],
+    pieceSize,
     resultName: custom ? 'lazy-custom' : values.quick ? 'lazy-quick' : 'lazy',
     out: values.out != null ? resolve(values.out) : RESULTS
   }
@@ -289,7 +294,8 @@ async function startSwarm (root, n, registryHost, extra = []) {
   const caps = ['--download-rate', opts.nodeRateText, '--upload-rate', opts.nodeRateText]
   const upstream = ['--insecure-registry', registryHost]
   // the seed at the registry's rate, as in npm run bench
-  const seed = await startBenchDaemon(join(root, 'seed'), ['--seed', ...upstream, '--download-rate', opts.registryRateText, '--upload-rate', opts.registryRateText], { timeoutMs: 30_000 })
+  const seed = await startBenchDaemon(join(root, 'seed'), ['--seed', ...upstream, '--download-rate', opts.registryRateText, '--upload-rate', opts.registryRateText,
+    ...(opts.pieceSize != null ? ['--piece-size', String(opts.pieceSize)] : [])], { timeoutMs: 30_000 })
   const nodes = []
   // a few at a time: each start costs a CPU second or two
   for (let i = 0; i < n; i += 4) {
@@ -351,7 +357,7 @@ function unionOf (ranges, blobBytes) {
   let union = 0
   let end = -1
   const pieces = new Set()
-  const { pieceSize } = layoutFor(blobBytes)
+  const { pieceSize } = layoutFor(blobBytes, opts.pieceSize)
   for (const [a, b] of sorted) {
     if (b > end) {
       union += b - Math.max(a, end)
@@ -379,7 +385,7 @@ function markdown (result) {
   for (const r of result.runs) {
     lines.push(`| ${r.nodes} | ${f1(r.oci.p50)} / ${f1(r.oci.max)} | ${f1(r.direct.p50)} / ${f1(r.direct.max)} | ${f1(r.damselfly.p50)} / ${f1(r.damselfly.max)} | ${f2(r.damselflyOverOciMax)} | ${f1(r.oci.registryBytes / MiB)} / ${f1(r.direct.registryBytes / MiB)} / ${f1(r.damselfly.registryBytes / MiB)} | ${f1(r.unionRead.inPiecesBytes / MiB)} | ${f2(r.damselflyRegistryOverUnion)} |`)
   }
-  lines.push('', `Targets at N=5 and 10: (c) max at most 0.10 of (a)'s; (c) registry bytes at most 1.1 x the union of the byte ranges read, rounded out to pieces (${result.pieceSize / MiB} MiB). Nydus data blob ${f1(result.nydusBlobBytes / MiB)} MiB; the OCI layer ${f1(result.ociBytes / MiB)} MiB.`)
+  lines.push('', `Targets at N=5 and 10: (c) max at most 0.10 of (a)'s; (c) registry bytes at most 1.1 x the union of the byte ranges read, rounded out to pieces (${result.pieceSize / KiB} KiB). Nydus data blob ${f1(result.nydusBlobBytes / MiB)} MiB; the OCI layer ${f1(result.ociBytes / MiB)} MiB.`)
   return lines.join('\n') + '\n'
 }
 
@@ -459,7 +465,7 @@ async function main () {
     imageBytes: opts.sizeBytes,
     ociBytes: oci.totalBytes,
     nydusBlobBytes: image.blobBytes,
-    pieceSize: layoutFor(image.blobBytes).pieceSize,
+    pieceSize: layoutFor(image.blobBytes, opts.pieceSize).pieceSize,
     files: rootfs.files.length,
     startupFiles: rootfs.startup.length,
     startupBytes: rootfs.startupBytes,

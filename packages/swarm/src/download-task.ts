@@ -1,4 +1,4 @@
-import { Bitfield, layoutFor, PIECE_PROTOCOL, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
+import { Bitfield, layoutFor, MIN_PIECE_SIZE, PIECE_PROTOCOL, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { toString as toBase64 } from 'uint8arrays/to-string'
 import { ADVICE_DEADLINE_MS, DISCOVERY_TIMEOUT_MS, ORIGIN_RANGE_RUN_BYTES, ORIGIN_RANGE_STREAMS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
@@ -205,6 +205,11 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   /** Only the pieces readers (or a seed's requesters) want are fetched. */
   get ranged (): boolean {
     return this.#engine.ranged
+  }
+
+  /** Fetching pieces now: downloading, and not a ranged download at rest with every piece wanted so far. */
+  get fetching (): boolean {
+    return this.#state === 'downloading' && this.#engine.fetching
   }
 
   /** Bytes [start, end) are wanted: a ranged download fetches the pieces covering them. */
@@ -739,19 +744,20 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   }
 
   /**
-   * The size, from the origin's answer to a range request for the MiB that
-   * holds `byte`: with pieces of 1 MiB (blobs up to 2 GiB) that MiB is a
-   * piece, and is kept; with larger pieces the answer is cut short.
+   * The size, from the origin's answer to a range request for the piece-sized
+   * span that holds `byte`: a span of the smallest piece (or of the piece
+   * size this node cuts blobs in), which is a piece of every blob up to
+   * 2 GiB and is kept; with larger pieces the answer is cut short.
    */
   async #learnSizeByRange (url: string, byte: number, signal: AbortSignal): Promise<void> {
-    const MiB = 1024 * 1024
-    const start = Math.floor(byte / MiB) * MiB
+    const unit = this.#ctx.pieceSize ?? MIN_PIECE_SIZE
+    const start = Math.floor(byte / unit) * unit
     const chunks: Uint8Array[] = []
     let handle: BlobHandle | undefined
     try {
-      await this.#ctx.origin.readRange(url, start, start + MiB, async size => {
+      await this.#ctx.origin.readRange(url, start, start + unit, async size => {
         handle = await this.#originLayout(size)
-        if (handle.layout.pieceSize !== MiB) throw new SizeLearned()
+        if (handle.layout.pieceSize !== unit) throw new SizeLearned()
       }, async chunk => { chunks.push(chunk.slice()) }, { signal })
     } catch (err: any) {
       if (err instanceof SizeLearned) return
@@ -767,7 +773,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       throw err
     }
     const h = handle!
-    const index = start / MiB
+    const index = start / unit
     if (index < h.layout.pieces && !h.bitfield.has(index)) {
       const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0))
       let at = 0

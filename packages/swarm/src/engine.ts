@@ -340,6 +340,11 @@ export class DownloadEngine {
     return this.#ranged != null
   }
 
+  /** It is fetching: not a ranged download that holds every piece wanted so far, resting until the next read. */
+  get fetching (): boolean {
+    return this.#state === 'downloading' && (this.#ranged == null || this.#layout == null || this.#missesWanted())
+  }
+
   /**
    * Bytes [start, end) of the blob are wanted: a ranged download fetches
    * the pieces covering them first, and asks a seed for those no parent

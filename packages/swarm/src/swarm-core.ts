@@ -622,7 +622,8 @@ class DamselflySwarm implements Swarm {
   }
 
   #downloading (): boolean {
-    for (const t of this.#tasks.values()) if (t.state === 'downloading') return true
+    // a ranged download resting between reads is not a pull under way
+    for (const t of this.#tasks.values()) if (t.fetching) return true
     return false
   }
 

@@ -647,6 +647,11 @@ describe('a ranged download (a lazy-loading client reads parts of a blob nobody 
     d.advance(10_000)
     expect(d.take().filter(c => c.type !== 'report')).toEqual([])
     expect(d.engine.state).toBe('downloading')
+    expect(d.engine.fetching).toBe(false)
+    // the next read wakes it
+    d.engine.want(9 * PIECE, 9 * PIECE + 1)
+    expect(d.engine.fetching).toBe(true)
+    expect(d.take('request').map(r => r.index)).toEqual([9])
   })
 
   it('asks the seed at once for a wanted piece no parent holds, with that piece\'s bytes, and once', () => {
