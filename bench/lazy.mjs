@@ -30,7 +30,7 @@ import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
 import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
-import { layoutFor } from '@damselfly/protocol'
+import { layoutFor, rangedPieceSizeFor } from '@damselfly/protocol'
 import { benchArgs, pieceSizeFlag, UsageError } from './lib/args.mjs'
 import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
@@ -357,7 +357,7 @@ function unionOf (ranges, blobBytes) {
   let union = 0
   let end = -1
   const pieces = new Set()
-  const { pieceSize } = layoutFor(blobBytes, opts.pieceSize)
+  const { pieceSize } = layoutFor(blobBytes, opts.pieceSize ?? rangedPieceSizeFor(blobBytes))
   for (const [a, b] of sorted) {
     if (b > end) {
       union += b - Math.max(a, end)
@@ -465,7 +465,7 @@ async function main () {
     imageBytes: opts.sizeBytes,
     ociBytes: oci.totalBytes,
     nydusBlobBytes: image.blobBytes,
-    pieceSize: layoutFor(image.blobBytes, opts.pieceSize).pieceSize,
+    pieceSize: layoutFor(image.blobBytes, opts.pieceSize ?? rangedPieceSizeFor(image.blobBytes)).pieceSize,
     files: rootfs.files.length,
     startupFiles: rootfs.startup.length,
     startupBytes: rootfs.startupBytes,

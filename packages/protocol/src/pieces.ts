@@ -1,4 +1,4 @@
-import { MAX_BLOB_SIZE, MAX_PIECE_SIZE, MAX_PIECES, MIN_PIECE_SIZE, TARGET_PIECES } from './constants.js'
+import { MAX_BLOB_SIZE, MAX_PIECE_SIZE, MAX_PIECES, MIN_PIECE_SIZE, MIN_RANGED_PIECE_SIZE, TARGET_PIECES } from './constants.js'
 import { BlobTooLargeError } from './errors.js'
 
 /**
@@ -7,6 +7,20 @@ import { BlobTooLargeError } from './errors.js'
  * compute the same value; it is also carried in each manifest part.
  */
 export function pieceSizeFor (size: bigint | number): number {
+  return ruledPieceSize(size, MIN_PIECE_SIZE)
+}
+
+/**
+ * The piece size of a blob whose first pull from its origin was ranged (a
+ * lazy-loading client's): the same rule with MIN_RANGED_PIECE_SIZE as the
+ * smallest piece, so that reads of a few KiB cost a small piece; the two
+ * agree from 2 GiB on.
+ */
+export function rangedPieceSizeFor (size: bigint | number): number {
+  return ruledPieceSize(size, MIN_RANGED_PIECE_SIZE)
+}
+
+function ruledPieceSize (size: bigint | number, min: number): number {
   const s = BigInt(size)
   if (s < 0n) {
     throw new RangeError('blob size must not be negative')
@@ -15,7 +29,7 @@ export function pieceSizeFor (size: bigint | number): number {
     throw new BlobTooLargeError(`blob of ${s} bytes is larger than the ${MAX_BLOB_SIZE} bytes the protocol supports`)
   }
   const target = (s + BigInt(TARGET_PIECES) - 1n) / BigInt(TARGET_PIECES)
-  let piece = BigInt(MIN_PIECE_SIZE)
+  let piece = BigInt(min)
   while (piece < target && piece < BigInt(MAX_PIECE_SIZE)) {
     piece *= 2n
   }

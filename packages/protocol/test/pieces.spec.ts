@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { MAX_BLOB_SIZE, MAX_PIECE_SIZE, MAX_PIECES, MIN_PIECE_SIZE, layoutFor, pieceCount, pieceRange, pieceSizeFor } from '../src/index.js'
+import { MAX_BLOB_SIZE, MAX_PIECE_SIZE, MAX_PIECES, MIN_PIECE_SIZE, layoutFor, pieceCount, pieceRange, pieceSizeFor, rangedPieceSizeFor } from '../src/index.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -28,6 +28,14 @@ describe('pieceSizeFor', () => {
     expect(pieceSizeFor(128 * GiB + 1)).toBe(MAX_PIECE_SIZE)
     expect(pieceSizeFor(1024 * GiB)).toBe(MAX_PIECE_SIZE)
     expect(pieceSizeFor(MAX_BLOB_SIZE)).toBe(MAX_PIECE_SIZE)
+  })
+
+  it('cuts a blob first pulled by range in pieces of 256 KiB up to 512 MiB, and as the rule does from 2 GiB', () => {
+    expect(rangedPieceSizeFor(1)).toBe(256 * KiB)
+    expect(rangedPieceSizeFor(512 * MiB)).toBe(256 * KiB)
+    expect(rangedPieceSizeFor(512 * MiB + 1)).toBe(512 * KiB)
+    expect(rangedPieceSizeFor(GiB + 1)).toBe(MiB)
+    for (const size of [2 * GiB, 2 * GiB + 1, 3_000_000_000, 128 * GiB + 1]) expect(rangedPieceSizeFor(size)).toBe(pieceSizeFor(size))
   })
 
   it('gives the same answer for number and bigint sizes', () => {

@@ -1,4 +1,4 @@
-import { Bitfield, layoutFor, MIN_PIECE_SIZE, PIECE_PROTOCOL, pieceRange, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
+import { Bitfield, layoutFor, MIN_RANGED_PIECE_SIZE, PIECE_PROTOCOL, pieceRange, rangedPieceSizeFor, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { toString as toBase64 } from 'uint8arrays/to-string'
 import { ADVICE_DEADLINE_MS, DISCOVERY_TIMEOUT_MS, ORIGIN_RANGE_RUN_BYTES, ORIGIN_RANGE_STREAMS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
@@ -745,12 +745,12 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
 
   /**
    * The size, from the origin's answer to a range request for the piece-sized
-   * span that holds `byte`: a span of the smallest piece (or of the piece
-   * size this node cuts blobs in), which is a piece of every blob up to
-   * 2 GiB and is kept; with larger pieces the answer is cut short.
+   * span that holds `byte`: a span of the smallest ranged piece (or of the
+   * piece size this node cuts blobs in), which is a piece of every blob up to
+   * 512 MiB and is kept; with larger pieces the answer is cut short.
    */
   async #learnSizeByRange (url: string, byte: number, signal: AbortSignal): Promise<void> {
-    const unit = this.#ctx.pieceSize ?? MIN_PIECE_SIZE
+    const unit = this.#ctx.pieceSize ?? MIN_RANGED_PIECE_SIZE
     const start = Math.floor(byte / unit) * unit
     const chunks: Uint8Array[] = []
     let handle: BlobHandle | undefined
@@ -836,7 +836,8 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     if (this.#wantSize != null && size !== this.#wantSize) {
       throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, expected ${this.#wantSize}`, 'origin', undefined, 'SIZE_MISMATCH')
     }
-    const handle = await this.#ensureHandle(layoutFor(size, this.#ctx.pieceSize))
+    // the first pull decides the layout: a ranged one cuts the small pieces reads by range want (docs/protocol.md §4)
+    const handle = await this.#ensureHandle(layoutFor(size, this.#ctx.pieceSize ?? (this.#engine.ranged ? rangedPieceSizeFor(size) : undefined)))
     if (handle.layout.size !== size) {
       throw new TaskFailedError(`origin has ${size} bytes for ${this.digest}, peers said ${handle.layout.size}`, 'origin', undefined, 'SIZE_MISMATCH')
     }

@@ -1,4 +1,4 @@
-import { decodeSeedRequest, decodeSeedResponse, encodeSeedRequest, encodeSeedResponse, ErrorMessage, MAX_SEED_FRAME, pieceSizeFor, SEED_PROTOCOL } from '@damselfly/protocol'
+import { decodeSeedRequest, decodeSeedResponse, encodeSeedRequest, encodeSeedResponse, ErrorMessage, MAX_SEED_FRAME, SEED_PROTOCOL } from '@damselfly/protocol'
 import { isContentFault } from './errors.js'
 import { answer, exchange, readRequest } from './request-response.js'
 import type { TaskFault } from './errors.js'
@@ -28,8 +28,8 @@ export function refusalFor (err: { name?: string, message?: string, where?: stri
 }
 
 export interface SeedHandler {
-  /** Start (or join) pulling the blob from its origin; resolves with its size once the origin answered. */
-  (request: SeedRequest, options: AbortOptions): Promise<{ size: number }>
+  /** Start (or join) pulling the blob from its origin; resolves with its layout once the origin answered. */
+  (request: SeedRequest, options: AbortOptions): Promise<{ size: number, pieceSize: number }>
 }
 
 /** Both sides of /damselfly/seed/1.0.0. */
@@ -60,8 +60,8 @@ export class SeedService {
     if (req == null) return
     let res: Partial<SeedAnswerMessage>
     try {
-      const { size } = await handler(req, { signal })
-      res = { accepted: true, size, pieceSize: pieceSizeFor(size) }
+      const { size, pieceSize } = await handler(req, { signal })
+      res = { accepted: true, size, pieceSize }
     } catch (err: any) {
       this.#log('seed request from %s for %s refused: %s', peer, req.digest, err.message)
       res = { accepted: false, error: refusalFor(err) }

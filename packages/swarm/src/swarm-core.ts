@@ -351,7 +351,7 @@ class DamselflySwarm implements Swarm {
         if (ranges.length === 0) task.wantAll()
         for (const [start, end] of ranges) task.want(start, end)
         const layout = await task.whenLayoutKnown(options)
-        return { size: layout.size }
+        return { size: layout.size, pieceSize: layout.pieceSize }
       }, (this.#init.seedTimeoutMs ?? ENGINE_DEFAULTS.seedTimeoutMs) * 4)
     }
     if (this.#init.publicAccess != null) await this.#accessService.serve(this.#init.publicAccess)
