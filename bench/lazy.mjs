@@ -36,7 +36,7 @@ import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
 import { capture, cleanupAll, cleanupOnSignals, makeTempDir, onCleanup, removeTempDir, stopChild, track, withDeadline } from './lib/processes.mjs'
-import { busyFraction, machine, machineCpu, percentile, writeResult } from './lib/report.mjs'
+import { busyFraction, machine, machineCpu, percentile, sampleOf, writeResult } from './lib/report.mjs'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -309,6 +309,15 @@ async function stopSwarm (swarm) {
   await Promise.allSettled(swarm.all.map(d => stopChild(d.child, 5000)))
 }
 
+/** Piece bytes each daemon sent to others (its metrics): the seed's, and each node's. */
+async function uploadedBy (swarm) {
+  const of = async d => {
+    const res = await fetch(`${d.api}/metrics`, { signal: AbortSignal.timeout(5000) })
+    return sampleOf(await res.text(), 'damselfly_uploaded_bytes_total') ?? 0
+  }
+  return { seed: await of(swarm.seed), nodes: await Promise.all(swarm.nodes.map(of)) }
+}
+
 /** (a) Every node pulls the whole OCI image through its daemon's mirror at once. */
 async function ociRun (n, oci, registry, deadlineMs) {
   const root = await makeTempDir('damselfly-lazy-oci-')
@@ -439,11 +448,12 @@ async function main () {
         // what runtime-config nydus writes, without the fallback: a broken proxy must show, not hide behind the registry
         : { host: registry.host, proxy: { url: `http://${node.mirror}`, ping_url: `http://${node.mirror}/v2/`, fallback: false, check_interval: 5, use_http: true } })
       damselfly = await nydusRun(n, 'damselfly', tools, image, rootfs, registry, backends, deadlineMs)
+      damselfly.uploaded = await uploadedBy(swarm)
     } finally {
       await stopSwarm(swarm)
       await removeTempDir(root)
     }
-    console.log(`  p50 ${f1(damselfly.p50)} s, max ${f1(damselfly.max)} s, registry ${f1(damselfly.registryBytes / MiB)} MiB`)
+    console.log(`  p50 ${f1(damselfly.p50)} s, max ${f1(damselfly.max)} s, registry ${f1(damselfly.registryBytes / MiB)} MiB; uploaded: the seed ${f1(damselfly.uploaded.seed / MiB)} MiB, the nodes ${damselfly.uploaded.nodes.map(b => f1(b / MiB)).join(', ')}`)
     runs.push({
       nodes: n,
       oci: ociResult,
