@@ -45,7 +45,8 @@ const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** Readers per node at once: a container's start reads several files in parallel. */
 const READERS = 4
 
-const USAGE = `Usage: npm run bench:lazy -- [--quick] [--nodes N,...] [--size MiB] [--read PERCENT] [--via proxy|host] [--node-rate RATE] [--registry-rate RATE] [--out DIR]
+const USAGE = `Usage: npm run bench:lazy -- [--quick] [--nodes N,...] [--size MiB] [--read PERCENT] [--via proxy|host] [--node-rate RATE] [--registry-rate RATE]
+             [--piece-size KiB] [--prefetch POLICY] [--out DIR]
 
   (no flags)           N = 5 and 10, a 192 MiB image, 5% of its bytes read at start:
                        bench/results/lazy.{json,md}
@@ -60,6 +61,7 @@ const USAGE = `Usage: npm run bench:lazy -- [--quick] [--nodes N,...] [--size Mi
   --registry-rate RATE the registry's upload cap (default 8MB)
   --piece-size KiB     the seed cuts blobs in pieces of this size (its --piece-size; 64..65536;
                        default: the protocol's rule)
+  --prefetch POLICY    the nodes' --prefetch in (c): none (their default), background or full
   --out DIR            write the results to DIR instead of bench/results
   (other than the defaults, the results go to lazy-custom.{json,md})
 
@@ -87,6 +89,7 @@ const opts = benchArgs('bench:lazy', USAGE, {
   'node-rate': { type: 'string', default: '4MB' },
   'registry-rate': { type: 'string', default: '8MB' },
   'piece-size': { type: 'string' },
+  prefetch: { type: 'string' },
   out: { type: 'string' }
 }, values => {
   const nodes = values.nodes?.split(',').map(Number)
@@ -100,7 +103,8 @@ const opts = benchArgs('bench:lazy', USAGE, {
   const nodeRate = rate('--node-rate', values['node-rate'])
   const registryRate = rate('--registry-rate', values['registry-rate'])
   const pieceSize = pieceSizeFlag(values['piece-size'])
-  const custom = pieceSize != null || nodes != null || size != null || read !== 5 || values.via !== 'proxy' || values['node-rate'] !== '4MB' || values['registry-rate'] !== '8MB'
+  if (values.prefetch != null && !['none', 'background', 'full'].includes(values.prefetch)) throw new UsageError(`--prefetch ${values.prefetch}: none, background or full`)
+  const custom = values.prefetch != null || pieceSize != null || nodes != null || size != null || read !== 5 || values.via !== 'proxy' || values['node-rate'] !== '4MB' || values['registry-rate'] !== '8MB'
   return {
     nodes: nodes ?? (values.quick ? [2] : [5, 10]),
     sizeBytes: (size ?? (values.quick ? 32 : 192)) * MiB,
@@ -111,6 +115,7 @@ const opts = benchArgs('bench:lazy', USAGE, {
     registryRate,
     registryRateText: values['registry-rate'],
     pieceSize,
+    prefetch: values.prefetch,
     resultName: custom ? 'lazy-custom' : values.quick ? 'lazy-quick' : 'lazy',
     out: values.out != null ? resolve(values.out) : RESULTS
   }
@@ -440,7 +445,7 @@ async function main () {
 
     console.log(`N=${n}: (c) Nydus through Damselfly...`)
     const root = await makeTempDir('damselfly-lazy-swarm-')
-    const swarm = await startSwarm(root, n, registry.host, opts.via === 'host' ? ['--default-registry', registry.host] : [])
+    const swarm = await startSwarm(root, n, registry.host, [...(opts.via === 'host' ? ['--default-registry', registry.host] : []), ...(opts.prefetch != null ? ['--prefetch', opts.prefetch] : [])])
     let damselfly
     try {
       const backends = swarm.nodes.map(node => opts.via === 'host'
@@ -472,6 +477,7 @@ async function main () {
     machine: machine(),
     complete: true,
     via: opts.via,
+    prefetch: opts.prefetch ?? 'none',
     imageBytes: opts.sizeBytes,
     ociBytes: oci.totalBytes,
     nydusBlobBytes: image.blobBytes,

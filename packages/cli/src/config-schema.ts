@@ -96,6 +96,10 @@ export const configSchema = kind.mapping({
     init: allowOrigins => ({ registry: { allowOrigins } })
   }),
   originFallback: kind.boolean.prefault(true).register(INFO, { off: '--no-origin-fallback', description: 'pull from the origin directly when no seed answers' }),
+  prefetch: kind.choice(['none', 'background', 'full']).prefault('none').register(INFO, {
+    flag: '--prefetch POLICY',
+    description: 'what a node fetches of a blob a client reads by ranges (a lazy-loading runtime) beyond those ranges: none, the rest in the background once the reads are served, or full, the rest at once after the reads'
+  }),
   seedTimeout: kind.duration(1, 600_000).prefault('5s').register(INFO, { flag: '--seed-timeout TIME', description: 'how long a seed may take to accept a request', init: ms => ({ seedTimeoutMs: ms }) }),
   originTimeout: kind.duration(1, 3_600_000).prefault('30s').register(INFO, { flag: '--origin-timeout TIME', description: 'origin response and idle deadline', init: ms => ({ originTimeoutMs: ms }) }),
   uploadRate: kind.size.prefault(0).register(INFO, { flag: '--upload-rate RATE', description: 'node-wide upload limit per second, e.g. 100MB; 0 for none' }),

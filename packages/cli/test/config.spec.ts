@@ -58,6 +58,7 @@ describe('daemon config', () => {
       trustedSeeds: [],
       allowOrigins: [],
       originFallback: true,
+      prefetch: 'none',
       seedTimeout: 5000,
       originTimeout: 30000,
       uploadRate: 0,

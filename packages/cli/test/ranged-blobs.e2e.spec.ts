@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster } from './helpers/cluster.js'
+import { Cluster, eventually } from './helpers/cluster.js'
 import { buildImage, startRegistry } from './helpers/registry.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 import type { BuiltImage, TestRegistry } from './helpers/registry.js'
@@ -43,6 +43,7 @@ describe('ranged reads of cold blobs', () => {
   let image: BuiltImage
   let seed: DaemonProcess
   const nodes: DaemonProcess[] = []
+  let prefetching: DaemonProcess
   let layer: Buffer
   let digest: string
   let sentByRegistry: () => number
@@ -50,7 +51,7 @@ describe('ranged reads of cold blobs', () => {
   beforeAll(async () => {
     const root = await cluster.root()
     registry = await startRegistry()
-    image = await buildImage(join(root, 'image'), { layers: [40 * MiB, 24 * MiB, 16 * MiB], seed: 'ranged' })
+    image = await buildImage(join(root, 'image'), { layers: [40 * MiB, 24 * MiB, 16 * MiB, 8 * MiB], seed: 'ranged' })
     await registry.push(image.dir, 'lazy/app:v1')
     registry.resetCounts()
     digest = image.layers[0]!.digest
@@ -59,6 +60,7 @@ describe('ranged reads of cold blobs', () => {
     const upstream = ['--insecure-registry', registry.host, '--default-registry', registry.host]
     seed = await cluster.start('seed', ['--seed', ...upstream])
     for (let i = 0; i < 3; i++) nodes.push(await cluster.start(`node${i}`, ['--bootstrap', seed.addrs[0]!, ...upstream]))
+    prefetching = await cluster.start('prefetching', ['--bootstrap', seed.addrs[0]!, ...upstream, '--prefetch', 'background'])
   }, 120_000)
 
   afterAll(async () => {
@@ -120,5 +122,20 @@ describe('ranged reads of cold blobs', () => {
     // the swarm fetches what was asked for, the first byte's piece, and stops there
     await new Promise(resolve => setTimeout(resolve, 2000))
     expect(registry.blobBytes(third.digest)).toBeLessThanOrEqual(PIECE)
+  }, 120_000)
+
+  it('a node with --prefetch background serves the range at once, then fetches the rest of the blob, which leaves the registry once', async () => {
+    const fourth = image.layers[3]!
+    const blob = await readFile(join(image.dir, 'blobs', 'sha256', fourth.digest.slice('sha256:'.length)))
+    const read = await readRange(prefetching.mirror!, 'lazy/app', fourth.digest, { start: MiB, end: MiB + 100 }, () => registry.blobBytes(fourth.digest))
+    expect(read.bytes.equals(blob.subarray(MiB, MiB + 100))).toBe(true)
+    // the range was answered before the rest of the blob came
+    expect(read.sentAtHeaders).toBeLessThan(fourth.size)
+    await eventually(async () => {
+      const tasks = await cluster.api(prefetching, '/api/v1/tasks')
+      expect(tasks.find((t: any) => t.digest === fourth.digest)?.state).toBe('complete')
+    }, 60_000)
+    await registry.waitFor(() => registry.blobBytes(fourth.digest) >= fourth.size, 2000)
+    expect(registry.blobBytes(fourth.digest)).toBe(fourth.size)
   }, 120_000)
 })

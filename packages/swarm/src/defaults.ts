@@ -67,7 +67,9 @@ export const ENGINE_DEFAULTS = {
   hedgeAfterMs: 3000,
   idleParentMs: SWARM_DEFAULTS.idleParentMs,
   idleRetryMs: SWARM_DEFAULTS.idleRetryMs,
-  declineBackoffMs: SWARM_DEFAULTS.declineBackoffMs
+  declineBackoffMs: SWARM_DEFAULTS.declineBackoffMs,
+  /** A ranged download fetches what is read and no more (bench:lazy: the registry then sends the pieces read, once). */
+  prefetch: 'none'
 } as const
 
 /**

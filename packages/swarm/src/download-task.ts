@@ -315,7 +315,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     // a client that reads every byte of a blob takes it for the blob: its
     // last piece waits for the whole digest. A ranged read gets pieces
     // verified against the signed manifest, which is what it can be given.
-    const wholeDigest = end === layout.size && !this.#engine.ranged
+    const wholeDigest = end === layout.size && (start === 0 || !this.#engine.ranged)
     const first = Math.floor(start / layout.pieceSize)
     const last = Math.ceil(end / layout.pieceSize) - 1
     const id = Symbol('reader')

@@ -42,6 +42,12 @@ export interface EngineConfig {
   idleRetryMs: number
   /** A piece a parent declined as busy is not asked of it again for this long. */
   declineBackoffMs: number
+  /**
+   * What a ranged download fetches beyond the pieces read: 'none', the rest
+   * 'background' (once every piece read is held, below any new read), or
+   * 'full' (at once, below the reads).
+   */
+  prefetch: 'none' | 'background' | 'full'
 }
 
 /** Why a session ended, when not cleanly. */
@@ -287,7 +293,15 @@ export class DownloadEngine {
    * its requesters) want: until the layout is known, the byte ranges
    * wanted; then one byte per piece. Undefined for a whole download.
    */
-  #ranged: { bytes: Array<[number, number]>, pieces?: Uint8Array, askedBytes?: { at: number, ranges: Array<[number, number]> } } | undefined
+  #ranged: {
+    bytes: Array<[number, number]>
+    pieces?: Uint8Array
+    askedBytes?: { at: number, ranges: Array<[number, number]> }
+    /** What it fetches beyond the pieces read (EngineConfig.prefetch; 'full' once a reader reads the whole blob). */
+    rest: EngineConfig['prefetch']
+    /** A seed was asked for the whole blob, for the rest. */
+    askedRest?: boolean
+  } | undefined
   /** Pieces of a ranged download a seed was asked for, and when. */
   readonly #askedOfSeed = new Map<number, number>()
   /** When the wanted piece asked for longest ago without a parent holding it became wanted. */
@@ -332,17 +346,17 @@ export class DownloadEngine {
     this.#hasUrl = init.hasUrl
     this.#trust = new ManifestTrust(init.excludedSigners)
     this.#lastProgress = env.now()
-    if (init.ranged === true) this.#ranged = { bytes: [] }
+    if (init.ranged === true) this.#ranged = { bytes: [], rest: config.prefetch ?? 'none' }
   }
 
-  /** Only the pieces wanted are fetched (a ranged download). */
+  /** Started by a ranged read: the pieces read come first, and the rest only as its prefetch policy says. */
   get ranged (): boolean {
     return this.#ranged != null
   }
 
   /** It is fetching: not a ranged download that holds every piece wanted so far, resting until the next read. */
   get fetching (): boolean {
-    return this.#state === 'downloading' && (this.#ranged == null || this.#layout == null || this.#missesWanted())
+    return this.#state === 'downloading' && (this.#ranged == null || this.#layout == null || this.#missesWanted() || this.#restOpen())
   }
 
   /**
@@ -373,36 +387,42 @@ export class DownloadEngine {
     this.#maybeAskSeeds(this.#env.now())
   }
 
-  /** Every piece is wanted from now on: a ranged download becomes a whole one. */
+  /** Every piece is wanted from now on (a reader reads the whole blob): the pieces read still come first. */
   wantAll (): void {
-    if (this.#ranged == null) return
-    this.#ranged = undefined
-    this.#askedOfSeed.clear()
+    const r = this.#ranged
+    if (r == null || r.rest === 'full') return
+    r.rest = 'full'
     if (this.#state !== 'downloading') return
     if (this.#held?.complete === true) {
       this.#finish()
       return
     }
     if (this.#originRunning) this.#out({ type: 'wanted' })
-    const now = this.#env.now()
-    // the seed that pulls ranges for this node is asked for the rest at once
-    if (this.#seedAccepted && this.#seedRound == null) {
-      this.#nextSeedAsk = now + SEED_RETRY_MS
-      this.#askSeeds(now)
-    }
     this.#schedule()
+    if (this.#layout != null) this.#maybeAskRanges(this.#env.now())
   }
 
   /**
-   * Wanted pieces not held (all missing pieces of a whole download), in
-   * order: what an origin pull reads next.
+   * Missing pieces an origin pull reads next, in order: the pieces read
+   * first, then (as the prefetch policy says) the rest; every missing piece
+   * of a whole download.
    */
   wantedMissing (): number[] {
     const held = this.#held
     if (held == null) return []
     const out: number[] = []
     for (let i = 0; i < held.length; i++) if (!held.has(i) && this.#isWanted(i)) out.push(i)
+    if (this.#ranged != null && this.#restOpen()) {
+      for (let i = 0; i < held.length; i++) if (!held.has(i) && !this.#isWanted(i)) out.push(i)
+    }
     return out
+  }
+
+  /** A ranged download fetches the rest of the blob now: always with 'full', with 'background' once every piece read is held. */
+  #restOpen (): boolean {
+    const r = this.#ranged
+    if (r == null || this.#layout == null || this.#held!.complete) return false
+    return r.rest === 'full' || (r.rest === 'background' && !this.#missesWanted())
   }
 
   /** Byte ranges wanted before the layout is known (a ranged download's first). */
@@ -813,7 +833,7 @@ export class DownloadEngine {
     if (this.#state !== 'downloading') return
     const now = this.#env.now()
     // a ranged download with every wanted piece held has nothing to look for
-    if (this.#ranged != null && this.#layout != null && !this.#missesWanted()) return
+    if (this.#ranged != null && this.#layout != null && !this.#missesWanted() && !this.#restOpen()) return
     if (this.#sessions.size === 0) this.#discoveryGap = DISCOVERY_GAP_MS
     if (this.#lastDiscovery == null) {
       // the connected peers first, directly: they answer within a round
@@ -1183,6 +1203,7 @@ export class DownloadEngine {
       state: this.#pickerState(),
       cursor: this.#ranged == null ? this.#cursor() : undefined,
       urgent: this.#ranged != null ? this.#urgent() : undefined,
+      rest: this.#restOpen(),
       pieceSize: size,
       budgetBytes,
       requestedBytes: budgetBytes === Infinity ? 0 : this.#env.requestedBytes(),
@@ -1306,7 +1327,15 @@ export class DownloadEngine {
   #maybeAskRanges (now: number): void {
     if (this.#originRunning || this.#seedRound != null) return
     const missing = this.#unavailableWanted(now)
-    if (missing.length === 0) return
+    if (missing.length === 0) {
+      // the rest, once: a seed asked for the whole blob pulls the pieces read by anyone first
+      const r = this.#ranged!
+      if (this.#restOpen() && r.askedRest !== true && this.#hasUrl) {
+        r.askedRest = true
+        this.#askSeeds(now)
+      }
+      return
+    }
     const opening = [...this.#sessions.values()].some(s => s.have == null)
     if (opening && now - (this.#wantedSince ?? now) < PROBE_WAIT_MS) return
     this.#askSeeds(now)
@@ -1400,6 +1429,10 @@ export class DownloadEngine {
       for (let i = Math.floor(start / layout.pieceSize); i * layout.pieceSize < end; i++) this.#askedOfSeed.set(i, now)
     }
     if (ranges.length === 0) {
+      if (this.#ranged.askedRest === true) {
+        this.#out({ type: 'ask-seed', seed })
+        return
+      }
       // what was missing arrived meanwhile
       this.#seedRound = undefined
       return

@@ -33,6 +33,8 @@ export interface PickOptions {
   window?: number
   /** Pieces readers of a ranged download wait on next, each before the rest. */
   urgent?: number[]
+  /** A ranged download may take pieces no reader wants, when none it wants is to be had (its prefetch). */
+  rest?: boolean
   /** Endgame: allow a piece already in flight (up to maxDuplicates requests). */
   endgame?: boolean
   maxDuplicates?: number
@@ -45,14 +47,16 @@ export function pickPiece (state: PickerState, parentHas: (index: number) => boo
   const maxInflight = options.endgame === true ? (options.maxDuplicates ?? 2) : 1
   const wanted = (i: number): boolean =>
     !state.held(i) && (state.wanted?.(i) ?? true) && state.hashKnown(i) && parentHas(i) && state.inflight(i) < maxInflight
+  const anyPiece = (i: number): boolean =>
+    !state.held(i) && state.hashKnown(i) && parentHas(i) && state.inflight(i) < maxInflight
 
   const random = options.random ?? Math.random
   /** Fewest copies in flight first (matters in endgame), then rarest, random tie-break. */
-  const best = (from: number, to: number): number | undefined => {
+  const best = (from: number, to: number, ok = wanted): number | undefined => {
     let found: number | undefined
     let bestKey = Infinity
     for (let i = from; i < to; i++) {
-      if (!wanted(i)) continue
+      if (!ok(i)) continue
       const key = state.inflight(i) * 1e6 + state.availability(i) * 1e3 + random()
       if (key < bestKey) {
         bestKey = key
@@ -74,5 +78,7 @@ export function pickPiece (state: PickerState, parentHas: (index: number) => boo
     const near = best(cursor + 1, Math.min(state.pieces, cursor + (options.window ?? STREAMING_WINDOW)))
     if (near != null && state.inflight(near) === 0) return near
   }
-  return best(0, state.pieces)
+  const found = best(0, state.pieces)
+  if (found != null || options.rest !== true || state.wanted == null) return found
+  return best(0, state.pieces, anyPiece)
 }

@@ -48,6 +48,8 @@ export interface PlanOptions {
   cursor?: number
   /** Pieces readers of a ranged download wait on next. */
   urgent?: number[]
+  /** A ranged download may take pieces no reader wants (its prefetch). */
+  rest?: boolean
   pieceSize: number
   /** requestBudget() of the node. */
   budgetBytes: number
@@ -89,7 +91,7 @@ export function planRequests<P extends ParentQueue> (parents: P[], options: Plan
     }
     if (best < 0) break
     const parent = open[best]!
-    const index = pickPiece(options.state, i => parent.canServe(i), { cursor: options.cursor, urgent: options.urgent, random: options.random })
+    const index = pickPiece(options.state, i => parent.canServe(i), { cursor: options.cursor, urgent: options.urgent, rest: options.rest, random: options.random })
     if (index == null) {
       open.splice(best, 1)
       continue

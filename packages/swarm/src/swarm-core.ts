@@ -42,6 +42,8 @@ export interface SwarmCoreInit {
   trustedSeeds?: string[]
   /** Pull from the origin when no seed answers. @default true */
   originFallback?: boolean
+  /** What a download started by a ranged read fetches beyond what is read: none, the rest in the background, or the rest at once. @default 'none' */
+  prefetch?: 'none' | 'background' | 'full'
   /** How long a seed may take to accept. @default 5000 */
   seedTimeoutMs?: number
   /** Wait for peers this long before asking a seed. @default 1000 */
@@ -274,7 +276,8 @@ class DamselflySwarm implements Swarm {
       pipeline: init.pipeline ?? ENGINE_DEFAULTS.pipeline,
       seedTimeoutMs: init.seedTimeoutMs ?? ENGINE_DEFAULTS.seedTimeoutMs,
       originFallback: init.originFallback ?? ENGINE_DEFAULTS.originFallback,
-      seedAfterMs: init.seedAfterMs ?? ENGINE_DEFAULTS.seedAfterMs
+      seedAfterMs: init.seedAfterMs ?? ENGINE_DEFAULTS.seedAfterMs,
+      prefetch: init.prefetch ?? ENGINE_DEFAULTS.prefetch
     }
     this.#ctx = {
       network,

@@ -698,4 +698,54 @@ describe('a ranged download (a lazy-loading client reads parts of a blob nobody 
     d.engine.have('seed1', [1, 2, 3])
     expect(d.take('request').map(r => r.index).sort()).toEqual([1, 2, 3])
   })
+
+  it('with prefetch background, fetches the rest once every piece read is held, and a new read goes before it', () => {
+    const d = new Drive({ prefetch: 'background', maxParents: 1, pipeline: 1 }, { ranged: true })
+    d.connected = ['a']
+    d.engine.start()
+    d.engine.want(2 * PIECE, 3 * PIECE)
+    d.layout(8)
+    d.open('a', 8, Array.from({ length: 8 }, (_, i) => i))
+    // the piece read first, and nothing else while it is missing
+    expect(d.take('request').map(r => r.index)).toEqual([2])
+    d.deliver('a', 2)
+    // then the rest, a piece at a time (pipeline 1)
+    const [next] = d.take('request')
+    expect(next).toBeDefined()
+    expect(next!.index).not.toBe(2)
+    // a read meanwhile: its piece is asked for next, before the rest
+    const read = next!.index === 6 ? 7 : 6
+    d.engine.want(read * PIECE, read * PIECE + 1)
+    d.deliver('a', next!.index)
+    expect(d.take('request').map(r => r.index)).toEqual([read])
+    expect(d.engine.fetching).toBe(true)
+
+    // without prefetch, nothing but the reads
+    const none = new Drive({ maxParents: 1, pipeline: 1 }, { ranged: true })
+    none.connected = ['a']
+    none.engine.start()
+    none.engine.want(2 * PIECE, 3 * PIECE)
+    none.layout(8)
+    none.open('a', 8, Array.from({ length: 8 }, (_, i) => i))
+    none.deliver('a', none.take('request')[0]!.index)
+    expect(none.take('request')).toEqual([])
+    expect(none.engine.fetching).toBe(false)
+  })
+
+  it('with prefetch full, asks the seed for the pieces read with their ranges, then for the whole blob', () => {
+    const d = new Drive({ prefetch: 'full' }, { ranged: true })
+    d.connected = ['seed1']
+    d.seeds = ['seed1']
+    d.engine.start()
+    d.engine.want(0, 10)
+    d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
+    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1', ranges: [[0, 10]] }])
+    d.layout(4)
+    d.engine.seedAnswer('seed1', { accepted: true })
+    // the piece read was asked for; the rest goes to the seed as one ask for the whole blob
+    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1' }])
+    d.engine.seedAnswer('seed1', { accepted: true })
+    d.open('seed1', 4, [0, 1, 2, 3])
+    expect(d.take('request').map(r => r.index).sort()).toEqual([0, 1, 2, 3])
+  })
 })
