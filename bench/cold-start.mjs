@@ -13,9 +13,9 @@ import { join, dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { loadavg } from 'node:os'
-import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
+import { generateImage, pullImage } from '@damselfly/cli'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
-import { benchArgs, pieceSizeFlag, UsageError } from './lib/args.mjs'
+import { benchArgs, pieceSizeFlag, rateFlag, UsageError } from './lib/args.mjs'
 import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { getJson } from './lib/http-client.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
@@ -52,18 +52,6 @@ const USAGE = `Usage: npm run bench -- [--quick] [--nodes N,...] [--size MiB] [-
   RATE is bytes per second: 4MB (10^6), 4MiB, 500kB, 500KiB, 1GB, or a plain number.
 `
 
-/** A cap as the daemon's --download-rate reads it (its own parser), and positive. */
-function rate (flag, text) {
-  let bytesPerSecond = 0
-  try {
-    bytesPerSecond = parseBytes(text, flag)
-  } catch {
-    // unreadable: the same one line as a rate of 0
-  }
-  if (!(bytesPerSecond > 0)) throw new UsageError(`${flag} ${text}: use a positive rate such as 4MB`)
-  return bytesPerSecond
-}
-
 const opts = benchArgs('bench', USAGE, {
   quick: { type: 'boolean', default: false },
   nodes: { type: 'string' },
@@ -83,12 +71,12 @@ const opts = benchArgs('bench', USAGE, {
   // the seed stands where the registry's edge would: by default it gets the registry's rate
   const seedFlag = values['seed-rate'] != null ? '--seed-rate' : '--registry-rate'
   const seedRateText = values['seed-rate'] ?? values['registry-rate']
-  const node = rate('--node-rate', values['node-rate'])
+  const node = rateFlag('--node-rate', values['node-rate'])
   const caps = {
     nodeDownBytesPerSecond: node,
     nodeUpBytesPerSecond: node,
-    registryUpBytesPerSecond: rate('--registry-rate', values['registry-rate']),
-    seedBytesPerSecond: rate(seedFlag, seedRateText)
+    registryUpBytesPerSecond: rateFlag('--registry-rate', values['registry-rate']),
+    seedBytesPerSecond: rateFlag(seedFlag, seedRateText)
   }
   return { ...values, nodes, sizeMiB, caps, seedRateText, pieceSize }
 })

@@ -29,9 +29,9 @@ import { spawn } from 'node:child_process'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
-import { generateImage, parseBytes, pullImage } from '@damselfly/cli'
+import { generateImage, pullImage } from '@damselfly/cli'
 import { layoutFor, rangedPieceSizeFor } from '@damselfly/protocol'
-import { benchArgs, pieceSizeFlag, UsageError } from './lib/args.mjs'
+import { benchArgs, pieceSizeFlag, rateFlag, UsageError } from './lib/args.mjs'
 import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
 import { startCappedProxy } from './lib/capped-proxy.mjs'
 import { startDistributionRegistry } from './lib/distribution-registry.mjs'
@@ -69,17 +69,6 @@ const USAGE = `Usage: npm run bench:lazy -- [--quick] [--nodes N,...] [--size Mi
   RATE is bytes per second: 4MB (10^6), 4MiB, 500kB, or a plain number.
 `
 
-function rate (flag, text) {
-  let n = 0
-  try {
-    n = parseBytes(text, flag)
-  } catch {
-    // the same one line as a rate of 0
-  }
-  if (!(n > 0)) throw new UsageError(`${flag} ${text}: use a positive rate such as 4MB`)
-  return n
-}
-
 const opts = benchArgs('bench:lazy', USAGE, {
   quick: { type: 'boolean', default: false },
   nodes: { type: 'string' },
@@ -100,8 +89,8 @@ const opts = benchArgs('bench:lazy', USAGE, {
   if (!(read >= 1 && read <= 100)) throw new UsageError(`--read ${values.read}: a percentage from 1 to 100`)
   if (values.via !== 'proxy' && values.via !== 'host') throw new UsageError(`--via ${values.via}: proxy or host`)
   if (values.out === '') throw new UsageError('--out: a directory')
-  const nodeRate = rate('--node-rate', values['node-rate'])
-  const registryRate = rate('--registry-rate', values['registry-rate'])
+  const nodeRate = rateFlag('--node-rate', values['node-rate'])
+  const registryRate = rateFlag('--registry-rate', values['registry-rate'])
   const pieceSize = pieceSizeFlag(values['piece-size'])
   if (values.prefetch != null && !['none', 'background', 'full'].includes(values.prefetch)) throw new UsageError(`--prefetch ${values.prefetch}: none, background or full`)
   const custom = values.prefetch != null || pieceSize != null || nodes != null || size != null || read !== 5 || values.via !== 'proxy' || values['node-rate'] !== '4MB' || values['registry-rate'] !== '8MB'

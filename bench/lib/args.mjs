@@ -3,7 +3,7 @@
 // one line saying which, then the usage, and exit code 2 (no stack trace).
 import { parseArgs } from 'node:util'
 import { MAX_PIECE_SIZE } from '@damselfly/protocol'
-import { UsageError } from '@damselfly/cli'
+import { parseBytes, UsageError } from '@damselfly/cli'
 
 /** A bad flag or flag value: the command line's own, so the bench and the daemon report alike. */
 export { UsageError }
@@ -20,6 +20,18 @@ export function pieceSizeFlag (text) {
     throw new UsageError(`--piece-size ${text}: whole KiB from 64 to ${MAX_PIECE_SIZE / 1024}`)
   }
   return kib * 1024
+}
+
+/** A cap such as `--node-rate 4MB`, as the daemon's --download-rate reads it (its own parser), and positive. */
+export function rateFlag (flag, text) {
+  let bytesPerSecond = 0
+  try {
+    bytesPerSecond = parseBytes(text, flag)
+  } catch {
+    // unreadable: the same one line as a rate of 0
+  }
+  if (!(bytesPerSecond > 0)) throw new UsageError(`${flag} ${text}: use a positive rate such as 4MB`)
+  return bytesPerSecond
 }
 
 /**
