@@ -26,10 +26,10 @@ import { createCipheriv, createHash } from 'node:crypto'
 import { access, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { constants as fsConstants } from 'node:fs'
 import { spawn } from 'node:child_process'
-import { delimiter, dirname, join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
-import { generateImage, pullImage } from '@damselfly/cli'
+import { generateImage, pullImage, which } from '@damselfly/cli'
 import { layoutFor, rangedPieceSizeFor } from '@damselfly/protocol'
 import { benchArgs, pieceSizeFlag, rateFlag, UsageError } from './lib/args.mjs'
 import { startBenchDaemon, waitForSeed } from './lib/daemons.mjs'
@@ -109,20 +109,6 @@ const opts = benchArgs('bench:lazy', USAGE, {
     out: values.out != null ? resolve(values.out) : RESULTS
   }
 })
-
-/** The path of `name` on PATH, or undefined. */
-async function which (name) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue
-    try {
-      await access(join(dir, name), fsConstants.X_OK)
-      return join(dir, name)
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
 
 /** nydusd and nydus-image, or one line saying what is missing and how to get it. */
 async function nydusTools () {

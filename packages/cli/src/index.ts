@@ -21,3 +21,4 @@ export { containerdConfig, hostsToml } from './containerd.js'
 // hand the same rate texts to the daemons, so they read them with the daemon's parser;
 // the examples read their flags as the commands do
 export { parseBytes, parseFlags, parseInteger, UsageError } from './args.js'
+export { which } from './doctor/host.js'

@@ -1,26 +1,15 @@
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { delimiter, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { which } from '../src/doctor/host.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
-function onPath (name: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some(dir => {
-    try {
-      accessSync(join(dir, name), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
-}
-
 /** Real nydusd needs the binaries (built from Nydus's source: no package here), /dev/fuse and root to mount. */
-const NYDUS = onPath('nydusd') && onPath('nydus-image') && process.getuid?.() === 0
+const NYDUS = (await which('nydusd')) != null && (await which('nydus-image')) != null && process.getuid?.() === 0
 
 interface Run { code: number | null, stdout: string, stderr: string }
 

@@ -671,29 +671,13 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
         return
       }
     }
-    let buffer: Uint8Array | undefined
-    let index = start
-    let filled = 0
+    let sink: ((chunk: Uint8Array) => Promise<void>) | undefined
     const offset = handle != null ? start * handle.layout.pieceSize : 0
+    // the size comes once, before the first byte, however often the transfer resumes
     await this.#ctx.origin.read(url, offset, async size => {
       handle = await this.#originLayout(size)
-      buffer ??= new Uint8Array(handle.layout.pieceSize)
-    }, async chunk => {
-      const h = handle!
-      let pos = 0
-      while (pos < chunk.byteLength) {
-        const { length } = pieceRange(h.layout.size, h.layout.pieceSize, index)
-        const n = Math.min(length - filled, chunk.byteLength - pos)
-        buffer!.set(chunk.subarray(pos, pos + n), filled)
-        filled += n
-        pos += n
-        if (filled === length) {
-          await this.#writeOriginPiece(h, index, buffer!.subarray(0, length), signal)
-          index++
-          filled = 0
-        }
-      }
-    }, { signal })
+      sink = this.#piecesFrom(handle, start, signal)
+    }, async chunk => { await sink!(chunk) }, { signal })
     await this.#signWhole(handle!)
     this.#engine.originDone()
   }
@@ -752,13 +736,14 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   async #learnSizeByRange (url: string, byte: number, signal: AbortSignal): Promise<void> {
     const unit = this.#ctx.pieceSize ?? MIN_RANGED_PIECE_SIZE
     const start = Math.floor(byte / unit) * unit
-    const chunks: Uint8Array[] = []
-    let handle: BlobHandle | undefined
+    let sink: ((chunk: Uint8Array) => Promise<void>) | undefined
     try {
       await this.#ctx.origin.readRange(url, start, start + unit, async size => {
-        handle = await this.#originLayout(size)
+        const handle = await this.#originLayout(size)
         if (handle.layout.pieceSize !== unit) throw new SizeLearned()
-      }, async chunk => { chunks.push(chunk.slice()) }, { signal })
+        // the span is piece start / unit, the last one clipped to the size
+        sink = this.#piecesFrom(handle, start / unit, signal)
+      }, async chunk => { await sink!(chunk) }, { signal })
     } catch (err: any) {
       if (err instanceof SizeLearned) return
       if (err.status === 416) {
@@ -772,28 +757,23 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       }
       throw err
     }
-    const h = handle!
-    const index = start / unit
-    if (index < h.layout.pieces && !h.bitfield.has(index)) {
-      const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0))
-      let at = 0
-      for (const c of chunks) {
-        bytes.set(c, at)
-        at += c.byteLength
-      }
-      if (bytes.byteLength === pieceRange(h.layout.size, h.layout.pieceSize, index).length) await this.#writeOriginPiece(h, index, bytes, signal)
-    }
   }
 
   /** Pieces [first, end) from the origin in one range request. */
   async #pullRun (url: string, h: BlobHandle, first: number, end: number, signal: AbortSignal): Promise<void> {
     const { pieceSize, size } = h.layout
-    const buffer = new Uint8Array(pieceSize)
-    let index = first
-    let filled = 0
+    const sink = this.#piecesFrom(h, first, signal)
     await this.#ctx.origin.readRange(url, first * pieceSize, Math.min(size, end * pieceSize), got => {
       if (got !== size) throw new TaskFailedError(`origin has ${got} bytes for ${this.digest}, expected ${size}`, 'origin', undefined, 'SIZE_MISMATCH')
-    }, async chunk => {
+    }, sink, { signal })
+  }
+
+  /** Origin bytes from the start of piece `index` on, in order: each piece is written as soon as it is whole. */
+  #piecesFrom (h: BlobHandle, index: number, signal: AbortSignal): (chunk: Uint8Array) => Promise<void> {
+    const { pieceSize, size } = h.layout
+    const buffer = new Uint8Array(pieceSize)
+    let filled = 0
+    return async chunk => {
       let pos = 0
       while (pos < chunk.byteLength) {
         const { length } = pieceRange(size, pieceSize, index)
@@ -807,7 +787,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
           filled = 0
         }
       }
-    }, { signal })
+    }
   }
 
   /** Waits until more pieces are wanted or a range request ended. */
@@ -1019,7 +999,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
 class SizeLearned extends Error {}
 
 /** Sorted piece indices as runs [first, end) of adjacent pieces, each at most `max` long. */
-export function pieceRuns (pieces: number[], max: number): Array<[number, number]> {
+function pieceRuns (pieces: number[], max: number): Array<[number, number]> {
   const runs: Array<[number, number]> = []
   for (const i of pieces) {
     const last = runs[runs.length - 1]

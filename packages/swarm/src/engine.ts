@@ -781,7 +781,7 @@ export class DownloadEngine {
       this.candidate(seed)
       this.#lastProgress = this.#env.now()
       if (this.#ranged != null) {
-        this.#wantedAnswered()
+        this.#wantedSince = undefined
         // pieces wanted while the seed was being asked
         if (this.#layout != null) this.#maybeAskRanges(this.#env.now())
       }
@@ -810,11 +810,6 @@ export class DownloadEngine {
     this.#fromOrigin += bytes
     if (this.#hashKnown != null) this.#hashKnown[index] = 1
     this.#gained(index)
-  }
-
-  /** The seed's answer for a ranged ask came: the pieces it covered are its to send. */
-  #wantedAnswered (): void {
-    this.#wantedSince = undefined
   }
 
   /** The origin pull ended with every piece read. */
