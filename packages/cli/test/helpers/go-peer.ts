@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { ChildProcess } from 'node:child_process'
+import { GO_TOOLS_CACHE } from './go-tools.js'
 
 /** interop/go: the Go peer's module. */
 export const GO_PEER_DIR = fileURLToPath(new URL('../../../../interop/go/', import.meta.url))
@@ -30,7 +31,8 @@ export async function buildGoPeer (): Promise<string> {
       cwd: GO_PEER_DIR,
       timeout: GO_BUILD_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
-      env: { ...process.env, GOCACHE: join(GO_PEER_DIR, '.build', 'cache'), GOFLAGS: '-mod=readonly -buildvcs=false' }
+      // the build cache the tests' Go tools keep outside the repo: a second run on a machine links, it does not compile
+      env: { ...process.env, GOCACHE: join(GO_TOOLS_CACHE, 'go', 'build'), GOFLAGS: '-mod=readonly -buildvcs=false' }
     })
   } catch (err: any) {
     if (err.code === 'ENOENT') throw new Error('building interop/go needs Go 1.21 or later on PATH (https://go.dev/dl/)')
