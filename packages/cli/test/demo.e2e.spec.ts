@@ -216,6 +216,70 @@ describe('damselfly demo', () => {
     }
   }, 180_000)
 
+  it('--browser-peers 2: the page starts two browser peers that fetch the largest layer from the swarm, show in the graph and in the summary', async () => {
+    const demo = new DemoRun(process.execPath, [DAMSELFLY_BIN, 'demo', '--nodes', '2', '--size', '32', '--browser-peers', '2', '--keep-running', '--dashboard', '127.0.0.1:0'])
+    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 1200 } })
+    const errors: string[] = []
+    page.on('pageerror', err => errors.push(err.message))
+    try {
+      const url = (await demo.waitFor(/dashboard {3}(http:\/\/\S+)/, 30_000))[1]!
+      // the pulls are verified and the demo waits for the page: nothing has reached a browser yet
+      await demo.waitFor(/Waiting for 2 browser peers/, 120_000)
+      const apis = demo.apis()
+      const uploaded = async (): Promise<number> => {
+        let n = 0
+        for (const api of apis.values()) n += metric(await getText(`http://${api}/metrics`), 'damselfly_uploaded_bytes_total')!
+        return n
+      }
+      const before = await uploaded()
+      const info = JSON.parse(await getText(`${url}api/demo`)).info
+      const { digest, size } = info.browser.blob as { digest: string, size: number }
+      expect(size).toBe(Math.max(...info.image.blobs.map((b: { size: number }) => b.size)))
+      const daemonIds = new Set<string>(info.nodes.map((n: { peerId: string }) => n.peerId))
+
+      await page.goto(url)
+      await page.waitForSelector('tr[data-browser][data-state="verified"] >> nth=1', { timeout: 90_000 })
+      await demo.waitFor(/stay up/, 30_000)
+      expect(demo.stdout).toMatch(new RegExp(`Checked: 2 browser peers fetched the largest layer \\(${(size / 1048576).toFixed(1)} MiB\\) from the swarm, and the sha256 each page computed is ${digest}`))
+
+      // each peer's bytes hashed in the page, and where they came from
+      const rows = page.locator('tr[data-browser]')
+      expect(await rows.count()).toBe(2)
+      const browsers = JSON.parse(await getText(`${url}api/demo`)).browsers as Array<{ peerId: string, sha256: string, bytes: number, parents: Record<string, number>, transports: string[] }>
+      let fromDaemons = 0
+      for (const b of browsers) {
+        const row = page.locator(`tr[data-browser="${b.peerId}"]`)
+        expect(await row.getAttribute('data-sha256')).toBe(digest.slice('sha256:'.length))
+        expect(await row.getAttribute('data-here')).toBe('true')
+        expect(b.bytes).toBe(size)
+        // every verified byte came from someone, and the bytes add up to the blob
+        expect(Object.values(b.parents).reduce((x, y) => x + y, 0)).toBe(size)
+        expect(b.transports).toContain('websockets')
+        for (const [peer, n] of Object.entries(b.parents)) if (daemonIds.has(peer)) fromDaemons += n
+      }
+      expect(fromDaemons).toBeGreaterThan(0)
+      // the daemons' own counters: what the browsers got from them, they sent
+      expect(await uploaded() - before).toBeGreaterThanOrEqual(fromDaemons)
+
+      // the graph: two browser nodes, fed along edges that carry their bytes
+      expect(await page.locator('g.gnode.browser').count()).toBe(2)
+      const fed = await page.locator('path.edge[data-to^="browser-"]').evaluateAll(edges => edges.reduce((n, e) => n + Number(e.getAttribute('data-bytes')), 0))
+      expect(fed).toBe(2 * size)
+      await page.screenshot({ path: `${ARTIFACTS}demo-browser-peers.png`, fullPage: true })
+
+      // the page's button starts one more
+      await page.click('#add-browser')
+      await page.waitForSelector('tr[data-browser][data-state="verified"] >> nth=2', { timeout: 60_000 })
+      expect(errors).toEqual([])
+
+      demo.child.kill('SIGINT')
+      expect((await demo.exited).code, demo.stderr).toBe(130)
+    } finally {
+      await page.close()
+      if (demo.child.exitCode == null) demo.child.kill('SIGKILL')
+    }
+  })
+
   it('npm run demo -- --nodes 3 --exit-after-pull exits 0 once every pull verified, and leaves no process behind', async () => {
     const demo = new DemoRun('npm', ['run', '--silent', 'demo', '--', '--nodes', '3', '--size', '48', '--exit-after-pull', '--dashboard', '127.0.0.1:0'])
     try {
@@ -267,7 +331,7 @@ describe('damselfly demo', () => {
   })
 
   it('refuses bad flags with one line and exit code 2', async () => {
-    for (const args of [['--nodes', '0'], ['--nodes', '33'], ['--size', 'nonsense'], ['--size', '0'], ['--exit-after-pull', '--keep-running'], ['--dashboard', 'nowhere']]) {
+    for (const args of [['--nodes', '0'], ['--nodes', '33'], ['--browser-peers', '9'], ['--browser-peers', 'two'], ['--size', 'nonsense'], ['--size', '0'], ['--exit-after-pull', '--keep-running'], ['--dashboard', 'nowhere']]) {
       const r = await runCli(['demo', ...args], 10_000)
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)

@@ -1,6 +1,8 @@
 // The demo's swarm page: every daemon of the demo on one page, from the
 // demo's /events stream (each daemon's own events, tagged with its name,
-// plus the registry's byte counts, the pulls and the summary).
+// plus the registry's byte counts, the pulls, the browser peers and the
+// summary). The page also starts browser peers of its own (browser-peers.js).
+import { startBrowserPeer, startedHere } from './browser-peers.js'
 import { alignSamples, drawSparkline, drawStacked } from './chart.js'
 import { h, replace, s } from './dom.js'
 import { formatBytes, formatRate, formatSeconds, formatTime, shortDigest, shortPeer } from './format.js'
@@ -8,7 +10,9 @@ import { drawGraph, EdgeActivity } from './graph.js'
 import { NodeModel, subscribe, throttle } from './model.js'
 import { drawPieces } from './pieces.js'
 
-const state = { info: undefined, nodes: new Map(), pulls: new Map(), registry: [], summary: undefined, connected: false }
+const state = { info: undefined, nodes: new Map(), pulls: new Map(), browsers: new Map(), registry: [], summary: undefined, connected: false }
+const browserErrors = []
+let autostarted = false
 const activity = new EdgeActivity()
 const $ = id => document.getElementById(id)
 
@@ -22,7 +26,7 @@ function model (name) {
 }
 
 const invalidate = throttle(render)
-subscribe('/events', ['demo', 'node', 'registry', 'registry-history', 'pull', 'summary'], (type, data) => {
+subscribe('/events', ['demo', 'node', 'registry', 'registry-history', 'pull', 'browser', 'summary'], (type, data) => {
   switch (type) {
     case 'demo':
       state.info = data
@@ -40,6 +44,9 @@ subscribe('/events', ['demo', 'node', 'registry', 'registry-history', 'pull', 's
       break
     case 'pull':
       state.pulls.set(data.node, data)
+      break
+    case 'browser':
+      state.browsers.set(data.peerId, data)
       break
     case 'summary':
       state.summary = data
@@ -63,6 +70,34 @@ function seedIds () {
   return new Set(nodesInOrder().filter(n => n.role === 'seed').map(n => n.peerId))
 }
 
+function browserName (peerId) {
+  return `browser-${peerId.slice(-6)}`
+}
+
+function pullsVerified () {
+  const nodes = nodesInOrder().filter(n => n.role === 'node')
+  return nodes.length > 0 && nodes.every(n => state.pulls.get(n.name)?.state === 'verified')
+}
+
+function addBrowserPeer () {
+  startBrowserPeer(state.info.browser, message => {
+    browserErrors.push(message)
+    invalidate()
+  })
+}
+
+/** The demo's --browser-peers: started once, when every pull is verified. */
+function autostart () {
+  const want = state.info?.browser?.peers ?? 0
+  if (autostarted || want === 0 || state.info.browser.unavailable != null || !pullsVerified()) return
+  autostarted = true
+  for (let i = 0; i < want; i++) addBrowserPeer()
+}
+
+$('add-browser').addEventListener('click', () => {
+  if (state.info?.browser != null) addBrowserPeer()
+})
+
 function render () {
   const info = state.info
   $('conn').textContent = state.connected ? 'live' : 'disconnected'
@@ -77,15 +112,18 @@ function render () {
   status.textContent = failed > 0 ? `${failed} pull${failed === 1 ? '' : 's'} failed` : verified === nodes.length && nodes.length > 0 ? `all ${verified} pulls verified` : pulls.length > 0 ? `pulling: ${verified} of ${nodes.length} verified` : 'starting'
   status.className = `badge${failed > 0 ? ' bad' : verified === nodes.length && nodes.length > 0 ? ' ok' : ''}`
   status.dataset.verified = String(verified)
+  autostart()
   renderGraph()
   renderChart()
   renderNodes()
+  renderBrowsers()
   renderSummary()
   renderIncidents()
 }
 
 function renderGraph () {
   const byPeer = new Map(nodesInOrder().map(n => [n.peerId, n.name]))
+  for (const id of state.browsers.keys()) byPeer.set(id, browserName(id))
   const ds = digests()
   const blobs = state.info.image.blobs
   const gnodes = [{ id: 'registry', label: 'registry', kind: 'registry', place: 'top' }]
@@ -102,7 +140,49 @@ function renderGraph () {
       edges.push({ from, to: n.name, bytes, active: activity.touch(`${from}>${n.name}`, bytes) })
     }
   }
+  for (const b of state.browsers.values()) {
+    const name = browserName(b.peerId)
+    const pct = b.state === 'verified' ? 100 : Math.min(99, Math.floor((100 * b.bytes) / Math.max(1, b.total)))
+    gnodes.push({ id: name, label: name, title: `${name} ${b.peerId}: a browser peer`, kind: 'browser', place: 'ring', sub: `${pct}%` })
+    for (const [peer, bytes] of Object.entries(b.parents)) {
+      const from = byPeer.get(peer)
+      if (from == null) continue
+      edges.push({ from, to: name, bytes, active: activity.touch(`${from}>${name}`, bytes) })
+    }
+  }
   drawGraph($('graph'), { nodes: gnodes, edges })
+}
+
+function renderBrowsers () {
+  const browser = state.info.browser
+  const button = $('add-browser')
+  const ready = browser != null && browser.unavailable == null && pullsVerified()
+  button.disabled = !ready
+  button.title = browser?.unavailable ?? (ready ? `fetches ${shortDigest(browser.blob.digest)} (${formatBytes(browser.blob.size)}) from the swarm in this tab` : 'once every pull is verified')
+  const daemons = new Set(nodesInOrder().map(n => n.peerId))
+  const here = new Set(startedHere())
+  const note = browser?.unavailable ?? (browser != null
+    ? `Peers running in a browser tab, joining over WebSockets and fetching the largest layer, ${shortDigest(browser.blob.digest)} (${formatBytes(browser.blob.size)}), from daemons and from each other.${browser.peers > 0 ? ` The demo asked for ${browser.peers}; they start when every pull is verified.` : ''}`
+    : '')
+  replace($('browser-note'), note, ...browserErrors.map(e => h('span', { class: 'badge bad' }, e)))
+  const rows = [...state.browsers.values()].map(b => {
+    let fromDaemons = 0
+    let fromBrowsers = 0
+    for (const [peer, n] of Object.entries(b.parents)) {
+      if (daemons.has(peer)) fromDaemons += n
+      else fromBrowsers += n
+    }
+    const pct = b.state === 'verified' ? 100 : Math.min(99, Math.floor((100 * b.bytes) / Math.max(1, b.total)))
+    const fetchText = b.state === 'verified' ? `verified in ${formatSeconds(b.seconds)}` : b.state === 'failed' ? `failed: ${b.error}` : 'fetching'
+    return h('tr', { dataset: { browser: b.peerId, state: b.state, sha256: b.sha256 ?? '', here: String(here.has(b.peerId)) } },
+      h('td', { title: b.peerId }, browserName(b.peerId), here.has(b.peerId) ? h('span', { class: 'badge' }, 'this tab') : null),
+      h('td', { class: 'held' }, bar(pct)),
+      h('td', {}, fetchText),
+      h('td', { class: 'num', dataset: { source: 'daemons', bytes: fromDaemons } }, formatBytes(fromDaemons)),
+      h('td', { class: 'num', dataset: { source: 'browsers', bytes: fromBrowsers } }, formatBytes(fromBrowsers)),
+      h('td', {}, b.transports.join(', ')))
+  })
+  replace($('browsers'), rows.length > 0 ? rows : [h('tr', {}, h('td', { class: 'empty', colspan: 6 }, 'none yet'))])
 }
 
 function renderChart () {

@@ -20,6 +20,10 @@ own status page. Ctrl-C stops every process the demo started.
   --containerd           pull with real containerd (one per node, ctr images pull through that
                          node's mirror only) instead of the built-in puller; needs root and
                          /usr/bin/containerd
+  --browser-peers N      once the pulls are verified, the dashboard page starts N browser peers
+                         (0..8, default 0), each fetching the largest layer from the swarm over
+                         WebSockets; the demo waits for them (keep the page open) and adds them
+                         to its summary. The page's button starts one more at any time
 `
 
 const MiB = 1024 * 1024
@@ -34,6 +38,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     'exit-after-pull': { type: 'boolean' },
     'keep-running': { type: 'boolean' },
     containerd: { type: 'boolean' },
+    'browser-peers': { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   }, true)
   if (values.help === true) {
@@ -44,6 +49,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const nodes = parseInteger(values.nodes ?? '5', '--nodes', 1, 32)
   const size = parseSize(values.size ?? '256')
   if (values['exit-after-pull'] === true && values['keep-running'] === true) throw new UsageError('--exit-after-pull and --keep-running contradict each other: give one')
+  const browserPeers = parseInteger(values['browser-peers'] ?? '0', '--browser-peers', 0, 8)
   const dashboard = parseHostPort(values.dashboard ?? DEFAULT_DASHBOARD, '--dashboard')
   if (values.containerd === true) {
     const why = containerdUnavailable()
@@ -69,6 +75,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
       dashboard: { ...dashboard, anyPortIfBusy: values.dashboard == null },
       afterPull: keepRunning ? 'keep-running' : 'exit',
       containerd: values.containerd === true,
+      browserPeers,
       signal: controller.signal,
       print: line => { process.stdout.write(line + '\n') }
     })

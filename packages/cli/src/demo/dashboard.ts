@@ -1,13 +1,16 @@
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { createRequestGuard, serveUi } from '@damselfly/daemon'
+import { MAX_BROWSER_PEERS, MAX_REPORT_BYTES, parseBrowserReport } from './browser-peers.js'
+import type { BrowserPeerReport } from './browser-peers.js'
 import type { NodeFeed } from './node-feed.js'
 import type { RegistryCounts } from './registry.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-/** Other sites' pages may not read the demo's state (DNS rebinding, cross-origin fetches). */
-const pageGuard = createRequestGuard()
+/** Other sites' pages may not read the demo's state nor post to it (DNS rebinding, cross-origin fetches, forms). */
+const pageGuard = createRequestGuard({ jsonWrites: true })
 
 /** What the swarm page is told about the demo before anything moves. */
 export interface DemoInfo {
@@ -15,6 +18,13 @@ export interface DemoInfo {
   /** host:port of the embedded registry. */
   registry: string
   nodes: Array<{ name: string, role: 'seed' | 'node', peerId: string, api: string, mirror?: string }>
+  /**
+   * Browser peers the page starts: `peers` of them once every pull is
+   * verified (and one more for each click), joining through `bootstrap`
+   * (the daemons' WebSockets addresses) to fetch `blob`, the largest layer.
+   * `unavailable` says why the page cannot start any.
+   */
+  browser: { peers: number, bootstrap: string[], blob: { digest: string, size: number }, unavailable?: string }
   startedAt: number
 }
 
@@ -44,9 +54,11 @@ const MAX_BUFFERED = 16 * 1024 * 1024
  * The demo's swarm page: serves the dashboard's files (swarm.html at /) and
  * one Server-Sent Events stream, /events, that carries every daemon's events
  * tagged with its name (`node`), the registry's byte counts (`registry`),
- * each pull's progress (`pull`) and the final `summary`. A page that connects
- * later first gets all of it as it stands now. `GET /api/demo` is the same
- * as JSON.
+ * each pull's progress (`pull`), the browser peers' reports (`browser`) and
+ * the final `summary`. A page that connects later first gets all of it as it
+ * stands now. `GET /api/demo` is the same as JSON. Browser peers started by
+ * a page load their code from `/browser/damselfly-browser.js` and post their
+ * progress to `POST /api/browser-peers`.
  */
 export class DemoDashboard {
   readonly #server: Server
@@ -54,11 +66,15 @@ export class DemoDashboard {
   readonly #feeds: NodeFeed[] = []
   readonly #pulls = new Map<string, PullState>()
   readonly #registry: RegistrySample[] = []
+  readonly #browsers = new Map<string, BrowserPeerReport>()
+  readonly #browserBundle: string | undefined
   #info: DemoInfo | undefined
   #summary: unknown
   readonly #keepAlive: ReturnType<typeof setInterval>
 
-  constructor () {
+  /** `browserBundle`: the browser peer's bundle to serve, when it is built. */
+  constructor (options: { browserBundle?: string } = {}) {
+    this.#browserBundle = options.browserBundle
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch(err => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
@@ -111,6 +127,11 @@ export class DemoDashboard {
     this.#send('registry', sample)
   }
 
+  /** The browser peers' latest reports, in the order they first reported. */
+  browserPeers (): BrowserPeerReport[] {
+    return [...this.#browsers.values()]
+  }
+
   summary (summary: unknown): void {
     this.#summary = summary
     this.#send('summary', summary)
@@ -129,6 +150,7 @@ export class DemoDashboard {
       info: this.#info,
       nodes: Object.fromEntries(this.#feeds.map(f => [f.name, f.snapshot()])),
       pulls: [...this.#pulls.values()],
+      browsers: this.browserPeers(),
       registry: this.#registry.at(-1),
       summary: this.#summary
     }
@@ -152,9 +174,47 @@ export class DemoDashboard {
       res.end(body)
       return
     }
+    if (path === '/api/browser-peers' && req.method === 'POST') {
+      await this.#browserReport(req, res)
+      return
+    }
+    if (path === '/browser/damselfly-browser.js' && req.method === 'GET' && this.#browserBundle != null) {
+      const body = await readFile(this.#browserBundle)
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': body.byteLength, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
+      res.end(body)
+      return
+    }
     if (await serveUi(req, res, 'swarm.html')) return
     res.writeHead(404, { 'content-type': 'text/plain' })
     res.end('not found\n')
+  }
+
+  async #browserReport (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refuse = (status: number, message: string): void => {
+      res.writeHead(status, { 'content-type': 'text/plain' })
+      res.end(`${message}\n`)
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.byteLength
+      if (size > MAX_REPORT_BYTES) return refuse(413, `a report is at most ${MAX_REPORT_BYTES} bytes`)
+      chunks.push(chunk)
+    }
+    let report: BrowserPeerReport
+    try {
+      report = parseBrowserReport(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+    } catch (err: any) {
+      return refuse(400, `bad report: ${err.message}`)
+    }
+    const known = this.#browsers.get(report.peerId)
+    if (known == null && this.#browsers.size >= MAX_BROWSER_PEERS) return refuse(429, `the demo keeps at most ${MAX_BROWSER_PEERS} browser peers`)
+    // a peer's last word stands: a late progress report does not undo verified or failed
+    if (known != null && known.state !== 'fetching') return refuse(409, `${report.peerId} already reported ${known.state}`)
+    this.#browsers.set(report.peerId, report)
+    this.#send('browser', report)
+    res.writeHead(204)
+    res.end()
   }
 
   #subscribe (req: IncomingMessage, res: ServerResponse): void {
@@ -167,6 +227,7 @@ export class DemoDashboard {
     }
     write('registry-history', { samples: this.#registry })
     for (const p of this.#pulls.values()) write('pull', p)
+    for (const b of this.#browsers.values()) write('browser', b)
     if (this.#summary != null) write('summary', this.#summary)
     this.#clients.add(res)
     res.on('error', () => {})

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { spawnDaemon, stopChild } from '../daemon-process.js'
+import { browserBundle } from './browser-peers.js'
 import { containerdPuller, DemoContainerd } from './containerd.js'
 import { DemoDashboard } from './dashboard.js'
 import { generateImage } from './image.js'
@@ -12,6 +13,7 @@ import { pullImage } from './pull.js'
 import { DemoRegistry } from './registry.js'
 import { formatSummary, summarize } from './summary.js'
 import type { DaemonProcess } from '../daemon-process.js'
+import type { BrowserPeerReport } from './browser-peers.js'
 import type { PullState } from './dashboard.js'
 import type { DemoImage } from './image.js'
 import type { PullResult } from './pull.js'
@@ -32,6 +34,13 @@ export interface DemoOptions {
   print(line: string): void
   /** Pull with real containerd, one per node, instead of the built-in puller. */
   containerd?: boolean
+  /**
+   * Browser peers the dashboard page starts once the pulls are verified, each
+   * fetching the image's largest layer from the swarm; the demo waits for them
+   * (a page must be open) and counts them in its summary. 0: none, though the
+   * page's button still starts one.
+   */
+  browserPeers?: number
 }
 
 /** Pulls the image through one node's mirror; rejects when a blob does not verify. */
@@ -45,6 +54,11 @@ export interface DemoNode extends DaemonProcess {
 
 const CONNECT_TIMEOUT_MS = 20_000
 const PULL_TIMEOUT_MS = 30 * 60_000
+/** How long the demo waits for the page's browser peers after the pulls. */
+const BROWSER_PEERS_TIMEOUT_MS = 3 * 60_000
+
+/** Browser peers need the bundle `npm run build` makes; without it the page says so. */
+export const NO_BROWSER_BUNDLE = 'the browser peer is not built (npm run build in the repository builds packages/browser)'
 
 /**
  * The local demo: an embedded registry serving a generated image, one seed
@@ -61,8 +75,11 @@ export async function runDemo (options: DemoOptions): Promise<number> {
   const killAll = (): void => { for (const c of children) c.kill('SIGKILL') }
   process.once('exit', killAll)
   const stopFeeds = new AbortController()
+  const bundle = await browserBundle()
+  const browserPeers = options.browserPeers ?? 0
+  if (browserPeers > 0 && bundle == null) throw new Error(`--browser-peers: ${NO_BROWSER_BUNDLE}`)
   const root = await mkdtemp(join(tmpdir(), 'damselfly-demo-'))
-  const dashboard = new DemoDashboard()
+  const dashboard = new DemoDashboard({ browserBundle: bundle })
   let registry: DemoRegistry | undefined
   const runtimes: DemoContainerd[] = []
   let sampler: ReturnType<typeof setInterval> | undefined
@@ -85,7 +102,8 @@ export async function runDemo (options: DemoOptions): Promise<number> {
 
     const nodes: DemoNode[] = []
     const start = async (name: string, role: 'seed' | 'node', args: string[]): Promise<DemoNode> => {
-      const d = await spawnDaemon(['--data-dir', join(root, name), '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', '--insecure-registry', registryHost, ...args], {
+      // WebSockets beside TCP: the dashboard's browser peers join through it
+      const d = await spawnDaemon(['--data-dir', join(root, name), '--api', '127.0.0.1:0', '--mirror', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--insecure-registry', registryHost, ...args], {
         signal,
         onSpawn: child => {
           children.add(child)
@@ -100,12 +118,19 @@ export async function runDemo (options: DemoOptions): Promise<number> {
       return node
     }
     const seed = await start('seed', 'seed', ['--seed'])
-    await Promise.all(Array.from({ length: options.nodes }, async (_, i) => start(`node${i + 1}`, 'node', ['--bootstrap', seed.addrs[0]!])))
+    await Promise.all(Array.from({ length: options.nodes }, async (_, i) => start(`node${i + 1}`, 'node', ['--bootstrap', seed.addrs.find(a => !a.includes('/ws/'))!])))
     nodes.sort((a, b) => order(a) - order(b))
+    const largest = image.blobs.filter(b => b.role.startsWith('layer')).reduce((a, b) => b.size > a.size ? b : a)
     dashboard.setInfo({
       image: { reference, name: image.name, tag: image.tag, manifestDigest: image.manifest.digest, totalBytes: image.totalBytes, blobs: image.blobs.map(b => ({ digest: b.digest, size: b.size, role: b.role })) },
       registry: registryHost,
       nodes: nodes.map(n => ({ name: n.name, role: n.role, peerId: n.peerId, api: n.api, mirror: n.mirror })),
+      browser: {
+        peers: browserPeers,
+        bootstrap: nodes.flatMap(n => n.addrs.filter(a => a.includes('/ws/'))),
+        blob: { digest: largest.digest, size: largest.size },
+        unavailable: bundle == null ? NO_BROWSER_BUNDLE : undefined
+      },
       startedAt: Date.now()
     })
     print(`  seed        status page http://${seed.api}/`)
@@ -134,8 +159,10 @@ export async function runDemo (options: DemoOptions): Promise<number> {
     const results = await pullAll(pullers, registryHost, image, options, dashboard, puller)
     signal.throwIfAborted()
     sample()
+    const browsers = browserPeers > 0 ? await waitForBrowserPeers(dashboard, browserPeers, url, print, signal) : []
+    signal.throwIfAborted()
 
-    const summary = await summarize({ nodes, seed, image, registry: registry.counts(), results })
+    const summary = await summarize({ nodes, seed, image, registry: registry.counts(), results, browsers: { wanted: browserPeers, blob: largest, reports: browsers } })
     dashboard.summary(summary)
     print('')
     for (const line of formatSummary(summary)) print(line)
@@ -179,6 +206,24 @@ async function waitForSeed (nodes: DemoNode[], seedId: string, signal: AbortSign
       }
     }
     if (waiting.size > 0) await delay(200, undefined, { signal })
+  }
+}
+
+/** Until `want` browser peers have verified or failed (bounded); prints each as it ends. */
+async function waitForBrowserPeers (dashboard: DemoDashboard, want: number, url: string, print: (line: string) => void, signal: AbortSignal): Promise<BrowserPeerReport[]> {
+  print('')
+  print(`Waiting for ${want} browser peer${want === 1 ? '' : 's'}: the dashboard page starts ${want === 1 ? 'it' : 'them'} (open ${url} if it is not open)...`)
+  const deadline = Date.now() + BROWSER_PEERS_TIMEOUT_MS
+  const told = new Set<string>()
+  for (;;) {
+    const ended = dashboard.browserPeers().filter(b => b.state !== 'fetching')
+    for (const b of ended) {
+      if (told.has(b.peerId)) continue
+      told.add(b.peerId)
+      print(`  browser peer ${b.peerId}: ${b.state === 'verified' ? `verified in ${(b.seconds ?? 0).toFixed(1)} s` : `failed: ${b.error ?? 'no reason given'}`}`)
+    }
+    if (ended.length >= want || Date.now() > deadline) return dashboard.browserPeers()
+    await delay(250, undefined, { signal })
   }
 }
 
