@@ -118,6 +118,29 @@ describe('transports', () => {
     expect((await peersOf(fetcher)).find(p => p.peer === holder.peerId)?.transport).toBe('webrtc-direct')
   })
 
+  it('keeps its WebRTC-direct address across a restart: a node given the address from before gets in', async () => {
+    const first = await cluster.start('rtc-restart', ['--listen', WEBRTC_DIRECT])
+    const address = first.addrs[0]!
+    const port = multiaddr(address).getComponents().find(c => c.name === 'udp')!.value!
+    await cluster.kill(first, 'SIGTERM')
+    const again = await cluster.startIn(first.dataDir, ['--listen', `/ip4/127.0.0.1/udp/${port}/webrtc-direct`])
+    // the same certhash (and peer id): an address written into a config or a web page before still works
+    expect(again.addrs).toEqual([address])
+    const blob = makeBlob('/after-restart.bin', 4 * MiB)
+    origin.add(blob)
+    await get(again, blob, 'rtc-restart-first')
+    const fetcher = await cluster.start('rtc-restart-fetcher', ['--listen', TCP, '--bootstrap', address])
+    await eventually(async () => {
+      expect((await peersOf(fetcher)).find(p => p.peer === again.peerId)?.transport).toBe('webrtc-direct')
+    }, 30_000)
+    const task = await get(fetcher, blob, 'rtc-restart-second')
+    expect(task.parents).toEqual({ [again.peerId]: blob.data.length })
+    // another node's data directory, another certificate
+    const other = await cluster.start('rtc-other', ['--listen', WEBRTC_DIRECT])
+    const certhash = (a: string): string | undefined => multiaddr(a).getComponents().find(c => c.name === 'certhash')?.value
+    expect(certhash(other.addrs[0]!)).not.toBe(certhash(address))
+  })
+
   it('seeds, and nodes started with --relay, run a circuit relay; other nodes do not', async () => {
     const runs = new Map([
       [await cluster.start('relay-seed', ['--seed']), true],

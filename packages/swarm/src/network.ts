@@ -17,6 +17,7 @@ import { gossipMetrics, GOSSIP_TOPIC_LABELS } from './gossip-metrics.js'
 import { CONNECTION_MONITOR, dhtInit, gossipInit, Libp2pNetwork, muxerInit } from './libp2p-network.js'
 import { chooseTransports, PRIVATE_SWARM_TRANSPORTS, TransportConfigError } from './transports.js'
 import type { TransportName } from './transports.js'
+import type { WebRtcCertificate } from './webrtc-certificate.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { AbortOptions, Libp2p, PeerId, PrivateKey, Transport } from '@libp2p/interface'
@@ -113,6 +114,8 @@ export interface NetworkInit {
   transports?: readonly TransportName[]
   /** Run a circuit relay v2 server with these limits. @default none: no relay */
   relay?: RelayLimits
+  /** The WebRTC-direct listener's certificate (loadWebRtcCertificate). @default a new one each start: the certhash changes */
+  webrtcCertificate?: WebRtcCertificate
   /** Connection encryptions offered, most preferred first. @default DEFAULT_ENCRYPTION */
   encryption?: readonly ConnectionEncryption[]
   /**
@@ -160,11 +163,11 @@ type Node = Libp2p<{ pubsub?: GossipSub, dht?: any, identify: unknown, identifyP
 type TransportFactory = (components: any) => Transport
 
 /** The libp2p transport of each name; WebRTC-direct's native module is loaded only by a node that uses it. */
-async function transportFactory (name: TransportName): Promise<TransportFactory> {
+async function transportFactory (name: TransportName, init: NetworkInit): Promise<TransportFactory> {
   switch (name) {
     case 'tcp': return tcp()
     case 'websockets': return webSockets()
-    case 'webrtc-direct': return (await import('@libp2p/webrtc')).webRTCDirect()
+    case 'webrtc-direct': return (await import('@libp2p/webrtc')).webRTCDirect({ certificate: init.webrtcCertificate })
   }
 }
 
@@ -187,7 +190,7 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   const node: Node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
-    transports: await Promise.all(transports.map(transportFactory)),
+    transports: await Promise.all(transports.map(async t => transportFactory(t, init))),
     ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: new TextEncoder().encode(formatSwarmKey(init.swarmKey)) }) } : {}),
     // an allow-list is checked once the encryption handshake has proved who the peer is
     ...(allowed != null ? { connectionGater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused } } : {}),

@@ -6,6 +6,7 @@ import { createNetwork } from './network.js'
 import { OriginReader } from './origin.js'
 import { startSwarm } from './swarm-core.js'
 import { chooseTransports } from './transports.js'
+import { loadWebRtcCertificate } from './webrtc-certificate.js'
 import type { Swarm, SwarmCoreInit } from './swarm-core.js'
 import type { ConnectionEncryption, RelayLimits } from './network.js'
 import type { OriginAccess } from './origin.js'
@@ -76,10 +77,14 @@ export async function createSwarm (init: SwarmInit): Promise<Swarm> {
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadKey(init.dataDir)
   const store = await createPieceStore({ dataDir: join(init.dataDir, 'store'), diskGuard: init.diskGuard })
+  // kept in the data directory, so that a WebRTC-direct address (its certhash) outlives a restart
+  const certificate = listen.some(a => a.includes('/webrtc-direct')) ? await loadWebRtcCertificate(init.dataDir) : undefined
+  if (certificate?.renewed === true) init.logger.forComponent('damselfly:swarm')('the WebRTC-direct certificate was near its end and is replaced: this node\'s webrtc-direct addresses have a new certhash')
   const network = await createNetwork({
     privateKey,
     listen,
     transports,
+    webrtcCertificate: certificate,
     relay: relayOn ? relayLimits : undefined,
     encryption: init.encryption,
     swarmKey: init.swarmKey,
