@@ -38,12 +38,13 @@ const NO_ORIGIN_READER = {
   }
 }
 
-function transportsFor (names: readonly BrowserTransport[]): Array<(components: any) => Transport> {
+function transportsFor (names: readonly BrowserTransport[], iceServers: RTCIceServer[]): Array<(components: any) => Transport> {
   const out: Array<(components: any) => Transport> = []
   if (names.includes('websockets')) out.push(webSockets())
   if (names.includes('webrtc-direct')) out.push(webRTCDirect())
-  // WebRTC between browsers is set up over a relayed connection, so it needs the relay transport
-  if (names.includes('webrtc')) out.push(webRTC(), circuitRelayTransport())
+  // WebRTC between browsers is set up over a relayed connection, so it needs the relay transport;
+  // its ICE servers are the caller's (js-libp2p's own default is four public STUN services)
+  if (names.includes('webrtc')) out.push(webRTC({ rtcConfiguration: { iceServers } }), circuitRelayTransport())
   return out
 }
 
@@ -55,7 +56,7 @@ export async function createBrowserPeer (init: BrowserPeerInit): Promise<Browser
     // reachable only through a relay: a reservation on a daemon, over which
     // other browsers open WebRTC connections to this one
     addresses: { listen: names.includes('webrtc') ? ['/p2p-circuit', '/webrtc'] : [] },
-    transports: transportsFor(names),
+    transports: transportsFor(names, init.iceServers ?? []),
     // TLS needs Node's crypto: a browser offers Noise, which every daemon accepts
     connectionEncrypters: [noise()],
     streamMuxers: [yamux(muxerInit())],

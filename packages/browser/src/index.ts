@@ -43,6 +43,12 @@ export interface BrowserPeerInit {
   uploadSlots?: number
   /** createBrowserPeer rejects with BootstrapError when no bootstrap peer answers within this. @default 15000 */
   joinTimeoutMs?: number
+  /**
+   * STUN (and TURN) servers for WebRTC between browsers: pages behind
+   * different NATs need one to reach each other. @default []: the peer asks
+   * no third party, and pages reach each other on the networks they share
+   */
+  iceServers?: RTCIceServer[]
 }
 
 /** A piece of the blob was verified. */
