@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, eventually } from './helpers/cluster.js'
+import { Cluster, eventually, runCli } from './helpers/cluster.js'
 import { buildImage, startRegistry } from './helpers/registry.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 import type { BuiltImage, TestRegistry } from './helpers/registry.js'
@@ -93,6 +93,15 @@ describe('ranged reads of cold blobs', () => {
     const again = await readRange(nodes[2]!.mirror!, 'lazy/app', digest, { start: 3 * MiB, end: 4 * MiB }, sentByRegistry)
     expect(again.bytes.equals(layer.subarray(3 * MiB, 4 * MiB))).toBe(true)
     expect(registry.blobBytes(digest)).toBe(coveringBytes)
+
+    // at rest: each node holds what it read and fetches nothing more, and says so
+    await eventually(async () => {
+      const task = await cluster.api(nodes[0]!, `/api/v1/tasks/${digest}`)
+      expect(task).toMatchObject({ state: 'downloading', ranged: true, fetching: false })
+      expect(task.piecesHeld).toBeLessThan(task.pieces)
+    }, 10_000)
+    const status = await runCli(['status', '--api', nodes[0]!.api])
+    expect(status.stdout).toMatch(new RegExp(`${digest.slice(0, 19)} +partial +\\d+%`))
   }, 120_000)
 
   it('a read of the whole blob after ranged reads gets every byte, checked against its digest, and the registry sends the rest once', async () => {

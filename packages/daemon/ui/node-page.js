@@ -71,9 +71,11 @@ function renderTasks () {
   replace($('tasks'), tasks.map(t => {
     const pct = t.size ? Math.floor((100 * heldBytes(t)) / t.size) : 0
     const canvas = h('canvas', { class: 'pieces' })
-    const row = h('tr', { dataset: { digest: t.digest, state: t.state } },
+    // a download of the pieces read only, holding every one read so far: nothing moves until the next read
+    const partial = t.state === 'downloading' && t.ranged === true && t.fetching === false
+    const row = h('tr', { dataset: { digest: t.digest, state: t.state, partial: String(partial) } },
       h('td', { class: 'mono', title: t.digest }, shortDigest(t.digest)),
-      h('td', {}, t.state),
+      h('td', { title: partial ? 'only the pieces read are fetched; the rest when a client reads it' : undefined }, partial ? 'partial' : t.state),
       h('td', {}, bar(pct)),
       h('td', {}, canvas),
       h('td', { class: 'num' }, t.size != null ? formatBytes(t.size) : '?'),

@@ -107,6 +107,10 @@ export interface TaskSummary {
   /** Bytes of verified pieces received from each parent. */
   parents: Record<string, number>
   activeParents: number
+  /** Only the pieces read are fetched (a download started by a range read, §10.1). */
+  ranged: boolean
+  /** Pieces are being fetched now; false for a ranged download holding every piece read so far. */
+  fetching: boolean
   error?: { where: string, message: string }
   startedAt: number
   finishedAt?: number
@@ -381,6 +385,8 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       bytesFromPeers: this.#engine.bytesFromPeers,
       parents: Object.fromEntries(this.#engine.parentBytes),
       activeParents: [...this.#sessions.values()].filter(s => s.open).length,
+      ranged: this.ranged,
+      fetching: this.fetching,
       error: this.#error != null ? { where: this.#error.where, message: this.#error.message } : undefined,
       startedAt: this.#startedAt,
       finishedAt: this.#finishedAt

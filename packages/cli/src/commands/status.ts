@@ -35,7 +35,9 @@ export async function statusCommand (argv: string[]): Promise<number> {
   out.push(`tasks       ${status.tasks.length}`)
   for (const t of status.tasks) {
     const pct = t.pieces > 0 ? Math.floor(t.piecesHeld / t.pieces * 100) : (t.state === 'complete' ? 100 : 0)
-    out.push(`  ${t.digest.slice(0, 19)}  ${t.state.padEnd(11)} ${String(pct).padStart(3)}%  ${t.size != null ? formatBytes(t.size) : '?'}  parents ${Object.keys(t.parents).length}${t.error != null ? `  error: ${t.error.message}` : ''}`)
+    // a download of the pieces read only, holding every one read so far: nothing moves until the next read
+    const state = t.state === 'downloading' && t.ranged === true && t.fetching === false ? 'partial' : t.state
+    out.push(`  ${t.digest.slice(0, 19)}  ${state.padEnd(11)} ${String(pct).padStart(3)}%  ${t.size != null ? formatBytes(t.size) : '?'}  parents ${Object.keys(t.parents).length}${t.error != null ? `  error: ${t.error.message}` : ''}`)
   }
   process.stdout.write(out.join('\n') + '\n')
   return 0
