@@ -16,7 +16,7 @@ import { createLibp2p } from 'libp2p'
 import { CustomProgressEvent } from 'progress-events'
 import { BROWSER_TRANSPORTS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_MAX_BYTES, DEFAULT_UPLOAD_SLOTS, JOIN_POLL_MS } from './constants.js'
 import { BootstrapError } from './errors.js'
-import type { BrowserPeer, BrowserPeerBan, BrowserPeerConnection, BrowserPeerInit, BrowserPeerStats, FetchOptions, FetchSummary } from './index.js'
+import type { BrowserPeer, BrowserPeerBan, BrowserPeerConnection, BrowserPeerInit, BrowserPeerStats, FetchOptions, FetchSummary, IceServer } from './index.js'
 import type { BrowserTransport } from './constants.js'
 import type { BlobDigest, BlobLayout } from '@damselfly/protocol'
 import type { PieceStore } from '@damselfly/store/memory'
@@ -38,7 +38,7 @@ const NO_ORIGIN_READER = {
   }
 }
 
-function transportsFor (names: readonly BrowserTransport[], iceServers: RTCIceServer[]): Array<(components: any) => Transport> {
+function transportsFor (names: readonly BrowserTransport[], iceServers: IceServer[]): Array<(components: any) => Transport> {
   const out: Array<(components: any) => Transport> = []
   if (names.includes('websockets')) out.push(webSockets())
   if (names.includes('webrtc-direct')) out.push(webRTCDirect())

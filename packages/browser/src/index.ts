@@ -48,7 +48,14 @@ export interface BrowserPeerInit {
    * different NATs need one to reach each other. @default []: the peer asks
    * no third party, and pages reach each other on the networks they share
    */
-  iceServers?: RTCIceServer[]
+  iceServers?: IceServer[]
+}
+
+/** A STUN or TURN server, as RTCPeerConnection takes it. */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
 }
 
 /** A piece of the blob was verified. */
