@@ -150,6 +150,8 @@ describe('bad input', () => {
       [['daemon', '--data-dir', join(root, 'd'), '--listen', 'not-a-multiaddr'], /--listen "not-a-multiaddr" is not a multiaddr/],
       [['daemon', '--data-dir', join(root, 'd'), '--upload-rate', 'fast'], /--upload-rate must be a size/],
       [['daemon', '--frobnicate'], /unknown flag --frobnicate/],
+      // the test-only knobs need DAMSELFLY_TEST=1, which runCli does not set
+      [['daemon', '--data-dir', join(root, 'd'), '--test-ranged-rest-ms', '300'], /--test-ranged-rest-ms is for tests only/],
       [['nonsense'], /unknown command "nonsense"/],
       // a name every object has is not a command either
       [['constructor'], /unknown command "constructor"/]

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, eventually, runCli } from './helpers/cluster.js'
+import { Cluster, eventually, metric, runCli } from './helpers/cluster.js'
 import { buildImage, startRegistry } from './helpers/registry.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 import type { BuiltImage, TestRegistry } from './helpers/registry.js'
@@ -44,6 +44,7 @@ describe('ranged reads of cold blobs', () => {
   let seed: DaemonProcess
   const nodes: DaemonProcess[] = []
   let prefetching: DaemonProcess
+  let resting: DaemonProcess
   let layer: Buffer
   let digest: string
   let sentByRegistry: () => number
@@ -51,7 +52,7 @@ describe('ranged reads of cold blobs', () => {
   beforeAll(async () => {
     const root = await cluster.root()
     registry = await startRegistry()
-    image = await buildImage(join(root, 'image'), { layers: [40 * MiB, 24 * MiB, 16 * MiB, 8 * MiB], seed: 'ranged' })
+    image = await buildImage(join(root, 'image'), { layers: [40 * MiB, 24 * MiB, 16 * MiB, 8 * MiB, 8 * MiB], seed: 'ranged' })
     await registry.push(image.dir, 'lazy/app:v1')
     registry.resetCounts()
     digest = image.layers[0]!.digest
@@ -61,6 +62,8 @@ describe('ranged reads of cold blobs', () => {
     seed = await cluster.start('seed', ['--seed', ...upstream])
     for (let i = 0; i < 3; i++) nodes.push(await cluster.start(`node${i}`, ['--bootstrap', seed.addrs[0]!, ...upstream]))
     prefetching = await cluster.start('prefetching', ['--bootstrap', seed.addrs[0]!, ...upstream, '--prefetch', 'background'])
+    // lets a resting ranged download go after 300 ms instead of a minute
+    resting = await cluster.start('resting', ['--bootstrap', seed.addrs[0]!, ...upstream, '--test-ranged-rest-ms', '300'], { DAMSELFLY_TEST: '1' })
   }, 120_000)
 
   afterAll(async () => {
@@ -146,5 +149,33 @@ describe('ranged reads of cold blobs', () => {
     }, 60_000)
     await registry.waitFor(() => registry.blobBytes(fourth.digest) >= fourth.size, 2000)
     expect(registry.blobBytes(fourth.digest)).toBe(fourth.size)
+  }, 120_000)
+
+  it('a ranged download at rest is let go; the pieces read stay, and the next read fetches only what it lacks', async () => {
+    const fifth = image.layers[4]!
+    const blob = await readFile(join(image.dir, 'blobs', 'sha256', fifth.digest.slice('sha256:'.length)))
+    const sent = (): number => registry.blobBytes(fifth.digest)
+    const received = async (): Promise<number> => metric(await cluster.api(resting, '/metrics'), 'damselfly_received_bytes_total', { source: 'peer' }) ?? 0
+    const first = await readRange(resting.mirror!, 'lazy/app', fifth.digest, { start: MiB, end: MiB + 4096 }, sent)
+    expect(first.bytes.equals(blob.subarray(MiB, MiB + 4096))).toBe(true)
+    await eventually(async () => {
+      const tasks = await cluster.api(resting, '/api/v1/tasks')
+      expect(tasks.find((t: any) => t.digest === fifth.digest), 'the download, let go').toBeUndefined()
+    }, 30_000)
+    const before = { registry: sent(), received: await received() }
+    expect(before.registry).toBe(PIECE)
+
+    // the same bytes again: from what the node holds, nobody asked
+    const again = await readRange(resting.mirror!, 'lazy/app', fifth.digest, { start: MiB, end: MiB + 4096 }, sent)
+    expect(again.bytes.equals(blob.subarray(MiB, MiB + 4096))).toBe(true)
+    expect(await received()).toBe(before.received)
+    // other bytes: a new download takes up the piece held and fetches the one it lacks
+    const other = await readRange(resting.mirror!, 'lazy/app', fifth.digest, { start: 5 * MiB, end: 5 * MiB + 10 }, sent)
+    expect(other.bytes.equals(blob.subarray(5 * MiB, 5 * MiB + 10))).toBe(true)
+    expect(await received()).toBe(before.received + PIECE)
+    await registry.waitFor(() => sent() >= 2 * PIECE, 2000)
+    expect(sent()).toBe(2 * PIECE)
+    const task = await cluster.api(resting, `/api/v1/tasks/${fifth.digest}`)
+    expect(task).toMatchObject({ ranged: true, piecesHeld: 2 })
   }, 120_000)
 })

@@ -147,6 +147,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   #finishedAt: number | undefined
   /** Keeps garbage collection off the blob while the task runs. */
   #release: (() => void) | undefined
+  #readers = 0
   #timer: ReturnType<typeof setInterval> | undefined
   /** Whether this task joined the blob's gossip topic. */
   #joinedTopic = false
@@ -209,6 +210,11 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
   /** Only the pieces readers (or a seed's requesters) want are fetched. */
   get ranged (): boolean {
     return this.#engine.ranged
+  }
+
+  /** A client reads the blob through this download now. */
+  get reading (): boolean {
+    return this.#readers > 0
   }
 
   /** Fetching pieces now: downloading, and not a ranged download at rest with every piece wanted so far. */
@@ -326,6 +332,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     // only failure stops a reader: a task that completed still serves its bytes
     const signal = AbortSignal.any([this.#failed.signal, ...(options.signal != null ? [options.signal] : [])])
     const release = this.#ctx.store.hold(this.digest)
+    this.#readers++
     try {
       for (let i = first; i <= last; i++) {
         this.#engine.reader(id, i)
@@ -357,6 +364,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
       }
     } finally {
       this.#engine.reader(id, undefined)
+      this.#readers--
       release()
     }
     if (last === layout.pieces - 1 && wholeDigest) await this.#verified.promise

@@ -83,6 +83,8 @@ export interface SwarmCoreInit {
   schedulers?: string[]
   /** Test only: corrupt every piece served. @default false */
   corruptUploads?: boolean
+  /** Test only: how long a ranged download rests before it is let go. @default RANGED_REST_MS */
+  rangedRestMs?: number
   logger: { forComponent(name: string): Logger }
 }
 
@@ -186,6 +188,15 @@ const SEED_MEMORY_MS = beaconMemoryMs(beaconIntervalMs(0, true))
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
 const BOOTSTRAP_RECHECK_MS = 2000
 
+/**
+ * How long a ranged download rests (every piece read held, nobody reading)
+ * before it is let go. A container's start-up reads come in bursts seconds
+ * apart; a minute's quiet means the burst is over.
+ */
+export const RANGED_REST_MS = 60_000
+/** How often resting downloads are looked for. */
+const RANGED_REST_CHECK_MS = 10_000
+
 /** What the swarm runs over. */
 export interface SwarmParts {
   network: SwarmNetwork
@@ -242,6 +253,8 @@ class DamselflySwarm implements Swarm {
   readonly #controller = new AbortController()
   readonly #listeners = new Set<(event: SwarmEvent) => void>()
   readonly #lastProgress = new Map<BlobDigest, number>()
+  /** Since when (performance.now) each ranged download has rested: nothing fetched, nobody reading. */
+  readonly #resting = new Map<BlobDigest, number>()
   /** Per blob, signers whose manifests its digest proved false, until when (Date.now() time). */
   readonly #forgers = new Map<BlobDigest, Map<string, number>>()
 
@@ -367,6 +380,8 @@ class DamselflySwarm implements Swarm {
       this.#beacon().catch(() => {})
     }, BEACON_INTERVAL_MS))
     this.#timers.push(setInterval(() => this.#safely('providing blobs', () => this.#provideMissing()), 10_000))
+    const rest = this.#init.rangedRestMs ?? RANGED_REST_MS
+    this.#timers.push(setInterval(() => this.#safely('letting resting downloads go', () => this.#letRestingGo(rest)), Math.min(rest, RANGED_REST_CHECK_MS)))
     for (const t of this.#timers) unref(t)
     this.#bootstrap().catch(() => {})
     this.#scheduler?.start()
@@ -621,6 +636,33 @@ class DamselflySwarm implements Swarm {
       if (!due) continue
       this.#provideSoon.delete(digest)
       this.#provide(digest)
+    }
+  }
+
+  /**
+   * A ranged download that has fetched nothing and served no reader for
+   * `restMs` is let go: its sessions close, it leaves the blob's topic, and
+   * the blob is no longer in use, so the disk quota can reach it. The pieces
+   * read stay held and served; the next read starts a download that takes
+   * them up and fetches only what it lacks.
+   */
+  #letRestingGo (restMs: number): void {
+    const now = performance.now()
+    for (const [digest, task] of this.#tasks) {
+      if (task.state !== 'downloading' || !task.ranged || task.fetching || task.reading) {
+        this.#resting.delete(digest)
+        continue
+      }
+      const since = this.#resting.get(digest)
+      if (since == null) {
+        this.#resting.set(digest, now)
+        continue
+      }
+      if (now - since < restMs) continue
+      this.#resting.delete(digest)
+      this.#tasks.delete(digest)
+      task.stop()
+      this.#log('%s rests after ranged reads: its download is let go, the %d pieces read stay held', digest, task.summary().piecesHeld)
     }
   }
 

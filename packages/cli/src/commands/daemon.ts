@@ -1,5 +1,5 @@
 import { startDaemon } from '@damselfly/daemon'
-import { parseFlags, UsageError } from '../args.js'
+import { parseFlags, parseInteger, UsageError } from '../args.js'
 import { untilSignalled } from '../daemon-process.js'
 import { CONFIG_OPTIONS, formatConfig, loadConfig } from '../config.js'
 import { settingsHelp } from '../config-schema.js'
@@ -31,15 +31,17 @@ export async function daemonCommand (argv: string[]): Promise<number> {
     ...CONFIG_OPTIONS,
     'print-config': { type: 'boolean' },
     'test-corrupt-uploads': { type: 'boolean' },
+    'test-ranged-rest-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) {
     process.stdout.write(DAEMON_HELP)
     return 0
   }
-  if (values['test-corrupt-uploads'] === true && process.env.DAMSELFLY_TEST !== '1') {
-    throw new UsageError('--test-corrupt-uploads is for tests only (set DAMSELFLY_TEST=1)')
+  for (const flag of ['test-corrupt-uploads', 'test-ranged-rest-ms'] as const) {
+    if (values[flag] != null && process.env.DAMSELFLY_TEST !== '1') throw new UsageError(`--${flag} is for tests only (set DAMSELFLY_TEST=1)`)
   }
+  const rangedRestMs = values['test-ranged-rest-ms'] != null ? parseInteger(values['test-ranged-rest-ms'], '--test-ranged-rest-ms', 100, 3_600_000) : undefined
   const { config, init, warnings } = await loadConfig({ flags: values, env: process.env })
   const log = createLogWriter(config.logFormat, config.logLevel)
   for (const warning of warnings) log({ level: 'warn', msg: warning })
@@ -47,7 +49,7 @@ export async function daemonCommand (argv: string[]): Promise<number> {
     process.stdout.write(formatConfig(config))
     return 0
   }
-  const daemon = await startDaemon({ ...init, onLog: log, corruptUploads: values['test-corrupt-uploads'] === true })
+  const daemon = await startDaemon({ ...init, onLog: log, corruptUploads: values['test-corrupt-uploads'] === true, rangedRestMs })
   const s = daemon.swarm
   // the lines above are for people and scripts; a log collector gets them as one entry
   if (config.logFormat === 'json') log({ level: 'info', msg: 'started', peer: s.peerId, role: config.seed ? 'seed' : 'node', listen: s.listenAddresses().join(' '), mirror: daemon.mirrorAddress, api: daemon.apiAddress })
