@@ -36,6 +36,23 @@ export async function machineCpu () {
 /** Share of the machine's CPU busy between two machineCpu() readings. */
 export const busyFraction = (a, b) => (a == null || b == null || b.total === a.total ? undefined : (b.busy - a.busy) / (b.total - a.total))
 
+/**
+ * Waits until the machine's CPU has been at most `busy` busy over a second,
+ * for at most `maxMs`; resolves with the seconds waited. Daemons just started
+ * spend a CPU second or two each joining the swarm, which a container starting
+ * on a node whose daemon has long been running does not wait for.
+ */
+export async function settled ({ busy = 0.25, maxMs = 20_000 } = {}) {
+  const t0 = performance.now()
+  while (performance.now() - t0 < maxMs) {
+    const a = await machineCpu()
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const f = busyFraction(a, await machineCpu())
+    if (f == null || f <= busy) break
+  }
+  return (performance.now() - t0) / 1000
+}
+
 function median (values) {
   const s = [...values].sort((x, y) => x - y)
   const mid = Math.floor(s.length / 2)
