@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
-import puppeteer from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, metric, runCli } from '../../cli/test/helpers/cluster.js'
+import { FIREFOX, launchFirefox } from '../../cli/test/helpers/firefox.js'
 import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from '../../cli/test/helpers/origin.js'
 import { createNetns, netnsUnavailable, runInNetns } from './helpers/netns.js'
 import { addrOf, fetchInPage, servePage } from './helpers/page.js'
@@ -15,7 +15,6 @@ import type { Browser } from 'playwright-core'
 
 const MiB = 1024 * 1024
 const CHROMIUM = '/usr/bin/chromium'
-const FIREFOX = '/usr/bin/firefox-esr'
 
 const WS = '/ip4/127.0.0.1/tcp/0/ws'
 const TCP = '/ip4/127.0.0.1/tcp/0'
@@ -137,8 +136,8 @@ describe('a browser peer in Chromium', () => {
   })
 
   it('fetches it in Firefox ESR too, over WebSockets', async () => {
-    // playwright-core cannot drive Debian's Firefox; puppeteer-core speaks WebDriver BiDi to it
-    const firefox = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true })
+    // playwright-core cannot drive Debian's Firefox; puppeteer-core speaks WebDriver BiDi to it (and its prefs keep it on loopback)
+    const firefox = await launchFirefox()
     try {
       const before = (await uploaded(seed)) + (await uploaded(node))
       const tab = await firefox.newPage()

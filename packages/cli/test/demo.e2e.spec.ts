@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
-import puppeteer from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAMSELFLY_BIN } from '@damselfly/cli'
 import { eventually, metric, runCli } from './helpers/cluster.js'
+import { launchFirefox } from './helpers/firefox.js'
 import { trackChild } from './helpers/registry.js'
 import type { Browser, Page } from 'playwright-core'
 import type { ChildProcess } from 'node:child_process'
@@ -13,7 +13,6 @@ import type { ChildProcess } from 'node:child_process'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const ARTIFACTS = `${ROOT}test-artifacts/`
 const CHROMIUM = '/usr/bin/chromium'
-const FIREFOX = '/usr/bin/firefox-esr'
 
 /** A demo process whose output is collected; `waitFor` resolves when a line matches. */
 class DemoRun {
@@ -190,9 +189,9 @@ describe('damselfly demo', () => {
   })
 
   it('works in Firefox too: the same dashboard fills in to every pull verified', async () => {
-    // playwright-core cannot drive Debian's Firefox; puppeteer-core speaks WebDriver BiDi to it
+    // playwright-core cannot drive Debian's Firefox; puppeteer-core speaks WebDriver BiDi to it (and its prefs keep it on loopback)
     const demo = new DemoRun(process.execPath, [DAMSELFLY_BIN, 'demo', '--nodes', '3', '--size', '32', '--keep-running', '--dashboard', '127.0.0.1:0'])
-    const firefox = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true })
+    const firefox = await launchFirefox()
     try {
       const url = (await demo.waitFor(/dashboard {3}(http:\/\/\S+)/, 30_000))[1]!
       const page = await firefox.newPage()

@@ -7,6 +7,7 @@
 // (Node runs its TypeScript as is). Bounded by timeoutMs: it then kills Firefox and exits 2; on a
 // failure it prints the error and the page's log to stderr and exits 1.
 import puppeteer from 'puppeteer-core'
+import { FIREFOX_PREFS } from '../../../cli/test/helpers/firefox.ts'
 import { fetchInPage, servePage } from './page.ts'
 
 const { bootstrap, transports, digest, timeoutMs = 90_000, executablePath = '/usr/bin/firefox-esr', prefs = {} } = JSON.parse(process.argv[2] ?? '{}')
@@ -52,6 +53,8 @@ try {
     executablePath,
     headless: true,
     extraPrefsFirefox: {
+      // nothing but loopback, as in the root namespace's tests (here the namespace's resolver is its loopback anyway)
+      ...FIREFOX_PREFS,
       // host candidates as addresses, not mDNS names: Firefox would join the mDNS group (224.0.0.251) to answer for them
       'media.peerconnection.ice.obfuscate_host_addresses': false,
       ...prefs
