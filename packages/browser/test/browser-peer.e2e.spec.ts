@@ -115,6 +115,8 @@ describe('a browser peer in Chromium', () => {
 
   it('fetches it over WebRTC-direct from a daemon that listens there', async () => {
     const before = await uploaded(seed)
+    const declined = async (): Promise<number> => metric(await cluster.api(seed, '/metrics'), 'damselfly_pieces_declined_total') ?? 0
+    const declinedBefore = await declined()
     const tab = await browser.newPage()
     const logs: string[] = []
     tab.on('pageerror', err => logs.push(`pageerror ${err.message}`))
@@ -129,6 +131,9 @@ describe('a browser peer in Chromium', () => {
       expect(got.parents).toEqual({ [seed.peerId]: blob.data.length })
       expect(got.transports).toEqual(['webrtc-direct'])
       expect((await uploaded(seed)) - before, 'piece bytes the seed sent the browser').toBeGreaterThanOrEqual(blob.data.length)
+      // the node that just took the blob from the seed listens on TCP and WebSockets, which this page
+      // (WebRTC-direct only) cannot dial: the seed sends rather than name it and decline
+      expect(await declined() - declinedBefore, 'pieces the seed declined the page').toBe(0)
       console.info(`browser: ${blob.data.length / MiB} MiB over WebRTC-direct in ${got.ms.toFixed(0)} ms (${(blob.data.length / MiB / (got.ms / 1000)).toFixed(1)} MiB/s; first piece at ${got.firstPieceMs.toFixed(0)} ms)`)
     } finally {
       await tab.close()

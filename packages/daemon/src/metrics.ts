@@ -26,6 +26,7 @@ export function registerDaemonMetrics (registry: Registry, swarm: Swarm, mirror?
   const s = swarm.stats
   metric('damselfly_received_bytes_total', 'counter', 'Verified blob bytes received, by source.', ['source'], () => [[{ source: 'origin' }, s.bytesFromOrigin], [{ source: 'peer' }, s.bytesFromPeers]])
   metric('damselfly_uploaded_bytes_total', 'counter', 'Piece bytes sent to other peers.', [], () => [[{}, s.bytesUploaded]])
+  metric('damselfly_pieces_declined_total', 'counter', 'Pieces this node declined to send (BUSY) as just sent to peers the requester can ask instead (super-seeding).', [], () => [[{}, s.piecesDeclined]])
   metric('damselfly_busy_holders_total', 'counter', 'Peers named by a parent that declined a piece as just sent to them (BUSY), asked for it instead.', [], () => [[{}, s.busyHolders]])
   metric('damselfly_advice_asked_total', 'counter', 'Questions asked of the scheduler (rank, suggest).', [], () => [[{}, s.advice.asked]])
   metric('damselfly_advice_total', 'counter', 'Questions to the scheduler that ended, by how: answered in time, late (past the 500 ms deadline: the download went on without) or failed.', ['result'],

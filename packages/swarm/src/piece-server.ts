@@ -4,10 +4,12 @@ import { Bitfield, encodePieceDataFrame, ErrorMessage, MAX_ADDRS, MAX_BUSY_HOLDE
 import { ProtocolViolationError } from './errors.js'
 import { FramedStream } from './framed.js'
 import { SWARM_DEFAULTS } from './defaults.js'
+import { canReach, dialsOf } from './transports.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import type { RateLimiter, RateMeter } from './rate-limit.js'
 import type { SwarmStats } from './stats.js'
+import type { AddressKind } from './transports.js'
 import type { BlobDigest, ManifestPart } from '@damselfly/protocol'
 import type { BlobHandle, PieceStore } from '@damselfly/store'
 import type { Logger } from '@libp2p/interface'
@@ -290,6 +292,10 @@ class UploadSession implements UploadSlot {
   #sending = false
   lastActiveAt = performance.now()
   readonly #controller = new AbortController()
+  /** What the requester can dial, once looked up. */
+  #dials: Promise<Set<AddressKind>> | undefined
+  /** Whether the requester can reach each holder it might be sent to instead. */
+  readonly #reaches = new Map<string, Promise<boolean>>()
 
   constructor (c: PieceServerComponents, framed: FramedStream, peer: string, maxQueued: number, corrupt: boolean, ledger: ServeLedger) {
     this.#c = c
@@ -463,6 +469,27 @@ class UploadSession implements UploadSlot {
     await this.#framed.send({ type: 'have', have: { pieces: ready } })
   }
 
+  /** The peers piece `piece` went to lately that are still connected and that the requester can dial. */
+  async #reachableRecipients (digest: string, piece: number): Promise<Set<string>> {
+    const out = new Set<string>()
+    for (const p of this.#ledger.recipients(digest, piece)) {
+      if (p === this.peer || !this.#c.network.isConnected(p)) continue
+      let reach = this.#reaches.get(p)
+      if (reach == null) {
+        reach = this.#canReach(p)
+        this.#reaches.set(p, reach)
+      }
+      if (await reach) out.add(p)
+    }
+    return out
+  }
+
+  async #canReach (holder: string): Promise<boolean> {
+    const network = this.#c.network
+    this.#dials ??= network.addressesOf(this.peer).then(addrs => dialsOf(addrs, network.connectionWith(this.peer)?.transport))
+    return canReach(await this.#dials, await network.addressesOf(holder))
+  }
+
   async #writeLoop (): Promise<void> {
     const handle = this.#handle!
     const signal = this.#controller.signal
@@ -478,8 +505,11 @@ class UploadSession implements UploadSlot {
           await this.#framed.send({ type: 'error', error: { code: ErrorMessage.Code.BAD_REQUEST, message: `piece ${piece} is not held here`, piece } })
           continue
         }
-        const sent = this.#ledger.admit(handle.digest, piece, handle.layout.pieces, this.peer, p => this.#c.network.isConnected(p))
+        // declined only for holders still here that the requester can dial: a browser on WebRTC-direct cannot reach a daemon on TCP
+        const reachable = await this.#reachableRecipients(handle.digest, piece)
+        const sent = this.#ledger.admit(handle.digest, piece, handle.layout.pieces, this.peer, p => reachable.has(p))
         if (sent == null) {
+          this.#c.stats.piecesDeclined++
           // the peers it went to, so the requester can ask them without a lookup
           const holders = await Promise.all(this.#ledger.recipients(handle.digest, piece).filter(p => p !== this.peer).slice(0, MAX_BUSY_HOLDERS).map(async p => ({
             peer: Uint8Array.from(peerIdFromString(p).toMultihash().bytes),

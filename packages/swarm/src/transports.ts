@@ -157,3 +157,49 @@ export function chooseTransports (choice: TransportChoice): TransportName[] {
   const wanted = new Set(named.map(n => n.transport))
   return TRANSPORTS.filter(t => wanted.has(t))
 }
+
+/** A way to reach a peer at one of its addresses, as far as deciding who can dial whom goes. */
+export type AddressKind = TransportName | 'webrtc'
+
+/** The kind of an address, or undefined for one nobody here dials (QUIC, a bare relay address). */
+export function addressKind (addr: string): AddressKind | undefined {
+  let names: string[]
+  try {
+    names = multiaddr(addr).getComponents().map(c => c.name)
+  } catch {
+    return undefined
+  }
+  // a browser's address: reached over WebRTC, set up through the relay it names
+  if (names.includes('p2p-circuit')) return names.includes('webrtc') ? 'webrtc' : undefined
+  if (names.includes('webrtc-direct')) return 'webrtc-direct'
+  if (names.includes('ws') || names.includes('wss')) return 'websockets'
+  if (names.includes('tcp')) return 'tcp'
+  return undefined
+}
+
+/**
+ * What a peer can dial, judged from outside: a peer that listens on TCP (a
+ * daemon, a Go peer) dials TCP and WebSockets; one that does not (a browser)
+ * is taken to dial only what it connected over, and WebRTC when it is
+ * reachable over WebRTC itself. `via` is how it connected to this node.
+ */
+export function dialsOf (addrs: readonly string[], via: AddressKind | 'relayed' | undefined): Set<AddressKind> {
+  const kinds = new Set(addrs.map(addressKind))
+  const dials = new Set<AddressKind>()
+  if (kinds.has('tcp')) {
+    dials.add('tcp')
+    dials.add('websockets')
+  }
+  if (kinds.has('webrtc')) dials.add('webrtc')
+  if (via != null && via !== 'relayed') dials.add(via)
+  return dials
+}
+
+/** Whether a peer that dials `dials` can reach a peer at `addrs`; true when nothing is known of `addrs`. */
+export function canReach (dials: ReadonlySet<AddressKind>, addrs: readonly string[]): boolean {
+  if (addrs.length === 0) return true
+  return addrs.some(a => {
+    const kind = addressKind(a)
+    return kind != null && dials.has(kind)
+  })
+}
