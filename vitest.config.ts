@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
+import { CHROMIUM, CHROMIUM_ARGS } from './packages/cli/test/helpers/chromium.js'
 
 export default defineConfig({
   test: {
@@ -23,11 +24,11 @@ export default defineConfig({
           browser: {
             enabled: true,
             headless: true,
-            // Debian's chromium (scripts/test-tools.mjs installs it), not a downloaded one
+            // Debian's chromium, with the switches that keep it off the network (packages/cli/test/helpers/chromium.ts)
             provider: playwright({
               launchOptions: {
-                executablePath: '/usr/bin/chromium',
-                args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
+                executablePath: CHROMIUM,
+                args: [...CHROMIUM_ARGS]
               }
             }),
             instances: [{ browser: 'chromium' }]

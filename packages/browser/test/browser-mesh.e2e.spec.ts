@@ -1,5 +1,6 @@
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, CHROMIUM_ARGS } from '../../cli/test/helpers/chromium.js'
 import { Cluster, runCli } from '../../cli/test/helpers/cluster.js'
 import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from '../../cli/test/helpers/origin.js'
 import { addrOf, fetchInPage, keptPeer, servePage } from './helpers/page.js'
@@ -19,9 +20,9 @@ describe('two browser pages', () => {
     await origin.start()
     page = await servePage()
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       // two tabs of one browser reach each other at their host candidates, which Chromium otherwise hides behind mDNS names
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-features=WebRtcHideLocalIpsWithMdns']
+      args: [...CHROMIUM_ARGS, '--disable-features=WebRtcHideLocalIpsWithMdns']
     })
   })
 

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, CHROMIUM_ARGS } from '../../cli/test/helpers/chromium.js'
 import { Cluster, metric, runCli } from '../../cli/test/helpers/cluster.js'
 import { FIREFOX, launchFirefox } from '../../cli/test/helpers/firefox.js'
 import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from '../../cli/test/helpers/origin.js'
@@ -14,7 +15,6 @@ import type { Server } from 'node:http'
 import type { Browser } from 'playwright-core'
 
 const MiB = 1024 * 1024
-const CHROMIUM = '/usr/bin/chromium'
 
 const WS = '/ip4/127.0.0.1/tcp/0/ws'
 const TCP = '/ip4/127.0.0.1/tcp/0'
@@ -54,7 +54,7 @@ describe('a browser peer in Chromium', () => {
     await origin.start()
     root = await cluster.root()
     page = await servePage()
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] })
     const env: Record<string, string> = process.env.DEBUG_DAEMONS != null ? { DEBUG: process.env.DEBUG_DAEMONS } : {}
     seed = await cluster.start('seed', ['--seed', '--listen', WS, '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct'], env)
     node = await cluster.start('node', ['--listen', WS, '--listen', TCP, '--bootstrap', addrOf(seed, 'ws')], env)

@@ -5,6 +5,7 @@ import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAMSELFLY_BIN } from '@damselfly/cli'
 import { eventually, metric, runCli } from './helpers/cluster.js'
+import { CHROMIUM, CHROMIUM_ARGS } from './helpers/chromium.js'
 import { launchFirefox } from './helpers/firefox.js'
 import { trackChild } from './helpers/registry.js'
 import type { Browser, Page } from 'playwright-core'
@@ -12,8 +13,6 @@ import type { ChildProcess } from 'node:child_process'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const ARTIFACTS = `${ROOT}test-artifacts/`
-const CHROMIUM = '/usr/bin/chromium'
-
 /** A demo process whose output is collected; `waitFor` resolves when a line matches. */
 class DemoRun {
   readonly child: ChildProcess
@@ -93,7 +92,9 @@ describe('damselfly demo', () => {
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    // the dashboard's browser peers in one browser reach each other at their host candidates, which Chromium
+    // otherwise hides behind mDNS names that the switches' resolver rules leave unresolved
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--disable-features=WebRtcHideLocalIpsWithMdns'] })
   })
 
   afterAll(async () => {
