@@ -19,6 +19,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { SWARM_DEFAULTS } from '@damselfly/daemon'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_ARGS } from '../packages/cli/test/helpers/chromium.ts'
 import { benchArgs, UsageError } from './lib/args.mjs'
 import { startBenchDaemon } from './lib/daemons.mjs'
 import { drain, getJson, pollUntil, postJson } from './lib/http-client.mjs'
@@ -27,7 +28,6 @@ import { cleanupAll, cleanupOnSignals, makeTempDir, stopChild, track, withDeadli
 import { machine, percentile, writeResult } from './lib/report.mjs'
 
 const MiB = 1024 * 1024
-const CHROMIUM = '/usr/bin/chromium'
 const BUNDLE = fileURLToPath(new URL('../packages/browser/dist/damselfly-browser.js', import.meta.url))
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** Between fetches from the seed, by default: its unpaced super-seeding window, and a second more. */
@@ -123,7 +123,8 @@ try {
   const blob = await createBlob(work, opts.sizeMiB * MiB)
   const origin = await startOrigin(blob)
   const page = await servePage()
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+  // the tests' switches: Chromium resolves nothing but loopback, so it reaches no outside service
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] })
   try {
     await withDeadline(30 * 60_000, 'bench:browser', async signal => {
       const seed = await startBenchDaemon(join(work, 'seed'), ['--seed', '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--allow-origin', `${new URL(origin.url).origin}/`], { signal })
