@@ -271,6 +271,14 @@ describe('damselfly demo', () => {
       await page.click('#add-browser')
       await page.waitForSelector('tr[data-browser][data-state="verified"] >> nth=2', { timeout: 60_000 })
       expect(errors).toEqual([])
+      // a second tab shows the three and starts none of its own: the demo asked for two
+      const other = await browser.newPage()
+      await other.goto(url)
+      await other.waitForSelector('#add-browser[data-autostarted]', { timeout: 10_000 })
+      expect(await other.locator('#add-browser').getAttribute('data-autostarted')).toBe('0')
+      expect(await page.locator('#add-browser').getAttribute('data-autostarted')).toBe('2')
+      expect(await other.locator('tr[data-browser][data-state="verified"]').count()).toBe(3)
+      await other.close()
 
       demo.child.kill('SIGINT')
       expect((await demo.exited).code, demo.stderr).toBe(130)

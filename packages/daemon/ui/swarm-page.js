@@ -86,12 +86,15 @@ function addBrowserPeer () {
   })
 }
 
-/** The demo's --browser-peers: started once, when every pull is verified. */
+/** The demo's --browser-peers: started once, when every pull is verified, and only as many as no page has started yet. */
 function autostart () {
   const want = state.info?.browser?.peers ?? 0
   if (autostarted || want === 0 || state.info.browser.unavailable != null || !pullsVerified()) return
   autostarted = true
-  for (let i = 0; i < want; i++) addBrowserPeer()
+  // a page reloaded, or opened after another started them, adds none
+  const more = Math.max(0, want - state.browsers.size)
+  for (let i = 0; i < more; i++) addBrowserPeer()
+  $('add-browser').dataset.autostarted = String(more)
 }
 
 $('add-browser').addEventListener('click', () => {
