@@ -118,6 +118,24 @@ class Drive {
   }
 }
 
+/**
+ * A ranged download of a 4-piece blob whose only peer is a seed that does
+ * not hold it: bytes 0-9 are read, the seed is asked for them with their
+ * range, the layout comes, and the seed accepts.
+ */
+function readFromSeed (config: Partial<EngineConfig>): Drive {
+  const d = new Drive(config, { ranged: true })
+  d.connected = ['seed1']
+  d.seeds = ['seed1']
+  d.engine.start()
+  d.engine.want(0, 10)
+  d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
+  expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1', ranges: [[0, 10]] }])
+  d.layout(4)
+  d.engine.seedAnswer('seed1', { accepted: true })
+  return d
+}
+
 describe('the download engine', () => {
   it('asks the connected peers first, and a seed at once when they all say they have nothing', () => {
     const d = new Drive()
@@ -680,15 +698,7 @@ describe('a ranged download (a lazy-loading client reads parts of a blob nobody 
   })
 
   it('asks for the whole blob once a reader wants all of it', () => {
-    const d = new Drive({}, { ranged: true })
-    d.connected = ['seed1']
-    d.seeds = ['seed1']
-    d.engine.start()
-    d.engine.want(0, 10)
-    d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
-    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1', ranges: [[0, 10]] }])
-    d.layout(4)
-    d.engine.seedAnswer('seed1', { accepted: true })
+    const d = readFromSeed({})
     d.open('seed1', 4, [0])
     expect(d.take('request').map(r => r.index)).toEqual([0])
     d.take()
@@ -733,15 +743,7 @@ describe('a ranged download (a lazy-loading client reads parts of a blob nobody 
   })
 
   it('with prefetch full, asks the seed for the pieces read with their ranges, then for the whole blob', () => {
-    const d = new Drive({ prefetch: 'full' }, { ranged: true })
-    d.connected = ['seed1']
-    d.seeds = ['seed1']
-    d.engine.start()
-    d.engine.want(0, 10)
-    d.engine.sessionClosed('seed1', { kind: 'not-found', message: 'no' })
-    expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1', ranges: [[0, 10]] }])
-    d.layout(4)
-    d.engine.seedAnswer('seed1', { accepted: true })
+    const d = readFromSeed({ prefetch: 'full' })
     // the piece read was asked for; the rest goes to the seed as one ask for the whole blob
     expect(d.take('ask-seed')).toEqual([{ type: 'ask-seed', seed: 'seed1' }])
     d.engine.seedAnswer('seed1', { accepted: true })
