@@ -26,7 +26,7 @@
 // CPU (so not what gossip costs), manifests other than the seed's (every
 // piece verifies). SIM_TRACE=1 prints the swarm's state each second.
 import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
-import { Bitfield, layoutFor } from '@damselfly/protocol'
+import { Bitfield, layoutFor, MAX_BUSY_HOLDERS } from '@damselfly/protocol'
 import { HOLDING_FLUSH_MS, SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
 import { EventQueue } from './heap.mjs'
 
@@ -107,7 +107,9 @@ function rng (seed) {
  *   'scheduler': the daemon's engine asks the scheduler's ScheduleState, which hears every node's reports
  *   SCHEDULE_FLUSH_MS after they happen and its load when it ranks, and answers a round trip later; as the
  *   daemon with a scheduler, nodes announce nothing on gossip: it hears of each holder HOLDING_FLUSH_MS
- *   after its first piece and suggests holders to the nodes that ask) }
+ *   after its first piece and suggests holders to the nodes that ask),
+ *   unpaced (every node's super-seeding ledger as a daemon given no upload rate runs it, the default;
+ *   otherwise as one given its link's rate, as npm run bench's runs are) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
 export function simulate (scenario) {
@@ -145,7 +147,10 @@ export function simulate (scenario) {
     downLevel: Infinity,
     /** Sessions holding one of its upload slots, in the order they got them (an array: the slot rules walk it on every tick). */
     serving: [],
-    ledger: new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
+    // paced: as a daemon given its link's rate (npm run bench's runs); unpaced: as one given none, the default
+    ledger: scenario.unpaced === true
+      ? new ServeLedger(SUPER_SEED_COPIES, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now * 1000, 0)
+      : new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
     uploaded: 0,
     uploadMeter: { bytes: 0, rate: 0 },
     /** The load beacon other nodes have heard from it last (the daemon's beacons map), and the one it last sent, as a key, and when. */
@@ -524,10 +529,13 @@ export function simulate (scenario) {
     })
   }
   /** The child hears BUSY for piece i half a round trip later, and asks elsewhere. */
-  function declined (s, i) {
+  function declined (s, i, holders) {
     stats.declined++
     at(now + rtt / 2, () => {
-      if (s.open) s.task.engine.declined(s.peer, i, true)
+      if (!s.open) return
+      s.task.engine.declined(s.peer, i, true)
+      // the peers the piece just went to, named in the BUSY answer: candidates at once, as the daemon's download takes them
+      for (const h of holders) s.task.engine.candidate(h)
     })
   }
   /**
@@ -542,9 +550,12 @@ export function simulate (scenario) {
     let sent
     while (s.queue.length > 0) {
       i = s.queue.shift()
-      sent = s.parent.ledger.admit(String(task.b), i, task.blob.layout.pieces)
+      const digest = String(task.b)
+      const requester = String(s.node.id)
+      // declined only for recipients still here (the piece server's reach check: every simulated node can dial every other)
+      sent = s.parent.ledger.admit(digest, i, task.blob.layout.pieces, requester, p => !all[Number(p)].gone)
       if (sent != null) break
-      declined(s, i)
+      declined(s, i, s.parent.ledger.recipients(digest, i).filter(p => p !== requester).slice(0, MAX_BUSY_HOLDERS))
     }
     if (sent == null) return
     const length = pieceLength(task.blob, i)

@@ -23,7 +23,7 @@ const MB = 1e6
 const MiB = 1024 * 1024
 const PARTS = ['validation', 'pods', 'scale']
 const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn FRACTION] [--piece-size KiB]
-                        [--divisor D] [--scale-nodes N,...] [--beacons MODE]
+                        [--divisor D] [--scale-nodes N,...] [--beacons MODE] [--unpaced]
 
   --quick           small N only (seconds): bench/results/sim-quick.{json,md}
   --only PART,...   run only these of ${PARTS.join(', ')}; the others are kept from the last results
@@ -45,6 +45,10 @@ const USAGE = `Usage: npm run bench:sim -- [--quick] [--only PART,...] [--churn 
                     instant it is ranked), none (no beacon heard), or SECONDS (modelled, but every
                     non-seed node beaconing at that interval, 1..3600). Other than modelled, results
                     go to bench/results/sim[...]-beacons-<MODE>.{json,md}
+  --unpaced         parts pods and scale with every node's super-seeding ledger as a daemon given no
+                    upload rate runs it (the default; without the flag, as one given its link's rate,
+                    as npm run bench's runs are). Results go to bench/results/sim[...]-unpaced.{json,md};
+                    part validation is skipped (the real runs gave every daemon its rate)
 `
 const opts = benchArgs('bench:sim', USAGE, {
   quick: { type: 'boolean', default: false },
@@ -53,7 +57,8 @@ const opts = benchArgs('bench:sim', USAGE, {
   'piece-size': { type: 'string' },
   divisor: { type: 'string', default: '16' },
   'scale-nodes': { type: 'string' },
-  beacons: { type: 'string', default: 'modelled' }
+  beacons: { type: 'string', default: 'modelled' },
+  unpaced: { type: 'boolean', default: false }
 }, values => {
   const divisor = Number(values.divisor)
   if (!(Number.isInteger(divisor) && divisor >= 1 && divisor <= 64)) throw new UsageError(`--divisor ${values.divisor}: a whole number from 1 to 64`)
@@ -75,7 +80,7 @@ const opts = benchArgs('bench:sim', USAGE, {
 /** --only validation,pods,scale runs those parts and keeps the others from the last sim.json. */
 const parts = new Set(opts.only ?? PARTS)
 // the real runs used the protocol's rule: a fixed piece size would compare unlike with like
-if (opts.pieceSize != null) parts.delete('validation')
+if (opts.pieceSize != null || opts.unpaced) parts.delete('validation')
 
 /** An image as the bench builds it: a small config and tar layers split by weight. */
 function image (bytes, weights) {
@@ -87,7 +92,7 @@ const TENSORFLOW = [10, 6, 4, 3, 2, 1, 1, 1]
 
 function run (name, blobs, n, caps, extra = {}) {
   const started = performance.now()
-  const r = simulate({ nodes: n, blobs, ...caps, seed: 7, pieceSize: opts.pieceSize, beacons: opts.beacons.mode, beaconIntervalMs: opts.beacons.intervalMs, ...extra })
+  const r = simulate({ nodes: n, blobs, ...caps, seed: 7, pieceSize: opts.pieceSize, beacons: opts.beacons.mode, beaconIntervalMs: opts.beacons.intervalMs, unpaced: opts.unpaced, ...extra })
   const S = blobs.reduce((a, b) => a + b, 0)
   const tlb = lowerBound(blobs, n, { down: caps.nodeDown, up: caps.nodeUp, registry: caps.registry, seed: caps.seedRate, pieceSize: opts.pieceSize }).seconds
   const t = r.completionSeconds
@@ -133,7 +138,7 @@ async function measured () {
 
 async function main () {
   const started = performance.now()
-  const name = `${opts.quick ? 'sim-quick' : 'sim'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}${opts.divisor !== 16 ? `-div${opts.divisor}` : ''}${opts.beacons.label !== 'modelled' ? `-beacons-${opts.beacons.label}` : ''}`
+  const name = `${opts.quick ? 'sim-quick' : 'sim'}${opts.pieceSize != null ? `-piece-${opts.pieceSize / 1024}k` : ''}${opts.divisor !== 16 ? `-div${opts.divisor}` : ''}${opts.beacons.label !== 'modelled' ? `-beacons-${opts.beacons.label}` : ''}${opts.unpaced ? '-unpaced' : ''}`
   let previous = {}
   try {
     previous = JSON.parse(await readFile(join(RESULTS, `${name}.json`), 'utf8'))
@@ -195,7 +200,7 @@ async function main () {
   // plain runs by node count, then the churn runs
   results.scale.sort((a, b) => (a.churn > 0) - (b.churn > 0) || a.nodes - b.nodes)
 
-  const out = { ...results, pieceSize: opts.pieceSize ?? 'the protocol\'s rule', beacons: opts.beacons.label, notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
+  const out = { ...results, pieceSize: opts.pieceSize ?? 'the protocol\'s rule', beacons: opts.beacons.label, ledger: opts.unpaced ? 'unpaced: as a daemon given no upload rate (the default)' : 'paced: as a daemon given its link\'s rate', notes: 'simulated with bench/sim/model.mjs: fluid flows, the daemon\'s planRequests/pickPiece/pipelineDepth/requestBudget/LocalParentRanker; direct pulls are the fluid bound max(S/B_down, N*S/B_reg)', date: new Date().toISOString(), wallSeconds: (performance.now() - started) / 1000 }
   await writeResult(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n')
   await writeResult(join(RESULTS, `${name}.md`), markdown(out))
   console.log(`\nwrote bench/results/${name}.json and ${name}.md (${out.wallSeconds.toFixed(0)} s)`)
