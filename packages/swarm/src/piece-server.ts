@@ -198,7 +198,8 @@ export const IDLE_UPLINK_SENDS = 2
  * to `copies` peers declines further requests for it for a moment, so the
  * peers that have it pass it on: the seed of a flash crowd then sends each
  * piece about `copies` times instead of once per peer (super-seeding). It
- * does so only while its uplink is busy (IDLE_UPLINK_SENDS).
+ * does so only while its uplink is busy (IDLE_UPLINK_SENDS), and declines
+ * one requester a piece for `retryMs` at most.
  */
 export class ServeLedger {
   readonly #copies: number
@@ -206,16 +207,24 @@ export class ServeLedger {
   readonly #idleSends: number
   /** Per piece: when each recent send finished (Infinity while still sending), and to whom. */
   readonly #served = new Map<string, Array<{ at: number, to?: string }>>()
+  /** Per piece and requester: when it was first declined that piece. */
+  readonly #declined = new Map<string, number>()
+  readonly #retryMs: number
   readonly #now: () => number
   /** Pieces admitted and not yet sent, over all pieces. */
   #sending = 0
 
-  /** `now` in milliseconds: a simulator passes its own clock. */
-  constructor (copies: number, windowMs: number, now: () => number = () => performance.now(), idleSends = IDLE_UPLINK_SENDS) {
+  /**
+   * `now` in milliseconds: a simulator passes its own clock. A requester
+   * declined a piece is sent it when it asks again `retryMs` or more later:
+   * the holders it was named could not give it the piece.
+   */
+  constructor (copies: number, windowMs: number, now: () => number = () => performance.now(), idleSends = IDLE_UPLINK_SENDS, retryMs: number = SWARM_DEFAULTS.declinedRetryMs) {
     this.#copies = copies
     this.#windowMs = windowMs
     this.#now = now
     this.#idleSends = idleSends
+    this.#retryMs = retryMs
   }
 
   /** Pieces being sent now. */
@@ -245,10 +254,18 @@ export class ServeLedger {
     const recent = (this.#served.get(key) ?? []).filter(s => now - s.at < this.#windowMs)
     // declined only while a peer it went to can pass it on: one that left cannot
     const passOn = reachable == null || recent.some(s => s.to == null || (s.to !== requester && reachable(s.to)))
-    if (recent.length >= this.#copies && this.#sending >= this.#idleSends && passOn) {
+    const asked = requester == null ? undefined : `${key} ${requester}`
+    const declinedAt = asked == null ? undefined : this.#declined.get(asked)
+    const waited = declinedAt != null && now - declinedAt >= this.#retryMs
+    if (recent.length >= this.#copies && this.#sending >= this.#idleSends && passOn && !waited) {
       this.#served.set(key, recent)
+      if (asked != null && declinedAt == null) {
+        if (this.#declined.size >= 100_000) this.#declined.clear()
+        this.#declined.set(asked, now)
+      }
       return undefined
     }
+    if (declinedAt != null) this.#declined.delete(asked!)
     const entry = { at: Infinity, to: requester }
     recent.push(entry)
     this.#served.set(key, recent)

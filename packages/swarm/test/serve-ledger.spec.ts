@@ -128,6 +128,31 @@ describe('ServeLedger (super-seeding)', () => {
     expect(ledger.admit('d', 1, 10, 'b', peer => peer !== 'a')).toBeTypeOf('function')
   })
 
+  it('sends a declined requester the piece when it asks again declinedRetryMs later, since the holders it was named did not serve it', () => {
+    let now = 0
+    const retry = SWARM_DEFAULTS.declinedRetryMs
+    expect(retry).toBe(3000)
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, 0)
+    ledger.admit('d', 1, 10, 'a')?.()
+    expect(ledger.admit('d', 1, 10, 'b')).toBeUndefined()
+    // asking again sooner (the download's decline backoff is 500 ms) is declined again, and does not restart the wait
+    now += retry / 2
+    expect(ledger.admit('d', 1, 10, 'b')).toBeUndefined()
+    now += retry / 2 - 1
+    expect(ledger.admit('d', 1, 10, 'b')).toBeUndefined()
+    // another requester's first ask in the meantime is still declined
+    expect(ledger.admit('d', 1, 10, 'c')).toBeUndefined()
+    now += 1
+    expect(ledger.admit('d', 1, 10, 'b')).toBeTypeOf('function')
+    // c has waited only a moment; its wait and b's new one are counted apart
+    expect(ledger.admit('d', 1, 10, 'c')).toBeUndefined()
+    // b's wait was used up: another piece it is declined waits afresh
+    ledger.admit('d', 2, 10, 'a')?.()
+    expect(ledger.admit('d', 2, 10, 'b')).toBeUndefined()
+    now += retry - 1
+    expect(ledger.admit('d', 2, 10, 'b')).toBeUndefined()
+  })
+
   it('never declines when turned off', () => {
     const ledger = new ServeLedger(0, 1000)
     for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBeTypeOf('function')
