@@ -37,6 +37,12 @@ export function encodeFrame (payload: Uint8Array): Uint8ArrayList {
 /**
  * Splits a byte stream into frames. A declared length above `maxLength` is
  * refused before any of its bytes are buffered.
+ *
+ * Not @libp2p/utils' LengthPrefixedDecoder: it drops empty frames unseen,
+ * where docs/protocol.md §7 has the receiver reset a stream whose frame does
+ * not validate, and it takes the prefix's size from the length it decoded,
+ * so a prefix written in more bytes than needed (`82 00` for 2) shifts every
+ * later frame.
  */
 export class FrameDecoder {
   readonly #buffer = new Uint8ArrayList()
