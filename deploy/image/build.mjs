@@ -92,9 +92,9 @@ async function app (stage) {
 }
 
 /** `from` copied to `to` as hard links (nothing writes to either), or as files across file systems. */
-function copyTree (from, to) {
+async function copyTree (from, to) {
   if (run('cp', ['-al', from, to]).ok) return
-  must('rm', ['-rf', to])
+  await rm(to, { recursive: true, force: true })
   must('cp', ['-a', from, to])
 }
 
@@ -113,7 +113,7 @@ async function productionModules (out, workspaces) {
   const cached = join(MODULES_CACHE, hash.digest('hex'))
   const dirs = ['node_modules', ...workspaces.map(ws => join(ws, 'node_modules'))]
   if (existsSync(cached)) {
-    for (const dir of dirs) if (existsSync(join(cached, dir))) copyTree(join(cached, dir), join(out, dir))
+    for (const dir of dirs) if (existsSync(join(cached, dir))) await copyTree(join(cached, dir), join(out, dir))
     return
   }
   // from npm's cache when it has them (it does after the workspace's own npm ci)
@@ -129,7 +129,7 @@ async function productionModules (out, workspaces) {
     for (const dir of dirs) {
       if (!existsSync(join(out, dir))) continue
       await mkdir(dirname(join(partial, dir)), { recursive: true })
-      copyTree(join(out, dir), join(partial, dir))
+      await copyTree(join(out, dir), join(partial, dir))
     }
     await rename(partial, cached)
   } catch (err) {
