@@ -25,7 +25,7 @@
 // registry, holding every blob from the start), and churn. Not modelled:
 // CPU (so not what gossip costs), manifests other than the seed's (every
 // piece verifies). SIM_TRACE=1 prints the swarm's state each second.
-import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers } from '@damselfly/swarm/engine'
+import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers, UplinkGauge } from '@damselfly/swarm/engine'
 import { Bitfield, layoutFor, MAX_BUSY_HOLDERS } from '@damselfly/protocol'
 import { HOLDING_FLUSH_MS, SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
 import { EventQueue } from './heap.mjs'
@@ -108,7 +108,8 @@ function rng (seed) {
  *   SCHEDULE_FLUSH_MS after they happen and its load when it ranks, and answers a round trip later; as the
  *   daemon with a scheduler, nodes announce nothing on gossip: it hears of each holder HOLDING_FLUSH_MS
  *   after its first piece and suggests holders to the nodes that ask),
- *   unpaced (every node's super-seeding ledger as a daemon given no upload rate runs it, the default;
+ *   unpaced (every node's super-seeding ledger as a daemon given no upload rate runs it, the default:
+ *   a node judges its uplink by an UplinkGauge, a seed counts it busy;
  *   otherwise as one given its link's rate, as npm run bench's runs are) }
  * Rates in bytes per second. Returns completion times and traffic figures.
  */
@@ -136,7 +137,14 @@ export function simulate (scenario) {
     const part = { digest, size, pieceSize: layout.pieceSize, first: 0, hashes, signer: '0', part: { signature: new Uint8Array([b]) } }
     return { b, size, layout, digest, part, visible: [], downloaders: 0 }
   })
-  const makeNode = (id, seed) => ({
+  // paced: as a daemon given its link's rate (npm run bench's runs); unpaced: as one given none, the default,
+  // where a node other than a seed judges its uplink from its upload rate (the meter's), its flows as uploads
+  const ledgerOf = n => {
+    if (scenario.unpaced !== true) return new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000)
+    const gauge = n.seed ? undefined : new UplinkGauge(() => n.uploadMeter.rate, () => now * 1000)
+    return new ServeLedger(SUPER_SEED_COPIES, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now * 1000, 0, undefined, gauge == null ? undefined : () => gauge.busy(n.upFlows.size))
+  }
+  const makeNode = (id, seed) => withLedger({
     id,
     seed,
     up: seed ? scenario.seedRate : isSlow(id) ? scenario.nodeUp * scenario.slowFactor : scenario.nodeUp,
@@ -147,10 +155,7 @@ export function simulate (scenario) {
     downLevel: Infinity,
     /** Sessions holding one of its upload slots, in the order they got them (an array: the slot rules walk it on every tick). */
     serving: [],
-    // paced: as a daemon given its link's rate (npm run bench's runs); unpaced: as one given none, the default
-    ledger: scenario.unpaced === true
-      ? new ServeLedger(SUPER_SEED_COPIES, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now * 1000, 0)
-      : new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000),
+    ledger: undefined,
     uploaded: 0,
     uploadMeter: { bytes: 0, rate: 0 },
     /** The load beacon other nodes have heard from it last (the daemon's beacons map), and the one it last sent, as a key, and when. */
@@ -161,6 +166,7 @@ export function simulate (scenario) {
     finishedAt: undefined,
     gone: false
   })
+  const withLedger = n => Object.assign(n, { ledger: ledgerOf(n) })
   const seedNode = makeNode(0, true)
   const nodes = Array.from({ length: scenario.nodes }, (_, i) => makeNode(i + 1, false))
   /** Nodes neither finished nor gone. */

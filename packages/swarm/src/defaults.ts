@@ -36,6 +36,24 @@ export const SWARM_DEFAULTS = {
    * the seed send 2.05-2.15 images instead of 1.5-1.6; with 3 s, 1.64-1.81.
    */
   declinedRetryMs: 3000,
+  /**
+   * Unpaced, a node other than a seed counts its uplink busy (and declines
+   * copies) while two uploads are under way or while it uploads at this share
+   * or more of the highest rate it has uploaded at within `uplinkPeakMs`
+   * (UplinkGauge): what its transport takes tells it, not a configured rate.
+   * Simulated (bench/sim --unpaced, 1 Gbit/s, 500 MB), the last of 100
+   * pulls at 2.42 x T_lb instead of 3.73, of 50 at 1.96 instead of 3.58, of
+   * 200 at 2.43.
+   * The rate alone (copies with any number of uploads under way) did better
+   * there (2.32, 1.68) but not in real runs on a busy machine, where a rate
+   * dips below its peak for want of CPU, not of work: every host's link at
+   * 100 Mbit/s, 10 nodes (bench:equal-links), the last pull 78-85 s against
+   * 58-70 s without a gauge; with both tests 58-62 s. A seed declines
+   * whatever its rate: it is the crowd's bottleneck, and with the gauge it
+   * sent 2.25-2.80 images instead of 1.5-1.8 to 5 nodes.
+   */
+  uplinkBusyShare: 0.8,
+  uplinkPeakMs: 30_000,
   /** How long a download does not ask a parent again for a piece it declined. */
   declineBackoffMs: 500,
   /**

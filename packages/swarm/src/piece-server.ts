@@ -7,6 +7,7 @@ import { SWARM_DEFAULTS } from './defaults.js'
 import { canReach, dialsOf } from './transports.js'
 import type { ByteStream, SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
+import { UplinkGauge } from './rate-limit.js'
 import type { RateLimiter, RateMeter } from './rate-limit.js'
 import type { SwarmStats } from './stats.js'
 import type { AddressKind } from './transports.js'
@@ -29,6 +30,8 @@ export interface PieceServerInit {
   superSeedWindowMs?: number
   /** Sends are paced by an upload rate: a send then ends when its bytes are on their way, and the ledger can tell an idle uplink. @default false */
   paced?: boolean
+  /** A seed: unpaced, it declines copies whatever its upload rate (UplinkGauge is for the others). @default false */
+  seed?: boolean
   /** With every slot taken, a session idle this long gives its slot to a new requester. @default 1000 */
   idleSlotMs?: number
   /** What a session that gave its slot up is told to wait before asking again. @default 10000 */
@@ -66,10 +69,13 @@ export class PieceServer {
 
   constructor (components: PieceServerComponents, init: PieceServerInit = {}) {
     const paced = init.paced === true
-    // unpaced, pieces on their way out say nothing of the uplink (the transport takes the bytes at once): it counts as busy
+    // unpaced, pieces on their way out say nothing of the uplink (the transport
+    // takes the bytes at once): a node reads it from its upload rate, a seed counts it busy
+    const gauge = paced || init.seed === true ? undefined : new UplinkGauge(() => components.uploadMeter.rate)
     this.#ledger = new ServeLedger(init.superSeedCopies ?? SWARM_DEFAULTS.superSeedCopies,
       init.superSeedWindowMs ?? (paced ? SWARM_DEFAULTS.superSeedWindowMs : SWARM_DEFAULTS.superSeedUnpacedWindowMs),
-      undefined, paced ? IDLE_UPLINK_SENDS : 0)
+      undefined, paced ? IDLE_UPLINK_SENDS : 0, undefined,
+      gauge == null ? undefined : () => gauge.busy(this.activeUploads))
     this.#c = components
     this.#slots = init.uploadSlots ?? SWARM_DEFAULTS.uploadSlots
     this.#maxQueued = init.maxQueuedRequests ?? 32
@@ -198,7 +204,8 @@ export const IDLE_UPLINK_SENDS = 2
  * to `copies` peers declines further requests for it for a moment, so the
  * peers that have it pass it on: the seed of a flash crowd then sends each
  * piece about `copies` times instead of once per peer (super-seeding). It
- * does so only while its uplink is busy (IDLE_UPLINK_SENDS), and declines
+ * does so only while its uplink is busy (IDLE_UPLINK_SENDS, or an
+ * UplinkGauge's judgement when nothing paces the sends), and declines
  * one requester a piece for `retryMs` at most.
  */
 export class ServeLedger {
@@ -211,15 +218,18 @@ export class ServeLedger {
   readonly #declined = new Map<string, number>()
   readonly #retryMs: number
   readonly #now: () => number
+  readonly #uplinkBusy: (() => boolean) | undefined
   /** Pieces admitted and not yet sent, over all pieces. */
   #sending = 0
 
   /**
    * `now` in milliseconds: a simulator passes its own clock. A requester
    * declined a piece is sent it when it asks again `retryMs` or more later:
-   * the holders it was named could not give it the piece.
+   * the holders it was named could not give it the piece. `uplinkBusy`, when
+   * given, says whether the uplink is busy instead of `idleSends`.
    */
-  constructor (copies: number, windowMs: number, now: () => number = () => performance.now(), idleSends = IDLE_UPLINK_SENDS, retryMs: number = SWARM_DEFAULTS.declinedRetryMs) {
+  constructor (copies: number, windowMs: number, now: () => number = () => performance.now(), idleSends = IDLE_UPLINK_SENDS, retryMs: number = SWARM_DEFAULTS.declinedRetryMs, uplinkBusy?: () => boolean) {
+    this.#uplinkBusy = uplinkBusy
     this.#copies = copies
     this.#windowMs = windowMs
     this.#now = now
@@ -257,7 +267,7 @@ export class ServeLedger {
     const asked = requester == null ? undefined : `${key} ${requester}`
     const declinedAt = asked == null ? undefined : this.#declined.get(asked)
     const waited = declinedAt != null && now - declinedAt >= this.#retryMs
-    if (recent.length >= this.#copies && this.#sending >= this.#idleSends && passOn && !waited) {
+    if (recent.length >= this.#copies && passOn && !waited && (this.#uplinkBusy?.() ?? this.#sending >= this.#idleSends)) {
       this.#served.set(key, recent)
       if (asked != null && declinedAt == null) {
         if (this.#declined.size >= 100_000) this.#declined.clear()

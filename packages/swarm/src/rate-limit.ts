@@ -1,3 +1,4 @@
+import { SWARM_DEFAULTS } from './defaults.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /**
@@ -89,4 +90,45 @@ async function delay (ms: number, signal?: AbortSignal): Promise<void> {
     }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/**
+ * Whether a node's uplink is busy, learned from what its transport takes
+ * rather than from a configured rate: busy while two or more uploads are
+ * under way, or while the upload rate is at least `share` of the highest
+ * rate sampled (once a second) within `spanMs`, the link's capacity as far
+ * as the node has seen it. An upload's bytes leave the node at once into the
+ * transport's buffers, so the count alone says little (a node that went by
+ * it sent copies while its link was full); the rate says when it is.
+ */
+export class UplinkGauge {
+  readonly #rate: () => number
+  readonly #now: () => number
+  readonly #share: number
+  readonly #samples: number[] = []
+  readonly #maxSamples: number
+  #sampledAt = -Infinity
+
+  /** `rate`: bytes per second the node uploads now (a RateMeter's); `now` in milliseconds. */
+  constructor (rate: () => number, now: () => number = () => performance.now(), share: number = SWARM_DEFAULTS.uplinkBusyShare, spanMs: number = SWARM_DEFAULTS.uplinkPeakMs) {
+    this.#rate = rate
+    this.#now = now
+    this.#share = share
+    this.#maxSamples = Math.max(1, Math.round(spanMs / 1000))
+  }
+
+  /** `uploads`: uploads under way now (pieces queued or being sent). */
+  busy (uploads: number): boolean {
+    const now = this.#now()
+    const rate = this.#rate()
+    if (now - this.#sampledAt >= 1000) {
+      this.#sampledAt = now
+      this.#samples.push(rate)
+      if (this.#samples.length > this.#maxSamples) this.#samples.shift()
+    }
+    if (uploads >= 2) return true
+    let peak = 0
+    for (const s of this.#samples) if (s > peak) peak = s
+    return peak > 0 && rate >= this.#share * peak
+  }
 }

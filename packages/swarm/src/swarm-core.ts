@@ -276,7 +276,8 @@ class DamselflySwarm implements Swarm {
       uploadSlots: init.uploadSlots,
       corruptUploads: init.corruptUploads,
       superSeedCopies: init.superSeedCopies,
-      paced: (init.uploadRate ?? 0) > 0
+      paced: (init.uploadRate ?? 0) > 0,
+      seed: init.seed === true
     })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     this.#scheduler = (init.schedulers?.length ?? 0) > 0

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { IDLE_UPLINK_SENDS, ServeLedger, idleSlotToFree, slotsForNewcomers } from '../src/piece-server.js'
 import { LocalParentRanker } from '../src/ranking.js'
-import { RateLimiter } from '../src/rate-limit.js'
+import { RateLimiter, UplinkGauge } from '../src/rate-limit.js'
 import { SWARM_DEFAULTS } from '../src/defaults.js'
 
 describe('idleSlotToFree (an idle requester gives its upload slot up)', () => {
@@ -153,6 +153,39 @@ describe('ServeLedger (super-seeding)', () => {
     expect(ledger.admit('d', 2, 10, 'b')).toBeUndefined()
   })
 
+  it('unpaced with a gauge, declines while the node uploads near its peak rate or has two uploads under way, and sends copies once its uplink has room', () => {
+    let now = 0
+    let rate = 0
+    const gauge = new UplinkGauge(() => rate, () => now)
+    let uploads = 0
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, 0, undefined, () => gauge.busy(uploads))
+    ledger.admit('d', 1, 10, 'a')?.()
+    // nothing uploaded yet and one upload under way: room for a copy
+    uploads = 1
+    const toB = ledger.admit('d', 1, 10, 'b')
+    expect(toB).toBeTypeOf('function')
+    toB!()
+    // two uploads under way, no rate known yet: busy (each ask below from another requester, none of them waiting out its decline)
+    uploads = 2
+    expect(ledger.admit('d', 1, 10, 'c')).toBeUndefined()
+    // uploading at 10 MB/s, its highest yet: busy with one upload under way
+    now += 1000
+    rate = 10e6
+    uploads = 1
+    expect(ledger.admit('d', 1, 10, 'e')).toBeUndefined()
+    now += 1000
+    rate = 8.5e6
+    expect(ledger.admit('d', 1, 10, 'f')).toBeUndefined()
+    // well below the peak, but two uploads under way: busy
+    now += 1000
+    rate = 5e6
+    uploads = 2
+    expect(ledger.admit('d', 1, 10, 'g')).toBeUndefined()
+    // well below the peak with one upload: the uplink has room, a copy goes out
+    uploads = 1
+    expect(ledger.admit('d', 1, 10, 'h')).toBeTypeOf('function')
+  })
+
   it('never declines when turned off', () => {
     const ledger = new ServeLedger(0, 1000)
     for (let i = 0; i < 10; i++) expect(ledger.admit('d', 0)).toBeTypeOf('function')
@@ -179,6 +212,44 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter(1024)
     await limiter.take(256 * 1024)
     await expect(limiter.take(1024 * 1024, { signal: AbortSignal.timeout(50) })).rejects.toThrow()
+  })
+})
+
+describe('UplinkGauge (a node\'s uplink judged from its upload rate)', () => {
+  it('counts the uplink busy with two uploads under way, or at the share of the highest rate seen within the span, sampling once a second', () => {
+    let now = 0
+    let rate = 0
+    const gauge = new UplinkGauge(() => rate, () => now, 0.8, 5000)
+    // before any upload: busy only with two uploads under way
+    expect(gauge.busy(0)).toBe(false)
+    expect(gauge.busy(1)).toBe(false)
+    expect(gauge.busy(2)).toBe(true)
+    expect(gauge.busy(7)).toBe(true)
+    now += 1000
+    rate = 1e6
+    expect(gauge.busy(0)).toBe(true)
+    now += 1000
+    rate = 12e6
+    expect(gauge.busy(0)).toBe(true)
+    // within the second the sample was taken in, the peak stays 12 MB/s
+    now += 500
+    rate = 20e6
+    expect(gauge.busy(0)).toBe(true)
+    rate = 9.5e6
+    expect(gauge.busy(0)).toBe(false)
+    rate = 9.7e6
+    expect(gauge.busy(0)).toBe(true)
+    // the 12 MB/s sample leaves the 5 s span: the peak is what came since
+    for (let i = 0; i < 5; i++) {
+      now += 1000
+      rate = 6e6
+      gauge.busy(0)
+    }
+    expect(gauge.busy(0)).toBe(true)
+    rate = 4e6
+    expect(gauge.busy(0)).toBe(false)
+    expect(gauge.busy(1)).toBe(false)
+    expect(gauge.busy(2)).toBe(true)
   })
 })
 
