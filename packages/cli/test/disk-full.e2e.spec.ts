@@ -1,5 +1,5 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, eventually, runCli } from './helpers/cluster.js'
 import { ALLOW_TEST_ORIGINS, makeBlob, TestOrigin } from './helpers/origin.js'
@@ -30,8 +30,10 @@ describe.skipIf(!root)('a node whose disk fills up', () => {
   })
 
   afterAll(async () => {
+    // the daemons stop first, the file system goes, then the cluster's directory with the mount point in it
     await cluster.stop().catch(() => {})
     await runCommand('/usr/bin/umount', ['-l', disk], 10_000)
+    await rm(dirname(disk), { recursive: true, force: true })
     await origin.stop()
   })
 

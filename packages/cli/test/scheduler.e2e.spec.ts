@@ -100,7 +100,7 @@ describe('the optional scheduler, in a swarm whose parents are not alike', () =>
   afterAll(async () => {
     if (scheduler?.child.exitCode == null) scheduler?.child.kill('SIGKILL')
     await cluster.stop()
-    await registry?.stop()
+    await registry?.close()
   })
 
   it('with the scheduler: every pull verifies, the nodes send it their load and reports, and it answers within the deadline', async () => {

@@ -36,7 +36,7 @@ describe('a slow seed and ten nodes pulling one image at once', () => {
   afterAll(async () => {
     if (seed?.child.exitCode == null) seed?.child.kill('SIGCONT')
     await cluster.stop()
-    await registry?.stop()
+    await registry?.close()
   })
 
   it('gets every pull verified while the registry sends the image about once', async () => {
