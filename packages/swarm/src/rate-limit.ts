@@ -105,30 +105,28 @@ export class UplinkGauge {
   readonly #rate: () => number
   readonly #now: () => number
   readonly #share: number
-  readonly #samples: number[] = []
-  readonly #maxSamples: number
-  #sampledAt = -Infinity
+  readonly #spanMs: number
+  /** Rate samples, at least a second apart, oldest first. */
+  readonly #samples: Array<{ at: number, rate: number }> = []
 
   /** `rate`: bytes per second the node uploads now (a RateMeter's); `now` in milliseconds. */
   constructor (rate: () => number, now: () => number = () => performance.now(), share: number = SWARM_DEFAULTS.uplinkBusyShare, spanMs: number = SWARM_DEFAULTS.uplinkPeakMs) {
     this.#rate = rate
     this.#now = now
     this.#share = share
-    this.#maxSamples = Math.max(1, Math.round(spanMs / 1000))
+    this.#spanMs = spanMs
   }
 
   /** `uploads`: uploads under way now (pieces queued or being sent). */
   busy (uploads: number): boolean {
     const now = this.#now()
     const rate = this.#rate()
-    if (now - this.#sampledAt >= 1000) {
-      this.#sampledAt = now
-      this.#samples.push(rate)
-      if (this.#samples.length > this.#maxSamples) this.#samples.shift()
-    }
+    const last = this.#samples[this.#samples.length - 1]
+    if (last == null || now - last.at >= 1000) this.#samples.push({ at: now, rate })
+    while (this.#samples.length > 0 && now - this.#samples[0]!.at >= this.#spanMs) this.#samples.shift()
     if (uploads >= 2) return true
     let peak = 0
-    for (const s of this.#samples) if (s > peak) peak = s
+    for (const s of this.#samples) if (s.rate > peak) peak = s.rate
     return peak > 0 && rate >= this.#share * peak
   }
 }

@@ -250,6 +250,10 @@ describe('UplinkGauge (a node\'s uplink judged from its upload rate)', () => {
     expect(gauge.busy(0)).toBe(false)
     expect(gauge.busy(1)).toBe(false)
     expect(gauge.busy(2)).toBe(true)
+    // asked again only a minute later: the rates of a minute ago are past the span, however few samples came since
+    now += 60_000
+    rate = 1e6
+    expect(gauge.busy(0)).toBe(true)
   })
 })
 
