@@ -50,7 +50,8 @@ export const SWARM_DEFAULTS = {
    * 100 Mbit/s, 10 nodes (bench:equal-links), the last pull 78-85 s against
    * 58-70 s without a gauge; with both tests 58-62 s. A seed declines
    * whatever its rate: it is the crowd's bottleneck, and with the gauge it
-   * sent 2.25-2.80 images instead of 1.5-1.8 to 5 nodes.
+   * sent 1.57-2.80 images to 5 nodes (five of six runs over 2.2) instead of
+   * 1.5-1.9.
    */
   uplinkBusyShare: 0.8,
   uplinkPeakMs: 30_000,
