@@ -142,7 +142,7 @@ export function simulate (scenario) {
   const ledgerOf = n => {
     if (scenario.unpaced !== true) return new ServeLedger(SUPER_SEED_COPIES, SUPER_SEED_WINDOW_S * 1000, () => now * 1000)
     const gauge = n.seed ? undefined : new UplinkGauge(() => n.uploadMeter.rate, () => now * 1000)
-    return new ServeLedger(SUPER_SEED_COPIES, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now * 1000, 0, undefined, gauge == null ? undefined : () => gauge.busy(n.upFlows.size))
+    return new ServeLedger(SUPER_SEED_COPIES, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now * 1000, gauge == null ? () => true : () => gauge.busy(n.upFlows.size))
   }
   const makeNode = (id, seed) => withLedger({
     id,

@@ -74,8 +74,7 @@ export class PieceServer {
     const gauge = paced || init.seed === true ? undefined : new UplinkGauge(() => components.uploadMeter.rate)
     this.#ledger = new ServeLedger(init.superSeedCopies ?? SWARM_DEFAULTS.superSeedCopies,
       init.superSeedWindowMs ?? (paced ? SWARM_DEFAULTS.superSeedWindowMs : SWARM_DEFAULTS.superSeedUnpacedWindowMs),
-      undefined, paced ? IDLE_UPLINK_SENDS : 0, undefined,
-      gauge == null ? undefined : () => gauge.busy(this.activeUploads))
+      undefined, paced ? undefined : gauge != null ? () => gauge.busy(this.activeUploads) : () => true)
     this.#c = components
     this.#slots = init.uploadSlots ?? SWARM_DEFAULTS.uploadSlots
     this.#maxQueued = init.maxQueuedRequests ?? 32
@@ -211,29 +210,29 @@ export const IDLE_UPLINK_SENDS = 2
 export class ServeLedger {
   readonly #copies: number
   readonly #windowMs: number
-  readonly #idleSends: number
   /** Per piece: when each recent send finished (Infinity while still sending), and to whom. */
   readonly #served = new Map<string, Array<{ at: number, to?: string }>>()
   /** Per piece and requester: when it was first declined that piece. */
   readonly #declined = new Map<string, number>()
   readonly #retryMs: number
   readonly #now: () => number
-  readonly #uplinkBusy: (() => boolean) | undefined
+  readonly #uplinkBusy: (sending: number) => boolean
   /** Pieces admitted and not yet sent, over all pieces. */
   #sending = 0
 
   /**
    * `now` in milliseconds: a simulator passes its own clock. A requester
    * declined a piece is sent it when it asks again `retryMs` or more later:
-   * the holders it was named could not give it the piece. `uplinkBusy`, when
-   * given, says whether the uplink is busy instead of `idleSends`.
+   * the holders it was named could not give it the piece. `uplinkBusy`
+   * says whether the uplink is busy, given the pieces being sent now: by
+   * default while IDLE_UPLINK_SENDS or more are (as when an upload rate paces
+   * the sends); `() => true` declines whatever the uplink does.
    */
-  constructor (copies: number, windowMs: number, now: () => number = () => performance.now(), idleSends = IDLE_UPLINK_SENDS, retryMs: number = SWARM_DEFAULTS.declinedRetryMs, uplinkBusy?: () => boolean) {
+  constructor (copies: number, windowMs: number, now: () => number = () => performance.now(), uplinkBusy: (sending: number) => boolean = sending => sending >= IDLE_UPLINK_SENDS, retryMs: number = SWARM_DEFAULTS.declinedRetryMs) {
     this.#uplinkBusy = uplinkBusy
     this.#copies = copies
     this.#windowMs = windowMs
     this.#now = now
-    this.#idleSends = idleSends
     this.#retryMs = retryMs
   }
 
@@ -267,7 +266,7 @@ export class ServeLedger {
     const asked = requester == null ? undefined : `${key} ${requester}`
     const declinedAt = asked == null ? undefined : this.#declined.get(asked)
     const waited = declinedAt != null && now - declinedAt >= this.#retryMs
-    if (recent.length >= this.#copies && passOn && !waited && (this.#uplinkBusy?.() ?? this.#sending >= this.#idleSends)) {
+    if (recent.length >= this.#copies && passOn && !waited && this.#uplinkBusy(this.#sending)) {
       this.#served.set(key, recent)
       if (asked != null && declinedAt == null) {
         if (this.#declined.size >= 100_000) this.#declined.clear()

@@ -40,7 +40,7 @@ describe('slotsForNewcomers (free upload slots in the load beacon)', () => {
 
 describe('ServeLedger (super-seeding)', () => {
   it('admits a piece `copies` times per window, then declines, then admits again', async () => {
-    const ledger = new ServeLedger(2, 100, undefined, 0)
+    const ledger = new ServeLedger(2, 100, undefined, () => true)
     ledger.admit('d', 1)?.()
     ledger.admit('d', 1)?.()
     expect(ledger.admit('d', 1)).toBeUndefined()
@@ -51,7 +51,7 @@ describe('ServeLedger (super-seeding)', () => {
   })
 
   it('counts a send still in progress as recent, and starts the window when it ends', async () => {
-    const ledger = new ServeLedger(1, 100, undefined, 0)
+    const ledger = new ServeLedger(1, 100, undefined, () => true)
     const sent = ledger.admit('d', 1)
     expect(sent).toBeTypeOf('function')
     await delay(150)
@@ -85,7 +85,7 @@ describe('ServeLedger (super-seeding)', () => {
 
   it('unpaced (no upload rate: sends say nothing of the uplink), declines a piece sent within the window even with nothing else under way', () => {
     let now = 0
-    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, 0)
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, () => true)
     ledger.admit('d', 1)?.()
     now += SWARM_DEFAULTS.superSeedUnpacedWindowMs - 1
     expect(ledger.sending).toBe(0)
@@ -96,7 +96,7 @@ describe('ServeLedger (super-seeding)', () => {
   })
 
   it('never declines the piece of a one-piece blob, whose holders nobody could find', () => {
-    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => 0, 0)
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => 0, () => true)
     for (let i = 0; i < 5; i++) ledger.admit('config', 0, 1)?.()
     expect(ledger.admit('config', 0, 1)).toBeTypeOf('function')
     // the same piece of a blob of two is declined after its one copy
@@ -106,7 +106,7 @@ describe('ServeLedger (super-seeding)', () => {
 
   it('names the peers a piece went to within the window, most recent first', () => {
     let now = 0
-    const ledger = new ServeLedger(2, 1000, () => now, 0)
+    const ledger = new ServeLedger(2, 1000, () => now, () => true)
     ledger.admit('d', 1, 10, 'a')?.()
     now += 100
     const toB = ledger.admit('d', 1, 10, 'b')
@@ -121,7 +121,7 @@ describe('ServeLedger (super-seeding)', () => {
   })
 
   it('sends a piece again when every peer it just went to is gone', () => {
-    const ledger = new ServeLedger(1, 60_000, () => 0, 0)
+    const ledger = new ServeLedger(1, 60_000, () => 0, () => true)
     ledger.admit('d', 1, 10, 'a', () => true)?.()
     expect(ledger.admit('d', 1, 10, 'b', () => true)).toBeUndefined()
     // a left: nobody can pass piece 1 on
@@ -132,7 +132,7 @@ describe('ServeLedger (super-seeding)', () => {
     let now = 0
     const retry = SWARM_DEFAULTS.declinedRetryMs
     expect(retry).toBe(3000)
-    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, 0)
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, () => true)
     ledger.admit('d', 1, 10, 'a')?.()
     expect(ledger.admit('d', 1, 10, 'b')).toBeUndefined()
     // asking again sooner (the download's decline backoff is 500 ms) is declined again, and does not restart the wait
@@ -158,7 +158,7 @@ describe('ServeLedger (super-seeding)', () => {
     let rate = 0
     const gauge = new UplinkGauge(() => rate, () => now)
     let uploads = 0
-    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, 0, undefined, () => gauge.busy(uploads))
+    const ledger = new ServeLedger(1, SWARM_DEFAULTS.superSeedUnpacedWindowMs, () => now, () => gauge.busy(uploads))
     ledger.admit('d', 1, 10, 'a')?.()
     // nothing uploaded yet and one upload under way: room for a copy
     uploads = 1
