@@ -26,6 +26,7 @@ import { createCipheriv, createHash } from 'node:crypto'
 import { access, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { constants as fsConstants } from 'node:fs'
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -44,6 +45,7 @@ const MB = 1e6
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results')
 /** Readers per node at once: a container's start reads several files in parallel. */
 const READERS = 4
+const READ_FILES = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'read-files.mjs')
 
 const USAGE = `Usage: npm run bench:lazy -- [--quick] [--nodes N,...] [--size MiB] [--read PERCENT] [--via proxy|host] [--node-rate RATE] [--registry-rate RATE]
              [--piece-size KiB] [--prefetch POLICY] [--out DIR]
@@ -250,18 +252,32 @@ async function startNydusd (nydusd, dir, image, backend) {
   return { mountpoint, child, output: () => output, stop: unmount }
 }
 
-/** Reads the start-up set through the mount, READERS files at a time, each checked against its sha256. */
-async function readStartup (mountpoint, startup) {
-  let next = 0
-  const reader = async () => {
-    while (next < startup.length) {
-      const f = startup[next++]
-      const bytes = await readFile(join(mountpoint, f.path))
-      const sum = createHash('sha256').update(bytes).digest('hex')
-      if (bytes.byteLength !== f.bytes || sum !== f.sha256) throw new Error(`${f.path} read through the mount is not the file written (${bytes.byteLength} bytes)`)
+/**
+ * A node's container, ready to read the start-up set through `mountpoint`
+ * (READERS files at a time, each checked against its sha256) in a process of
+ * its own, started now, off the clock; `read()` starts it and resolves once
+ * every file read right.
+ */
+async function startupReader (mountpoint, startup, list) {
+  await writeFile(list, JSON.stringify({ files: startup, readers: READERS }))
+  const child = track(spawn(process.execPath, [READ_FILES, list, mountpoint], { stdio: ['pipe', 'pipe', 'pipe'] }))
+  let stderr = ''
+  child.stderr.on('data', d => { stderr = (stderr + d).slice(-4000) })
+  child.stdin.on('error', () => {})
+  const exited = new Promise(resolve => child.once('close', (code, signal) => resolve(code ?? signal)))
+  const ready = await Promise.race([once(child.stdout, 'data'), exited.then(code => { throw new Error(`the start-up reader exited before it was ready (${code}): ${stderr.trim()}`) })])
+  if (!String(ready).startsWith('ready')) throw new Error(`the start-up reader said ${String(ready).trim()}`)
+  child.stdout.resume()
+  return {
+    async read () {
+      child.stdin.end('go\n')
+      const code = await exited
+      if (code !== 0) throw new Error(`reading the start-up set through ${mountpoint} failed (${code}): ${stderr.trim()}`)
+    },
+    async stop () {
+      await stopChild(child, 1000)
     }
   }
-  await Promise.all(Array.from({ length: READERS }, reader))
 }
 
 function timing (ms) {
@@ -291,13 +307,19 @@ async function stopSwarm (swarm) {
   await Promise.allSettled(swarm.all.map(d => stopChild(d.child, 5000)))
 }
 
-/** Piece bytes each daemon sent to others (its metrics): the seed's, and each node's. */
+/**
+ * From each daemon's metrics, the seed's and each node's: piece bytes sent to
+ * others, and pieces declined as just sent to others (super-seeding).
+ */
 async function uploadedBy (swarm) {
   const of = async d => {
     const res = await fetch(`${d.api}/metrics`, { signal: AbortSignal.timeout(5000) })
-    return sampleOf(await res.text(), 'damselfly_uploaded_bytes_total') ?? 0
+    const text = await res.text()
+    return { bytes: sampleOf(text, 'damselfly_uploaded_bytes_total') ?? 0, declined: sampleOf(text, 'damselfly_pieces_declined_total') ?? 0 }
   }
-  return { seed: await of(swarm.seed), nodes: await Promise.all(swarm.nodes.map(of)) }
+  const seed = await of(swarm.seed)
+  const nodes = await Promise.all(swarm.nodes.map(of))
+  return { seed: seed.bytes, nodes: nodes.map(x => x.bytes), declined: { seed: seed.declined, nodes: nodes.map(x => x.declined) } }
 }
 
 /** (a) Every node pulls the whole OCI image through its daemon's mirror at once. */
@@ -323,7 +345,13 @@ async function ociRun (n, oci, registry, deadlineMs) {
 async function nydusRun (n, label, tools, image, rootfs, registry, backends, deadlineMs) {
   const root = await makeTempDir(`damselfly-lazy-${label}-`)
   const mounts = []
+  const readers = []
   try {
+    for (let i = 0; i < backends.length; i++) {
+      const dir = join(root, `node${i + 1}`)
+      await mkdir(dir, { recursive: true })
+      readers.push(await startupReader(join(dir, 'mnt'), rootfs.startup, join(dir, 'startup.json')))
+    }
     registry.reset()
     const cpu0 = await machineCpu()
     const t0 = performance.now()
@@ -331,13 +359,13 @@ async function nydusRun (n, label, tools, image, rootfs, registry, backends, dea
       const m = await startNydusd(tools.nydusd, join(root, `node${i + 1}`), image, backend)
       mounts.push(m)
       const mountedAt = performance.now() - t0
-      await readStartup(m.mountpoint, rootfs.startup)
+      await readers[i].read()
       return { ms: performance.now() - t0, mountedMs: mountedAt }
     })))
     const t = timing(done.map(d => d.ms))
     return { ...t, mountSeconds: timing(done.map(d => d.mountedMs)).max, registryBytes: registry.stats().bytes, machineCpuBusy: busyFraction(cpu0, await machineCpu()) }
   } finally {
-    await Promise.allSettled(mounts.map(m => m.stop()))
+    await Promise.allSettled([...readers.map(r => r.stop()), ...mounts.map(m => m.stop())])
     await removeTempDir(root)
   }
 }
@@ -375,6 +403,11 @@ function markdown (result) {
   ]
   for (const r of result.runs) {
     lines.push(`| ${r.nodes} | ${f1(r.oci.p50)} / ${f1(r.oci.max)} | ${f1(r.direct.p50)} / ${f1(r.direct.max)} | ${f1(r.damselfly.p50)} / ${f1(r.damselfly.max)} | ${f2(r.damselflyOverOciMax)} | ${f1(r.oci.registryBytes / MiB)} / ${f1(r.direct.registryBytes / MiB)} / ${f1(r.damselfly.registryBytes / MiB)} | ${f1(r.unionRead.inPiecesBytes / MiB)} | ${f2(r.damselflyRegistryOverUnion)} |`)
+  }
+  for (const r of result.runs) {
+    const u = r.damselfly.uploaded
+    if (u == null) continue
+    lines.push('', `N=${r.nodes}, (c): the seed sent ${f1(u.seed / MiB)} MiB (${f2(u.seed / r.unionRead.inPiecesBytes)} x the union read), the nodes ${f1(Math.min(...u.nodes) / MiB)}-${f1(Math.max(...u.nodes) / MiB)} MiB each; pieces declined as just sent to others (super-seeding): the seed ${u.declined.seed}, the nodes ${u.declined.nodes.reduce((a, b) => a + b, 0)}; nydusd mounted within ${f1(r.damselfly.mountSeconds)} s.`)
   }
   const waits = result.runs.flatMap(r => [r.oci.settleSeconds, r.damselfly.settleSeconds]).filter(x => x != null)
   if (waits.length > 0) lines.push('', `Each swarm's daemons were started, then let settle before the clock started (until the machine was at most 25% busy over a second, at most 20 s; here ${f1(Math.min(...waits))}-${f1(Math.max(...waits))} s): a container starts on a node whose daemon has been running, not while N daemons join.`)
@@ -438,7 +471,7 @@ async function main () {
       await stopSwarm(swarm)
       await removeTempDir(root)
     }
-    console.log(`  p50 ${f1(damselfly.p50)} s, max ${f1(damselfly.max)} s, registry ${f1(damselfly.registryBytes / MiB)} MiB; uploaded: the seed ${f1(damselfly.uploaded.seed / MiB)} MiB, the nodes ${damselfly.uploaded.nodes.map(b => f1(b / MiB)).join(', ')}`)
+    console.log(`  p50 ${f1(damselfly.p50)} s, max ${f1(damselfly.max)} s, registry ${f1(damselfly.registryBytes / MiB)} MiB; uploaded: the seed ${f1(damselfly.uploaded.seed / MiB)} MiB, the nodes ${damselfly.uploaded.nodes.map(b => f1(b / MiB)).join(', ')}; pieces declined: the seed ${damselfly.uploaded.declined.seed}, the nodes ${damselfly.uploaded.declined.nodes.join(', ')}`)
     runs.push({
       nodes: n,
       oci: ociResult,
