@@ -410,8 +410,7 @@ export class DownloadEngine {
   wantedMissing (): number[] {
     const held = this.#held
     if (held == null) return []
-    const out: number[] = []
-    for (let i = 0; i < held.length; i++) if (!held.has(i) && this.#isWanted(i)) out.push(i)
+    const out = this.#missingWanted()
     if (this.#ranged != null && this.#restOpen()) {
       for (let i = 0; i < held.length; i++) if (!held.has(i) && !this.#isWanted(i)) out.push(i)
     }
@@ -428,6 +427,14 @@ export class DownloadEngine {
   /** Byte ranges wanted before the layout is known (a ranged download's first). */
   get wantedBytes (): ReadonlyArray<[number, number]> {
     return this.#ranged?.bytes ?? []
+  }
+
+  /** The pieces not held that are wanted (every missing piece of a whole download), ascending. */
+  #missingWanted (): number[] {
+    const held = this.#held!
+    const out: number[] = []
+    for (let i = 0; i < held.length; i++) if (!held.has(i) && this.#isWanted(i)) out.push(i)
+    return out
   }
 
   #isWanted (i: number): boolean {
@@ -1144,7 +1151,8 @@ export class DownloadEngine {
       hashKnown: i => known[i] === 1 || trust.pin == null || trust.pinned(i) != null,
       inflight: i => inflight[i]?.size ?? 0,
       availability: i => availability[i] ?? 0,
-      ...(this.#ranged != null ? { wanted: (i: number) => this.#isWanted(i) } : {})
+      ...(this.#ranged != null ? { wanted: (i: number) => this.#isWanted(i) } : {}),
+      candidates: this.#missingWanted()
     }
   }
 

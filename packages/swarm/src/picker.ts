@@ -16,6 +16,13 @@ export interface PickerState {
   availability(index: number): number
   /** False for a piece a ranged download does not want (yet); every piece is wanted when absent. */
   wanted?(index: number): boolean
+  /**
+   * The pieces worth a look, ascending: every piece not held that is wanted.
+   * A pick then scans these rather than the whole blob: a download picks
+   * once per request for each parent, on every event, and a ranged one wants
+   * a few pieces of hundreds. Absent, every piece is looked at.
+   */
+  candidates?: readonly number[]
 }
 
 /**
@@ -55,13 +62,20 @@ export function pickPiece (state: PickerState, parentHas: (index: number) => boo
   const best = (from: number, to: number, ok = wanted): number | undefined => {
     let found: number | undefined
     let bestKey = Infinity
-    for (let i = from; i < to; i++) {
-      if (!ok(i)) continue
+    const consider = (i: number): void => {
+      if (!ok(i)) return
       const key = state.inflight(i) * 1e6 + state.availability(i) * 1e3 + random()
       if (key < bestKey) {
         bestKey = key
         found = i
       }
+    }
+    // the candidates are every piece `wanted` can pass, in the same order
+    const list = ok === wanted ? state.candidates : undefined
+    if (list == null) {
+      for (let i = from; i < to; i++) consider(i)
+    } else {
+      for (let k = firstAtLeast(list, from); k < list.length && list[k]! < to; k++) consider(list[k]!)
     }
     return found
   }
@@ -81,4 +95,16 @@ export function pickPiece (state: PickerState, parentHas: (index: number) => boo
   const found = best(0, state.pieces)
   if (found != null || options.rest !== true || state.wanted == null) return found
   return best(0, state.pieces, anyPiece)
+}
+
+/** The index of the first entry of ascending `list` that is `value` or more (its length when none is). */
+function firstAtLeast (list: readonly number[], value: number): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (list[mid]! < value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }

@@ -57,4 +57,25 @@ describe('pickPiece', () => {
     for (let i = 0; i < 200; i++) seen.add(pickPiece(s, all)!)
     expect(seen.size).toBeGreaterThan(32)
   })
+
+  it('given the candidates, looks at them only and picks as a scan of the whole blob would', () => {
+    // a ranged download of a 100,000-piece blob wants three pieces
+    const looked: number[] = []
+    const base = state(100_000, { availability: { 70_001: 4, 70_002: 2, 99_999: 3 } })
+    const big: PickerState = { ...base, held: i => { looked.push(i); return base.held(i) }, wanted: i => i === 70_001 || i === 70_002 || i === 99_999, candidates: [70_001, 70_002, 99_999] }
+    expect(pickPiece(big, all, { random: fixed })).toBe(70_002)
+    expect(looked).toEqual([70_001, 70_002, 99_999])
+    // with the same random draws, the same picks as without them, a streaming window included
+    const seeded = (seed: number) => () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 }
+    for (let run = 0; run < 20; run++) {
+      const held = Array.from({ length: 200 }, (_, i) => i).filter(i => (i * 7 + run) % 3 === 0)
+      const availability = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [i, 1 + ((i * 13 + run) % 5)]))
+      const plain = state(200, { held, availability })
+      const withList: PickerState = { ...plain, candidates: Array.from({ length: 200 }, (_, i) => i).filter(i => !held.includes(i)) }
+      const has = (i: number): boolean => (i + run) % 4 !== 0
+      for (const cursor of [undefined, 0, 57, 190]) {
+        expect(pickPiece(withList, has, { cursor, random: seeded(run + 1) })).toBe(pickPiece(plain, has, { cursor, random: seeded(run + 1) }))
+      }
+    }
+  })
 })
