@@ -69,6 +69,15 @@ export const UNMEASURED_PARENT_BPS = 4 * 1024 * 1024
 export const CLEAN_CLOSE_RETRY_MS = 1000
 /** How long a parent may take to open a piece stream. */
 export const SESSION_OPEN_TIMEOUT_MS = 5000
+/**
+ * A download that has asked for nothing and gained nothing this long while
+ * an open parent holds a piece it lacks reopens that parent's session (a
+ * fresh bitfield and manifest). Scheduling should have asked for the piece;
+ * this is the net under it: a pull through a seed hung on the last but one
+ * piece of a layer for a minute in about 1 of 25 runs of token-auth.e2e
+ * under load, its only parent holding the piece.
+ */
+export const STUCK_MS = 10_000
 
 /** A streaming reader reads held pieces back from the store (the page cache, mostly) this much at a time. */
 export const READ_SLICE_BYTES = 1024 * 1024

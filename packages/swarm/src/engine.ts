@@ -2,7 +2,7 @@ import { Bitfield, MAX_SEED_RANGES, rankSeeds } from '@damselfly/protocol'
 import {
   ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MS,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
-  PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, UNMEASURED_PARENT_BPS
+  PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
 import { TaskFailedError } from './errors.js'
 import { ManifestTrust } from './manifest-trust.js'
@@ -278,6 +278,8 @@ export class DownloadEngine {
   readonly #candidates = new Map<string, Candidate>()
   readonly #banned = new Set<string>()
   readonly #trust: ManifestTrust
+  /** When #unstick last reopened a session. */
+  #lastUnstick = -Infinity
   /** Pieces a parent declined as busy, by parent: until when it is not asked for them again. */
   readonly #declined = new Map<string, Map<number, number>>()
   /** Pieces being verified and written: a second copy arriving meanwhile is dropped. */
@@ -859,6 +861,39 @@ export class DownloadEngine {
     this.#maybeAskSeeds(now)
     this.#maybeFallBack(now)
     this.#schedule()
+    this.#unstick(now)
+  }
+
+  /**
+   * Nothing asked for and nothing gained for STUCK_MS while an open parent
+   * holds a wanted piece this download lacks: the session with it is
+   * reopened, with the reason the piece was not asked for in the log.
+   */
+  #unstick (now: number): void {
+    const held = this.#held
+    if (held == null || this.#originRunning || now - Math.max(this.#lastProgress, this.#lastUnstick) < STUCK_MS) return
+    for (const s of this.#sessions.values()) if (s.outstanding.length > 0) return
+    for (const s of [...this.#sessions.values()]) {
+      if (!s.open || s.have == null || s.have.length !== held.length) continue
+      let piece: number | undefined
+      for (const i of s.have.indices()) {
+        if (!held.has(i) && this.#isWanted(i) && !this.#writing.has(i)) {
+          piece = i
+          break
+        }
+      }
+      if (piece == null) continue
+      this.#lastUnstick = now
+      const inflight = [...this.#inflight[piece] ?? []]
+      this.#env.log('%s: parent %s holds piece %d, and nothing was asked for %d ms (hash known %s, usable %s, declined until %s, in flight to %s): reopening the session',
+        this.#digest, s.peer, piece, STUCK_MS, this.#hashKnown?.[piece] === 1 || this.#trust.pin == null || this.#trust.pinned(piece) != null,
+        this.#trust.usableFrom(s.peer)(piece), this.#declined.get(s.peer)?.get(piece), inflight.join(',') || 'nobody')
+      // whatever says the piece is on its way from this parent goes with the session
+      for (const set of this.#inflight) set?.delete(s.peer)
+      this.#declined.delete(s.peer)
+      this.#drop(s.peer, { kind: 'error', message: 'stuck' }, 'nothing asked of it while it held a piece wanted')
+      return
+    }
   }
 
   // ---- discovery ------------------------------------------------------------

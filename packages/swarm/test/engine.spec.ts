@@ -1,6 +1,6 @@
 import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
 import { describe, expect, it } from 'vitest'
-import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, SUGGEST_GAP_MS } from '../src/constants.js'
+import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, SUGGEST_GAP_MS } from '../src/constants.js'
 import { DownloadEngine } from '../src/engine.js'
 import { STREAMING_WINDOW } from '../src/picker.js'
 import { ENGINE_DEFAULTS } from '../src/defaults.js'
@@ -355,6 +355,47 @@ describe('the download engine', () => {
     expect(d.take('connect').map(c => c.peer)).not.toContain('bad')
     d.open('good', 1, [0])
     expect(d.take('request')).toEqual([{ type: 'request', peer: 'good', index: 0 }])
+  })
+
+  it('reopens the session of a parent that holds a piece it lacks when for a while it has asked for nothing and gained nothing', () => {
+    const d = new Drive({ pipeline: 1 })
+    d.connected = ['seed']
+    d.seeds = ['seed']
+    d.engine.start()
+    d.layout(2)
+    // the parent names both pieces, but sends the hash of the first only: the second cannot be asked for
+    d.engine.sessionOpened('seed')
+    d.engine.manifest('seed', [part('seed', 0, 1, 2)])
+    d.engine.bitfield('seed', bits(2, [0, 1]))
+    expect(d.take('request')).toEqual([{ type: 'request', peer: 'seed', index: 0 }])
+    d.deliver('seed', 0)
+    d.take()
+    d.advance(STUCK_MS - 1000)
+    expect(d.take('close')).toEqual([])
+    expect(d.take('request')).toEqual([])
+    d.advance(2000)
+    expect(d.take('close')).toEqual([expect.objectContaining({ type: 'close', peer: 'seed' })])
+    // asked again, it answers in full, and the piece is asked for
+    d.advance(2000)
+    expect(d.take('connect')).toEqual([{ type: 'connect', peer: 'seed' }])
+    d.open('seed', 2, [0, 1])
+    expect(d.take('request')).toEqual([{ type: 'request', peer: 'seed', index: 1 }])
+    d.deliver('seed', 1)
+    expect(d.engine.state).not.toBe('downloading')
+    // a download that gains pieces is never taken for stuck
+    const e = new Drive({ pipeline: 1 })
+    e.connected = ['a']
+    e.engine.start()
+    e.layout(8)
+    e.open('a', 8, [0, 1, 2, 3, 4, 5, 6, 7])
+    const pending: number[] = []
+    for (let i = 0; i < 8; i++) {
+      pending.push(...e.take('request').map(r => r.index))
+      e.advance(STUCK_MS / 4)
+      e.deliver('a', pending.shift()!)
+    }
+    expect(e.engine.state).not.toBe('downloading')
+    expect(e.take('close')).toEqual([])
   })
 
   it('believes the signer of the first piece that verifies, and no longer asks a parent that follows a forged manifest', () => {
