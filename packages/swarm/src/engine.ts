@@ -886,7 +886,7 @@ export class DownloadEngine {
       this.#lastUnstick = now
       const inflight = [...this.#inflight[piece] ?? []]
       this.#env.log('%s: parent %s holds piece %d, and nothing was asked for %d ms (hash known %s, usable %s, declined until %s, in flight to %s): reopening the session',
-        this.#digest, s.peer, piece, STUCK_MS, this.#hashKnown?.[piece] === 1 || this.#trust.pin == null || this.#trust.pinned(piece) != null,
+        this.#digest, s.peer, piece, STUCK_MS, this.#hashKnownAt(piece),
         this.#trust.usableFrom(s.peer)(piece), this.#declined.get(s.peer)?.get(piece), inflight.join(',') || 'nobody')
       // whatever says the piece is on its way from this parent goes with the session
       for (const set of this.#inflight) set?.delete(s.peer)
@@ -1175,20 +1175,22 @@ export class DownloadEngine {
 
   #pickerState (): PickerState {
     const held = this.#held!
-    const known = this.#hashKnown!
     const availability = this.#availability!
     const inflight = this.#inflight
-    const trust = this.#trust
     return {
       pieces: held.length,
       held: i => held.has(i),
-      // before any piece verified, every parent's own word will do; then the believed signer's
-      hashKnown: i => known[i] === 1 || trust.pin == null || trust.pinned(i) != null,
+      hashKnown: i => this.#hashKnownAt(i),
       inflight: i => inflight[i]?.size ?? 0,
       availability: i => availability[i] ?? 0,
       ...(this.#ranged != null ? { wanted: (i: number) => this.#isWanted(i) } : {}),
       candidates: this.#missingWanted()
     }
+  }
+
+  /** A copy of the piece can be checked: before any piece verified, every parent's own word will do; then the believed signer's. */
+  #hashKnownAt (i: number): boolean {
+    return this.#hashKnown?.[i] === 1 || this.#trust.pin == null || this.#trust.pinned(i) != null
   }
 
   /** A ranged download's readers' next pieces, each first in its turn. */
