@@ -73,9 +73,8 @@ export const SESSION_OPEN_TIMEOUT_MS = 5000
  * A download that has asked for nothing and gained nothing this long while
  * an open parent holds a piece it lacks reopens that parent's session (a
  * fresh bitfield and manifest). Scheduling should have asked for the piece;
- * this is the net under it: a pull through a seed hung on the last but one
- * piece of a layer for a minute in about 1 of 25 runs of token-auth.e2e
- * under load, its only parent holding the piece.
+ * this is the net under it: a pull through a seed was seen to hang on one
+ * piece of a layer, its only parent holding that piece (cause not found).
  */
 export const STUCK_MS = 10_000
 
