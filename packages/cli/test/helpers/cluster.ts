@@ -75,6 +75,18 @@ export class Cluster {
     return path === '/metrics' ? res.text() : res.json()
   }
 
+  /**
+   * What the daemons were doing, for the message of a pull that failed: the
+   * downloads of the first (its /api/v1/tasks) and each one's last output,
+   * under the names given.
+   */
+  async explain (daemons: Record<string, DaemonProcess>): Promise<string> {
+    const entries = Object.entries(daemons)
+    const [name, first] = entries[0]!
+    const tasks = await this.api(first, '/api/v1/tasks').then(t => JSON.stringify(t), (err: Error) => err.message)
+    return [`${name} tasks: ${tasks}`, ...entries.map(([n, d]) => `${n} output: ${d.output.join('').slice(-4000)}`)].join('\n')
+  }
+
   /** Bytes the daemon's registry mirror sent to its clients, all sources together. */
   async mirrorBytes (d: DaemonProcess): Promise<number> {
     const text = await this.api(d, '/metrics')
