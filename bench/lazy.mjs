@@ -347,11 +347,11 @@ async function nydusRun (n, label, tools, image, rootfs, registry, backends, dea
   const mounts = []
   const readers = []
   try {
-    for (let i = 0; i < backends.length; i++) {
+    readers.push(...await Promise.all(backends.map(async (_, i) => {
       const dir = join(root, `node${i + 1}`)
       await mkdir(dir, { recursive: true })
-      readers.push(await startupReader(join(dir, 'mnt'), rootfs.startup, join(dir, 'startup.json')))
-    }
+      return startupReader(join(dir, 'mnt'), rootfs.startup, join(dir, 'startup.json'))
+    })))
     registry.reset()
     const cpu0 = await machineCpu()
     const t0 = performance.now()

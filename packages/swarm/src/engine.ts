@@ -1177,6 +1177,9 @@ export class DownloadEngine {
     const held = this.#held!
     const availability = this.#availability!
     const inflight = this.#inflight
+    // a scheduling round with no parent ready for a request picks nothing: the list is made on the first pick
+    let candidates: number[] | undefined
+    const missingWanted = (): number[] => (candidates ??= this.#missingWanted())
     return {
       pieces: held.length,
       held: i => held.has(i),
@@ -1184,7 +1187,7 @@ export class DownloadEngine {
       inflight: i => inflight[i]?.size ?? 0,
       availability: i => availability[i] ?? 0,
       ...(this.#ranged != null ? { wanted: (i: number) => this.#isWanted(i) } : {}),
-      candidates: this.#missingWanted()
+      get candidates () { return missingWanted() }
     }
   }
 
