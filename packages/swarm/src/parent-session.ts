@@ -163,9 +163,19 @@ export class ParentSession {
       const violation = ['ProtocolViolationError', 'MalformedMessageError', 'MessageTooLargeError'].includes(err.name)
       reason = { kind: violation ? 'violation' : 'error', message: err.message }
     } finally {
+      const closedHere = this.#closed
       this.#closed = true
       if (current != null) this.#events.abandoned(current.data)
-      if (reason?.kind === 'violation') this.#framed?.stream.abort(new Error(reason.message))
+      if (reason?.kind === 'violation') {
+        this.#framed?.stream.abort(new Error(reason.message))
+      } else if (!closedHere) {
+        // the parent ended the session (a choke, an error, its end of the
+        // stream): this end is closed too, or the stream stays half open on
+        // both sides and the parent's session waits on it for good, holding
+        // the blob against garbage collection
+        const stream = this.#framed?.stream
+        stream?.close({ signal: AbortSignal.timeout(2000) }).catch(() => stream.abort(new Error('close timed out')))
+      }
       this.#events.closed(reason)
     }
   }
