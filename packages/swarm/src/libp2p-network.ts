@@ -102,6 +102,10 @@ export function gossipInit (): Partial<GossipsubOpts> {
     // more CPU than moving the blob itself. from+seqno is StrictSign's message id.
     fastMsgIdFn: msg => `${toBase64(msg.from ?? new Uint8Array(), 'base64')}/${toBase64(msg.seqno ?? new Uint8Array(), 'base64')}`,
     allowPublishToZeroTopicPeers: true,
+    // a message published goes to the topic's mesh (D peers), not to every
+    // peer on the topic: flood publishing made each announcement and beacon
+    // cost its sender one copy per peer in the swarm
+    floodPublish: false,
     emitSelf: false,
     // gossipsub scores down peers that share an IP address once more than
     // ten do (-5 x the excess squared), a defence against Sybils on the
