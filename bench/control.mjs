@@ -91,7 +91,9 @@ function summary (r) {
     cpuSecondsMedian: median(of('pullCpuSeconds').filter(x => x != null)),
     seedControlMessages: seed?.controlMessages,
     gossipByKindMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByKind ?? {}).map(k => [k, median(nodes.map(d => d.gossipByKind[k]))])),
-    gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))]))
+    gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))])),
+    announcementsWithheldMedian: median(nodes.map(d => d.announcementsWithheld ?? 0)),
+    streamsByProtocolMedian: Object.fromEntries(Object.keys(nodes[0]?.streamsByProtocol ?? {}).map(k => [k, median(nodes.map(d => d.streamsByProtocol[k]))]))
   }
 }
 
@@ -124,6 +126,7 @@ function markdown (result) {
   const rows = result.summaries.map(rowOf)
   const kinds = Object.keys(result.summaries[0]?.gossipByKindMedian ?? {})
   const topics = Object.keys(result.summaries[0]?.gossipByTopicMedian ?? {})
+  const protocols = Object.keys(result.summaries[0]?.streamsByProtocolMedian ?? {})
   return [
     '# Control traffic per node per pull',
     '',
@@ -143,9 +146,15 @@ function markdown (result) {
     '',
     'Gossip messages a node published and took in, by topic (median): the daemon\'s own count, one per message however many copies arrived.',
     '',
-    `| N | mode | ${topics.join(' | ')} |`,
-    `|---:|---:|${topics.map(() => '---:').join('|')}|`,
-    ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${topics.map(k => f(s.gossipByTopicMedian[k], 0)).join(' | ')} |`),
+    `| N | mode | ${topics.join(' | ')} | announcements withheld |`,
+    `|---:|---:|${topics.map(() => '---:').join('|')}|---:|`,
+    ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${topics.map(k => f(s.gossipByTopicMedian[k], 0)).join(' | ')} | ${f(s.announcementsWithheldMedian, 0)} |`),
+    '',
+    'Streams a node opened and accepted, by protocol (median):',
+    '',
+    `| N | mode | ${protocols.join(' | ')} |`,
+    `|---:|---:|${protocols.map(() => '---:').join('|')}|`,
+    ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian?.[k], 0)).join(' | ')} |`),
     '',
     'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x per pull, ${f(g.perSecond10to30, 2)}x per second of pull)` : ''}`).join('; '),
     ''

@@ -165,6 +165,9 @@ export function sumOf (metrics, name, labels) {
 /** The gossipsub RPC contents counted, sent and received, by kind. */
 const GOSSIP_KINDS = ['message', 'subscription', 'ihave', 'iwant', 'graft', 'prune']
 
+/** The streams counted, both ways, by protocol (the labels of damselfly_streams_total). */
+const STREAM_PROTOCOLS = ['piece', 'seed', 'access', 'schedule', 'dht', 'gossipsub', 'identify', 'identify-push', 'ping', 'other']
+
 /**
  * A daemon's control-traffic counters from its /metrics text: gossip RPCs
  * and their contents, DHT requests made and served (a stream each),
@@ -183,6 +186,8 @@ export function controlCounters (metrics) {
     dhtServed: sumOf(metrics, 'damselfly_streams_total', 'protocol="dht",direction="inbound"'),
     schedulerRequests: sumOf(metrics, 'damselfly_streams_total', 'protocol="schedule",direction="outbound"'),
     streamsOpened: sumOf(metrics, 'damselfly_streams_total'),
+    streamsByProtocol: Object.fromEntries(STREAM_PROTOCOLS.map(p => [p, sumOf(metrics, 'damselfly_streams_total', `protocol="${p}"`)])),
+    announcementsWithheld: sumOf(metrics, 'damselfly_announcements_withheld_total'),
     connectionsOpened: sumOf(metrics, 'damselfly_connections_total'),
     // not control traffic: what the node's uplink carried, to see whose uplinks a swarm used
     uploadedBytes: sumOf(metrics, 'damselfly_uploaded_bytes_total'),

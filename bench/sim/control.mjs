@@ -53,6 +53,7 @@ for (const n of opts.nodes) {
       p50OverTlb: percentile(r.completionSeconds, 50) / tlb,
       unfinished: r.unfinished,
       announcements: r.announcements,
+      announcementsWithheld: r.announcementsWithheld,
       announcementsHeardPerNode: r.announcementsHeard / n,
       beaconsHeardPerNode: r.beaconsHeard / n,
       lookupsPerNode: r.lookups / n,
@@ -66,7 +67,7 @@ for (const n of opts.nodes) {
   }
 }
 
-const head = ['N', 'ranking', 'max/T_lb', 'p50/T_lb', 'announcements made', 'announcements heard/node', 'beacons heard/node', 'DHT lookups/node', 'scheduler requests/node', 'control msgs/node']
+const head = ['N', 'ranking', 'max/T_lb', 'p50/T_lb', 'announcements made', 'withheld', 'announcements heard/node', 'beacons heard/node', 'DHT lookups/node', 'scheduler requests/node', 'control msgs/node']
 const md = [
   '# Control traffic per node per pull, simulated',
   '',
@@ -75,7 +76,7 @@ const md = [
   '',
   `| ${head.join(' | ')} |`,
   `|${head.map(() => ' ---: ').join('|')}|`,
-  ...rows.map(r => `| ${r.nodes} | ${r.ranker} | ${f(r.maxOverTlb, 2)} | ${f(r.p50OverTlb, 2)} | ${r.announcements} | ${f(r.announcementsHeardPerNode)} | ${f(r.beaconsHeardPerNode)} | ${f(r.lookupsPerNode, 2)} | ${f(r.schedulerRequestsPerNode)} | ${f(r.controlPerNode)} |`),
+  ...rows.map(r => `| ${r.nodes} | ${r.ranker} | ${f(r.maxOverTlb, 2)} | ${f(r.p50OverTlb, 2)} | ${r.announcements} | ${r.announcementsWithheld} | ${f(r.announcementsHeardPerNode)} | ${f(r.beaconsHeardPerNode)} | ${f(r.lookupsPerNode, 2)} | ${f(r.schedulerRequestsPerNode)} | ${f(r.controlPerNode)} |`),
   ''
 ].join('\n')
 await writeResult(join(RESULTS, 'sim-control.json'), { date: new Date().toISOString(), sizeMiB: opts.sizeMiB, caps, rows })

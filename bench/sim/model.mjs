@@ -25,7 +25,7 @@
 // registry, holding every blob from the start), and churn. Not modelled:
 // CPU (so not what gossip costs), manifests other than the seed's (every
 // piece verifies). SIM_TRACE=1 prints the swarm's state each second.
-import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers, UplinkGauge } from '@damselfly/swarm/engine'
+import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, HeardHolders, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers, UplinkGauge } from '@damselfly/swarm/engine'
 import { Bitfield, layoutFor, MAX_BUSY_HOLDERS } from '@damselfly/protocol'
 import { HOLDING_FLUSH_MS, SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
 import { EventQueue } from './heap.mjs'
@@ -135,7 +135,7 @@ export function simulate (scenario) {
     const digest = `sha256:${b.toString(16).padStart(64, '0')}`
     const hashes = Array.from({ length: layout.pieces }, (_, i) => { const h = new Uint8Array(32); new DataView(h.buffer).setUint32(0, i); return h })
     const part = { digest, size, pieceSize: layout.pieceSize, first: 0, hashes, signer: '0', part: { signature: new Uint8Array([b]) } }
-    return { b, size, layout, digest, part, visible: [], downloaders: 0 }
+    return { b, size, layout, digest, part, visible: [], listening: new Set() }
   })
   // paced: as a daemon given its link's rate (npm run bench's runs); unpaced: as one given none, the default,
   // where a node other than a seed judges its uplink from its upload rate (the meter's), its flows as uploads
@@ -173,7 +173,7 @@ export function simulate (scenario) {
   let pending = nodes.length
   const all = [seedNode, ...nodes]
   // control traffic: announcements made, and heard (each by every node downloading the blob then); beacons heard
-  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0, stalled: 0, lookups: 0, seedAsks: 0, originPulls: 0, announcements: 0, announcementsHeard: 0, beaconsHeard: 0, ranks: 0, suggests: 0 }
+  const stats = { registryBytes: 0, pieceTransfers: 0, declined: 0, discardedBytes: 0, events: 0, idleReleased: 0, slotsFreed: 0, stalled: 0, lookups: 0, seedAsks: 0, originPulls: 0, announcements: 0, announcementsWithheld: 0, announcementsHeard: 0, beaconsHeard: 0, ranks: 0, suggests: 0 }
 
   // ---- fluid flows ---------------------------------------------------------
   // Each node's uplink and downlink is shared max-min fairly, as the
@@ -304,9 +304,9 @@ export function simulate (scenario) {
   const seedPeer = String(seedNode.id)
   function newTask (node, b) {
     const blob = blobs[b]
-    const task = { b, blob, held: new Uint8Array(blob.layout.pieces), count: 0, children: new Set(), sessions: new Map(), engine: undefined, layoutKnown: false, done: false, reader: Symbol('runtime'), cursor: 0 }
+    const task = { b, blob, node, heard: new HeardHolders(), held: new Uint8Array(blob.layout.pieces), count: 0, children: new Set(), sessions: new Map(), engine: undefined, layoutKnown: false, done: false, reader: Symbol('runtime'), cursor: 0 }
     if (node.seed) return task
-    blob.downloaders++
+    blob.listening.add(task)
     task.engine = new DownloadEngine({
       now: () => now * 1000,
       self: String(node.id),
@@ -433,27 +433,38 @@ export function simulate (scenario) {
     } else if (task.count === 1 && !node.seed) {
       // a node announces the first piece of a blob at once (later ones wait
       // for the batch); gossip carries it in about a round trip
-      announce(blob)
+      announce(node, task, false)
       at(now + rtt, () => { if (!node.gone) blob.visible.push(node) })
     }
     if (task.count === blob.layout.pieces) {
       task.done = true
       if (!node.seed) {
-        blob.downloaders--
         // the second announcement, the blob complete: counted, it names no new holder
-        if (schedule == null) announce(blob)
+        if (schedule == null) announce(node, task, true)
+        blob.listening.delete(task)
       }
     }
   }
   /**
    * What a node's announcement of a blob costs: every other node downloading
    * it hears it, on the blob's topic, which a blob of one piece has none of
-   * (the daemon's downloads of it join no topic).
+   * (the daemon's downloads of it join no topic); none once the node has
+   * heard enough others' (HeardHolders, as the daemon).
    */
-  function announce (blob) {
+  function announce (node, task, complete) {
+    const blob = task.blob
     if (blob.layout.pieces <= 1) return
+    if (!task.heard.announces(complete, node.seed)) {
+      stats.announcementsWithheld++
+      return
+    }
     stats.announcements++
-    stats.announcementsHeard += Math.max(0, blob.downloaders - 1)
+    stats.announcementsHeard += blob.listening.size - (blob.listening.has(task) ? 1 : 0)
+    // heard a round trip later by the nodes downloading the blob then
+    const peer = String(node.id)
+    at(now + rtt, () => {
+      for (const t of blob.listening) if (t.node !== node) t.heard.heard(peer, complete)
+    })
   }
   function startNextBlob (node) {
     while (node.next < blobs.length && [...node.tasks.values()].filter(t => !t.done).length < CONCURRENT_BLOBS) {
@@ -677,7 +688,7 @@ export function simulate (scenario) {
     n.gone = true
     pending--
     for (const task of n.tasks.values()) {
-      if (!task.done) task.blob.downloaders--
+      task.blob.listening.delete(task)
       for (const s of [...task.sessions.values()]) closeSession(s)
       task.engine?.end()
       // children lose their sessions with it
@@ -752,6 +763,7 @@ export function simulate (scenario) {
     seedAsks: stats.seedAsks,
     originPulls: stats.originPulls,
     announcements: stats.announcements,
+    announcementsWithheld: stats.announcementsWithheld,
     announcementsHeard: stats.announcementsHeard,
     beaconsHeard: stats.beaconsHeard,
     ranks: stats.ranks,

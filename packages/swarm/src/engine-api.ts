@@ -3,7 +3,7 @@
  *
  * `@damselfly/swarm/engine`: the download engine and the pure rules around
  * it (request planning, piece picking, parent ranking, the parent side's
- * upload slots and super-seeding, beacons), for drivers other than the
+ * upload slots and super-seeding, beacons, announcements), for drivers other than the
  * daemon: the simulator in bench/sim, and peers that want Damselfly's
  * decisions over their own transport. Nothing here does I/O.
  */
@@ -22,3 +22,4 @@ export { ServeLedger, idleSlotToFree, slotsForNewcomers } from './piece-server.j
 export type { UploadSlot } from './piece-server.js'
 export { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, BEACONS_HEARD_PER_SECOND, beaconDue, beaconIntervalMs, beaconKey, beaconMemoryMs } from './beacon.js'
 export { UplinkGauge } from './rate-limit.js'
+export { ANNOUNCED_HOLDERS_ENOUGH, HeardHolders } from './announce.js'

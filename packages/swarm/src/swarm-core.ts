@@ -12,6 +12,7 @@ import { backoffMs } from './scheduler.js'
 import { SchedulerClient } from './schedule.js'
 import { SeedService } from './seed-service.js'
 import { ENGINE_DEFAULTS } from './defaults.js'
+import { HeardHolders } from './announce.js'
 import { OriginNotAllowedError } from './errors.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
@@ -241,6 +242,8 @@ class DamselflySwarm implements Swarm {
   readonly #ctx: TaskContext
   /** Downloads whose first pieces this node has announced (see #gained). */
   readonly #announced = new WeakSet<DownloadTask>()
+  /** For each download, the other holders heard announcing its blob (see #announce). */
+  readonly #heard = new WeakMap<DownloadTask, HeardHolders>()
   readonly #provided = new Set<BlobDigest>()
   /** Blobs to provide (see #provideBatch): when each was queued (performance.now() time) and its share of PROVIDE_SPREAD_MS. */
   readonly #provideSoon = new Map<BlobDigest, { queuedAt: number, spread: number }>()
@@ -472,7 +475,7 @@ class DamselflySwarm implements Swarm {
       this.#emit({ type: 'done', task: summary })
       // the second announcement, once the whole digest is verified; a task
       // that found the blob already held announced nothing and adds nothing
-      if (this.#announced.has(task)) this.#announce(digest, summary.pieces ?? 0, [], true)
+      if (this.#announced.has(task)) this.#announce(task, summary.pieces ?? 0, [], true)
     }, { once: true })
     task.addEventListener('failed', () => this.#emit({ type: 'done', task: task.summary() }), { once: true })
     if (fromOrigin) task.startFromOrigin()
@@ -578,7 +581,7 @@ class DamselflySwarm implements Swarm {
     // each node, and no receiver used them
     if (task != null && !this.#announced.has(task)) {
       this.#announced.add(task)
-      this.#announce(digest, pieces, [index], false)
+      this.#announce(task, pieces, [index], false)
       // the scheduler may suggest this node from now on
       this.#scheduler?.holding(digest)
     }
@@ -697,9 +700,17 @@ class DamselflySwarm implements Swarm {
     else this.#leave(BEACON_TOPIC)
   }
 
-  /** Publish that this node holds the pieces `have` of `digest`, or all of them. */
-  #announce (digest: BlobDigest, pieces: number, have: number[], complete: boolean): void {
+  /**
+   * Publish that this node holds the pieces `have` of the task's blob, or
+   * all of them; not once enough others have said as much (HeardHolders).
+   */
+  #announce (task: DownloadTask, pieces: number, have: number[], complete: boolean): void {
     if (!this.#gossipsHolders()) return
+    if (this.#heard.get(task)?.announces(complete, this.#init.seed === true) === false) {
+      this.stats.announcementsWithheld++
+      return
+    }
+    const digest = task.digest
     const data = encodeAnnounce({ digest, pieces, have, complete, addrs: this.#addrs() })
     this.stats.gossipPublished.blob++
     this.#network.publish(blobTopic(digest), data).catch(() => {})
@@ -761,10 +772,17 @@ class DamselflySwarm implements Swarm {
       if (blobTopic(a.digest as BlobDigest) !== topic) return
       const task = this.#tasks.get(a.digest as BlobDigest)
       if (task == null || task.state !== 'downloading') return
+      let heard = this.#heard.get(task)
+      if (heard == null) {
+        heard = new HeardHolders()
+        this.#heard.set(task, heard)
+      }
       if (a.withdrawn) {
+        heard.withdrawn(from)
         task.dropCandidate(from)
         return
       }
+      heard.heard(from, a.complete)
       if (this.#network.isConnected(from)) {
         task.addCandidate(from)
         return
