@@ -205,6 +205,8 @@ describe('damselfly demo', () => {
         await page.waitForSelector(`tr[data-node="${name}"][data-complete="true"] .bar[data-percent="100"]`, { timeout: 30_000 })
       }
       expect(await page.$$eval('path.edge.seed', edges => edges.length)).toBeGreaterThan(0)
+      // the saving is shown once the demo's summary arrives, a moment after the last bar fills
+      await page.waitForSelector('#saving', { timeout: 30_000 })
       expect(await page.$eval('#saving', el => el.getAttribute('data-ok'))).toBe('true')
       await page.screenshot({ path: `${ARTIFACTS}demo-dashboard-firefox.png` })
       expect(errors).toEqual([])
