@@ -24,7 +24,8 @@
 // runtime pulling 3 blobs at a time in order (the seed likewise from the
 // registry, holding every blob from the start), and churn. Not modelled:
 // CPU (so not what gossip costs), manifests other than the seed's (every
-// piece verifies). SIM_TRACE=1 prints the swarm's state each second.
+// piece verifies). SIM_TRACE=1 prints the swarm's state each second (2: and
+// the parents of the first two live nodes' downloads).
 import { BEACON_INTERVAL_MS, BEACON_UNCHANGED_MS, DownloadEngine, ENGINE_DEFAULTS, HeardHolders, LocalParentRanker, RandomParentRanker, ServeLedger, SWARM_DEFAULTS, beaconDue, beaconIntervalMs, beaconKey, idleSlotToFree, slotsForNewcomers, UplinkGauge } from '@damselfly/swarm/engine'
 import { Bitfield, layoutFor, MAX_BUSY_HOLDERS } from '@damselfly/protocol'
 import { HOLDING_FLUSH_MS, SCHEDULE_FLUSH_MS, ScheduleState } from '@damselfly/swarm'
@@ -727,6 +728,8 @@ export function simulate (scenario) {
       // the share of live nodes' download and of all nodes' upload capacity in use
       const util = (set, cap) => { let r = 0; for (const f of set) r += f.rate; return r / cap }
       const upUtil = nodes.reduce((a, n) => a + (n.gone ? 0 : util(n.upFlows, n.up)), 0) / nodes.length
+      // SIM_TRACE=2: also the first two live nodes' downloads, each parent as id (S: a slow uplink, ?: not open yet):requests queued (+: one being sent)
+      if (process.env.SIM_TRACE === '2') for (const n of live.slice(0, 2)) for (const t of n.tasks.values()) if (!t.done && t.engine != null) console.log(`  node ${n.id} blob ${t.b} held ${t.count}/${t.held.length} sessions ${[...t.sessions.values()].map(x => `${x.parent.id}${x.parent.up < scenario.nodeUp ? 'S' : ''}${x.open ? '' : '?'}:${x.queue.length}${x.sent ? '+' : ''}`).join(' ')} candidates ${t.blob.visible.length}`)
       console.log(`t=${now.toFixed(1)} live ${live.length} downUtil ${avg(n => util(n.downFlows, n.down))} upUtil ${upUtil.toFixed(2)} downFlows ${avg(n => n.downFlows.size)} idleDown ${avg(n => n.downFlows.size === 0 ? 1 : 0)} requested MiB ${avg(n => [...n.tasks.values()].reduce((a, t) => a + (t.done || t.engine == null ? 0 : t.engine.requestedBytes), 0) / 1048576)} sessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + t.sessions.size, 0))} openSessions ${avg(n => [...n.tasks.values()].filter(t => !t.done).reduce((a, t) => a + [...t.sessions.values()].filter(x => x.open).length, 0))} upFlows ${avg(n => n.upFlows.size)} held ${avg(n => [...n.tasks.values()].reduce((a, t) => a + t.count, 0))} seedUp ${seedNode.upFlows.size} seedSlots ${seedNode.serving.length} visible ${blobs.map(b => b.visible.length).join('/')}`)
       at(now + 1, trace)
     }

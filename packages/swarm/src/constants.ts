@@ -65,6 +65,10 @@ export const FALLBACK_JOIN_WAIT_MS = 1000
 export const PARENT_METER_WINDOW_MS = 500
 /** What a parent whose rate is not measured yet is assumed to deliver, for the hedge's wait: bytes/s. */
 export const UNMEASURED_PARENT_BPS = 4 * 1024 * 1024
+/** A piece is asked of a second parent too once that parent would bring it this many times sooner than the first still needs. */
+export const HEDGE_SOONER_FACTOR = 3
+/** A piece is asked of at most this many parents at once. */
+export const MAX_HEDGED_COPIES = 3
 /** A session closed cleanly is asked again after this. */
 export const CLEAN_CLOSE_RETRY_MS = 1000
 /** How long a parent may take to open a piece stream. */

@@ -2,7 +2,7 @@ import { Bitfield, MAX_SEED_RANGES, rankSeeds } from '@damselfly/protocol'
 import {
   ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MS,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
-  PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, UNMEASURED_PARENT_BPS
+  HEDGE_SOONER_FACTOR, MAX_HEDGED_COPIES, PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
 import { TaskFailedError } from './errors.js'
 import { ManifestTrust } from './manifest-trust.js'
@@ -215,6 +215,11 @@ class Meter {
   rate (now: number): number {
     this.#roll(now)
     if (now - this.#since > PARENT_METER_WINDOW_MS * 4) return 0
+    return this.#rate
+  }
+
+  /** The rate last measured, however long ago: what an idle parent did when it last sent. */
+  get last (): number {
     return this.#rate
   }
 
@@ -1287,6 +1292,39 @@ export class DownloadEngine {
     return Math.max(this.#config.hedgeAfterMs, 3 * bytesAhead / rate * 1000)
   }
 
+  /**
+   * Whether `other` would deliver piece `index` (after what it already has
+   * queued) in under a third of the time each parent asked for it so far
+   * still needs at its measured rate: a parent that shares a slow uplink
+   * among many children is not waited out piece by piece.
+   */
+  #soonerThanAll (index: number, other: Session, pieceSize: number, now: number): boolean {
+    const elsewhere = (other.outstanding.length + 1) * pieceSize / this.#expectedRate(other, now) * 1000
+    for (const peer of this.#inflight[index] ?? []) {
+      const s = this.#sessions.get(peer)
+      if (s == null) continue
+      const rate = s.meter.rate(now)
+      if (rate <= 0) return false
+      const left = pieceSize / rate * 1000 - (now - (s.requestedAt.get(index) ?? now))
+      if (left <= HEDGE_SOONER_FACTOR * elsewhere) return false
+    }
+    return true
+  }
+
+  /** The rate a parent is expected to send at: as measured (#measuredRate), else as an unmeasured parent is assumed to. */
+  #expectedRate (s: Session, now: number): number {
+    return this.#measuredRate(s, now) ?? UNMEASURED_PARENT_BPS
+  }
+
+  /** A parent's rate as measured now, or as it last sent to this download; undefined if never measured. */
+  #measuredRate (s: Session, now: number): number | undefined {
+    const rate = s.meter.rate(now)
+    if (rate > 0) return rate
+    if (s.meter.last > 0) return s.meter.last
+    const last = this.#candidates.get(s.peer)?.lastBps
+    return last != null && last > 0 ? last : undefined
+  }
+
   #hedge (now: number): void {
     const layout = this.#layout
     for (const s of [...this.#sessions.values()]) {
@@ -1298,23 +1336,31 @@ export class DownloadEngine {
         this.#drop(s.peer, { kind: 'error', message: what }, what)
         continue
       }
-      const oldest = s.outstanding[0]
+      // the oldest piece still wanted: one held already (its copy from this
+      // parent cancelled, and still on its way) is not asked for again
+      const oldest = s.outstanding.find(i => this.#held?.has(i) !== true && !this.#writing.has(i))
       if (oldest == null || layout == null) continue
-      const since = s.requestedAt.get(oldest) ?? now
-      if (now - since < this.#hedgeAfter(s, now) || (this.#inflight[oldest]?.size ?? 0) > 1) continue
-      // the oldest request has waited too long: ask the best other parent for it too
+      const waited = now - (s.requestedAt.get(oldest) ?? now)
+      const asked = this.#inflight[oldest]
+      if (waited < this.#config.hedgeAfterMs || (asked?.size ?? 0) >= MAX_HEDGED_COPIES) continue
       let best: Session | undefined
       let bestRate = -1
       for (const o of this.#sessions.values()) {
-        if (o === s || !o.open || o.have?.has(oldest) !== true) continue
+        if (o === s || !o.open || o.have?.has(oldest) !== true || asked?.has(o.peer) === true) continue
         if (o.outstanding.length > pipelineDepth(layout.pieceSize, o.meter.rate(now), this.#config.pipeline)) continue
-        const r = o.meter.rate(now)
+        // a parent measured sending beats one never measured, whatever the guess for that one
+        const r = this.#measuredRate(o, now) ?? 0
         if (r > bestRate) {
           best = o
           bestRate = r
         }
       }
-      if (best != null) this.#request(best, oldest)
+      if (best == null) continue
+      // the oldest request has waited too long for this parent's own pace
+      // (asked of one parent only), or another parent would bring the piece
+      // much sooner than every parent asked for it so far
+      const late = (asked?.size ?? 0) <= 1 && waited >= this.#hedgeAfter(s, now)
+      if (late || this.#soonerThanAll(oldest, best, layout.pieceSize, now)) this.#request(best, oldest)
     }
   }
 

@@ -284,6 +284,52 @@ describe('the download engine', () => {
     expect(d.take('close')).toContainEqual({ type: 'close', peer: 'a', error: 'stalled' })
   })
 
+  it('asks a fast idle parent for a piece a slow parent would take far longer to finish, and not another parent as slow', () => {
+    // 'slow' sends 25 KB/s, a 1 MiB piece in 40 s; its own pace says wait 3 x that
+    const run = (otherPerTick: number): Array<{ at: number, peer: string }> => {
+      const d = new Drive({ pipeline: 1, maxParents: 2 })
+      d.connected = ['slow', 'other']
+      d.engine.start()
+      d.layout(6)
+      const all = [0, 1, 2, 3, 4, 5]
+      d.open('slow', 6, all)
+      d.open('other', 6, all)
+      const requests = d.take('request')
+      const atSlow = requests.find(r => r.peer === 'slow')!.index
+      const asked: Array<{ at: number, peer: string }> = []
+      // what 'other' has sent of each piece asked of it, one piece at a time
+      const sent = new Map<number, number>()
+      for (let t = 0; t < 30_000; t += 200) {
+        d.now += 200
+        d.engine.received('slow', 5000)
+        const next = requests.find(r => r.peer === 'other' && (sent.get(r.index) ?? 0) < PIECE)
+        if (next != null) {
+          const bytes = Math.min(PIECE, (sent.get(next.index) ?? 0) + otherPerTick)
+          d.engine.received('other', bytes - (sent.get(next.index) ?? 0))
+          sent.set(next.index, bytes)
+          if (bytes === PIECE) {
+            const arrival = d.engine.pieceArrived('other', next.index)
+            if (arrival.write) {
+              d.engine.pieceVerified('other', next.index)
+              d.engine.pieceStored('other', next.index, PIECE)
+            }
+          }
+        }
+        d.engine.tick()
+        for (const r of d.take('request')) {
+          if (r.index === atSlow && r.peer === 'other') asked.push({ at: d.now, peer: r.peer })
+          requests.push(r)
+        }
+      }
+      return asked
+    }
+    // 'other' sent its pieces at 5 MB/s and is idle: it is asked once the hedge delay's floor has
+    // passed, and once only (held, the piece is not asked for again while 'slow' answers the cancel)
+    expect(run(PIECE)).toEqual([{ at: CONFIG.hedgeAfterMs, peer: 'other' }])
+    // 'other' is as slow: waiting for 'slow' is as good, and nothing is asked twice within the 30 s
+    expect(run(5000)).toEqual([])
+  })
+
   it('demotes a parent whose piece takes twenty times the download\'s mean, and gives it a place only after every other candidate', () => {
     const d = new Drive({ pipeline: 1, maxParents: 3 })
     d.connected = ['a', 'b', 'c']
