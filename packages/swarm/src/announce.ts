@@ -6,12 +6,12 @@
  * A node announces a blob twice: when its first piece is verified (that makes
  * it a parent others can find) and when it holds all of it. Every
  * announcement reaches every peer downloading the blob, so without a bound
- * each peer heard as many as the blob has holders: 4,492 a node in a
- * simulated 1,000-node pull of an 8 MiB image, 44,992 at 10,000. A node that
- * has heard ANNOUNCED_HOLDERS_ENOUGH others say as much stays quiet: the
- * peers downloading the blob heard those too, and each of them meets the
- * holders that stayed quiet through its probes of connected peers, the DHT,
- * and the holders a busy parent names when it declines a piece.
+ * each peer would hear as many as the blob has holders, a number that grows
+ * with the swarm. A node that has heard ANNOUNCED_HOLDERS_ENOUGH others say
+ * as much stays quiet: the peers downloading the blob heard those too, and
+ * each of them meets the holders that stayed quiet through its probes of
+ * connected peers, the DHT, and the holders a busy parent names when it
+ * declines a piece.
  */
 
 /** Announcements of others heard before a node makes its own no more (each kind counted apart). */
