@@ -93,7 +93,7 @@ function summary (r) {
     gossipByKindMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByKind ?? {}).map(k => [k, median(nodes.map(d => d.gossipByKind[k]))])),
     gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))])),
     announcementsWithheldMedian: median(nodes.map(d => d.announcementsWithheld ?? 0)),
-    streamsByProtocolMedian: Object.fromEntries(Object.keys(nodes[0]?.streamsByProtocol ?? {}).map(k => [k, median(nodes.map(d => d.streamsByProtocol[k]))]))
+    streamsByProtocolMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.streamsByProtocol ?? {})))].sort().map(k => [k, median(nodes.map(d => d.streamsByProtocol[k] ?? 0))]))
   }
 }
 
@@ -126,7 +126,7 @@ function markdown (result) {
   const rows = result.summaries.map(rowOf)
   const kinds = Object.keys(result.summaries[0]?.gossipByKindMedian ?? {})
   const topics = Object.keys(result.summaries[0]?.gossipByTopicMedian ?? {})
-  const protocols = Object.keys(result.summaries[0]?.streamsByProtocolMedian ?? {})
+  const protocols = [...new Set(result.summaries.flatMap(s => Object.keys(s.streamsByProtocolMedian ?? {})))].sort()
   return [
     '# Control traffic per node per pull',
     '',
@@ -150,12 +150,16 @@ function markdown (result) {
     `|---:|---:|${topics.map(() => '---:').join('|')}|---:|`,
     ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${topics.map(k => f(s.gossipByTopicMedian[k], 0)).join(' | ')} | ${f(s.announcementsWithheldMedian, 0)} |`),
     '',
-    'Streams a node opened and accepted, by protocol (median):',
-    '',
-    `| N | mode | ${protocols.join(' | ')} |`,
-    `|---:|---:|${protocols.map(() => '---:').join('|')}|`,
-    ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian?.[k], 0)).join(' | ')} |`),
-    '',
+    ...(protocols.length === 0
+      ? []
+      : [
+          'Streams a node opened and accepted, by protocol (median):',
+          '',
+          `| N | mode | ${protocols.join(' | ')} |`,
+          `|---:|---:|${protocols.map(() => '---:').join('|')}|`,
+          ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian?.[k], 0)).join(' | ')} |`),
+          ''
+        ]),
     'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x per pull, ${f(g.perSecond10to30, 2)}x per second of pull)` : ''}`).join('; '),
     ''
   ].join('\n')

@@ -165,8 +165,15 @@ export function sumOf (metrics, name, labels) {
 /** The gossipsub RPC contents counted, sent and received, by kind. */
 const GOSSIP_KINDS = ['message', 'subscription', 'ihave', 'iwant', 'graft', 'prune']
 
-/** The streams counted, both ways, by protocol (the labels of damselfly_streams_total). */
-const STREAM_PROTOCOLS = ['piece', 'seed', 'access', 'schedule', 'dht', 'gossipsub', 'identify', 'identify-push', 'ping', 'other']
+/** A counter summed over its other labels, by the value of `label`: { piece: 503, dht: 496, ... }. */
+function sumsBy (metrics, name, label) {
+  const out = {}
+  for (const m of metrics.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const value = new RegExp(`${label}="([^"]*)"`).exec(m[1])?.[1]
+    if (value != null) out[value] = (out[value] ?? 0) + Number(m[2])
+  }
+  return out
+}
 
 /**
  * A daemon's control-traffic counters from its /metrics text: gossip RPCs
@@ -186,7 +193,7 @@ export function controlCounters (metrics) {
     dhtServed: sumOf(metrics, 'damselfly_streams_total', 'protocol="dht",direction="inbound"'),
     schedulerRequests: sumOf(metrics, 'damselfly_streams_total', 'protocol="schedule",direction="outbound"'),
     streamsOpened: sumOf(metrics, 'damselfly_streams_total'),
-    streamsByProtocol: Object.fromEntries(STREAM_PROTOCOLS.map(p => [p, sumOf(metrics, 'damselfly_streams_total', `protocol="${p}"`)])),
+    streamsByProtocol: sumsBy(metrics, 'damselfly_streams_total', 'protocol'),
     announcementsWithheld: sumOf(metrics, 'damselfly_announcements_withheld_total'),
     connectionsOpened: sumOf(metrics, 'damselfly_connections_total'),
     // not control traffic: what the node's uplink carried, to see whose uplinks a swarm used
@@ -201,7 +208,8 @@ export function controlDelta (before, after) {
   for (const [k, v] of Object.entries(after)) {
     if (k === 'connectionsOpen') out[k] = v
     else if (typeof v === 'number') out[k] = v - before[k]
-    else out[k] = Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, vv - before[k][kk]]))
+    // a key first counted after the first reading (a protocol first used in the pull) grew from 0
+    else out[k] = Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, vv - (before[k]?.[kk] ?? 0)]))
   }
   return out
 }

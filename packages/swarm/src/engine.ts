@@ -1299,7 +1299,8 @@ export class DownloadEngine {
    * among many children is not waited out piece by piece.
    */
   #soonerThanAll (index: number, other: Session, pieceSize: number, now: number): boolean {
-    const elsewhere = (other.outstanding.length + 1) * pieceSize / this.#expectedRate(other, now) * 1000
+    // a parent never measured is assumed to send as the hedge's wait assumes
+    const elsewhere = (other.outstanding.length + 1) * pieceSize / (this.#measuredRate(other, now) ?? UNMEASURED_PARENT_BPS) * 1000
     for (const peer of this.#inflight[index] ?? []) {
       const s = this.#sessions.get(peer)
       if (s == null) continue
@@ -1309,11 +1310,6 @@ export class DownloadEngine {
       if (left <= HEDGE_SOONER_FACTOR * elsewhere) return false
     }
     return true
-  }
-
-  /** The rate a parent is expected to send at: as measured (#measuredRate), else as an unmeasured parent is assumed to. */
-  #expectedRate (s: Session, now: number): number {
-    return this.#measuredRate(s, now) ?? UNMEASURED_PARENT_BPS
   }
 
   /** A parent's rate as measured now, or as it last sent to this download; undefined if never measured. */

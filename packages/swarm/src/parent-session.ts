@@ -163,12 +163,12 @@ export class ParentSession {
       const violation = ['ProtocolViolationError', 'MalformedMessageError', 'MessageTooLargeError'].includes(err.name)
       reason = { kind: violation ? 'violation' : 'error', message: err.message }
     } finally {
-      const closedHere = this.#closed
+      const closedByUs = this.#closed
       this.#closed = true
       if (current != null) this.#events.abandoned(current.data)
       if (reason?.kind === 'violation') {
         this.#framed?.stream.abort(new Error(reason.message))
-      } else if (!closedHere) {
+      } else if (!closedByUs) {
         // the parent ended the session (a choke, an error, its end of the
         // stream): this end is closed too, or the stream stays half open on
         // both sides and the parent's session waits on it for good, holding
