@@ -106,6 +106,15 @@ export const configSchema = kind.mapping({
   downloadRate: kind.size.prefault(0).register(INFO, { flag: '--download-rate RATE', description: 'node-wide download limit per second; 0 for none' }),
   uploadSlots: kind.integer(1, 1024).prefault(SWARM_DEFAULTS.uploadSlots).register(INFO, { flag: '--upload-slots N', description: 'upload sessions served at once' }),
   maxParents: kind.integer(1, 64).prefault(SWARM_DEFAULTS.maxParents).register(INFO, { flag: '--max-parents N', description: 'parents per download' }),
+  maxConnections: kind.integer(1, 100_000).prefault(SWARM_DEFAULTS.maxConnections).register(INFO, {
+    flag: '--max-connections N',
+    description: 'connections this node keeps open that it opened itself: beyond it, the idle ones (no piece session, seed or scheduler request, open longer than connectionGrace) are closed, newest first, down to three quarters. Never those to a seed, scheduler or bootstrap peer, nor to the DHT\'s 20 closest peers (libp2p keeps those connected). Peers close the connections they opened'
+  }),
+  connectionGrace: kind.duration(0, 3_600_000).prefault(`${SWARM_DEFAULTS.connectionGraceMs / 1000}s`).register(INFO, {
+    flag: '--connection-grace TIME',
+    description: 'how long a new connection stays open before --max-connections may close it',
+    init: ms => ({ connectionGraceMs: ms })
+  }),
   pieceSize: kind.sizeOrNull(64 * 1024, MAX_PIECE_SIZE).prefault(null).register(INFO, {
     flag: '--piece-size BYTES',
     description: 'piece size of the blobs this node pulls from origins, for experiments; null: the size / 2048 rounded up to a power of two, 1MiB..64MiB',

@@ -11,7 +11,7 @@ import type { ConfigFlags } from '../src/config.js'
 
 const FLAGS = [
   'config', 'data-dir', 'listen', 'bootstrap', 'scheduler', 'transport', 'encryption', 'swarm-key', 'allow-peer', 'seed', 'locality', 'parent-ranking', 'relay', 'no-relay', 'trust-seed', 'allow-origin',
-  'no-origin-fallback', 'prefetch', 'seed-timeout', 'origin-timeout', 'upload-rate', 'download-rate', 'upload-slots', 'max-parents', 'api',
+  'no-origin-fallback', 'prefetch', 'seed-timeout', 'origin-timeout', 'upload-rate', 'download-rate', 'upload-slots', 'max-parents', 'max-connections', 'connection-grace', 'api',
   'api-token-file', 'mirror', 'no-mirror', 'default-registry', 'insecure-registry', 'registry-ca', 'docker-config', 'piece-size',
   'super-seed-copies', 'quota', 'log-format', 'log-level'
 ]

@@ -65,6 +65,8 @@ describe('daemon config', () => {
       downloadRate: 0,
       uploadSlots: 16,
       maxParents: 8,
+      maxConnections: 64,
+      connectionGrace: 30000,
       pieceSize: null,
       superSeedCopies: 1,
       api: { host: '127.0.0.1', port: 65002 },

@@ -40,6 +40,7 @@ export function registerDaemonMetrics (registry: Registry, swarm: Swarm, mirror?
   metric('damselfly_gossip_messages_total', 'counter', 'Gossip messages this node published and received, by topic: blob announcements and load beacons.', ['direction', 'topic'],
     () => [[{ direction: 'published', topic: 'blob' }, s.gossipPublished.blob], [{ direction: 'published', topic: 'beacon' }, s.gossipPublished.beacon],
       [{ direction: 'received', topic: 'blob' }, s.gossipReceived.blob], [{ direction: 'received', topic: 'beacon' }, s.gossipReceived.beacon]])
+  metric('damselfly_connections_closed_idle_total', 'counter', 'Idle connections this node opened and closed, having opened more than its cap (--max-connections).', [], () => [[{}, s.connectionsClosedIdle]])
   metric('damselfly_announcements_withheld_total', 'counter', 'Blob announcements not published: enough other holders of the blob had announced it.', [], () => [[{}, s.announcementsWithheld]])
   metric('damselfly_active_uploads', 'gauge', 'Upload sessions being served.', [], () => [[{}, s.activeUploads]])
   metric('damselfly_peers', 'gauge', 'Connected peers.', [], () => [[{}, swarm.peers().length]])

@@ -9,6 +9,14 @@ export const SWARM_DEFAULTS = {
   /** Parents one download draws on at once. */
   maxParents: 8,
   /**
+   * Connections a node keeps open that it opened itself; beyond it the idle
+   * ones are closed (connection-cap.ts). Room for the parents of several
+   * downloads at once, the seeds, the DHT's closest peers and gossip's mesh.
+   */
+  maxConnections: 64,
+  /** How long a new connection is left open, whatever it carries, before the cap may close it. */
+  connectionGraceMs: 30_000,
+  /**
    * Copies of a piece a node sends within `superSeedWindowMs` before it
    * declines further requests for it while its uplink is busy; 0 never declines.
    * 1 rather than 2 (bench/sim, max-min shared links): the last of 1,000

@@ -1,3 +1,4 @@
+import { KEEP_ALIVE } from '@libp2p/interface'
 import { passthroughMapper } from '@libp2p/kad-dht'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -5,6 +6,7 @@ import { blobCid, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
 import { toString as toBase64 } from 'uint8arrays/to-string'
 import { connectionTransport } from './transports.js'
 import type { ByteStream, ConnectionInfo, ProviderRecord, StreamHandlerLimits, SwarmNetwork } from './network.js'
+import type { HeldConnection } from './connection-cap.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub, GossipsubOpts, Message } from '@libp2p/gossipsub'
 import type { AbortOptions, Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
@@ -288,7 +290,40 @@ export class Libp2pNetwork implements SwarmNetwork {
     })
   }
 
+  connections (protocols: readonly string[]): Array<Omit<HeldConnection, 'kept'>> {
+    const now = Date.now()
+    return this.#node.getConnections().map(c => ({
+      peer: c.remotePeer.toString(),
+      outbound: c.direction === 'outbound',
+      ageMs: now - c.timeline.open,
+      inUse: carries(c, protocols)
+    }))
+  }
+
+  async keptAlive (peers: string[]): Promise<Set<string>> {
+    const kept = new Set<string>()
+    await Promise.all([...new Set(peers)].map(async peer => {
+      try {
+        // libp2p dials a peer again when it drops while any tag of this prefix is on it (kad-dht's is keep-alive-kad-dht)
+        const { tags } = await this.#node.peerStore.get(peerIdFromString(peer))
+        if ([...tags.keys()].some(tag => tag.startsWith(KEEP_ALIVE))) kept.add(peer)
+      } catch {
+        // not in the peer store: nothing keeps it
+      }
+    }))
+    return kept
+  }
+
+  async closeOpened (peer: string, protocols: readonly string[]): Promise<void> {
+    const idle = this.#node.getConnections(peerIdFromString(peer)).filter(c => c.direction === 'outbound' && !carries(c, protocols))
+    await Promise.all(idle.map(async c => c.close().catch(err => { c.abort(err) })))
+  }
+
   async stop (): Promise<void> {
     await this.#node.stop()
   }
+}
+
+function carries (connection: Connection, protocols: readonly string[]): boolean {
+  return connection.streams.some(s => s.protocol != null && protocols.includes(s.protocol))
 }

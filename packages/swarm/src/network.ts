@@ -21,6 +21,7 @@ import type { WebRtcCertificate } from './webrtc-certificate.js'
 import type { BlobDigest } from '@damselfly/protocol'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { AbortOptions, Libp2p, PeerId, PrivateKey, Transport } from '@libp2p/interface'
+import type { HeldConnection } from './connection-cap.js'
 import type { Registry } from 'prom-client'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -85,6 +86,16 @@ export interface SwarmNetwork {
   onMessage(handler: (topic: string, from: string, data: Uint8Array) => void): void
   /** How this node is connected to a peer, if it is. */
   connectionWith(peer: string): ConnectionInfo | undefined
+  /** Each open connection as the connection cap weighs it; in use means a stream of one of `protocols` is open on it. */
+  connections(protocols: readonly string[]): Array<Omit<HeldConnection, 'kept'>>
+  /**
+   * Of `peers`, those the network itself keeps connected and would dial again
+   * at once if a connection closed: the DHT's closest peers (libp2p's
+   * keep-alive tag). Closing theirs only makes a new one.
+   */
+  keptAlive(peers: string[]): Promise<Set<string>>
+  /** Close the connections to the peer that this node opened and that carry none of `protocols` now. */
+  closeOpened(peer: string, protocols: readonly string[]): Promise<void>
   stop(): Promise<void>
 }
 

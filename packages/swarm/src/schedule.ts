@@ -371,6 +371,11 @@ export class SchedulerClient implements ParentAdvisor {
    * last flush alone: on a starved machine one is late now and then, and
    * each swing costs a subscription message to every peer.
    */
+  /** The schedulers' peer ids, as far as known (from their addresses, or learnt on dialling them). */
+  get peers (): string[] {
+    return this.#targets.flatMap(t => t.peer == null ? [] : [t.peer])
+  }
+
   get reachable (): boolean {
     return Date.now() - this.#lastReached < SCHEDULER_SILENT_MS
   }

@@ -19,6 +19,8 @@ export interface SwarmStats {
   gossipReceived: { blob: number, beacon: number }
   /** Blob announcements this node did not make, having heard ANNOUNCED_HOLDERS_ENOUGH other holders announce. */
   announcementsWithheld: number
+  /** Idle connections this node closed, having opened more than its cap. */
+  connectionsClosedIdle: number
   /** Peers a parent's BUSY answer named as holders of the piece it declined (each then a candidate). */
   busyHolders: number
   /** Pieces this node declined to send (BUSY) as just sent to peers the requester can ask instead (super-seeding). */
@@ -28,5 +30,5 @@ export interface SwarmStats {
 }
 
 export function newStats (): SwarmStats {
-  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0, gossipPublished: { blob: 0, beacon: 0 }, gossipReceived: { blob: 0, beacon: 0 }, announcementsWithheld: 0, busyHolders: 0, piecesDeclined: 0, advice: { asked: 0, answered: 0, late: 0, failed: 0 } }
+  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0, gossipPublished: { blob: 0, beacon: 0 }, gossipReceived: { blob: 0, beacon: 0 }, announcementsWithheld: 0, connectionsClosedIdle: 0, busyHolders: 0, piecesDeclined: 0, advice: { asked: 0, answered: 0, late: 0, failed: 0 } }
 }

@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { ACCESS_PROTOCOL, BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, parseDigest, SEED_PROTOCOL } from '@damselfly/protocol'
+import { ACCESS_PROTOCOL, BEACON_TOPIC, blobTopic, KAD_PROTOCOL, decodeAnnounce, decodeBeacon, encodeAnnounce, encodeBeacon, MAX_ADDRS, parseDigest, PIECE_PROTOCOL, SCHEDULE_PROTOCOL, SEED_PROTOCOL } from '@damselfly/protocol'
 import { AccessService } from './access-service.js'
 import { BufferPool } from './buffer-pool.js'
 import { DownloadTask } from './download-task.js'
@@ -11,8 +11,9 @@ import { RateLimiter, RateMeter } from './rate-limit.js'
 import { backoffMs } from './scheduler.js'
 import { SchedulerClient } from './schedule.js'
 import { SeedService } from './seed-service.js'
-import { ENGINE_DEFAULTS } from './defaults.js'
+import { ENGINE_DEFAULTS, SWARM_DEFAULTS } from './defaults.js'
 import { HeardHolders } from './announce.js'
+import { connectionsToClose } from './connection-cap.js'
 import { OriginNotAllowedError } from './errors.js'
 import { newStats } from './stats.js'
 import type { BeaconInfo, TaskConfig, TaskContext, TaskRequest, TaskSummary } from './download-task.js'
@@ -61,6 +62,10 @@ export interface SwarmCoreInit {
   pipeline?: number
   /** Piece size for blobs this node pulls from their origin, for experiments. @default size / 512 rounded up to a power of two, 1..64 MiB */
   pieceSize?: number
+  /** Connections this node keeps open that it opened itself; beyond it the idle ones are closed (connection-cap.ts). @default SWARM_DEFAULTS.maxConnections */
+  maxConnections?: number
+  /** How long a new connection is left open whatever it carries. @default SWARM_DEFAULTS.connectionGraceMs */
+  connectionGraceMs?: number
   /** Copies of a piece sent in quick succession before further requests for it are declined; 0 never declines. @default 1 */
   superSeedCopies?: number
   /** The origins this node reads blobs from, for itself and for peers that ask it as a seed. */
@@ -185,6 +190,12 @@ const FAILED_PULL_MEMORY_MS = 30_000
 
 /** How long a seed stays a seed after it was last identified or beaconed: as long as a beacon at a seed's interval is kept. */
 const SEED_MEMORY_MS = beaconMemoryMs(beaconIntervalMs(0, true))
+
+/** How often the connections are counted against the cap (and idle ones closed). */
+const CONNECTION_CHECK_MS = 5000
+
+/** The protocols a connection is in use for, as the connection cap sees it: the swarm's own. */
+const SWARM_PROTOCOLS = [PIECE_PROTOCOL, SEED_PROTOCOL, ACCESS_PROTOCOL, SCHEDULE_PROTOCOL]
 
 /** How often the bootstrap peers' connections are checked (and dialled again when gone). */
 const BOOTSTRAP_RECHECK_MS = 2000
@@ -384,6 +395,9 @@ class DamselflySwarm implements Swarm {
       this.#beacon().catch(() => {})
     }, BEACON_INTERVAL_MS))
     this.#timers.push(setInterval(() => this.#safely('providing blobs', () => this.#provideMissing()), 10_000))
+    this.#timers.push(setInterval(() => {
+      this.#capConnections().catch(err => { this.#log.error('closing idle connections failed: %e', err) })
+    }, CONNECTION_CHECK_MS))
     const rest = this.#init.rangedRestMs ?? RANGED_REST_MS
     this.#timers.push(setInterval(() => this.#safely('letting resting downloads go', () => this.#letRestingGo(rest)), Math.min(rest, RANGED_REST_CHECK_MS)))
     for (const t of this.#timers) unref(t)
@@ -439,6 +453,25 @@ class DamselflySwarm implements Swarm {
       else if (peer !== this.peerId) seeds.push(peer)
     }
     return seeds
+  }
+
+  /**
+   * Close idle connections this node opened, once it has opened more than
+   * its cap (connectionsToClose); those to seeds, schedulers and bootstrap
+   * peers stay, and those the network keeps alive (the DHT's closest).
+   */
+  async #capConnections (): Promise<void> {
+    const max = this.#init.maxConnections ?? SWARM_DEFAULTS.maxConnections
+    const open = this.#network.connections(SWARM_PROTOCOLS)
+    const opened = open.filter(c => c.outbound)
+    if (opened.length <= max) return
+    const kept = await this.#network.keptAlive(opened.map(c => c.peer))
+    for (const peer of [...this.#seeds(), ...(this.#scheduler?.peers ?? []), ...this.#bootstrapTargets.flatMap(t => t.peer == null ? [] : [t.peer])]) kept.add(peer)
+    const held = open.map(c => ({ ...c, kept: kept.has(c.peer) }))
+    for (const peer of connectionsToClose(held, max, this.#init.connectionGraceMs ?? SWARM_DEFAULTS.connectionGraceMs)) {
+      this.stats.connectionsClosedIdle++
+      this.#network.closeOpened(peer, SWARM_PROTOCOLS).catch(() => {})
+    }
   }
 
   bootstrapStatus (): BootstrapStatus[] {
