@@ -5,6 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { blobCid, KAD_PROTOCOL, MAX_GOSSIP_MESSAGE } from '@damselfly/protocol'
 import { toString as toBase64 } from 'uint8arrays/to-string'
 import { connectionTransport } from './transports.js'
+import { skipUnchangedPeerWrites } from './peer-store-writes.js'
 import type { ByteStream, ConnectionInfo, ProviderRecord, StreamHandlerLimits, SwarmNetwork } from './network.js'
 import type { HeldConnection } from './connection-cap.js'
 import type { BlobDigest } from '@damselfly/protocol'
@@ -147,6 +148,7 @@ export class Libp2pNetwork implements SwarmNetwork {
     this.#node = node
     this.privateKey = privateKey
     this.peerId = node.peerId.toString()
+    skipUnchangedPeerWrites(node.peerStore, node)
     // a relayed connection is limited and soon replaced by a direct one (WebRTC set up over it): the direct one is what carries pieces
     const connectionOf = (peer: PeerId): ConnectionInfo => {
       const open = node.getConnections(peer).filter(c => c.status === 'open')
