@@ -12,6 +12,7 @@ import { yamux } from '@libp2p/yamux'
 import { formatSwarmKey } from '@damselfly/protocol'
 import { createLibp2p } from 'libp2p'
 import { controlMetrics } from './control-metrics.js'
+import { libp2pLogger } from './libp2p-logger.js'
 import { RELAY_DEFAULTS } from './defaults.js'
 import { gossipMetrics, GOSSIP_TOPIC_LABELS } from './gossip-metrics.js'
 import { CONNECTION_MONITOR, dhtInit, gossipInit, Libp2pNetwork, muxerInit } from './libp2p-network.js'
@@ -200,6 +201,7 @@ export async function createNetwork (init: NetworkInit): Promise<SwarmNetwork> {
   const registry = init.metrics?.registry
   const node: Node = await createLibp2p({
     privateKey: init.privateKey,
+    logger: libp2pLogger(),
     addresses: { listen: init.listen },
     transports: await Promise.all(transports.map(async t => transportFactory(t, init))),
     ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: new TextEncoder().encode(formatSwarmKey(init.swarmKey)) }) } : {}),
