@@ -32,8 +32,8 @@ interface PeerUpdates {
  * them change nothing: a merge that would only add protocols or addresses
  * the record has is answered with the record as it is.
  *
- * The record is known from what libp2p says changed (`peer:update`) and what
- * merges let through returned.
+ * The record is known from what libp2p says changed (`peer:update`), or
+ * for a peer it has said nothing of, from what a merge let through returned.
  */
 export function skipUnchangedPeerWrites (peerStore: PeerStore, updates: PeerUpdates): void {
   const known = new Map<string, Remembered>()
@@ -52,7 +52,11 @@ export function skipUnchangedPeerWrites (peerStore: PeerStore, updates: PeerUpda
     const k = known.get(id.toString())
     if (k != null && Date.now() - k.at < REWRITE_AFTER_MS && addsNothing(k, data)) return k.peer
     const peer = await merge(id, data, options)
-    remember(peer)
+    // what changed came with peer:update, in the order the writes were made;
+    // this result may be older than one that overtook it
+    const after = known.get(id.toString())
+    if (after != null) after.at = Date.now()
+    else remember(peer)
     return peer
   }
 }
