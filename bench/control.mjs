@@ -157,7 +157,7 @@ function markdown (result) {
           '',
           `| N | mode | ${protocols.join(' | ')} |`,
           `|---:|---:|${protocols.map(() => '---:').join('|')}|`,
-          ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian?.[k], 0)).join(' | ')} |`),
+          ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian == null ? undefined : s.streamsByProtocolMedian[k] ?? 0, 0)).join(' | ')} |`),
           ''
         ]),
     'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x per pull, ${f(g.perSecond10to30, 2)}x per second of pull)` : ''}`).join('; '),
