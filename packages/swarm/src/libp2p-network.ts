@@ -330,9 +330,10 @@ export class Libp2pNetwork implements SwarmNetwork {
     return kept
   }
 
-  async closeOpened (peer: string, protocols: readonly string[]): Promise<void> {
+  async closeOpened (peer: string, protocols: readonly string[]): Promise<number> {
     const idle = this.#node.getConnections(peerIdFromString(peer)).filter(c => c.direction === 'outbound' && !carries(c, protocols))
     await Promise.all(idle.map(async c => c.close().catch(err => { c.abort(err) })))
+    return idle.length
   }
 
   async stop (): Promise<void> {

@@ -95,8 +95,8 @@ export interface SwarmNetwork {
    * keep-alive tag). Closing theirs only makes a new one.
    */
   keptAlive(peers: string[]): Promise<Set<string>>
-  /** Close the connections to the peer that this node opened and that carry none of `protocols` now. */
-  closeOpened(peer: string, protocols: readonly string[]): Promise<void>
+  /** Close the connections to the peer that this node opened and that carry none of `protocols` now; resolves with how many. */
+  closeOpened(peer: string, protocols: readonly string[]): Promise<number>
   stop(): Promise<void>
 }
 

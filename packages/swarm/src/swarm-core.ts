@@ -461,6 +461,7 @@ class DamselflySwarm implements Swarm {
    * peers stay, and those the network keeps alive (the DHT's closest).
    */
   async #capConnections (): Promise<void> {
+    if (this.#controller.signal.aborted) return
     const max = this.#init.maxConnections ?? SWARM_DEFAULTS.maxConnections
     const open = this.#network.connections(SWARM_PROTOCOLS)
     const opened = open.filter(c => c.outbound)
@@ -469,8 +470,7 @@ class DamselflySwarm implements Swarm {
     for (const peer of [...this.#seeds(), ...(this.#scheduler?.peers ?? []), ...this.#bootstrapTargets.flatMap(t => t.peer == null ? [] : [t.peer])]) kept.add(peer)
     const held = open.map(c => ({ ...c, kept: kept.has(c.peer) }))
     for (const peer of connectionsToClose(held, max, this.#init.connectionGraceMs ?? SWARM_DEFAULTS.connectionGraceMs)) {
-      this.stats.connectionsClosedIdle++
-      this.#network.closeOpened(peer, SWARM_PROTOCOLS).catch(() => {})
+      this.#network.closeOpened(peer, SWARM_PROTOCOLS).then(closed => { this.stats.connectionsClosedIdle += closed }, () => {})
     }
   }
 
