@@ -1,7 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { PIECE_PROTOCOL } from '@damselfly/protocol'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { connectionsToClose } from '../src/connection-cap.js'
 import { createNetwork } from '../src/network.js'
 import type { ByteStream, SwarmNetwork } from '../src/network.js'
@@ -9,14 +9,6 @@ import type { ByteStream, SwarmNetwork } from '../src/network.js'
 const PEERS = 24
 /** kad-dht keeps its 20 closest peers connected (its ClosestPeers set). */
 const DHT_CLOSEST = 20
-
-async function until (check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`)
-    await sleep(200)
-  }
-}
 
 /**
  * The connection cap on real libp2p nodes, in one process: a node that
@@ -48,7 +40,7 @@ describe('a node that opened more connections than its cap', () => {
   it('closes the idle ones it opened, not those in use or that the DHT keeps close, and they stay closed', async () => {
     const ids = peers.map(p => p.peerId)
     // the DHT tags its closest peers once it has pinged them, every 5 s
-    await until(async () => (await node.keptAlive(ids)).size === DHT_CLOSEST, 20_000)
+    await vi.waitFor(async () => { expect((await node.keptAlive(ids)).size).toBe(DHT_CLOSEST) }, { timeout: 20_000, interval: 200 })
     const alive = await node.keptAlive(ids)
     const far = ids.filter(id => !alive.has(id))
     expect(far).toHaveLength(PEERS - DHT_CLOSEST)
