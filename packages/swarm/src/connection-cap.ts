@@ -45,5 +45,6 @@ export function connectionsToClose (connections: HeldConnection[], max: number, 
   const idle = opened
     .filter(c => !c.inUse && !c.kept && c.ageMs >= graceMs)
     .sort((a, b) => a.ageMs - b.ageMs)
-  return idle.slice(0, opened.length - keep).map(c => c.peer)
+  // a peer with two idle connections is named once: closing it closes both
+  return [...new Set(idle.slice(0, opened.length - keep).map(c => c.peer))]
 }

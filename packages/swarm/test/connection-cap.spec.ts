@@ -34,6 +34,11 @@ describe('connectionsToClose', () => {
     expect(connectionsToClose([...theirs, ...opened(10)], 8, GRACE)).toEqual(['p0', 'p1', 'p2', 'p3'])
   })
 
+  it('names a peer once, however many of its connections are idle', () => {
+    const conns = [...opened(10), { ...opened(1)[0]!, ageMs: 39_000 }]
+    expect(connectionsToClose(conns, 8, GRACE)).toEqual(['p0', 'p1', 'p2', 'p3'])
+  })
+
   it('closes what it can when too few are idle, and no more', () => {
     const conns = opened(10).map((c, i) => ({ ...c, inUse: i < 8 }))
     expect(connectionsToClose(conns, 8, GRACE)).toEqual(['p8', 'p9'])
