@@ -313,6 +313,10 @@ export interface SchedulerClientInit {
   load(): Load
   /** Digests the node holds pieces of: sent again every SCHEDULE_STATE_TTL_MS / 2, so a restarted scheduler learns them back. */
   held(): string[]
+  /** SCHEDULE_FLUSH_MS unless given (tests shorten it). */
+  flushMs?: number
+  /** SCHEDULER_SILENT_MS unless given (tests shorten it). */
+  silentMs?: number
 }
 
 interface SchedulerTarget {
@@ -322,6 +326,8 @@ interface SchedulerTarget {
   reports: ParentReportMessage[]
   holding: string[]
   dropped: string[]
+  /** A flush to it is on its way: the next waits (what is queued goes with it). */
+  flushing: boolean
 }
 
 /**
@@ -348,12 +354,21 @@ export class SchedulerClient implements ParentAdvisor {
       peer: multiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value,
       reports: [],
       holding: [],
-      dropped: []
+      dropped: [],
+      flushing: false
     }))
   }
 
+  get #flushMs (): number {
+    return this.#init.flushMs ?? SCHEDULE_FLUSH_MS
+  }
+
+  get #silentMs (): number {
+    return this.#init.silentMs ?? SCHEDULER_SILENT_MS
+  }
+
   start (): void {
-    this.#timer = setInterval(() => { this.#flush().catch(() => {}) }, SCHEDULE_FLUSH_MS)
+    this.#timer = setInterval(() => { this.#flush().catch(() => {}) }, this.#flushMs)
     this.#timer.unref()
     this.#flush().catch(() => {})
   }
@@ -377,7 +392,7 @@ export class SchedulerClient implements ParentAdvisor {
   }
 
   get reachable (): boolean {
-    return Date.now() - this.#lastReached < SCHEDULER_SILENT_MS
+    return Date.now() - this.#lastReached < this.#silentMs
   }
 
   /**
@@ -484,15 +499,23 @@ export class SchedulerClient implements ParentAdvisor {
       for (const digest of this.#init.held()) this.#queueHolding(digest)
     }
     await Promise.all(this.#targets.map(async t => {
+      // one flush at a time to each scheduler: a busy one answers late, and
+      // a flush a second on top of those unanswered would bury it deeper
+      // (on a starved machine it then answered none within its deadline and
+      // every node went back to gossip); it has half the silent time
+      if (t.flushing) return
+      t.flushing = true
       const reports = t.reports.splice(0)
       const holding = t.holding.splice(0)
       const dropped = t.dropped.splice(0)
       try {
-        await this.#send(t, { beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(SCHEDULE_FLUSH_MS * 2))
+        await this.#send(t, { beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(this.#silentMs / 2))
         this.#lastReached = Date.now()
       } catch (err: any) {
         // soft state: what did not get there is not sent again; the next beacon says the load
         this.#init.log('scheduler %s: %s', t.addr, err.message)
+      } finally {
+        t.flushing = false
       }
     }))
   }
