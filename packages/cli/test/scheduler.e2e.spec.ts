@@ -48,6 +48,11 @@ async function gossipAndUpload (cluster: Cluster, d: DaemonProcess): Promise<{ a
   }
 }
 
+/** Provider records a daemon published on the DHT. */
+async function provides (cluster: Cluster, d: DaemonProcess): Promise<number> {
+  return metric(await cluster.api(d, '/metrics'), 'damselfly_dht_queries_total', { kind: 'provide' }) ?? 0
+}
+
 async function advice (cluster: Cluster, d: DaemonProcess): Promise<{ asked: number, answered: number, late: number, failed: number }> {
   const text = await cluster.api(d, '/metrics')
   return {
@@ -119,7 +124,10 @@ describe('the optional scheduler, in a swarm whose parents are not alike', () =>
     expect(traffic.reduce((s, t) => s + t.uploaded, 0)).toBeGreaterThan(0)
   })
 
-  it('with the scheduler stopped in the middle of a pull: every pull verifies, and no question to it outlives its deadline', async () => {
+  it('with the scheduler stopped in the middle of a pull: every pull verifies, no question to it outlives its deadline, and the nodes provide what they hold on the DHT', async () => {
+    // while it answered, the scheduler named the holders: no node made a provider record
+    // (without one, each would within 10 s of its pull's end, see swarm.e2e)
+    expect(await Promise.all(nodes.map(async n => await provides(cluster, n)))).toEqual(nodes.map(() => 0))
     const pulling = pullAll(nodes, 'hetero/second', images[1]!)
     await new Promise(resolve => setTimeout(resolve, 500))
     scheduler.child.kill('SIGKILL')
@@ -130,6 +138,8 @@ describe('the optional scheduler, in a swarm whose parents are not alike', () =>
     const all = await Promise.all(nodes.map(async n => await advice(cluster, n)))
     for (const a of all) expect(a.answered + a.late + a.failed).toBe(a.asked)
     expect(all.reduce((s, a) => s + a.failed + a.late, 0)).toBeGreaterThan(0)
+    // with the scheduler silent, the records go out, for nodes that come later
+    await expect.poll(async () => (await Promise.all(nodes.map(async n => await provides(cluster, n)))).every(p => p > 0), { timeout: 30_000, interval: 1000 }).toBe(true)
   })
 
   it('with local ranking (no scheduler), the same swarm pulls every image verified', async () => {
