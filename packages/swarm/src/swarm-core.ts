@@ -12,6 +12,7 @@ import { backoffMs } from './scheduler.js'
 import { SchedulerClient } from './schedule.js'
 import { SeedService } from './seed-service.js'
 import { ENGINE_DEFAULTS, SWARM_DEFAULTS } from './defaults.js'
+import { DISCOVERY_TIMEOUT_MS } from './constants.js'
 import { HeardHolders } from './announce.js'
 import { connectionsToClose } from './connection-cap.js'
 import { OriginNotAllowedError } from './errors.js'
@@ -328,6 +329,21 @@ class DamselflySwarm implements Swarm {
       pullers: digest => network.subscribers(blobTopic(digest)),
       requestSeed: async (seed, digest, url, size, ranges, options) => this.#seedService.request(seed, digest, url, size, ranges, options),
       findProviders: async (digest, onPeer, options) => {
+        // while a scheduler answers, nodes tell it what they hold instead of
+        // providing it (#provideBatch): it is asked, one request where a DHT
+        // walk asks up to 20 peers (at N=30 the walks were most of a node's
+        // control traffic with a scheduler). Should it fail, the DHT is asked
+        if (this.#scheduler?.reachable === true && this.#init.seed !== true) {
+          const suggested = await this.#scheduler.suggest(digest, { limit: options.limit, exclude: [], signal: options.signal ?? AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) }).catch(() => undefined)
+          if (suggested != null) {
+            for (const s of suggested) {
+              if (s.peer === this.peerId) continue
+              await network.rememberAddresses(s.peer, s.addrs).catch(() => {})
+              onPeer(s.peer)
+            }
+            return
+          }
+        }
         this.stats.dhtLookups++
         const named = new Set<string>()
         for await (const p of network.findProviders(digest, options)) {
