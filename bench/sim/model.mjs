@@ -381,7 +381,7 @@ export function simulate (scenario) {
         stats.suggests++
         at(now + rtt, () => {
           if (task.done || node.gone || schedule == null) return
-          for (const p of schedule.suggestPeers(task.blob.digest, String(node.id), new Set(), command.limit)) task.engine.candidate(p)
+          task.engine.suggested(schedule.suggestPeers(task.blob.digest, String(node.id), new Set(), command.limit))
         })
         break
       case 'rank':

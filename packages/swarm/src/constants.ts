@@ -110,6 +110,13 @@ export const ADVICE_DEADLINE_MS = 500
  * it instead of hearing every holder's announcement on gossip.
  */
 export const SUGGEST_GAP_MS = 1000
+/**
+ * The gap doubles, up to this, while the answers name no holder the
+ * download did not know: a crowd's downloads short of parents asked once a
+ * second through the whole pull, and most answers named the same holders
+ * again (bench:control N=30: a node's most frequent request to it).
+ */
+export const SUGGEST_GAP_MAX_MS = 8000
 
 /**
  * A ranged download reads adjacent wanted pieces from the origin in one

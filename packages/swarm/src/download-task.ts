@@ -503,11 +503,9 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     advisor.suggest(this.digest, { limit, exclude: [], signal: AbortSignal.any([this.#controller.signal, deadline]) })
       .then(async suggested => {
         stats.answered++
-        for (const s of suggested) {
-          if (s.peer === this.#ctx.network.peerId) continue
-          await this.#ctx.network.rememberAddresses(s.peer, s.addrs).catch(() => {})
-          this.#engine.candidate(s.peer)
-        }
+        const others = suggested.filter(s => s.peer !== this.#ctx.network.peerId)
+        for (const s of others) await this.#ctx.network.rememberAddresses(s.peer, s.addrs).catch(() => {})
+        this.#engine.suggested(others.map(s => s.peer))
       }, () => {
         if (deadline.aborted) stats.late++
         else stats.failed++

@@ -1,6 +1,6 @@
 import { Bitfield, MAX_SEED_RANGES, rankSeeds } from '@damselfly/protocol'
 import {
-  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MS,
+  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MAX_MS, SUGGEST_GAP_MS,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
   HEDGE_SOONER_FACTOR, MAX_HEDGED_COPIES, PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
@@ -341,6 +341,8 @@ export class DownloadEngine {
   #lastRankAsk: number | undefined
   /** When the engine last asked the advisor for holders. */
   #lastSuggestAsk: number | undefined
+  /** Between asks for suggestions: SUGGEST_GAP_MS, doubling while they name nobody new. */
+  #suggestGap = SUGGEST_GAP_MS
   #lookupNews = 0
   /** Wait before the next DHT lookup: doubles while parents are at hand, back to the start when none is. */
   #discoveryGap = DISCOVERY_GAP_MS
@@ -572,6 +574,19 @@ export class DownloadEngine {
       c.retryAt = 0
       if (this.#state === 'downloading') this.#connectMore()
     }
+  }
+
+  /**
+   * The advisor's answer to `suggest`: holders, each a candidate. While its
+   * answers name nobody new, it is asked less often (SUGGEST_GAP_MAX_MS).
+   */
+  suggested (peers: string[]): void {
+    let news = 0
+    for (const peer of peers) {
+      if (peer !== this.#env.self && !this.#candidates.has(peer)) news++
+      this.candidate(peer)
+    }
+    this.#suggestGap = news === 0 ? Math.min(2 * this.#suggestGap, SUGGEST_GAP_MAX_MS) : SUGGEST_GAP_MS
   }
 
   /** The advisor's order of the candidates it was given, best first. */
@@ -911,12 +926,13 @@ export class DownloadEngine {
 
   /**
    * With an advisor, holders from it while this download is short of
-   * parents, SUGGEST_GAP_MS apart: it hears of every holder, and nodes that
-   * have one do not announce their blobs on gossip.
+   * parents, SUGGEST_GAP_MS apart (longer while it names nobody new): it
+   * hears of every holder, and nodes that have one do not announce their
+   * blobs on gossip.
    */
   #maybeAskSuggestions (now: number): void {
     if (this.#env.advised !== true) return
-    if (this.#lastSuggestAsk != null && now - this.#lastSuggestAsk < SUGGEST_GAP_MS) return
+    if (this.#lastSuggestAsk != null && now - this.#lastSuggestAsk < this.#suggestGap) return
     if (this.#busySessions(now) >= this.#config.maxParents) return
     this.#lastSuggestAsk = now
     // as many as make enough: a place freed then has a choice

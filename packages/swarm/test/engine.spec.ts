@@ -708,6 +708,39 @@ describe('the download engine and its advisor (the scheduler)', () => {
     expect(d.take('suggest')).toEqual([])
   })
 
+  it('asks it for holders less often while its answers name nobody new, and at once again once one does', () => {
+    const d = new Drive({ maxParents: 4 }, { advised: true })
+    d.connected = ['seed']
+    d.seeds = ['seed']
+    d.engine.start()
+    d.engine.tick()
+    expect(d.take('suggest')).toHaveLength(1)
+    d.engine.suggested(['a'])
+    d.layout(8)
+    d.open('a', 8, [0, 1, 2, 3, 4, 5, 6, 7])
+    // named a new holder: asked again SUGGEST_GAP_MS later
+    d.advance(SUGGEST_GAP_MS)
+    expect(d.take('suggest')).toHaveLength(1)
+    // then the same holder again, each time: asked 2, 4, 8, 8 s apart
+    d.engine.suggested(['a'])
+    const gaps: number[] = []
+    let since = 0
+    for (let ms = 0; ms < 30_000 && gaps.length < 4; ms += 200) {
+      d.advance(200)
+      since += 200
+      if (d.take('suggest').length > 0) {
+        gaps.push(since)
+        since = 0
+        d.engine.suggested(['a'])
+      }
+    }
+    expect(gaps).toEqual([2000, 4000, 8000, 8000])
+    // a new holder: back to SUGGEST_GAP_MS
+    d.engine.suggested(['b'])
+    d.advance(SUGGEST_GAP_MS)
+    expect(d.take('suggest')).toHaveLength(1)
+  })
+
   it('without an advisor, neither asks nor reports', () => {
     const d = full(false)
     d.engine.sessionClosed('a', undefined)
