@@ -63,7 +63,7 @@ const f = (x, d = 1) => (x == null ? '?' : x.toFixed(d))
 /** One swarm of a seed and N nodes, all fresh: every node pulls the image at once. */
 async function run (n, mode, image, registry) {
   const r = await swarmPull({ n, ranking: mode === 'scheduler' ? 'scheduler' : 'measured', image, registry, seedRate: SEED_RATE, rates: () => ({ down: NODE_RATE, up: NODE_RATE }), label: `N=${n}, ${mode}` })
-  return { nodes: n, mode, maxSeconds: Math.max(...r.seconds), p50Seconds: percentile(r.seconds, 50), machineCpuBusy: r.machineCpuBusy, daemons: r.daemons }
+  return { nodes: n, mode, maxSeconds: Math.max(...r.seconds), p50Seconds: percentile(r.seconds, 50), machineCpuBusy: r.machineCpuBusy, daemons: r.daemons, ...(r.scheduler != null ? { scheduler: r.scheduler } : {}) }
 }
 
 const median = xs => percentile(xs, 50)
@@ -78,6 +78,7 @@ function summary (r) {
     mode: r.mode,
     maxSeconds: r.maxSeconds,
     machineCpuBusy: r.machineCpuBusy,
+    scheduler: r.scheduler,
     controlMessagesMedian: median(of('controlMessages')),
     // what grows with the pull's length (gossip heartbeats, flushes to the scheduler) apart from what grows with N
     controlMessagesPerSecond: median(of('controlMessages')) / r.maxSeconds,
@@ -93,6 +94,7 @@ function summary (r) {
     gossipByKindMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByKind ?? {}).map(k => [k, median(nodes.map(d => d.gossipByKind[k]))])),
     gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))])),
     announcementsWithheldMedian: median(nodes.map(d => d.announcementsWithheld ?? 0)),
+    dhtByTypeMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.dhtByType ?? {})))].sort().map(k => [k, median(nodes.map(d => d.dhtByType[k] ?? 0))])),
     streamsByProtocolMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.streamsByProtocol ?? {})))].sort().map(k => [k, median(nodes.map(d => d.streamsByProtocol[k] ?? 0))]))
   }
 }
@@ -122,11 +124,24 @@ function growth (summaries) {
   return out
 }
 
+/** How the scheduler ran: on a fleet it has a host of its own, here it shares the cores (see swarm-run.mjs). */
+function schedulerLines (summaries) {
+  const runs = summaries.filter(s => s.scheduler != null)
+  if (runs.length === 0) return []
+  const nice = [...new Set(runs.map(s => s.scheduler.priority))]
+  return [
+    `The scheduler ran at nice ${nice.join(', ')} (0: the bench could not raise it), its CPU-seconds over the pull: ${runs.map(s => `${f(s.scheduler.pullCpuSeconds, 2)} at N=${s.nodes}`).join(', ')}.`,
+    ''
+  ]
+}
+
 function markdown (result) {
   const rows = result.summaries.map(rowOf)
   const kinds = Object.keys(result.summaries[0]?.gossipByKindMedian ?? {})
   const topics = Object.keys(result.summaries[0]?.gossipByTopicMedian ?? {})
   const protocols = [...new Set(result.summaries.flatMap(s => Object.keys(s.streamsByProtocolMedian ?? {})))].sort()
+  // the kinds some node used in some run (a table of zeros says nothing)
+  const dhtTypes = [...new Set(result.summaries.flatMap(s => Object.entries(s.dhtByTypeMedian ?? {}).filter(([, v]) => v > 0).map(([k]) => k)))].sort()
   return [
     '# Control traffic per node per pull',
     '',
@@ -138,6 +153,7 @@ function markdown (result) {
     `|${HEAD.map(() => ' ---: ').join('|')}|`,
     ...rows.map(r => `| ${r.join(' | ')} |`),
     '',
+    ...schedulerLines(result.summaries),
     'Gossip RPC contents per node (median, sent and received): ' + kinds.join(', '),
     '',
     `| N | mode | ${kinds.join(' | ')} |`,
@@ -158,6 +174,16 @@ function markdown (result) {
           `| N | mode | ${protocols.join(' | ')} |`,
           `|---:|---:|${protocols.map(() => '---:').join('|')}|`,
           ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian == null ? undefined : s.streamsByProtocolMedian[k] ?? 0, 0)).join(' | ')} |`),
+          ''
+        ]),
+    ...(dhtTypes.length === 0
+      ? []
+      : [
+          'DHT requests a node made and served by message type, and the queries its DHT ran, by kind (median; kad-dht\'s own counts):',
+          '',
+          `| N | mode | ${dhtTypes.join(' | ')} |`,
+          `|---:|---:|${dhtTypes.map(() => '---:').join('|')}|`,
+          ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${dhtTypes.map(k => f(s.dhtByTypeMedian?.[k] ?? 0, 0)).join(' | ')} |`),
           ''
         ]),
     'Growth of a node\'s control messages per pull: ' + Object.entries(result.growth).map(([m, g]) => `${m} ${g.from}→${g.to} ${f(g.ratio, 2)}x${g.n10to30 != null ? ` (10→30: ${f(g.n10to30, 2)}x per pull, ${f(g.perSecond10to30, 2)}x per second of pull)` : ''}`).join('; '),

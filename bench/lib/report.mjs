@@ -191,6 +191,12 @@ export function controlCounters (metrics) {
     gossipByTopic: Object.fromEntries(['published', 'received'].flatMap(dir => ['blob', 'beacon'].map(topic => [`${topic} ${dir}`, sumOf(metrics, 'damselfly_gossip_messages_total', `direction="${dir}",topic="${topic}"`)]))),
     dhtSent: sumOf(metrics, 'damselfly_streams_total', 'protocol="dht",direction="outbound"'),
     dhtServed: sumOf(metrics, 'damselfly_streams_total', 'protocol="dht",direction="inbound"'),
+    // kad-dht's own count of the requests it made and answered, by message type, and the node's own queries
+    dhtByType: Object.fromEntries([
+      ...Object.entries(sumsBy(metrics, 'libp2p_kad_dht_outbound_rpc_requests_total', 'libp2p_kad_dht_outbound_rpc_requests_total')).map(([k, v]) => [`made ${k}`, v]),
+      ...Object.entries(sumsBy(metrics, 'libp2p_kad_dht_inbound_rpc_requests_total', 'libp2p_kad_dht_inbound_rpc_requests_total')).map(([k, v]) => [`served ${k}`, v]),
+      ...Object.entries(sumsBy(metrics, 'libp2p_kad_dht_operations_total', 'operation')).map(([k, v]) => [`query ${k}`, v])
+    ]),
     schedulerRequests: sumOf(metrics, 'damselfly_streams_total', 'protocol="schedule",direction="outbound"'),
     streamsOpened: sumOf(metrics, 'damselfly_streams_total'),
     streamsByProtocol: sumsBy(metrics, 'damselfly_streams_total', 'protocol'),

@@ -3,16 +3,31 @@
 // once; each daemon's control-traffic counters and CPU are read before and
 // after the pull.
 import { spawn } from 'node:child_process'
+import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import { DAMSELFLY_BIN, pullImage } from '@damselfly/cli'
 import { startBenchDaemon, waitForSeed } from './daemons.mjs'
 import { cpuSecondsOf, makeTempDir, removeTempDir, stopChild, track, withDeadline } from './processes.mjs'
 import { busyFraction, controlCounters, controlDelta, controlMessages, machineCpu } from './report.mjs'
 
+/** The scheduler's nice value, where the bench may set it. */
+export const SCHEDULER_PRIORITY = -5
+
 /** `damselfly scheduler` on loopback; resolves with its child and address once it printed them. */
 export async function startScheduler () {
   const child = spawn(process.execPath, [DAMSELFLY_BIN, 'scheduler', '--listen', '/ip4/127.0.0.1/tcp/0', '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   track(child)
+  // on a fleet a scheduler has a host of its own; here it shares the cores
+  // with every daemon, and at N=30 it got too little of them to answer in
+  // time (the nodes then counted it silent and went back to gossip). Ahead
+  // of the daemons where the bench may say so (root); as they are elsewhere
+  let priority = 0
+  try {
+    setPriority(child.pid, SCHEDULER_PRIORITY)
+    priority = SCHEDULER_PRIORITY
+  } catch {
+    // not permitted: the result says so (priority 0)
+  }
   return await new Promise((resolve, reject) => {
     let text = ''
     const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${text}`)), 30_000)
@@ -22,7 +37,7 @@ export async function startScheduler () {
       const addr = /^listening on (\S+)$/m.exec(text)?.[1]
       if (addr != null) {
         clearTimeout(timer)
-        resolve({ child, addr })
+        resolve({ child, addr, priority })
       }
     })
     child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${text}`)))
@@ -63,6 +78,7 @@ export async function swarmPull ({ n, ranking, image, registry, seedRate, rates,
     }
     await waitForSeed(nodes, seed.peerId)
     const before = new Map(await Promise.all(daemons.map(async d => [d, { counters: await countersOf(d), cpu: await cpuSecondsOf(d.child.pid) }])))
+    const schedulerCpu0 = scheduler != null ? await cpuSecondsOf(scheduler.child.pid) : undefined
     const cpu0 = await machineCpu()
     const t0 = performance.now()
     const seconds = await withDeadline(10 * 60_000, `pulls (${label})`, signal => Promise.all(nodes.map(async node => {
@@ -70,13 +86,15 @@ export async function swarmPull ({ n, ranking, image, registry, seedRate, rates,
       return (performance.now() - t0) / 1000
     })))
     const machineCpuBusy = busyFraction(cpu0, await machineCpu())
+    const schedulerCpu1 = scheduler != null ? await cpuSecondsOf(scheduler.child.pid) : undefined
+    const schedulerFigures = scheduler != null ? { priority: scheduler.priority, pullCpuSeconds: schedulerCpu0 != null && schedulerCpu1 != null ? schedulerCpu1 - schedulerCpu0 : undefined } : undefined
     const perDaemon = await Promise.all(daemons.map(async d => {
       const b = before.get(d)
       const cpu = await cpuSecondsOf(d.child.pid)
       const delta = controlDelta(b.counters, await countersOf(d))
       return { name: d.name, role: d.role, uploadRate: d.up, pullCpuSeconds: cpu != null && b.cpu != null ? cpu - b.cpu : undefined, ...delta, controlMessages: controlMessages(delta) }
     }))
-    return { seconds, machineCpuBusy, daemons: perDaemon }
+    return { seconds, machineCpuBusy, daemons: perDaemon, ...(schedulerFigures != null ? { scheduler: schedulerFigures } : {}) }
   } finally {
     await Promise.all(daemons.map(d => stopChild(d.child)))
     if (scheduler != null) await stopChild(scheduler.child)
