@@ -3,6 +3,7 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { answer, exchange, readRequest } from './request-response.js'
+import { beaconKey } from './beacon.js'
 import type { ParentAdvisor, ParentReport, SuggestedParent } from './advisor.js'
 import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
@@ -19,7 +20,12 @@ import type { Logger } from '@libp2p/interface'
  * a download never waits on it past its deadline (see ADVICE_DEADLINE_MS).
  */
 
-/** How often a node sends the scheduler its beacon and what its parents did. */
+/**
+ * How often a node sends the scheduler its beacon and what its parents did,
+ * while it has something new to say (reports, blobs held or dropped, a load
+ * that changed); with nothing new, every SCHEDULER_SILENT_MS / 4, so that an
+ * idle fleet does not cost its scheduler a request a second per node.
+ */
 export const SCHEDULE_FLUSH_MS = 1000
 /** A blob newly held goes to the scheduler this soon, with whatever else comes meanwhile. */
 export const HOLDING_FLUSH_MS = 100
@@ -328,6 +334,9 @@ interface SchedulerTarget {
   dropped: string[]
   /** A flush to it is on its way: the next waits (what is queued goes with it). */
   flushing: boolean
+  /** When the last flush went (Date.now() time), with the load it said (beaconKey). */
+  sentAt: number
+  sentLoad: string
 }
 
 /**
@@ -355,7 +364,9 @@ export class SchedulerClient implements ParentAdvisor {
       reports: [],
       holding: [],
       dropped: [],
-      flushing: false
+      flushing: false,
+      sentAt: 0,
+      sentLoad: ''
     }))
   }
 
@@ -498,13 +509,18 @@ export class SchedulerClient implements ParentAdvisor {
       this.#lastHeld = Date.now()
       for (const digest of this.#init.held()) this.#queueHolding(digest)
     }
+    const loadKey = beaconKey(load)
     await Promise.all(this.#targets.map(async t => {
       // one flush at a time to each scheduler: a busy one answers late, and
       // a flush a second on top of those unanswered would bury it deeper
       // (on a starved machine it then answered none within its deadline and
       // every node went back to gossip); it has half the silent time
       if (t.flushing) return
+      const news = t.reports.length > 0 || t.holding.length > 0 || t.dropped.length > 0 || t.sentLoad !== loadKey
+      if (!news && Date.now() - t.sentAt < this.#silentMs / 4) return
       t.flushing = true
+      t.sentAt = Date.now()
+      t.sentLoad = loadKey
       const reports = t.reports.splice(0)
       const holding = t.holding.splice(0)
       const dropped = t.dropped.splice(0)

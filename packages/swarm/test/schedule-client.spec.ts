@@ -57,6 +57,23 @@ describe('SchedulerClient', () => {
     expect(client.reachable).toBe(true)
   })
 
+  it('with nothing new to say, sends its beacon every quarter of the silent time, and every flush while it has news', async () => {
+    const scheduler = slowScheduler(0)
+    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
+    client.start()
+    // idle, the same load: one beacon at the start, then one each 200 ms
+    await new Promise(resolve => setTimeout(resolve, 650))
+    const idle = scheduler.beacons()
+    expect(idle).toBeGreaterThanOrEqual(3)
+    expect(idle).toBeLessThanOrEqual(5)
+    expect(client.reachable).toBe(true)
+    // a blob newly held at every flush: each flush goes
+    const news = setInterval(() => client?.holding(`sha256:${'ab'.repeat(32)}`), 20)
+    await new Promise(resolve => setTimeout(resolve, 400))
+    clearInterval(news)
+    expect(scheduler.beacons() - idle).toBeGreaterThanOrEqual(8)
+  })
+
   it('counts a scheduler that answers no flush within half the silent time as gone', async () => {
     const scheduler = slowScheduler(10_000)
     client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 200 })
