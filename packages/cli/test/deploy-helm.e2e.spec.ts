@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -55,7 +56,8 @@ const CASES = [
     name: 'private swarm with credentials',
     values: ['ci/private-swarm-values.yaml'],
     kinds: ['ConfigMap', 'DaemonSet', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'Service', 'ServiceMonitor', 'StatefulSet']
-  }
+  },
+  { name: 'schedulers', values: ['ci/scheduler-values.yaml'], kinds: ['ConfigMap', 'DaemonSet', 'PodDisruptionBudget', 'Secret', 'Service', 'Service', 'StatefulSet', 'StatefulSet'] }
 ]
 
 describe('the Helm chart', () => {
@@ -138,6 +140,12 @@ describe('the Helm chart', () => {
           // every daemon joins the swarm through the seeds' stable names (and any peer of the user's)
           expect(r.stdout).toContain('- /dns4/rel-damselfly-seed-0.rel-damselfly-seed.ns.svc.cluster.local/tcp/4001')
           if (c.name === 'private swarm with credentials') expect(r.stdout).toContain('- /dns4/peer.example.com/tcp/4001')
+          // with schedulers, every daemon is given each by its stable name; without, none
+          if (c.name === 'schedulers') {
+            for (const i of [0, 1]) expect(r.stdout).toContain(`- /dns4/rel-damselfly-scheduler-${i}.rel-damselfly-scheduler.ns.svc.cluster.local/tcp/4010`)
+          } else {
+            expect(r.stdout).toMatch(/^schedulers: \[\]$/m)
+          }
         }
       })
     })
@@ -160,6 +168,44 @@ describe('the Helm chart', () => {
     const nodeConfig = objects.find(o => o.kind === 'ConfigMap')!.data!['node.yaml']!
     const mirror = /^mirror: (\S+)$/m.exec(nodeConfig)![1]
     expect(await readFile(join(certsD, 'ghcr.io', 'hosts.toml'), 'utf8')).toContain(`[host."http://${mirror}"]`)
+  })
+
+  it('its schedulers start with the arguments it gives them, the swarm key from its Secret', async () => {
+    const r = await render(['ci/scheduler-values.yaml'])
+    expect(r.code, r.stderr).toBe(0)
+    const objects: K8sObject[] = parseAllDocuments(r.stdout).map(d => d.toJS()).filter(o => o != null)
+    const scheduler = objects.find(o => o.kind === 'StatefulSet' && o.metadata.name === 'rel-damselfly-scheduler')!
+    const pod = scheduler.spec.template.spec
+    const args = pod.containers[0].args as string[]
+    expect(args.slice(0, 3)).toEqual(['scheduler', '--listen', '/ip4/0.0.0.0/tcp/4010'])
+    // the key file where the pod mounts it, from the Secret the chart made
+    const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === 'secret').mountPath
+    const secret = objects.find(o => o.kind === 'Secret')!
+    const keyFile = join(root, 'scheduler-swarm.key')
+    await writeFile(keyFile, Buffer.from(secret.data!['swarm.key']!, 'base64'))
+    // on loopback, at a free port, here
+    const local = args.map(a => a === '/ip4/0.0.0.0/tcp/4010' ? '/ip4/127.0.0.1/tcp/0' : a === `${mount}/swarm.key` ? keyFile : a)
+    expect(local).toContain(keyFile)
+    const child = spawn(process.execPath, [DAMSELFLY_BIN, ...local, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let out = ''
+      child.stdout.setEncoding('utf8')
+      child.stderr.setEncoding('utf8')
+      child.stderr.on('data', (t: string) => { out += t })
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${out}`)), 30_000)
+        child.stdout.on('data', (t: string) => {
+          out += t
+          if (/^listening on \/ip4\/127\.0\.0\.1\/tcp\/\d+/m.test(out)) {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${out}`)))
+      })
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   it('gives the registry credentials to the seeds only, and the swarm key to every daemon', async () => {

@@ -55,6 +55,18 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{- define "damselfly.schedulerService" -}}
+{{ include "damselfly.fullname" . }}-scheduler
+{{- end -}}
+
+{{/* Every scheduler pod by its stable DNS name: what every daemon is given as --scheduler. */}}
+{{- define "damselfly.schedulers" -}}
+{{- $root := . -}}
+{{- range $i, $_ := until (int .Values.scheduler.replicas) }}
+- /dns4/{{ include "damselfly.schedulerService" $root }}-{{ $i }}.{{ include "damselfly.schedulerService" $root }}.{{ $root.Release.Namespace }}.svc.cluster.local/tcp/{{ $root.Values.scheduler.port }}
+{{- end -}}
+{{- end -}}
+
 {{/*
 The config file of one component (node or seed): `config`, the component's
 own `config` over it, and what the chart decides over both.
@@ -68,6 +80,9 @@ own `config` over it, and what the chart decides over both.
 {{- $_ := set $config "listen" (list (printf "/ip4/0.0.0.0/tcp/%d" (int $values.p2pPort))) -}}
 {{- if $values.seed.enabled -}}
 {{- $_ := set $config "bootstrap" (concat ((include "damselfly.bootstrap" $root) | fromYamlArray) (get $config "bootstrap" | default list)) -}}
+{{- end -}}
+{{- if $values.scheduler.enabled -}}
+{{- $_ := set $config "schedulers" ((include "damselfly.schedulers" $root) | fromYamlArray) -}}
 {{- end -}}
 {{- if eq .component "seed" -}}
 {{- $_ := set $config "seed" true -}}
