@@ -2,12 +2,14 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { spawn } from 'node:child_process'
 import { DAMSELFLY_BIN, spawnDaemon, stopChild } from '@damselfly/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCommand } from './helpers/registry.js'
 
 const UNIT = fileURLToPath(new URL('../../../deploy/systemd/damselfly.service', import.meta.url))
 const CONFIG = fileURLToPath(new URL('../../../deploy/systemd/config.yaml', import.meta.url))
+const SCHEDULER_UNIT = fileURLToPath(new URL('../../../deploy/systemd/damselfly-scheduler.service', import.meta.url))
 
 /** `Key=value` lines of the unit (comments and sections left out), in order. */
 function directives (text: string): Array<[string, string]> {
@@ -86,5 +88,71 @@ describe('deploy/systemd/damselfly.service', () => {
     } finally {
       await stopChild(daemon.child)
     }
+  })
+})
+
+describe('deploy/systemd/damselfly-scheduler.service', () => {
+  let root: string
+  let unit: string
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'damselfly-systemd-scheduler-'))
+    const shim = join(root, 'damselfly')
+    await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(DAMSELFLY_BIN)} "$@"\n`)
+    await chmod(shim, 0o755)
+    const text = await readFile(SCHEDULER_UNIT, 'utf8')
+    expect(text).toMatch(/^ExecStart=\/usr\/local\/bin\/damselfly scheduler /m)
+    unit = join(root, 'damselfly-scheduler.service')
+    await writeFile(unit, text.replace(/^ExecStart=\/usr\/local\/bin\/damselfly /m, `ExecStart=${shim} `))
+  })
+
+  afterAll(async () => {
+    if (root != null) await rm(root, { recursive: true, force: true })
+  })
+
+  it('passes systemd-analyze verify without a word, and is hardened as the daemon\'s', async () => {
+    const r = await runCommand('systemd-analyze', ['verify', '--man=no', unit], 60_000)
+    expect(r.stdout + r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const d = new Map(directives(await readFile(SCHEDULER_UNIT, 'utf8')))
+    expect(d.get('DynamicUser')).toBe('yes')
+    expect(d.get('ProtectSystem')).toBe('strict')
+    expect(d.get('Restart')).toBe('on-failure')
+    const s = await runCommand('systemd-analyze', ['security', '--offline=true', unit], 60_000)
+    const exposure = /Overall exposure level for damselfly-scheduler\.service: ([\d.]+) (\w+)/.exec(s.stdout)
+    expect(exposure, s.stdout).not.toBeNull()
+    expect(Number(exposure![1])).toBeLessThan(2)
+  })
+
+  it('its ExecStart starts a scheduler that keeps its peer id across a restart', async () => {
+    const args = directives(await readFile(SCHEDULER_UNIT, 'utf8')).find(([k]) => k === 'ExecStart')![1].split(' ').slice(1)
+    expect(args.slice(0, 3)).toEqual(['scheduler', '--listen', '/ip4/0.0.0.0/tcp/4010'])
+    // on loopback at a free port, its state directory under this test's root
+    const local = args.map(a => a === '/ip4/0.0.0.0/tcp/4010' ? '/ip4/127.0.0.1/tcp/0' : a.replace('%S', join(root, 'state')))
+    const start = async (): Promise<string> => {
+      const child = spawn(process.execPath, [DAMSELFLY_BIN, ...local, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      try {
+        let out = ''
+        child.stdout.setEncoding('utf8')
+        child.stderr.setEncoding('utf8')
+        child.stderr.on('data', (t: string) => { out += t })
+        return await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${out}`)), 30_000)
+          child.stdout.on('data', (t: string) => {
+            out += t
+            const peer = /^damselfly scheduler peer (\S+)$/m.exec(out)?.[1]
+            if (peer != null && /^listening on /m.test(out)) {
+              clearTimeout(timer)
+              resolve(peer)
+            }
+          })
+          child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${out}`)))
+        })
+      } finally {
+        child.kill('SIGKILL')
+      }
+    }
+    const first = await start()
+    expect(await start()).toBe(first)
   })
 })
