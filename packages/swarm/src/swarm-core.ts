@@ -261,6 +261,8 @@ class DamselflySwarm implements Swarm {
   readonly #provideSoon = new Map<BlobDigest, { queuedAt: number, spread: number }>()
   /** Since when this node has had no download running. */
   #quietSince: number | undefined
+  /** Since when this node has made provider records (performance.now() time): not while a scheduler answered (#provideBatch). */
+  #providingSince: number | undefined
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #leaveTimers = new Set<ReturnType<typeof setTimeout>>()
   readonly #topics = new Map<string, number>()
@@ -690,9 +692,16 @@ class DamselflySwarm implements Swarm {
     // wait, and go out once no scheduler has answered for SCHEDULER_SILENT_MS.
     // Providing them anyway was most of a node's control traffic with a
     // scheduler at N=30 (bench:control: 343 DHT requests of 456 messages)
-    if (!this.#gossipsHolders()) return
+    if (!this.#gossipsHolders()) {
+      this.#providingSince = undefined
+      return
+    }
+    // once it falls silent, every node of the fleet has its records to make:
+    // each record waits its share of the spread from then, not all at once
+    this.#providingSince ??= now
+    const spreadFrom = Math.max(this.#quietSince ?? now, this.#providingSince)
     for (const [digest, { queuedAt, spread }] of this.#provideSoon) {
-      const due = now - queuedAt >= PROVIDE_DEFER_MAX_MS || (this.#quietSince != null && now - this.#quietSince >= spread)
+      const due = (now - queuedAt >= PROVIDE_DEFER_MAX_MS && now - this.#providingSince >= spread) || (this.#quietSince != null && now - spreadFrom >= spread)
       if (!due) continue
       this.#provideSoon.delete(digest)
       this.#provide(digest)
