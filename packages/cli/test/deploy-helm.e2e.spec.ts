@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { exists, go, goTool, GO_TOOLS_CACHE } from './helpers/go-tools.js'
 import { runCommand } from './helpers/registry.js'
+import { startSchedulerProcess } from './helpers/scheduler.js'
 import type { CommandResult } from './helpers/registry.js'
 
 const CHART = fileURLToPath(new URL('../../../deploy/helm/damselfly', import.meta.url))
@@ -186,26 +186,9 @@ describe('the Helm chart', () => {
     // on loopback, at a free port, here
     const local = args.map(a => a === '/ip4/0.0.0.0/tcp/4010' ? '/ip4/127.0.0.1/tcp/0' : a === `${mount}/swarm.key` ? keyFile : a)
     expect(local).toContain(keyFile)
-    const child = spawn(process.execPath, [DAMSELFLY_BIN, ...local, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    try {
-      let out = ''
-      child.stdout.setEncoding('utf8')
-      child.stderr.setEncoding('utf8')
-      child.stderr.on('data', (t: string) => { out += t })
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${out}`)), 30_000)
-        child.stdout.on('data', (t: string) => {
-          out += t
-          if (/^listening on \/ip4\/127\.0\.0\.1\/tcp\/\d+/m.test(out)) {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${out}`)))
-      })
-    } finally {
-      child.kill('SIGKILL')
-    }
+    const started = await startSchedulerProcess([...local, '--stats-every', '0'])
+    started.child.kill('SIGKILL')
+    expect(started.addr).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
   })
 
   it('gives the registry credentials to the seeds only, and the swarm key to every daemon', async () => {

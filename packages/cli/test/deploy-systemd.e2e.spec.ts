@@ -2,10 +2,10 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { spawn } from 'node:child_process'
 import { DAMSELFLY_BIN, spawnDaemon, stopChild } from '@damselfly/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCommand } from './helpers/registry.js'
+import { startSchedulerProcess } from './helpers/scheduler.js'
 
 const UNIT = fileURLToPath(new URL('../../../deploy/systemd/damselfly.service', import.meta.url))
 const CONFIG = fileURLToPath(new URL('../../../deploy/systemd/config.yaml', import.meta.url))
@@ -130,27 +130,10 @@ describe('deploy/systemd/damselfly-scheduler.service', () => {
     // on loopback at a free port, its state directory under this test's root
     const local = args.map(a => a === '/ip4/0.0.0.0/tcp/4010' ? '/ip4/127.0.0.1/tcp/0' : a.replace('%S', join(root, 'state')))
     const start = async (): Promise<string> => {
-      const child = spawn(process.execPath, [DAMSELFLY_BIN, ...local, '--stats-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-      try {
-        let out = ''
-        child.stdout.setEncoding('utf8')
-        child.stderr.setEncoding('utf8')
-        child.stderr.on('data', (t: string) => { out += t })
-        return await new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${out}`)), 30_000)
-          child.stdout.on('data', (t: string) => {
-            out += t
-            const peer = /^damselfly scheduler peer (\S+)$/m.exec(out)?.[1]
-            if (peer != null && /^listening on /m.test(out)) {
-              clearTimeout(timer)
-              resolve(peer)
-            }
-          })
-          child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${out}`)))
-        })
-      } finally {
-        child.kill('SIGKILL')
-      }
+      const scheduler = await startSchedulerProcess([...local, '--stats-every', '0'])
+      scheduler.child.kill('SIGKILL')
+      await new Promise(resolve => scheduler.child.once('exit', resolve))
+      return scheduler.peerId
     }
     const first = await start()
     expect(await start()).toBe(first)

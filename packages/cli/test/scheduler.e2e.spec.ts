@@ -1,42 +1,21 @@
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { DAMSELFLY_BIN, pullImage } from '@damselfly/cli'
+import { pullImage } from '@damselfly/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, metric, runCli } from './helpers/cluster.js'
-import { buildImage, startRegistry, trackChild } from './helpers/registry.js'
+import { buildImage, startRegistry } from './helpers/registry.js'
+import { startSchedulerProcess } from './helpers/scheduler.js'
 import type { DaemonProcess } from './helpers/cluster.js'
 import type { BuiltImage, TestRegistry } from './helpers/registry.js'
-import type { ChildProcess } from 'node:child_process'
+import type { SchedulerProcess } from './helpers/scheduler.js'
 
 const MiB = 1024 * 1024
 const NODES = 6
 /** A third of the nodes upload at this rate, about a tenth of what the others manage on this machine. */
 const SLOW_UPLOAD = '4MB'
 
-interface SchedulerProcess { child: ChildProcess, peerId: string, addr: string, lines: string[] }
-
-/** `damselfly scheduler` on loopback; resolves once it printed its peer id and address. */
+/** `damselfly scheduler` on loopback, printing its stats every second. */
 async function startScheduler (): Promise<SchedulerProcess> {
-  const child = spawn(process.execPath, [DAMSELFLY_BIN, 'scheduler', '--listen', '/ip4/127.0.0.1/tcp/0', '--stats-every', '1'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  trackChild(child)
-  const lines: string[] = []
-  return await new Promise((resolve, reject) => {
-    let peerId: string | undefined
-    const timer = setTimeout(() => reject(new Error(`the scheduler did not start: ${lines.join('\n')}`)), 30_000)
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (text: string) => {
-      for (const line of text.split('\n').filter(Boolean)) {
-        lines.push(line)
-        peerId ??= /^damselfly scheduler peer (\S+)$/.exec(line)?.[1]
-        const addr = /^listening on (\S+)$/.exec(line)?.[1]
-        if (addr != null && peerId != null) {
-          clearTimeout(timer)
-          resolve({ child, peerId, addr, lines })
-        }
-      }
-    })
-    child.once('exit', code => reject(new Error(`the scheduler exited (${code}): ${lines.join('\n')}`)))
-  })
+  return await startSchedulerProcess(['scheduler', '--listen', '/ip4/127.0.0.1/tcp/0', '--stats-every', '1'])
 }
 
 /** Blob announcements a daemon published on gossip, and the piece bytes it uploaded to peers. */
