@@ -1,6 +1,6 @@
 import { Bitfield, MAX_SEED_RANGES, rankSeeds } from '@damselfly/protocol'
 import {
-  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MAX_MS, SUGGEST_GAP_MS,
+  ACCEPTED_SEED_PATIENCE_MS, ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, BAD_PARENT_MEAN_FACTOR, BAD_PARENT_MIN_SAMPLES, BAD_PARENT_NORMAL_SAMPLES, BAD_PARENT_SIGMAS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MAX_MS, DISCOVERY_GAP_MS, END_GAME_WAIT_MS, ENOUGH_CANDIDATES_PER_PARENT, SUGGEST_GAP_MAX_MS, SUGGEST_GAP_MS,
   FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, NO_SEED_RECHECK_MS, PARENT_METER_WINDOW_MS, PROBE_ALL_CONNECTED_UP_TO,
   HEDGE_SOONER_FACTOR, MAX_HEDGED_COPIES, PROBE_CONNECTED_PEERS, PROBE_WAIT_MS, SEED_BUSY_RETRY_MS, SEED_RETRY_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, UNMEASURED_PARENT_BPS
 } from './constants.js'
@@ -877,6 +877,7 @@ export class DownloadEngine {
     this.#connectMore()
     this.#checkWaiting(now)
     this.#hedge(now)
+    this.#endGame(now)
     this.#expireDeclines(now)
     this.#maybeAskSeeds(now)
     this.#maybeFallBack(now)
@@ -1335,6 +1336,45 @@ export class DownloadEngine {
     if (s.meter.last > 0) return s.meter.last
     const last = this.#candidates.get(s.peer)?.lastBps
     return last != null && last > 0 ? last : undefined
+  }
+
+  /**
+   * The end game (END_GAME_WAIT_MS): when nothing is left to ask for but
+   * pieces on their way, each that has waited long enough is asked of an
+   * idle parent too; the copy that loses is cancelled when the other lands.
+   * Not for a ranged download: its readers' pieces go first by their own rule.
+   */
+  #endGame (now: number): void {
+    const held = this.#held
+    const layout = this.#layout
+    if (held == null || layout == null || this.#ranged != null) return
+    const missing: number[] = []
+    for (let i = 0; i < layout.pieces; i++) {
+      if (held.has(i) || this.#writing.has(i)) continue
+      if ((this.#inflight[i]?.size ?? 0) === 0) return
+      missing.push(i)
+    }
+    for (const i of missing) {
+      const asked = this.#inflight[i]!
+      if (asked.size >= MAX_HEDGED_COPIES) continue
+      let since = Infinity
+      for (const p of asked) {
+        const t = this.#sessions.get(p)?.requestedAt.get(i)
+        if (t != null) since = Math.min(since, t)
+      }
+      if (now - since < END_GAME_WAIT_MS) continue
+      let best: Session | undefined
+      let bestRate = -1
+      for (const o of this.#sessions.values()) {
+        if (!o.open || o.outstanding.length > 0 || o.have?.has(i) !== true || asked.has(o.peer) || !this.#trust.usableFrom(o.peer)(i)) continue
+        const r = this.#measuredRate(o, now) ?? 0
+        if (r > bestRate) {
+          best = o
+          bestRate = r
+        }
+      }
+      if (best != null) this.#request(best, i)
+    }
   }
 
   #hedge (now: number): void {

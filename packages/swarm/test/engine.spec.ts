@@ -1,6 +1,6 @@
 import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
 import { describe, expect, it } from 'vitest'
-import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, SUGGEST_GAP_MS } from '../src/constants.js'
+import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, END_GAME_WAIT_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, SUGGEST_GAP_MS } from '../src/constants.js'
 import { DownloadEngine } from '../src/engine.js'
 import { STREAMING_WINDOW } from '../src/picker.js'
 import { ENGINE_DEFAULTS } from '../src/defaults.js'
@@ -287,13 +287,14 @@ describe('the download engine', () => {
   it('asks a fast idle parent for a piece a slow parent would take far longer to finish, and not another parent as slow', () => {
     // 'slow' sends 25 KB/s, a 1 MiB piece in 40 s; its own pace says wait 3 x that
     const run = (otherPerTick: number): Array<{ at: number, peer: string }> => {
+      // enough pieces that 'other' is still busy when the hedge decides (the end game is another test's)
       const d = new Drive({ pipeline: 1, maxParents: 2 })
       d.connected = ['slow', 'other']
       d.engine.start()
-      d.layout(6)
-      const all = [0, 1, 2, 3, 4, 5]
-      d.open('slow', 6, all)
-      d.open('other', 6, all)
+      d.layout(30)
+      const all = Array.from({ length: 30 }, (_, i) => i)
+      d.open('slow', 30, all)
+      d.open('other', 30, all)
       const requests = d.take('request')
       const atSlow = requests.find(r => r.peer === 'slow')!.index
       const asked: Array<{ at: number, peer: string }> = []
@@ -328,6 +329,40 @@ describe('the download engine', () => {
     expect(run(PIECE)).toEqual([{ at: CONFIG.hedgeAfterMs, peer: 'other' }])
     // 'other' is as slow: waiting for 'slow' is as good, and nothing is asked twice within the 30 s
     expect(run(5000)).toEqual([])
+  })
+
+  it('in the end game asks an idle parent for a last piece that has waited END_GAME_WAIT_MS at one sending nothing, and cancels the slower copy', () => {
+    const d = new Drive({ pipeline: 1, maxParents: 2 })
+    d.connected = ['silent', 'fast']
+    d.engine.start()
+    d.layout(2)
+    // 'silent' holds piece 0 only, so each is asked for one piece
+    d.open('silent', 2, [0])
+    d.open('fast', 2, [0, 1])
+    const requests = d.take('request')
+    expect(requests.map(r => `${r.peer}:${r.index}`).sort()).toEqual(['fast:1', 'silent:0'])
+    const atSilent = requests.find(r => r.peer === 'silent')!.index
+    const atFast = requests.find(r => r.peer === 'fast')!.index
+    // 'fast' brings its piece at once; 'silent' sends nothing (not yet stalled: that takes stallMs)
+    d.now += 200
+    d.engine.received('fast', PIECE)
+    expect(d.engine.pieceArrived('fast', atFast).write).toBe(true)
+    d.engine.pieceVerified('fast', atFast)
+    d.engine.pieceStored('fast', atFast, PIECE)
+    d.engine.tick()
+    d.take()
+    // every missing piece is on its way: after END_GAME_WAIT_MS from the request, and not before
+    d.advance(END_GAME_WAIT_MS - 400)
+    expect(d.take('request')).toEqual([])
+    d.advance(400)
+    expect(d.take('request')).toEqual([{ type: 'request', peer: 'fast', index: atSilent }])
+    expect(d.take('close')).toEqual([])
+    // it lands from 'fast': the copy asked of 'silent' is called off
+    d.engine.received('fast', PIECE)
+    expect(d.engine.pieceArrived('fast', atSilent).write).toBe(true)
+    d.engine.pieceVerified('fast', atSilent)
+    d.engine.pieceStored('fast', atSilent, PIECE)
+    expect(d.take('cancel')).toContainEqual(expect.objectContaining({ peer: 'silent', index: atSilent }))
   })
 
   it('demotes a parent whose piece takes twenty times the download\'s mean, and gives it a place only after every other candidate', () => {
