@@ -1,6 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DAMSELFLY_BIN, spawnDaemon, stopChild } from '@damselfly/cli'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +16,23 @@ function directives (text: string): Array<[string, string]> {
   return text.split('\n').filter(l => /^[A-Za-z]+=/.test(l)).map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
 }
 
+/**
+ * A copy of `file` in `root` whose ExecStart runs `damselfly <command>`
+ * through a shim: systemd-analyze verify wants ExecStart's program to exist,
+ * so where `npm install -g` puts the command the workspace's own (run by
+ * this Node) stands in; nothing else of the unit changes.
+ */
+async function withShim (file: string, root: string, command: string): Promise<{ unit: string, shim: string }> {
+  const shim = join(root, 'damselfly')
+  await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(DAMSELFLY_BIN)} "$@"\n`)
+  await chmod(shim, 0o755)
+  const text = await readFile(file, 'utf8')
+  expect(text).toMatch(new RegExp(`^ExecStart=/usr/local/bin/damselfly ${command} `, 'm'))
+  const unit = join(root, basename(file))
+  await writeFile(unit, text.replace(/^ExecStart=\/usr\/local\/bin\/damselfly /m, `ExecStart=${shim} `))
+  return { unit, shim }
+}
+
 describe('deploy/systemd/damselfly.service', () => {
   let root: string
   let unit: string
@@ -23,15 +40,7 @@ describe('deploy/systemd/damselfly.service', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'damselfly-systemd-'))
-    // systemd-analyze verify wants ExecStart's program to exist: where `npm install -g` puts the
-    // command, stand the workspace's own (run by this Node) in; nothing else of the unit changes
-    shim = join(root, 'damselfly')
-    await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(DAMSELFLY_BIN)} "$@"\n`)
-    await chmod(shim, 0o755)
-    const text = await readFile(UNIT, 'utf8')
-    expect(text).toMatch(/^ExecStart=\/usr\/local\/bin\/damselfly /m)
-    unit = join(root, 'damselfly.service')
-    await writeFile(unit, text.replace(/^ExecStart=\/usr\/local\/bin\/damselfly /m, `ExecStart=${shim} `))
+    ;({ unit, shim } = await withShim(UNIT, root, 'daemon'))
   })
 
   afterAll(async () => {
@@ -97,13 +106,7 @@ describe('deploy/systemd/damselfly-scheduler.service', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'damselfly-systemd-scheduler-'))
-    const shim = join(root, 'damselfly')
-    await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(DAMSELFLY_BIN)} "$@"\n`)
-    await chmod(shim, 0o755)
-    const text = await readFile(SCHEDULER_UNIT, 'utf8')
-    expect(text).toMatch(/^ExecStart=\/usr\/local\/bin\/damselfly scheduler /m)
-    unit = join(root, 'damselfly-scheduler.service')
-    await writeFile(unit, text.replace(/^ExecStart=\/usr\/local\/bin\/damselfly /m, `ExecStart=${shim} `))
+    ;({ unit } = await withShim(SCHEDULER_UNIT, root, 'scheduler'))
   })
 
   afterAll(async () => {

@@ -1348,6 +1348,11 @@ export class DownloadEngine {
     const held = this.#held
     const layout = this.#layout
     if (held == null || layout == null || this.#ranged != null) return
+    // on every tick: fewer requests out than pieces missing means one is not
+    // asked for yet, known without a scan of the blob's pieces
+    let requested = 0
+    for (const s of this.#sessions.values()) requested += s.outstanding.length
+    if (requested < layout.pieces - held.count - this.#writing.size) return
     const missing: number[] = []
     for (let i = 0; i < layout.pieces; i++) {
       if (held.has(i) || this.#writing.has(i)) continue

@@ -345,10 +345,7 @@ describe('the download engine', () => {
     const atFast = requests.find(r => r.peer === 'fast')!.index
     // 'fast' brings its piece at once; 'silent' sends nothing (not yet stalled: that takes stallMs)
     d.now += 200
-    d.engine.received('fast', PIECE)
-    expect(d.engine.pieceArrived('fast', atFast).write).toBe(true)
-    d.engine.pieceVerified('fast', atFast)
-    d.engine.pieceStored('fast', atFast, PIECE)
+    d.deliver('fast', atFast)
     d.engine.tick()
     d.take()
     // every missing piece is on its way: after END_GAME_WAIT_MS from the request, and not before
@@ -358,10 +355,7 @@ describe('the download engine', () => {
     expect(d.take('request')).toEqual([{ type: 'request', peer: 'fast', index: atSilent }])
     expect(d.take('close')).toEqual([])
     // it lands from 'fast': the copy asked of 'silent' is called off
-    d.engine.received('fast', PIECE)
-    expect(d.engine.pieceArrived('fast', atSilent).write).toBe(true)
-    d.engine.pieceVerified('fast', atSilent)
-    d.engine.pieceStored('fast', atSilent, PIECE)
+    d.deliver('fast', atSilent)
     expect(d.take('cancel')).toContainEqual(expect.objectContaining({ peer: 'silent', index: atSilent }))
   })
 
