@@ -9,7 +9,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from './packages/cli/test/helpers/chromium.js
 // the unit tests. The rest start swarms whose deadlines are part of what they
 // check, and run one file at a time after them.
 const QUICK_E2E = [
-  'install', 'container-image', 'deploy-helm', 'deploy-systemd', 'runtime-config', 'doctor', 'config',
+  'install', 'fresh-clone', 'container-image', 'deploy-helm', 'deploy-systemd', 'runtime-config', 'doctor', 'config',
   'api-guard', 'lone-daemon', 'token-auth', 'mirror-fuzz', 'seed-origins', 'tls-registry', 'one-address',
   'bench-lazy', 'private-images', 'disk-full'
 ].map(name => `packages/cli/test/${name}.e2e.spec.ts`)
@@ -19,7 +19,7 @@ const QUICK_WORKERS = 2
 
 // the longest of them (npm installs, an image build) start first, so the
 // group does not wait on one of them alone at its end
-const LONG_FIRST = ['install', 'container-image'].map(name => `/packages/cli/test/${name}.e2e.spec.ts`)
+const LONG_FIRST = ['install', 'fresh-clone', 'container-image'].map(name => `/packages/cli/test/${name}.e2e.spec.ts`)
 
 class LongFirst extends BaseSequencer {
   override async sort (files: TestSpecification[]): Promise<TestSpecification[]> {
