@@ -95,6 +95,7 @@ function summary (r) {
     gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))])),
     announcementsWithheldMedian: median(nodes.map(d => d.announcementsWithheld ?? 0)),
     dhtByTypeMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.dhtByType ?? {})))].sort().map(k => [k, median(nodes.map(d => d.dhtByType[k] ?? 0))])),
+    schedulerByKindMedian: Object.fromEntries(['flush', 'rank', 'suggest'].map(k => [k, median(nodes.map(d => d.schedulerByKind?.[k] ?? 0))])),
     streamsByProtocolMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.streamsByProtocol ?? {})))].sort().map(k => [k, median(nodes.map(d => d.streamsByProtocol[k] ?? 0))]))
   }
 }
@@ -141,6 +142,7 @@ function markdown (result) {
   const topics = Object.keys(result.summaries[0]?.gossipByTopicMedian ?? {})
   const protocols = [...new Set(result.summaries.flatMap(s => Object.keys(s.streamsByProtocolMedian ?? {})))].sort()
   // the kinds some node used in some run (a table of zeros says nothing)
+  const scheduled = result.summaries.filter(s => s.mode === 'scheduler')
   const dhtTypes = [...new Set(result.summaries.flatMap(s => Object.entries(s.dhtByTypeMedian ?? {}).filter(([, v]) => v > 0).map(([k]) => k)))].sort()
   return [
     '# Control traffic per node per pull',
@@ -174,6 +176,16 @@ function markdown (result) {
           `| N | mode | ${protocols.join(' | ')} |`,
           `|---:|---:|${protocols.map(() => '---:').join('|')}|`,
           ...result.summaries.map(s => `| ${s.nodes} | ${s.mode} | ${protocols.map(k => f(s.streamsByProtocolMedian == null ? undefined : s.streamsByProtocolMedian[k] ?? 0, 0)).join(' | ')} |`),
+          ''
+        ]),
+    ...(scheduled.length === 0
+      ? []
+      : [
+          'Requests a node sent its scheduler, by kind (median): flushes (its load beacon with reports and blobs held), rank and suggest questions.',
+          '',
+          '| N | flush | rank | suggest |',
+          '|---:|---:|---:|---:|',
+          ...scheduled.map(s => `| ${s.nodes} | ${['flush', 'rank', 'suggest'].map(k => f(s.schedulerByKindMedian?.[k], 0)).join(' | ')} |`),
           ''
         ]),
     ...(dhtTypes.length === 0

@@ -198,6 +198,7 @@ export function controlCounters (metrics) {
       ...Object.entries(sumsBy(metrics, 'libp2p_kad_dht_operations_total', 'operation')).map(([k, v]) => [`query ${k}`, v])
     ]),
     schedulerRequests: sumOf(metrics, 'damselfly_streams_total', 'protocol="schedule",direction="outbound"'),
+    schedulerByKind: sumsBy(metrics, 'damselfly_schedule_requests_total', 'kind'),
     streamsOpened: sumOf(metrics, 'damselfly_streams_total'),
     streamsByProtocol: sumsBy(metrics, 'damselfly_streams_total', 'protocol'),
     announcementsWithheld: sumOf(metrics, 'damselfly_announcements_withheld_total'),

@@ -341,6 +341,8 @@ export class DownloadEngine {
   #lastRankAsk: number | undefined
   /** When the engine last asked the advisor for holders. */
   #lastSuggestAsk: number | undefined
+  /** When the last lookup went out (not a probe of the connected peers). */
+  #lastLookup: number | undefined
   /** Between asks for suggestions: SUGGEST_GAP_MS, doubling while they name nobody new. */
   #suggestGap = SUGGEST_GAP_MS
   #lookupNews = 0
@@ -586,6 +588,11 @@ export class DownloadEngine {
       if (peer !== this.#env.self && !this.#candidates.has(peer)) news++
       this.candidate(peer)
     }
+    this.#suggestAnswered(news)
+  }
+
+  /** Holders asked for (suggest, or a lookup the advisor answers) named `news` new ones. */
+  #suggestAnswered (news: number): void {
     this.#suggestGap = news === 0 ? Math.min(2 * this.#suggestGap, SUGGEST_GAP_MAX_MS) : SUGGEST_GAP_MS
   }
 
@@ -616,6 +623,7 @@ export class DownloadEngine {
     const news = this.#lookupNews
     this.#discovering = false
     this.#lastDiscovery = this.#env.now()
+    if (this.#env.advised === true) this.#suggestAnswered(news)
     // the records named nobody new: while a crowd pulls, its holders are found through gossip and probes
     if (news === 0) this.#discoveryGap = DISCOVERY_GAP_MAX_MS
     if (this.#state !== 'downloading') return
@@ -927,13 +935,17 @@ export class DownloadEngine {
 
   /**
    * With an advisor, holders from it while this download is short of
-   * parents, SUGGEST_GAP_MS apart (longer while it names nobody new): it
+   * parents, SUGGEST_GAP_MS apart (longer while it names nobody new), and
+   * not within that gap of a lookup: it
    * hears of every holder, and nodes that have one do not announce their
    * blobs on gossip.
    */
   #maybeAskSuggestions (now: number): void {
     if (this.#env.advised !== true) return
-    if (this.#lastSuggestAsk != null && now - this.#lastSuggestAsk < this.#suggestGap) return
+    // a lookup asks the advisor too while it answers (the daemon's swarm
+    // does): it counts as an ask, and its answer as one
+    const last = Math.max(this.#lastSuggestAsk ?? -Infinity, this.#lastLookup ?? -Infinity)
+    if (this.#discovering || now - last < this.#suggestGap) return
     if (this.#busySessions(now) >= this.#config.maxParents) return
     this.#lastSuggestAsk = now
     // as many as make enough: a place freed then has a choice
@@ -987,6 +999,7 @@ export class DownloadEngine {
     this.#lastDiscovery = now
     this.#lookupNews = 0
     this.#lookups++
+    this.#lastLookup = now
     // as many holders as parents a task may have: a lookup runs only while it has fewer
     this.#out({ type: 'lookup', limit: this.#config.maxParents })
   }

@@ -3,7 +3,6 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { answer, exchange, readRequest } from './request-response.js'
-import { beaconKey } from './beacon.js'
 import type { ParentAdvisor, ParentReport, SuggestedParent } from './advisor.js'
 import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
@@ -21,12 +20,17 @@ import type { Logger } from '@libp2p/interface'
  */
 
 /**
- * How often a node sends the scheduler its beacon and what its parents did,
- * while it has something new to say (reports, blobs held or dropped, a load
- * that changed); with nothing new, every SCHEDULER_SILENT_MS / 4, so that an
- * idle fleet does not cost its scheduler a request a second per node.
+ * How often a node checks whether a flush is due. One goes when a blob is
+ * newly held or dropped, when FLUSH_REPORTS reports wait, and otherwise every
+ * SCHEDULER_SILENT_MS / 4 with the node's load and whatever reports wait:
+ * what a node sends per pull then follows its pieces, not the clock (on a
+ * starved machine a pull takes five times as long, and a flush a second
+ * made five times the requests), and an idle fleet costs its scheduler a
+ * request per node every 2.5 s.
  */
 export const SCHEDULE_FLUSH_MS = 1000
+/** Reports that make a flush due (a parent's pieces, failures, closes). */
+export const FLUSH_REPORTS = 32
 /** A blob newly held goes to the scheduler this soon, with whatever else comes meanwhile. */
 export const HOLDING_FLUSH_MS = 100
 /** A node whose flushes no scheduler answered for this long goes back to gossip for holders and beacons. */
@@ -319,6 +323,8 @@ export interface SchedulerClientInit {
   load(): Load
   /** Digests the node holds pieces of: sent again every SCHEDULE_STATE_TTL_MS / 2, so a restarted scheduler learns them back. */
   held(): string[]
+  /** Counted here: each request sent, by kind. */
+  counts?: { flush: number, rank: number, suggest: number }
   /** SCHEDULE_FLUSH_MS unless given (tests shorten it). */
   flushMs?: number
   /** SCHEDULER_SILENT_MS unless given (tests shorten it). */
@@ -334,9 +340,8 @@ interface SchedulerTarget {
   dropped: string[]
   /** A flush to it is on its way: the next waits (what is queued goes with it). */
   flushing: boolean
-  /** When the last flush went (Date.now() time), with the load it said (beaconKey). */
+  /** When the last flush went (Date.now() time). */
   sentAt: number
-  sentLoad: string
 }
 
 /**
@@ -365,8 +370,7 @@ export class SchedulerClient implements ParentAdvisor {
       holding: [],
       dropped: [],
       flushing: false,
-      sentAt: 0,
-      sentLoad: ''
+      sentAt: 0
     }))
   }
 
@@ -390,18 +394,19 @@ export class SchedulerClient implements ParentAdvisor {
     this.#controller.abort()
   }
 
-  /**
-   * A scheduler answered a flush within SCHEDULER_SILENT_MS. While one does,
-   * the node tells it, not every peer on gossip, which blobs it holds, and
-   * asks it for holders; when none does, gossip carries them again. Not the
-   * last flush alone: on a starved machine one is late now and then, and
-   * each swing costs a subscription message to every peer.
-   */
   /** The schedulers' peer ids, as far as known (from their addresses, or learnt on dialling them). */
   get peers (): string[] {
     return this.#targets.flatMap(t => t.peer == null ? [] : [t.peer])
   }
 
+  /**
+   * A scheduler answered a request (a flush or a question) within
+   * SCHEDULER_SILENT_MS. While one does, the node tells it, not every peer on
+   * gossip, which blobs it holds, and asks it for holders; when none does,
+   * gossip carries them again. Not the last request alone: on a starved
+   * machine one is late now and then, and each swing costs a subscription
+   * message to every peer.
+   */
   get reachable (): boolean {
     return Date.now() - this.#lastReached < this.#silentMs
   }
@@ -431,7 +436,9 @@ export class SchedulerClient implements ParentAdvisor {
 
   async rank (digest: string, candidates: ParentCandidate[], options: { signal: AbortSignal }): Promise<string[]> {
     const target = this.#askable(digest)
+    this.#count('rank')
     const res = await this.#send(target, { rank: { digest, candidates: candidates.slice(0, MAX_SCHEDULE_CANDIDATES).map(c => peerIdBytes(c.peer)) } }, options.signal)
+    this.#lastReached = Date.now()
     return res.ranked.flatMap(bytes => {
       try {
         return [peerIdText(bytes)]
@@ -485,7 +492,9 @@ export class SchedulerClient implements ParentAdvisor {
 
   async suggest (digest: string, options: { limit: number, exclude: string[], signal: AbortSignal }): Promise<SuggestedParent[]> {
     const target = this.#askable(digest)
+    this.#count('suggest')
     const res = await this.#send(target, { suggest: { digest, limit: Math.min(options.limit, MAX_SCHEDULE_SUGGESTIONS), exclude: options.exclude.slice(0, MAX_SCHEDULE_CANDIDATES).map(peerIdBytes) } }, options.signal)
+    this.#lastReached = Date.now()
     return res.suggested.flatMap(s => {
       try {
         return [{ peer: peerIdText(s.peer), addrs: addrsText(s.addrs) }]
@@ -493,6 +502,10 @@ export class SchedulerClient implements ParentAdvisor {
         return []
       }
     })
+  }
+
+  #count (kind: 'flush' | 'rank' | 'suggest'): void {
+    if (this.#init.counts != null) this.#init.counts[kind]++
   }
 
   async #send (target: SchedulerTarget, req: Partial<ScheduleRequest>, signal: AbortSignal): Promise<ReturnType<typeof decodeScheduleResponse>> {
@@ -509,21 +522,20 @@ export class SchedulerClient implements ParentAdvisor {
       this.#lastHeld = Date.now()
       for (const digest of this.#init.held()) this.#queueHolding(digest)
     }
-    const loadKey = beaconKey(load)
     await Promise.all(this.#targets.map(async t => {
       // one flush at a time to each scheduler: a busy one answers late, and
       // a flush a second on top of those unanswered would bury it deeper
       // (on a starved machine it then answered none within its deadline and
       // every node went back to gossip); it has half the silent time
       if (t.flushing) return
-      const news = t.reports.length > 0 || t.holding.length > 0 || t.dropped.length > 0 || t.sentLoad !== loadKey
-      if (!news && Date.now() - t.sentAt < this.#silentMs / 4) return
+      const due = t.holding.length > 0 || t.dropped.length > 0 || t.reports.length >= FLUSH_REPORTS
+      if (!due && Date.now() - t.sentAt < this.#silentMs / 4) return
       t.flushing = true
       t.sentAt = Date.now()
-      t.sentLoad = loadKey
       const reports = t.reports.splice(0)
       const holding = t.holding.splice(0)
       const dropped = t.dropped.splice(0)
+      this.#count('flush')
       try {
         await this.#send(t, { beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(this.#silentMs / 2))
         this.#lastReached = Date.now()

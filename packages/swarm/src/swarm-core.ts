@@ -298,7 +298,7 @@ class DamselflySwarm implements Swarm {
     })
     this.#seedService = new SeedService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:seed'))
     this.#scheduler = (init.schedulers?.length ?? 0) > 0
-      ? new SchedulerClient({ network, schedulers: init.schedulers!, log: init.logger.forComponent('damselfly:swarm:schedule'), load: () => this.#load(), held: () => this.store.list().filter(b => b.held > 0).map(b => b.digest) })
+      ? new SchedulerClient({ network, schedulers: init.schedulers!, counts: this.stats.scheduleRequests, log: init.logger.forComponent('damselfly:swarm:schedule'), load: () => this.#load(), held: () => this.store.list().filter(b => b.held > 0).map(b => b.digest) })
       : undefined
     this.#accessService = new AccessService(network, this.#penalties, init.logger.forComponent('damselfly:swarm:access'))
     const config: TaskConfig = {

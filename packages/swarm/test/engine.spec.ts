@@ -737,6 +737,23 @@ describe('the download engine and its advisor (the scheduler)', () => {
     expect(d.take('suggest')).toEqual([])
   })
 
+  it('asks it for holders neither while a lookup runs nor within SUGGEST_GAP_MS of one: the daemon asks the advisor for that too', () => {
+    // more places than the probe's answers fill
+    const d = new Drive({ maxParents: 16 }, { advised: true })
+    d.connected = Array.from({ length: 40 }, (_, i) => `p${i}`)
+    d.engine.start()
+    d.engine.tick()
+    expect(d.take('suggest')).toHaveLength(1)
+    // too many peers to probe them all: a lookup once their answers have had PROBE_WAIT_MS
+    d.advance(400)
+    expect(d.take('lookup')).toHaveLength(1)
+    d.advance(3 * SUGGEST_GAP_MS)
+    expect(d.take('suggest')).toEqual([])
+    d.engine.lookupDone()
+    d.advance(200)
+    expect(d.take('suggest')).toHaveLength(1)
+  })
+
   it('asks it for holders less often while its answers name nobody new, and at once again once one does', () => {
     const d = new Drive({ maxParents: 4 }, { advised: true })
     d.connected = ['seed']
@@ -750,20 +767,25 @@ describe('the download engine and its advisor (the scheduler)', () => {
     // named a new holder: asked again SUGGEST_GAP_MS later
     d.advance(SUGGEST_GAP_MS)
     expect(d.take('suggest')).toHaveLength(1)
-    // then the same holder again, each time: asked 2, 4, 8, 8 s apart
+    // then the same holder again, each time, from suggestions and lookups
+    // alike (the daemon asks the advisor for both): asked less and less often
     d.engine.suggested(['a'])
-    const gaps: number[] = []
-    let since = 0
-    for (let ms = 0; ms < 30_000 && gaps.length < 4; ms += 200) {
+    const suggests: number[] = []
+    let questions = 0
+    for (let ms = 200; ms <= 30_000; ms += 200) {
       d.advance(200)
-      since += 200
+      const lookups = d.take('lookup').length
+      if (lookups > 0) d.engine.lookupDone()
       if (d.take('suggest').length > 0) {
-        gaps.push(since)
-        since = 0
+        suggests.push(ms)
         d.engine.suggested(['a'])
       }
+      questions += lookups + (suggests.at(-1) === ms ? 1 : 0)
     }
-    expect(gaps).toEqual([2000, 4000, 8000, 8000])
+    // a suggestion a second would be 30, and one every SUGGEST_GAP_MAX_MS 4 beside the lookups
+    expect(questions).toBeLessThanOrEqual(8)
+    const gaps = suggests.slice(1).map((t, i) => t - suggests[i]!)
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(2 * SUGGEST_GAP_MS)
     // a new holder: back to SUGGEST_GAP_MS
     d.engine.suggested(['b'])
     d.advance(SUGGEST_GAP_MS)

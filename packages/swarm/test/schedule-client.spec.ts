@@ -1,8 +1,10 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeScheduleRequest, encodeScheduleResponse, MAX_SCHEDULE_FRAME } from '@damselfly/protocol'
 import { streamPair } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { answer, readOneFrame } from '../src/request-response.js'
-import { SchedulerClient } from '../src/schedule.js'
+import { FLUSH_REPORTS, SchedulerClient } from '../src/schedule.js'
 import type { SwarmNetwork } from '../src/network.js'
 import type { Logger, Stream } from '@libp2p/interface'
 
@@ -57,21 +59,34 @@ describe('SchedulerClient', () => {
     expect(client.reachable).toBe(true)
   })
 
-  it('with nothing new to say, sends its beacon every quarter of the silent time, and every flush while it has news', async () => {
+  it('flushes every quarter of the silent time whatever its load and a few reports say, at once for a blob newly held or a batch of reports', async () => {
     const scheduler = slowScheduler(0)
-    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
+    // a load that is new at every flush: it alone makes no flush due
+    let bps = 0
+    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => ({ ...LOAD, uploadBps: bps++ }), held: () => [], flushMs: 20, silentMs: 800 })
     client.start()
-    // idle, the same load: one beacon at the start, then one each 200 ms
+    const digest = `sha256:${'ab'.repeat(32)}`
+    const parent = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const piece = (): void => client?.report({ type: 'piece', digest, parent, bytes: 1 << 20, ms: 250 })
+    // a piece a flush, fewer than a batch in all: one flush at the start, then one each 200 ms
+    const few = setInterval(piece, 20)
     await new Promise(resolve => setTimeout(resolve, 650))
-    const idle = scheduler.beacons()
-    expect(idle).toBeGreaterThanOrEqual(3)
-    expect(idle).toBeLessThanOrEqual(5)
+    clearInterval(few)
+    const quiet = scheduler.beacons()
+    expect(quiet).toBeGreaterThanOrEqual(3)
+    expect(quiet).toBeLessThanOrEqual(5)
     expect(client.reachable).toBe(true)
     // a blob newly held at every flush: each flush goes
-    const news = setInterval(() => client?.holding(`sha256:${'ab'.repeat(32)}`), 20)
+    const held = setInterval(() => client?.holding(digest), 20)
     await new Promise(resolve => setTimeout(resolve, 400))
-    clearInterval(news)
-    expect(scheduler.beacons() - idle).toBeGreaterThanOrEqual(8)
+    clearInterval(held)
+    const holding = scheduler.beacons() - quiet
+    expect(holding).toBeGreaterThanOrEqual(8)
+    // a batch of reports at every flush: each flush goes
+    const many = setInterval(() => { for (let i = 0; i < FLUSH_REPORTS; i++) piece() }, 20)
+    await new Promise(resolve => setTimeout(resolve, 400))
+    clearInterval(many)
+    expect(scheduler.beacons() - quiet - holding).toBeGreaterThanOrEqual(8)
   })
 
   it('counts a scheduler that answers no flush within half the silent time as gone', async () => {
