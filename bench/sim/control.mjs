@@ -11,6 +11,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { layerSizes } from '@damselfly/cli'
+import { FLUSH_REPORTS, SCHEDULER_SILENT_MS } from '@damselfly/swarm'
 import { benchArgs, UsageError } from '../lib/args.mjs'
 import { lowerBound, percentile, writeResult } from '../lib/report.mjs'
 import { simulate } from './model.mjs'
@@ -40,6 +41,12 @@ const blobs = [1200, ...layerSizes(opts.sizeMiB * MiB, [8, 4, 2, 1, 1]).map(tar)
 const caps = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
 const f = (x, d = 1) => (x == null ? '?' : x.toFixed(d))
 
+/** A node's flushes to the scheduler over its pull, as the daemon sends them (packages/swarm/src/schedule.ts). */
+function flushes (r, n) {
+  const pull = r.completionSeconds.reduce((a, b) => a + b, 0) / r.completionSeconds.length
+  return blobs.length + r.pieceTransfers / n / FLUSH_REPORTS + pull / (SCHEDULER_SILENT_MS / 4 / 1000)
+}
+
 const rows = []
 for (const n of opts.nodes) {
   for (const ranker of ['local', 'scheduler']) {
@@ -57,8 +64,9 @@ for (const n of opts.nodes) {
       announcementsHeardPerNode: r.announcementsHeard / n,
       beaconsHeardPerNode: r.beaconsHeard / n,
       lookupsPerNode: r.lookups / n,
-      // with the scheduler: a flush a second (beacon, reports, holdings) over the node's pull, and its questions
-      schedulerRequestsPerNode: ranker === 'scheduler' ? (r.ranks + r.suggests) / n + r.completionSeconds.reduce((a, b) => a + b, 0) / r.completionSeconds.length : 0,
+      // with the scheduler, its questions and the daemon's flushes: one per blob newly held, one per
+      // FLUSH_REPORTS pieces, and one every SCHEDULER_SILENT_MS / 4 over the node's pull
+      schedulerRequestsPerNode: ranker === 'scheduler' ? (r.ranks + r.suggests) / n + flushes(r, n) : 0,
       wallSeconds: (performance.now() - started) / 1000
     }
     row.controlPerNode = row.announcementsHeardPerNode + row.beaconsHeardPerNode + row.lookupsPerNode + row.schedulerRequestsPerNode
@@ -72,7 +80,7 @@ const md = [
   '# Control traffic per node per pull, simulated',
   '',
   `\`npm run bench:sim-control -- --nodes ${opts.nodes.join(',')} --size ${opts.sizeMiB}\`, ${new Date().toISOString()}: a ${opts.sizeMiB} MiB nginx-like image (config and 5 layers), nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms.`,
-  'Messages a node takes in from the swarm\'s gossip (each announcement and beacon once, as the daemon counts them; gossip\'s forwarded copies are on top, bounded by its mesh degree) and the DHT lookups it starts (each a few requests, log N hops); with the scheduler, the requests a node sends it (a batch a second, and its questions). The simulator models neither gossip\'s own control nor DHT provides.',
+  'Messages a node takes in from the swarm\'s gossip (each announcement and beacon once, as the daemon counts them; gossip\'s forwarded copies are on top, bounded by its mesh degree) and the DHT lookups it starts (each a few requests, log N hops); with the scheduler, the requests a node sends it (a flush per blob newly held, per 32 pieces and every 2.5 s, and its questions). The simulator models neither gossip\'s own control nor DHT provides.',
   '',
   `| ${head.join(' | ')} |`,
   `|${head.map(() => ' ---: ').join('|')}|`,
