@@ -97,6 +97,14 @@ describe('the optional scheduler, in a swarm whose parents are not alike', () =>
     }), { timeout: 10_000, message: `the scheduler said: ${scheduler.lines.slice(-3).join(' | ')}` }).toBe(true)
     const all = await Promise.all(nodes.map(async n => await advice(cluster, n)))
     expect(all.reduce((s, a) => s + a.answered, 0)).toBeGreaterThan(0)
+    // each node's own count of what it sent it: flushes from every node, and questions (its downloads' and their lookups)
+    let questions = 0
+    for (const n of nodes) {
+      const text = await cluster.api(n, '/metrics')
+      expect(metric(text, 'damselfly_schedule_requests_total', { kind: 'flush' })).toBeGreaterThan(0)
+      questions += (metric(text, 'damselfly_schedule_requests_total', { kind: 'rank' }) ?? 0) + (metric(text, 'damselfly_schedule_requests_total', { kind: 'suggest' }) ?? 0)
+    }
+    expect(questions).toBeGreaterThan(0)
     // the scheduler heard of the holders and named them: the nodes announced nothing on gossip, and still fed each other
     const traffic = await Promise.all(nodes.map(async n => await gossipAndUpload(cluster, n)))
     expect(traffic.map(t => t.announced)).toEqual(nodes.map(() => 0))
