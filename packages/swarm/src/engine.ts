@@ -1381,18 +1381,28 @@ export class DownloadEngine {
         if (t != null) since = Math.min(since, t)
       }
       if (now - since < END_GAME_WAIT_MS) continue
-      let best: Session | undefined
-      let bestRate = -1
-      for (const o of this.#sessions.values()) {
-        if (!o.open || o.outstanding.length > 0 || o.have?.has(i) !== true || asked.has(o.peer) || !this.#trust.usableFrom(o.peer)(i)) continue
-        const r = this.#measuredRate(o, now) ?? 0
-        if (r > bestRate) {
-          best = o
-          bestRate = r
-        }
-      }
+      const best = this.#fastestHolder(i, asked, now, o => o.outstanding.length === 0 && this.#trust.usableFrom(o.peer)(i))
       if (best != null) this.#request(best, i)
     }
+  }
+
+  /**
+   * Of the open sessions that hold piece `i`, were not asked for it and pass
+   * `fits`, the fastest: a parent measured sending beats one never measured,
+   * whatever the guess for that one.
+   */
+  #fastestHolder (i: number, asked: Set<string> | undefined, now: number, fits: (o: Session) => boolean): Session | undefined {
+    let best: Session | undefined
+    let bestRate = -1
+    for (const o of this.#sessions.values()) {
+      if (!o.open || o.have?.has(i) !== true || asked?.has(o.peer) === true || !fits(o)) continue
+      const r = this.#measuredRate(o, now) ?? 0
+      if (r > bestRate) {
+        best = o
+        bestRate = r
+      }
+    }
+    return best
   }
 
   #hedge (now: number): void {
@@ -1413,18 +1423,7 @@ export class DownloadEngine {
       const waited = now - (s.requestedAt.get(oldest) ?? now)
       const asked = this.#inflight[oldest]
       if (waited < this.#config.hedgeAfterMs || (asked?.size ?? 0) >= MAX_HEDGED_COPIES) continue
-      let best: Session | undefined
-      let bestRate = -1
-      for (const o of this.#sessions.values()) {
-        if (o === s || !o.open || o.have?.has(oldest) !== true || asked?.has(o.peer) === true) continue
-        if (o.outstanding.length > pipelineDepth(layout.pieceSize, o.meter.rate(now), this.#config.pipeline)) continue
-        // a parent measured sending beats one never measured, whatever the guess for that one
-        const r = this.#measuredRate(o, now) ?? 0
-        if (r > bestRate) {
-          best = o
-          bestRate = r
-        }
-      }
+      const best = this.#fastestHolder(oldest, asked, now, o => o !== s && o.outstanding.length <= pipelineDepth(layout.pieceSize, o.meter.rate(now), this.#config.pipeline))
       if (best == null) continue
       // the oldest request has waited too long for this parent's own pace
       // (asked of one parent only), or another parent would bring the piece
