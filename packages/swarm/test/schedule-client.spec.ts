@@ -68,7 +68,7 @@ describe('SchedulerClient', () => {
     const digest = `sha256:${'ab'.repeat(32)}`
     const parent = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
     const piece = (): void => client?.report({ type: 'piece', digest, parent, bytes: 1 << 20, ms: 250 })
-    // a piece a flush, fewer than a batch in all: one flush at the start, then one each 200 ms
+    // a piece every 20 ms, about ten between flushes (fewer than a batch): one flush at the start, then one each 200 ms
     const few = setInterval(piece, 20)
     await new Promise(resolve => setTimeout(resolve, 650))
     clearInterval(few)
