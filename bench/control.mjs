@@ -95,7 +95,7 @@ function summary (r) {
     gossipByTopicMedian: Object.fromEntries(Object.keys(nodes[0]?.gossipByTopic ?? {}).map(k => [k, median(nodes.map(d => d.gossipByTopic[k]))])),
     announcementsWithheldMedian: median(nodes.map(d => d.announcementsWithheld ?? 0)),
     dhtByTypeMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.dhtByType ?? {})))].sort().map(k => [k, median(nodes.map(d => d.dhtByType[k] ?? 0))])),
-    schedulerByKindMedian: Object.fromEntries(['flush', 'rank', 'suggest'].map(k => [k, median(nodes.map(d => d.schedulerByKind?.[k] ?? 0))])),
+    schedulerByKindMedian: Object.fromEntries(['flush', 'rank', 'suggest', 'lookup'].map(k => [k, median(nodes.map(d => d.schedulerByKind?.[k] ?? 0))])),
     streamsByProtocolMedian: Object.fromEntries([...new Set(nodes.flatMap(d => Object.keys(d.streamsByProtocol ?? {})))].sort().map(k => [k, median(nodes.map(d => d.streamsByProtocol[k] ?? 0))]))
   }
 }
@@ -181,11 +181,11 @@ function markdown (result) {
     ...(scheduled.length === 0
       ? []
       : [
-          'Requests a node sent its scheduler, by kind (median): flushes (its load beacon with reports and blobs held), rank and suggest questions.',
+          'Requests a node sent its scheduler, by kind (median): flushes (its load beacon with reports and blobs held), rank and suggest questions (a suggest may carry candidates to rank), and lookups (holders asked where the DHT would be; a question and a lookup carry what a flush would).',
           '',
-          '| N | flush | rank | suggest |',
-          '|---:|---:|---:|---:|',
-          ...scheduled.map(s => `| ${s.nodes} | ${['flush', 'rank', 'suggest'].map(k => f(s.schedulerByKindMedian?.[k], 0)).join(' | ')} |`),
+          '| N | flush | rank | suggest | lookup |',
+          '|---:|---:|---:|---:|---:|',
+          ...scheduled.map(s => `| ${s.nodes} | ${['flush', 'rank', 'suggest', 'lookup'].map(k => f(s.schedulerByKindMedian?.[k], 0)).join(' | ')} |`),
           ''
         ]),
     ...(dhtTypes.length === 0

@@ -41,10 +41,15 @@ const blobs = [1200, ...layerSizes(opts.sizeMiB * MiB, [8, 4, 2, 1, 1]).map(tar)
 const caps = { nodeDown: 4 * MB, nodeUp: 4 * MB, registry: 8 * MB, seedRate: 8 * MB, rttS: 0.02 }
 const f = (x, d = 1) => (x == null ? '?' : x.toFixed(d))
 
-/** A node's flushes to the scheduler over its pull, as the daemon sends them (packages/swarm/src/schedule.ts). */
+/**
+ * A node's flushes to the scheduler over its pull, as the daemon sends them (packages/swarm/src/schedule.ts):
+ * one per blob newly held and per FLUSH_REPORTS pieces, and one per SCHEDULER_SILENT_MS / 4 in which it
+ * asked no question (a question carries what a flush would).
+ */
 function flushes (r, n) {
   const pull = r.completionSeconds.reduce((a, b) => a + b, 0) / r.completionSeconds.length
-  return blobs.length + r.pieceTransfers / n / FLUSH_REPORTS + pull / (SCHEDULER_SILENT_MS / 4 / 1000)
+  const questions = (r.ranks + r.suggests) / n
+  return blobs.length + r.pieceTransfers / n / FLUSH_REPORTS + Math.max(0, pull / (SCHEDULER_SILENT_MS / 4 / 1000) - questions)
 }
 
 const rows = []
@@ -64,8 +69,7 @@ for (const n of opts.nodes) {
       announcementsHeardPerNode: r.announcementsHeard / n,
       beaconsHeardPerNode: r.beaconsHeard / n,
       lookupsPerNode: r.lookups / n,
-      // with the scheduler, its questions and the daemon's flushes: one per blob newly held, one per
-      // FLUSH_REPORTS pieces, and one every SCHEDULER_SILENT_MS / 4 over the node's pull
+      // with the scheduler, its questions and the daemon's flushes (above)
       schedulerRequestsPerNode: ranker === 'scheduler' ? (r.ranks + r.suggests) / n + flushes(r, n) : 0,
       wallSeconds: (performance.now() - started) / 1000
     }
@@ -80,7 +84,7 @@ const md = [
   '# Control traffic per node per pull, simulated',
   '',
   `\`npm run bench:sim-control -- --nodes ${opts.nodes.join(',')} --size ${opts.sizeMiB}\`, ${new Date().toISOString()}: a ${opts.sizeMiB} MiB nginx-like image (config and 5 layers), nodes 4 MB/s, registry and seed 8 MB/s, RTT 20 ms.`,
-  'Messages a node takes in from the swarm\'s gossip (each announcement and beacon once, as the daemon counts them; gossip\'s forwarded copies are on top, bounded by its mesh degree) and the DHT lookups it starts (each a few requests, log N hops); with the scheduler, the requests a node sends it (a flush per blob newly held, per 32 pieces and every 2.5 s, and its questions). The simulator models neither gossip\'s own control nor DHT provides.',
+  'Messages a node takes in from the swarm\'s gossip (each announcement and beacon once, as the daemon counts them; gossip\'s forwarded copies are on top, bounded by its mesh degree) and the DHT lookups it starts (each a few requests, log N hops); with the scheduler, the requests a node sends it (a flush per blob newly held, per 32 pieces and per 2.5 s without a question, and its questions, each of which carries what a flush would). The simulator models neither gossip\'s own control nor DHT provides.',
   '',
   `| ${head.join(' | ')} |`,
   `|${head.map(() => ' ---: ').join('|')}|`,

@@ -391,19 +391,16 @@ export function simulate (scenario) {
         stats.suggests++
         at(now + rtt, () => {
           if (task.done || node.gone || schedule == null) return
-          task.engine.suggested(schedule.suggestPeers(task.blob.digest, String(node.id), new Set(), command.limit))
+          const holders = schedule.suggestPeers(task.blob.digest, String(node.id), new Set(), command.limit)
+          // asked to rank too: the candidates and the holders named, in one order
+          task.engine.suggested(holders, command.rank == null ? undefined : rankNow([...command.rank.map(c => c.peer), ...holders]))
         })
         break
       case 'rank':
         stats.ranks++
         at(now + rtt, () => {
           if (task.done || node.gone || schedule == null) return
-          // the candidates' loads as their last batches told it
-          for (const c of command.candidates) {
-            const p = all[Number(c.peer)]
-            if (p != null && !p.gone) schedule.beacon(c.peer, loadOf(p))
-          }
-          task.engine.advised(schedule.rankPeers(command.candidates.map(c => c.peer)))
+          task.engine.advised(rankNow(command.candidates.map(c => c.peer)))
         })
         break
       // a piece still in flight arrives and is counted as discarded; nothing is banned or fails here
@@ -411,6 +408,15 @@ export function simulate (scenario) {
         break
     }
   }
+  /** The scheduler's order of these peers, with their loads as their last batches told it. */
+  function rankNow (peers) {
+    for (const peer of peers) {
+      const p = all[Number(peer)]
+      if (p != null && !p.gone) schedule.beacon(peer, loadOf(p))
+    }
+    return schedule.rankPeers([...new Set(peers)])
+  }
+
   /** Up to CANDIDATE_SAMPLE holders the task could hear of now. */
   function sample (node, task) {
     const pool = []

@@ -42,7 +42,7 @@ export const configSchema = kind.mapping({
   bootstrap: kind.dialAddrs.prefault([]).register(INFO, { flag: '--bootstrap MULTIADDR', description: 'multiaddrs of peers to join through, as they print them; /p2p/<peer id> optional' }),
   schedulers: kind.dialAddrs.prefault([]).register(INFO, {
     flag: '--scheduler MULTIADDR',
-    description: 'multiaddrs of schedulers (damselfly scheduler) that rank and suggest parents; each blob asks one, chosen by its digest, and waits at most 500 ms for it. The node sends them its load instead of gossiping it. Empty: parents are ranked locally'
+    description: 'multiaddrs of schedulers (damselfly scheduler) that rank and suggest parents; each blob asks one, chosen by its digest, and never waits for its answer. The node sends them its load instead of gossiping it. Empty: parents are ranked locally'
   }),
   transports: kind.transports.prefault([...DEFAULT_DIALED]).register(INFO, {
     flag: '--transport NAME',

@@ -12,8 +12,26 @@ export interface ParentAdvisor {
   rank(digest: string, candidates: ParentCandidate[], options: { signal: AbortSignal }): Promise<string[]>
   /** What a parent did for a download. Never awaited, never throws. */
   report(report: ParentReport): void
-  /** Parents holding the blob that the node has not found itself, with their addresses. */
-  suggest(digest: string, options: { limit: number, exclude: string[], signal: AbortSignal }): Promise<SuggestedParent[]>
+  /**
+   * Parents holding the blob that the node has not found itself, with their
+   * addresses; given `rank`, also those candidates and the holders named,
+   * best first (one question where two would go).
+   */
+  suggest(digest: string, options: SuggestOptions): Promise<Suggestions>
+}
+
+export interface SuggestOptions {
+  limit: number
+  exclude: string[]
+  /** Candidates to put in order with the holders named. */
+  rank?: ParentCandidate[]
+  signal: AbortSignal
+}
+
+export interface Suggestions {
+  holders: SuggestedParent[]
+  /** The candidates asked to rank and the holders, best first; absent when the advisor gave no order. */
+  ranked?: string[]
 }
 
 export type ParentReport =
@@ -44,7 +62,7 @@ export class LocalAdvisor implements ParentAdvisor {
 
   report (): void {}
 
-  async suggest (): Promise<SuggestedParent[]> {
-    return []
+  async suggest (digest: string, options: SuggestOptions): Promise<Suggestions> {
+    return options.rank == null ? { holders: [] } : { holders: [], ranked: await this.rank(digest, options.rank) }
   }
 }

@@ -112,8 +112,18 @@ export const BAD_PARENT_FLOOR_MS = 1000
 export const ADVICE_TTL_MS = 5000
 /** The engine asks the advisor to rank at most this often per download. */
 export const ADVICE_GAP_MS = 1000
-/** How long a download waits for the advisor to rank or suggest, at most; it ranks on its own meanwhile. */
+/**
+ * An advisor's answer later than this is late (and counted so). A download
+ * never waits for one: it ranks on its own meanwhile, and takes the answer
+ * when it comes.
+ */
 export const ADVICE_DEADLINE_MS = 500
+/**
+ * A question to the advisor is given up after this. Given up at the
+ * deadline, the answers of a scheduler slowed by a starved machine were
+ * lost, and each lost suggestion was asked again as a lookup.
+ */
+export const ADVICE_TIMEOUT_MS = 5000
 /**
  * With an advisor, how often a download short of parents asks it for
  * holders (`suggest`): the scheduler hears of every holder, so a node asks

@@ -1,7 +1,7 @@
 import { Bitfield, layoutFor, MIN_RANGED_PIECE_SIZE, PIECE_PROTOCOL, pieceRange, rangedPieceSizeFor, signManifestPart, verifyManifestPart } from '@damselfly/protocol'
 import { TypedEventEmitter } from 'main-event'
 import { toString as toBase64 } from 'uint8arrays/to-string'
-import { ADVICE_DEADLINE_MS, DISCOVERY_TIMEOUT_MS, ORIGIN_RANGE_RUN_BYTES, ORIGIN_RANGE_STREAMS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
+import { ADVICE_DEADLINE_MS, ADVICE_TIMEOUT_MS, DISCOVERY_TIMEOUT_MS, ORIGIN_RANGE_RUN_BYTES, ORIGIN_RANGE_STREAMS, READ_SLICE_BYTES, SESSION_OPEN_TIMEOUT_MS } from './constants.js'
 import { DownloadEngine } from './engine.js'
 import { RangeIgnoredError, storeFailure, TaskFailedError } from './errors.js'
 import { ParentSession } from './parent-session.js'
@@ -448,7 +448,7 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
         this.#lookup(command.limit)
         break
       case 'suggest':
-        this.#askSuggestions(command.limit)
+        this.#askSuggestions(command.limit, command.rank)
         break
       case 'ask-seed':
         this.#askSeed(command.seed, command.ranges)
@@ -475,40 +475,49 @@ export class DownloadTask extends TypedEventEmitter<DownloadTaskEvents> {
     }
   }
 
-  /** Advice within ADVICE_DEADLINE_MS, or none: the engine ranks on its own meanwhile. */
+  /** Advice when it comes (within ADVICE_TIMEOUT_MS): the engine ranks on its own meanwhile. */
   #askAdvisor (candidates: ParentCandidate[]): void {
     const advisor = this.#ctx.advisor
     if (advisor == null) return
-    const stats = this.#ctx.stats.advice
-    const deadline = AbortSignal.timeout(ADVICE_DEADLINE_MS)
-    stats.asked++
-    advisor.rank(this.digest, candidates, { signal: AbortSignal.any([this.#controller.signal, deadline]) })
+    const answered = this.#answered()
+    advisor.rank(this.digest, candidates, { signal: this.#questionSignal() })
       .then(order => {
-        stats.answered++
+        answered(true)
         this.#engine.advised(order)
-      }, () => {
-        if (deadline.aborted) stats.late++
-        else stats.failed++
-      })
+      }, () => answered(false))
       .catch(err => this.#ctx.log.error('advice for %s failed: %e', this.digest, err))
   }
 
-  /** Holders the advisor knows of, beside the DHT's: remembered with their addresses, then candidates. */
-  #askSuggestions (limit: number): void {
+  #questionSignal (): AbortSignal {
+    return AbortSignal.any([this.#controller.signal, AbortSignal.timeout(ADVICE_TIMEOUT_MS)])
+  }
+
+  /** Counts a question asked; the function returned counts how it ended: answered in time, late (after ADVICE_DEADLINE_MS) or failed. */
+  #answered (): (ok: boolean) => void {
+    const stats = this.#ctx.stats.advice
+    const asked = Date.now()
+    stats.asked++
+    return ok => {
+      if (!ok) stats.failed++
+      else if (Date.now() - asked > ADVICE_DEADLINE_MS) stats.late++
+      else stats.answered++
+    }
+  }
+
+  /** Holders the advisor knows of, beside the DHT's: remembered with their addresses, then candidates; with `rank`, its order of them all. */
+  #askSuggestions (limit: number, rank: ParentCandidate[] | undefined): void {
     const advisor = this.#ctx.advisor
     if (advisor == null) return
-    const stats = this.#ctx.stats.advice
-    const deadline = AbortSignal.timeout(ADVICE_DEADLINE_MS)
-    stats.asked++
-    advisor.suggest(this.digest, { limit, exclude: [], signal: AbortSignal.any([this.#controller.signal, deadline]) })
-      .then(async suggested => {
-        stats.answered++
-        const others = suggested.filter(s => s.peer !== this.#ctx.network.peerId)
+    const answered = this.#answered()
+    advisor.suggest(this.digest, { limit, exclude: [], rank, signal: this.#questionSignal() })
+      .then(async ({ holders, ranked }) => {
+        answered(true)
+        const others = holders.filter(s => s.peer !== this.#ctx.network.peerId)
         for (const s of others) await this.#ctx.network.rememberAddresses(s.peer, s.addrs).catch(() => {})
-        this.#engine.suggested(others.map(s => s.peer))
+        this.#engine.suggested(others.map(s => s.peer), ranked)
       }, () => {
-        if (deadline.aborted) stats.late++
-        else stats.failed++
+        answered(false)
+        if (this.#state === 'downloading') this.#engine.suggestFailed()
       })
       .catch(err => this.#ctx.log.error('suggestions for %s failed: %e', this.digest, err))
   }

@@ -132,8 +132,12 @@ export type EngineCommand =
   | { type: 'rank', candidates: ParentCandidate[] }
   /** Tell the advisor what a parent did. */
   | { type: 'report', report: ParentReport }
-  /** Ask the advisor for holders of the blob, at most `limit`; name each with candidate(). */
-  | { type: 'suggest', limit: number }
+  /**
+   * Ask the advisor for holders of the blob, at most `limit`, and, with
+   * `rank`, to put those candidates and the holders it names in order:
+   * one question where two would go. Answer with suggested().
+   */
+  | { type: 'suggest', limit: number, rank?: ParentCandidate[] }
 
 /** What a seed answered, as the engine needs it. */
 export type SeedAnswer =
@@ -341,6 +345,8 @@ export class DownloadEngine {
   #lastRankAsk: number | undefined
   /** When the engine last asked the advisor for holders. */
   #lastSuggestAsk: number | undefined
+  /** A `suggest` is unanswered: the next waits for it (or for suggestFailed). */
+  #suggesting = false
   /** When the last lookup went out (not a probe of the connected peers). */
   #lastLookup: number | undefined
   /** Between asks for suggestions: SUGGEST_GAP_MS, doubling while they name nobody new. */
@@ -579,16 +585,32 @@ export class DownloadEngine {
   }
 
   /**
-   * The advisor's answer to `suggest`: holders, each a candidate. While its
-   * answers name nobody new, it is asked less often (SUGGEST_GAP_MAX_MS).
+   * The advisor's answer to `suggest`: holders, each a candidate, and its
+   * order of them and of the candidates it was asked to rank, when it gave
+   * one (the best of them get the places free). While its answers name
+   * nobody new, it is asked less often (SUGGEST_GAP_MAX_MS).
    */
-  suggested (peers: string[]): void {
+  suggested (peers: string[], order?: string[]): void {
+    this.#suggesting = false
     let news = 0
+    if (order != null) {
+      this.#advice = { at: this.#env.now(), order: new Map(order.map((peer, i) => [peer, i])) }
+      const place = this.#advice.order
+      peers = [...peers].sort((a, b) => (place.get(a) ?? place.size) - (place.get(b) ?? place.size))
+    }
     for (const peer of peers) {
       if (peer !== this.#env.self && !this.#candidates.has(peer)) news++
       this.candidate(peer)
     }
     this.#suggestAnswered(news)
+  }
+
+  /** The advisor did not answer `suggest` (in time, or at all): holders are looked up now, the DHT's way if need be. */
+  suggestFailed (): void {
+    this.#suggesting = false
+    if (this.#state !== 'downloading' || this.#discovering) return
+    // at once, unless a lookup went within the gap lookups keep
+    this.#lookupDueAt = Math.min(this.#lookupDueAt, (this.#lastLookup ?? -Infinity) + this.#discoveryGap)
   }
 
   /** Holders asked for (suggest, or a lookup the advisor answers) named `news` new ones. */
@@ -929,27 +951,83 @@ export class DownloadEngine {
 
   #lookupDue (now: number): boolean {
     if (this.#discovering) return false
-    const due = now >= this.#lookupDueAt || (now - this.#lastDiscovery! > this.#discoveryGap && !this.#knowsEnoughHolders())
-    return due && this.#busySessions(now) < this.#config.maxParents
+    // with an advisor, asking it for holders (#maybeAskSuggestions) is the
+    // lookup that comes again: one goes only when due (after the probe, or
+    // when the advisor did not answer). Each on its own clock, the two took
+    // turns, a question every second or two while nobody held the blob yet
+    const again = this.#env.advised !== true && now - this.#lastDiscovery! > this.#discoveryGap && !this.#knowsEnoughHolders()
+    return (now >= this.#lookupDueAt || again) && this.#busySessions(now) < this.#config.maxParents
   }
 
   /**
    * With an advisor, holders from it while this download is short of
-   * parents, SUGGEST_GAP_MS apart (longer while it names nobody new), and
-   * not within that gap of a lookup: it
-   * hears of every holder, and nodes that have one do not announce their
-   * blobs on gossip.
+   * parents and no candidate is ready for a place, SUGGEST_GAP_MS apart
+   * (longer while it names nobody new), and not within that gap of a
+   * lookup: it hears of every holder, and nodes that have one do not
+   * announce their blobs on gossip. While a candidate is ready, holders are
+   * asked for only with a question to rank (#rank): in a crowd each answer
+   * names someone new, and a download asked once a second through its pull.
    */
   #maybeAskSuggestions (now: number): void {
-    if (this.#env.advised !== true) return
+    if (this.#env.advised !== true || !this.#suggestDue(now) || this.#anyReady(now) || this.#everyMissingAsked()) return
+    this.#ask(now, true, [])
+  }
+
+  /**
+   * Every piece the whole download lacks is asked of a parent: more holders
+   * would have nothing to be asked for (a slow one's pieces go to those it
+   * has, see #hedge and #endGame). On a starved machine a pull's small blobs
+   * sat like this for a minute, asking for holders every few seconds.
+   */
+  #everyMissingAsked (): boolean {
+    const held = this.#held
+    const layout = this.#layout
+    if (held == null || layout == null || this.#ranged != null) return false
+    // on every tick: fewer requests out than pieces missing means one is not
+    // asked for yet, known without a scan of the blob's pieces
+    let requested = 0
+    for (const s of this.#sessions.values()) requested += s.outstanding.length
+    if (requested < layout.pieces - held.count - this.#writing.size) return false
+    for (let i = 0; i < layout.pieces; i++) {
+      if (!held.has(i) && !this.#writing.has(i) && (this.#inflight[i]?.size ?? 0) === 0) return false
+    }
+    return true
+  }
+
+  #suggestDue (now: number): boolean {
+    // one at a time: a slow advisor's answers come late, not never
+    if (this.#suggesting) return false
     // a lookup asks the advisor too while it answers (the daemon's swarm
     // does): it counts as an ask, and its answer as one
     const last = Math.max(this.#lastSuggestAsk ?? -Infinity, this.#lastLookup ?? -Infinity)
-    if (this.#discovering || now - last < this.#suggestGap) return
-    if (this.#busySessions(now) >= this.#config.maxParents) return
+    if (this.#discovering || now - last < this.#suggestGap) return false
+    return this.#busySessions(now) < this.#config.maxParents
+  }
+
+  /**
+   * One question to the advisor: for holders when `suggest`, with the
+   * candidates to rank when there are any. Both go in one request, and
+   * its order then also places the holders it names: asked apart, a
+   * crowd's downloads sent it two questions where one does.
+   */
+  #ask (now: number, suggest: boolean, rank: ParentCandidate[]): void {
+    if (rank.length > 0) this.#lastRankAsk = now
+    if (!suggest) {
+      this.#out({ type: 'rank', candidates: rank })
+      return
+    }
     this.#lastSuggestAsk = now
+    this.#suggesting = true
+    // it asks the advisor what a lookup would (the daemon sends lookups
+    // there too while it answers): it counts as one, and should it fail,
+    // a lookup goes (suggestFailed)
+    if (this.#lastDiscovery != null) {
+      this.#lastDiscovery = now
+      this.#lookupDueAt = Infinity
+    }
     // as many as make enough: a place freed then has a choice
-    this.#out({ type: 'suggest', limit: ENOUGH_CANDIDATES_PER_PARENT * this.#config.maxParents })
+    const limit = ENOUGH_CANDIDATES_PER_PARENT * this.#config.maxParents
+    this.#out(rank.length > 0 ? { type: 'suggest', limit, rank } : { type: 'suggest', limit })
   }
 
   #knowsEnoughHolders (): boolean {
@@ -1048,11 +1126,21 @@ export class DownloadEngine {
     return false
   }
 
+  /** A candidate could take a place now: not a parent, not banned or penalized, not waiting to be asked again. */
+  #isReady (peer: string, c: Candidate, now: number): boolean {
+    return !this.#sessions.has(peer) && !this.#banned.has(peer) && c.retryAt <= now && !this.#env.penalized(peer)
+  }
+
+  #anyReady (now: number): boolean {
+    for (const [peer, c] of this.#candidates) if (this.#isReady(peer, c, now)) return true
+    return false
+  }
+
   #readyCandidates (now: number): ParentCandidate[] {
     const ready: ParentCandidate[] = []
     const size = this.#layout?.pieceSize ?? 1
     for (const [peer, c] of this.#candidates) {
-      if (this.#sessions.has(peer) || this.#banned.has(peer) || c.retryAt > now || this.#env.penalized(peer)) continue
+      if (!this.#isReady(peer, c, now)) continue
       const candidate: ParentCandidate = { peer, delivered: Math.floor((c.deliveredBytes ?? 0) / size), failures: c.failures, beacon: this.#env.beacon(peer) }
       if (c.lastBps != null && c.lastBps > 0) candidate.observedBps = c.lastBps
       if (c.demoted === true) candidate.demoted = true
@@ -1118,10 +1206,7 @@ export class DownloadEngine {
     const now = this.#env.now()
     const advice = this.#advice
     if (advice == null || now - advice.at > ADVICE_TTL_MS) {
-      if (this.#lastRankAsk == null || now - this.#lastRankAsk >= ADVICE_GAP_MS) {
-        this.#lastRankAsk = now
-        this.#out({ type: 'rank', candidates: ready })
-      }
+      if (this.#lastRankAsk == null || now - this.#lastRankAsk >= ADVICE_GAP_MS) this.#ask(now, this.#suggestDue(now), ready)
       return local
     }
     const place = (c: ParentCandidate, i: number): number => advice.order.get(c.peer) ?? advice.order.size + i
@@ -1358,19 +1443,12 @@ export class DownloadEngine {
    * Not for a ranged download: its readers' pieces go first by their own rule.
    */
   #endGame (now: number): void {
-    const held = this.#held
-    const layout = this.#layout
-    if (held == null || layout == null || this.#ranged != null) return
-    // on every tick: fewer requests out than pieces missing means one is not
-    // asked for yet, known without a scan of the blob's pieces
-    let requested = 0
-    for (const s of this.#sessions.values()) requested += s.outstanding.length
-    if (requested < layout.pieces - held.count - this.#writing.size) return
+    if (!this.#everyMissingAsked()) return
+    const held = this.#held!
+    const layout = this.#layout!
     const missing: number[] = []
     for (let i = 0; i < layout.pieces; i++) {
-      if (held.has(i) || this.#writing.has(i)) continue
-      if ((this.#inflight[i]?.size ?? 0) === 0) return
-      missing.push(i)
+      if (!held.has(i) && !this.#writing.has(i)) missing.push(i)
     }
     for (const i of missing) {
       const asked = this.#inflight[i]!

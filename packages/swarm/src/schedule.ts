@@ -3,7 +3,7 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { answer, exchange, readRequest } from './request-response.js'
-import type { ParentAdvisor, ParentReport, SuggestedParent } from './advisor.js'
+import type { ParentAdvisor, ParentReport, SuggestOptions, Suggestions } from './advisor.js'
 import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import { localityShared } from './ranking.js'
@@ -58,6 +58,21 @@ function addrsText (addrs: Uint8Array[]): string[] {
   return addrs.flatMap(bytes => {
     try {
       return [multiaddr(bytes).toString()]
+    } catch {
+      return []
+    }
+  })
+}
+
+function rankPart (digest: string, candidates: ParentCandidate[]): NonNullable<ScheduleRequest['rank']> {
+  return { digest, candidates: candidates.slice(0, MAX_SCHEDULE_CANDIDATES).map(c => peerIdBytes(c.peer)) }
+}
+
+/** Peer ids in an answer's order, leaving out what does not parse. */
+function peersOf (ranked: Uint8Array[]): string[] {
+  return ranked.flatMap(bytes => {
+    try {
+      return [peerIdText(bytes)]
     } catch {
       return []
     }
@@ -149,8 +164,9 @@ export class ScheduleState {
       const outcome = r.outcome === ParentReportMessage.Outcome.PIECE ? 'piece' : r.outcome === ParentReportMessage.Outcome.FAILED ? 'failed' : 'closed'
       this.report(outcome === 'piece' ? { type: 'piece', digest: r.digest, parent, bytes: Number(r.bytes), ms: r.ms } : { type: outcome, digest: r.digest, parent })
     }
-    const ranked = req.rank != null ? this.#rank(req.rank.candidates, this.#nodes.get(peer)?.load.locality) : []
     const suggested = req.suggest != null ? this.#suggest(req.suggest.digest, peer, req.suggest.exclude, req.suggest.limit) : []
+    // asked to rank and to suggest at once: the holders named go in the order too
+    const ranked = req.rank != null ? this.#rank([...req.rank.candidates, ...suggested.map(s => s.peer)], this.#nodes.get(peer)?.load.locality).slice(0, MAX_SCHEDULE_CANDIDATES) : []
     if (req.rank != null) this.counts.ranks++
     if (req.suggest != null) this.counts.suggests++
     return { ranked, suggested }
@@ -260,7 +276,7 @@ export class ScheduleState {
    * node of a crowd asks at once, and the same few named to all would take
    * the whole crowd (the best-ranked first cost 12-13% at 100 and 300
    * simulated nodes, bench/sim/control.mjs). The asker ranks what it knows
-   * with `rank`.
+   * with `rank`, in the same request or later.
    */
   suggestPeers (digest: string, asker: string, exclude: ReadonlySet<string>, limit: number): string[] {
     const holders = this.#holders.get(digest)
@@ -323,8 +339,8 @@ export interface SchedulerClientInit {
   load(): Load
   /** Digests the node holds pieces of: sent again every SCHEDULE_STATE_TTL_MS / 2, so a restarted scheduler learns them back. */
   held(): string[]
-  /** Counted here: each request sent, by kind. */
-  counts?: { flush: number, rank: number, suggest: number }
+  /** Counted here: each request sent, by kind (a lookup: a suggest asked where the DHT would be, see suggest()). */
+  counts?: { flush: number, rank: number, suggest: number, lookup: number }
   /** SCHEDULE_FLUSH_MS unless given (tests shorten it). */
   flushMs?: number
   /** SCHEDULER_SILENT_MS unless given (tests shorten it). */
@@ -340,16 +356,17 @@ interface SchedulerTarget {
   dropped: string[]
   /** A flush to it is on its way: the next waits (what is queued goes with it). */
   flushing: boolean
-  /** When the last flush went (Date.now() time). */
+  /** When the last flush went, or the last question that was answered (Date.now() time). */
   sentAt: number
 }
 
 /**
  * A node's side of the schedule protocol. Each blob goes to one scheduler,
  * chosen by rendezvous hashing of its digest over those the node is
- * connected to; beacons go to every one. Reports and held digests are sent in
- * a batch every SCHEDULE_FLUSH_MS, with the beacon: one stream a second per
- * scheduler, whatever the swarm's size.
+ * connected to; beacons go to every one. Reports and held digests go in a
+ * batch with the beacon, in the next question to that scheduler or a flush
+ * (see SCHEDULE_FLUSH_MS), whichever comes first: a request every few
+ * seconds per scheduler, whatever the swarm's size.
  */
 export class SchedulerClient implements ParentAdvisor {
   readonly #init: SchedulerClientInit
@@ -437,15 +454,8 @@ export class SchedulerClient implements ParentAdvisor {
   async rank (digest: string, candidates: ParentCandidate[], options: { signal: AbortSignal }): Promise<string[]> {
     const target = this.#askable(digest)
     this.#count('rank')
-    const res = await this.#send(target, { rank: { digest, candidates: candidates.slice(0, MAX_SCHEDULE_CANDIDATES).map(c => peerIdBytes(c.peer)) } }, options.signal)
-    this.#lastReached = Date.now()
-    return res.ranked.flatMap(bytes => {
-      try {
-        return [peerIdText(bytes)]
-      } catch {
-        return []
-      }
-    })
+    const res = await this.#question(target, { rank: rankPart(digest, candidates) }, options.signal)
+    return peersOf(res.ranked)
   }
 
   report (report: ParentReport): void {
@@ -490,21 +500,63 @@ export class SchedulerClient implements ParentAdvisor {
     if (target != null && target.dropped.length < MAX_SCHEDULE_DIGESTS) target.dropped.push(digest)
   }
 
-  async suggest (digest: string, options: { limit: number, exclude: string[], signal: AbortSignal }): Promise<SuggestedParent[]> {
+  /** Holders, and with `rank` an order; `lookup`: asked in place of a DHT lookup (counted apart). */
+  async suggest (digest: string, options: SuggestOptions & { lookup?: boolean }): Promise<Suggestions> {
     const target = this.#askable(digest)
-    this.#count('suggest')
-    const res = await this.#send(target, { suggest: { digest, limit: Math.min(options.limit, MAX_SCHEDULE_SUGGESTIONS), exclude: options.exclude.slice(0, MAX_SCHEDULE_CANDIDATES).map(peerIdBytes) } }, options.signal)
-    this.#lastReached = Date.now()
-    return res.suggested.flatMap(s => {
+    this.#count(options.lookup === true ? 'lookup' : 'suggest')
+    const suggest = { digest, limit: Math.min(options.limit, MAX_SCHEDULE_SUGGESTIONS), exclude: options.exclude.slice(0, MAX_SCHEDULE_CANDIDATES).map(peerIdBytes) }
+    const res = await this.#question(target, options.rank == null ? { suggest } : { suggest, rank: rankPart(digest, options.rank) }, options.signal)
+    const holders = res.suggested.flatMap(s => {
       try {
         return [{ peer: peerIdText(s.peer), addrs: addrsText(s.addrs) }]
       } catch {
         return []
       }
     })
+    return options.rank == null ? { holders } : { holders, ranked: peersOf(res.ranked) }
   }
 
-  #count (kind: 'flush' | 'rank' | 'suggest'): void {
+  /**
+   * A question, with what waits for the scheduler (the load, reports,
+   * blobs held and dropped) in the same request: a flush then goes only
+   * when no question went for a while, and a node asking questions sends
+   * one request where two would go. Blobs held or dropped that do not get
+   * there wait for the next request; reports are soft state, not sent again.
+   */
+  async #question (target: SchedulerTarget, question: Partial<ScheduleRequest>, signal: AbortSignal): Promise<ReturnType<typeof decodeScheduleResponse>> {
+    const batch = this.#takeBatch(target)
+    try {
+      const res = await this.#send(target, { ...batch, ...question }, signal)
+      this.#lastReached = Date.now()
+      // answered: the flush it stood for is not due. One that failed does
+      // not count: failed questions, one after another, would hold back the
+      // flushes that find a slow scheduler still answering, and the node
+      // would count it gone
+      target.sentAt = this.#lastReached
+      return res
+    } catch (err) {
+      this.#requeue(target, batch)
+      throw err
+    }
+  }
+
+  /** The load now and what waits for the scheduler, taken off its queues. */
+  #takeBatch (t: SchedulerTarget): Pick<ScheduleRequest, 'beacon' | 'reports' | 'holding' | 'dropped'> {
+    const load = this.#init.load()
+    return {
+      beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) },
+      reports: t.reports.splice(0),
+      holding: t.holding.splice(0),
+      dropped: t.dropped.splice(0)
+    }
+  }
+
+  #requeue (t: SchedulerTarget, batch: Pick<ScheduleRequest, 'holding' | 'dropped'>): void {
+    t.holding.push(...batch.holding.slice(0, MAX_SCHEDULE_DIGESTS - t.holding.length))
+    t.dropped.push(...batch.dropped.slice(0, MAX_SCHEDULE_DIGESTS - t.dropped.length))
+  }
+
+  #count (kind: 'flush' | 'rank' | 'suggest' | 'lookup'): void {
     if (this.#init.counts != null) this.#init.counts[kind]++
   }
 
@@ -517,7 +569,6 @@ export class SchedulerClient implements ParentAdvisor {
 
   /** The beacon to every scheduler, with the reports and digests each has waiting. */
   async #flush (): Promise<void> {
-    const load = this.#init.load()
     if (Date.now() - this.#lastHeld >= SCHEDULE_STATE_TTL_MS / 2) {
       this.#lastHeld = Date.now()
       for (const digest of this.#init.held()) this.#queueHolding(digest)
@@ -532,12 +583,9 @@ export class SchedulerClient implements ParentAdvisor {
       if (!due && Date.now() - t.sentAt < this.#silentMs / 4) return
       t.flushing = true
       t.sentAt = Date.now()
-      const reports = t.reports.splice(0)
-      const holding = t.holding.splice(0)
-      const dropped = t.dropped.splice(0)
       this.#count('flush')
       try {
-        await this.#send(t, { beacon: { ...load, locality: load.locality ?? '', addrs: this.#init.network.listenAddresses().slice(0, MAX_ADDRS).map(a => Uint8Array.from(multiaddr(a).bytes)) }, reports, holding, dropped }, AbortSignal.timeout(this.#silentMs / 2))
+        await this.#send(t, this.#takeBatch(t), AbortSignal.timeout(this.#silentMs / 2))
         this.#lastReached = Date.now()
       } catch (err: any) {
         // soft state: what did not get there is not sent again; the next beacon says the load

@@ -28,9 +28,9 @@ export interface SwarmStats {
   /** Questions to the advisor (the scheduler): asked, and how they ended: answered in time, too late or failed. */
   advice: { asked: number, answered: number, late: number, failed: number }
   /** Requests sent to schedulers, by kind: flushes (beacon, reports, holdings), rank and suggest questions. */
-  scheduleRequests: { flush: number, rank: number, suggest: number }
+  scheduleRequests: { flush: number, rank: number, suggest: number, lookup: number }
 }
 
 export function newStats (): SwarmStats {
-  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0, gossipPublished: { blob: 0, beacon: 0 }, gossipReceived: { blob: 0, beacon: 0 }, announcementsWithheld: 0, connectionsClosedIdle: 0, busyHolders: 0, piecesDeclined: 0, advice: { asked: 0, answered: 0, late: 0, failed: 0 }, scheduleRequests: { flush: 0, rank: 0, suggest: 0 } }
+  return { bytesFromOrigin: 0, bytesFromPeers: 0, bytesUploaded: 0, bytesDiscarded: 0, piecesVerified: 0, piecesRejected: 0, bans: 0, activeUploads: 0, dhtLookups: 0, dhtProvides: 0, gossipPublished: { blob: 0, beacon: 0 }, gossipReceived: { blob: 0, beacon: 0 }, announcementsWithheld: 0, connectionsClosedIdle: 0, busyHolders: 0, piecesDeclined: 0, advice: { asked: 0, answered: 0, late: 0, failed: 0 }, scheduleRequests: { flush: 0, rank: 0, suggest: 0, lookup: 0 } }
 }

@@ -336,9 +336,9 @@ class DamselflySwarm implements Swarm {
         // walk asks up to 20 peers (at N=30 the walks were most of a node's
         // control traffic with a scheduler). Should it fail, the DHT is asked
         if (this.#scheduler?.reachable === true && this.#init.seed !== true) {
-          const suggested = await this.#scheduler.suggest(digest, { limit: options.limit, exclude: [], signal: options.signal ?? AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) }).catch(() => undefined)
+          const suggested = await this.#scheduler.suggest(digest, { limit: options.limit, exclude: [], lookup: true, signal: options.signal ?? AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) }).catch(() => undefined)
           if (suggested != null) {
-            for (const s of suggested) {
+            for (const s of suggested.holders) {
               if (s.peer === this.peerId) continue
               await network.rememberAddresses(s.peer, s.addrs).catch(() => {})
               onPeer(s.peer)

@@ -1,6 +1,6 @@
 import { Bitfield, layoutFor, rankSeeds } from '@damselfly/protocol'
 import { describe, expect, it } from 'vitest'
-import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, END_GAME_WAIT_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, SUGGEST_GAP_MS } from '../src/constants.js'
+import { ADVICE_GAP_MS, ADVICE_TTL_MS, BAD_PARENT_FLOOR_MS, CLEAN_CLOSE_RETRY_MS, DISCOVERY_GAP_MS, END_GAME_WAIT_MS, FALLBACK_JOIN_WAIT_MS, FALLBACK_STEP_MS, SLOW_SEED_PATIENCE_MS, STUCK_MS, SUGGEST_GAP_MAX_MS, SUGGEST_GAP_MS } from '../src/constants.js'
 import { DownloadEngine } from '../src/engine.js'
 import { STREAMING_WINDOW } from '../src/picker.js'
 import { ENGINE_DEFAULTS } from '../src/defaults.js'
@@ -690,11 +690,36 @@ describe('the download engine and its advisor (the scheduler)', () => {
     expect(d.take('connect').map(c => c.peer)).toEqual(['d'])
     expect(d.take('rank')).toEqual([])
     d.engine.advised(['e'])
+    d.take('suggest')
     d.now += ADVICE_TTL_MS + 1
     d.engine.sessionClosed('c', undefined)
-    // stale advice: local order, and a new question
+    // stale advice: local order, and a new question (for holders too, a place being free)
     expect(d.take('connect')).toHaveLength(1)
-    expect(d.take('rank')).toHaveLength(1)
+    expect([...d.take('rank').map(r => r.candidates), ...d.take('suggest').map(r => r.rank)]).toHaveLength(1)
+  })
+
+  it('asks for holders and an order in one question, and the order places the holders it names', () => {
+    const d = full(true)
+    d.take()
+    // the question at the start, answered with nobody: the next waits twice the gap
+    d.engine.suggested([])
+    d.advance(2 * SUGGEST_GAP_MS)
+    // both places busy: no question
+    expect(d.take('suggest')).toEqual([])
+    // a place frees: it is filled at once in the local order, and one
+    // question goes, for holders with the candidates ready to rank
+    d.engine.sessionClosed('a', undefined)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['c'])
+    expect(d.take('rank')).toEqual([])
+    expect(d.take('suggest').map(q => q.rank?.map(c => c.peer))).toEqual([['c', 'd', 'e']])
+    // its answer: two holders, and an order of them all
+    d.engine.suggested(['x', 'y'], ['y', 'd', 'x', 'e', 'c'])
+    expect(d.take('connect')).toEqual([])
+    // the next place goes to the best of those ready, a holder it named
+    d.engine.sessionClosed('b', undefined)
+    expect(d.take('connect').map(c => c.peer)).toEqual(['y'])
+    // that order is fresh: no question
+    expect([...d.take('rank'), ...d.take('suggest')]).toEqual([])
   })
 
   it('tells it what parents did: a piece with its bytes and time, a decline, a close', () => {
@@ -723,8 +748,11 @@ describe('the download engine and its advisor (the scheduler)', () => {
     d.engine.start()
     d.engine.tick()
     expect(d.take('suggest')).toEqual([{ type: 'suggest', limit: 4 }])
-    d.advance(SUGGEST_GAP_MS - 200)
+    // one at a time: none while it is unanswered
+    d.advance(2 * SUGGEST_GAP_MS)
     expect(d.take('suggest')).toEqual([])
+    // answered: asked again on the next tick, the gap (doubled, as the answer named nobody) being over
+    d.engine.suggested([])
     d.advance(200)
     expect(d.take('suggest')).toHaveLength(1)
     // the holders it named are candidates, parents in the places free
@@ -737,21 +765,48 @@ describe('the download engine and its advisor (the scheduler)', () => {
     expect(d.take('suggest')).toEqual([])
   })
 
-  it('asks it for holders neither while a lookup runs nor within SUGGEST_GAP_MS of one: the daemon asks the advisor for that too', () => {
+  it('asks it for holders in place of lookups, a lookup when it does not answer (within the lookups\' own gap), and for nothing while a lookup runs', () => {
     // more places than the probe's answers fill
     const d = new Drive({ maxParents: 16 }, { advised: true })
     d.connected = Array.from({ length: 40 }, (_, i) => `p${i}`)
     d.engine.start()
     d.engine.tick()
     expect(d.take('suggest')).toHaveLength(1)
-    // too many peers to probe them all: a lookup once their answers have had PROBE_WAIT_MS
+    // too many peers to probe them all: a lookup would go once their answers
+    // have had PROBE_WAIT_MS; the suggestion asked the advisor what it would
     d.advance(400)
+    expect(d.take('lookup')).toEqual([])
+    // no answer: a lookup at once (the daemon's goes to the DHT when the advisor does not answer)
+    d.engine.suggestFailed()
+    d.advance(200)
     expect(d.take('lookup')).toHaveLength(1)
     d.advance(3 * SUGGEST_GAP_MS)
     expect(d.take('suggest')).toEqual([])
     d.engine.lookupDone()
     d.advance(200)
     expect(d.take('suggest')).toHaveLength(1)
+    d.engine.suggested([])
+    // answered from now on, naming nobody new: no lookup of its own, and
+    // the questions for holders come less and less often
+    let suggests = 0
+    for (let ms = 0; ms < 60_000; ms += 200) {
+      d.advance(200)
+      if (d.take('suggest').length > 0) {
+        suggests++
+        d.engine.suggested([])
+      }
+    }
+    expect(d.take('lookup')).toEqual([])
+    expect(suggests).toBeGreaterThanOrEqual(60_000 / SUGGEST_GAP_MAX_MS - 1)
+    expect(suggests).toBeLessThanOrEqual(60_000 / SUGGEST_GAP_MAX_MS + 3)
+    // unanswered right after a lookup: the next lookup keeps the lookups' gap
+    d.engine.suggestFailed()
+    d.advance(200)
+    expect(d.take('lookup')).toHaveLength(1)
+    d.engine.lookupDone()
+    d.engine.suggestFailed()
+    d.advance(DISCOVERY_GAP_MS - 1000)
+    expect(d.take('lookup')).toEqual([])
   })
 
   it('asks it for holders less often while its answers name nobody new, and at once again once one does', () => {

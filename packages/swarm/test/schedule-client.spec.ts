@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { answer, readOneFrame } from '../src/request-response.js'
 import { FLUSH_REPORTS, SchedulerClient } from '../src/schedule.js'
 import type { SwarmNetwork } from '../src/network.js'
+import type { ScheduleRequest } from '@damselfly/protocol'
 import type { Logger, Stream } from '@libp2p/interface'
 
 const QUIET = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => QUIET }) as unknown as Logger
@@ -14,20 +15,23 @@ const LOAD = { uploadBps: 0, activeUploads: 0, freeUploadSlots: 4, seed: false }
 /**
  * A scheduler played by the test over in-memory stream pairs: it answers
  * each request `answerMs` after it arrives, and counts the requests it holds
- * unanswered.
+ * unanswered; it keeps every request.
  */
-function slowScheduler (answerMs: number): { network: SwarmNetwork, beacons: () => number, mostUnanswered: () => number } {
+function slowScheduler (answerMs: number): { network: SwarmNetwork, beacons: () => number, mostUnanswered: () => number, requests: ScheduleRequest[] } {
+  const requests: ScheduleRequest[] = []
   let beacons = 0
   let unanswered = 0
   let mostUnanswered = 0
   const serve = async (stream: Stream): Promise<void> => {
     const req = decodeScheduleRequest(await readOneFrame(stream, MAX_SCHEDULE_FRAME, {}))
+    requests.push(req)
     if (req.beacon != null) beacons++
     unanswered++
     mostUnanswered = Math.max(mostUnanswered, unanswered)
     await new Promise(resolve => setTimeout(resolve, answerMs))
     unanswered--
-    await answer(stream, encodeScheduleResponse({ ranked: [], suggested: [] }), {}).catch(() => {})
+    // the candidates in the order given
+    await answer(stream, encodeScheduleResponse({ ranked: req.rank?.candidates ?? [], suggested: [] }), {}).catch(() => {})
   }
   const network = {
     isConnected: () => true,
@@ -39,7 +43,7 @@ function slowScheduler (answerMs: number): { network: SwarmNetwork, beacons: () 
       return outbound
     }
   } as unknown as SwarmNetwork
-  return { network, beacons: () => beacons, mostUnanswered: () => mostUnanswered }
+  return { network, beacons: () => beacons, mostUnanswered: () => mostUnanswered, requests }
 }
 
 describe('SchedulerClient', () => {
@@ -87,6 +91,55 @@ describe('SchedulerClient', () => {
     await new Promise(resolve => setTimeout(resolve, 400))
     clearInterval(many)
     expect(scheduler.beacons() - quiet - holding).toBeGreaterThanOrEqual(8)
+  })
+
+  it('sends its load, reports and blobs held with each question, and no flush while questions go', async () => {
+    const scheduler = slowScheduler(0)
+    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
+    client.start()
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const digest = `sha256:${'ab'.repeat(32)}`
+    const [parent, candidate] = await Promise.all([0, 1].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    const before = scheduler.requests.length
+    // a question every 100 ms for 600 ms, a report before each, a blob newly held before the first
+    client.holding(digest)
+    for (let i = 0; i < 6; i++) {
+      client.report({ type: 'piece', digest, parent: parent!, bytes: 1 << 20, ms: 250 })
+      const answer = await client.suggest(digest, { limit: 4, exclude: [], rank: [{ peer: candidate!, delivered: 0, failures: 0 }], signal: AbortSignal.timeout(500) })
+      expect(answer.ranked).toEqual([candidate])
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    const during = scheduler.requests.slice(before)
+    const questions = during.filter(r => r.suggest != null)
+    expect(questions).toHaveLength(6)
+    // each question carried the load and the report made before it; the first, the blob held
+    for (const q of questions) {
+      expect(q.beacon).toBeDefined()
+      expect(q.reports).toHaveLength(1)
+    }
+    expect(questions[0]!.holding).toEqual([digest])
+    // a flush goes after 200 ms without a request: none did while the questions went
+    expect(during.length - questions.length).toBe(0)
+  })
+
+  it('keeps flushing while its questions go unanswered in time, and so counts a slow scheduler as reachable', async () => {
+    // each request answered after 150 ms; questions given up after 50 ms
+    const scheduler = slowScheduler(150)
+    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
+    client.start()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const digest = `sha256:${'ab'.repeat(32)}`
+    const before = scheduler.requests.length
+    let late = 0
+    for (let i = 0; i < 12; i++) {
+      await client.suggest(digest, { limit: 4, exclude: [], signal: AbortSignal.timeout(50) }).catch(() => { late++ })
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    expect(late).toBe(12)
+    const flushes = scheduler.requests.slice(before).filter(r => r.suggest == null)
+    // 1.2 s with a flush due every 200 ms, one at a time, each answered in 150 ms
+    expect(flushes.length).toBeGreaterThanOrEqual(3)
+    expect(client.reachable).toBe(true)
   })
 
   it('counts a scheduler that answers no flush within half the silent time as gone', async () => {

@@ -92,4 +92,18 @@ describe('the scheduler\'s suggestions', () => {
     // soft state: nothing is left once the nodes stop telling it
     expect(state.nodes).toBe(0)
   })
+
+  it('asked to rank and to suggest in one request, puts the holders it names in the order with the candidates', () => {
+    const state = new ScheduleState()
+    // p0 and p1 hold the blob; p1 uploads ten times what p0 and the candidate p2 do
+    state.handle(p[0]!, wire({ ...beacon(MiB, 0, 4), holding: [DIGEST] }))
+    state.handle(p[1]!, wire({ ...beacon(10 * MiB, 0, 4), holding: [DIGEST] }))
+    state.handle(p[2]!, wire(beacon(MiB, 0, 4)))
+    const res = state.handle(p[3]!, wire({ suggest: { digest: DIGEST, limit: 10, exclude: [] }, rank: { digest: DIGEST, candidates: [peerIdBytes(p[2]!)] } }))
+    expect(res.suggested.map(s => peerIdText(s.peer)).sort()).toEqual([p[0]!, p[1]!].sort())
+    const ranked = res.ranked.map(peerIdText)
+    expect(ranked).toHaveLength(3)
+    expect(ranked[0]).toBe(p[1]!)
+    expect(ranked.slice(1).sort()).toEqual([p[0]!, p[2]!].sort())
+  })
 })
