@@ -594,8 +594,7 @@ export class DownloadEngine {
     this.#suggesting = false
     let news = 0
     if (order != null) {
-      this.#advice = { at: this.#env.now(), order: new Map(order.map((peer, i) => [peer, i])) }
-      const place = this.#advice.order
+      const place = this.#takeAdvice(order)
       peers = [...peers].sort((a, b) => (place.get(a) ?? place.size) - (place.get(b) ?? place.size))
     }
     for (const peer of peers) {
@@ -620,8 +619,14 @@ export class DownloadEngine {
 
   /** The advisor's order of the candidates it was given, best first. */
   advised (order: string[]): void {
-    this.#advice = { at: this.#env.now(), order: new Map(order.map((peer, i) => [peer, i])) }
+    this.#takeAdvice(order)
     if (this.#state === 'downloading') this.#connectMore()
+  }
+
+  /** The advisor's order from now on: each peer's place in it. */
+  #takeAdvice (order: string[]): Map<string, number> {
+    this.#advice = { at: this.#env.now(), order: new Map(order.map((peer, i) => [peer, i])) }
+    return this.#advice.order
   }
 
   /** The peer said it holds the blob no more (collected): it is asked for nothing until it announces pieces again. */
@@ -969,29 +974,33 @@ export class DownloadEngine {
    * names someone new, and a download asked once a second through its pull.
    */
   #maybeAskSuggestions (now: number): void {
-    if (this.#env.advised !== true || !this.#suggestDue(now) || this.#anyReady(now) || this.#everyMissingAsked()) return
+    if (this.#env.advised !== true || !this.#suggestDue(now) || this.#anyReady(now) || this.#missingAllAsked() != null) return
     this.#ask(now, true, [])
   }
 
   /**
-   * Every piece the whole download lacks is asked of a parent: more holders
-   * would have nothing to be asked for (a slow one's pieces go to those it
-   * has, see #hedge and #endGame). On a starved machine a pull's small blobs
-   * sat like this for a minute, asking for holders every few seconds.
+   * The pieces the whole download lacks when every one of them is asked of
+   * a parent, else undefined. Then more holders would have nothing to be
+   * asked for (a slow one's pieces go to those it has, see #hedge and
+   * #endGame): on a starved machine a pull's small blobs sat like this for a
+   * minute, asking for holders every few seconds.
    */
-  #everyMissingAsked (): boolean {
+  #missingAllAsked (): number[] | undefined {
     const held = this.#held
     const layout = this.#layout
-    if (held == null || layout == null || this.#ranged != null) return false
+    if (held == null || layout == null || this.#ranged != null) return undefined
     // on every tick: fewer requests out than pieces missing means one is not
     // asked for yet, known without a scan of the blob's pieces
     let requested = 0
     for (const s of this.#sessions.values()) requested += s.outstanding.length
-    if (requested < layout.pieces - held.count - this.#writing.size) return false
+    if (requested < layout.pieces - held.count - this.#writing.size) return undefined
+    const missing: number[] = []
     for (let i = 0; i < layout.pieces; i++) {
-      if (!held.has(i) && !this.#writing.has(i) && (this.#inflight[i]?.size ?? 0) === 0) return false
+      if (held.has(i) || this.#writing.has(i)) continue
+      if ((this.#inflight[i]?.size ?? 0) === 0) return undefined
+      missing.push(i)
     }
-    return true
+    return missing
   }
 
   #suggestDue (now: number): boolean {
@@ -1443,13 +1452,8 @@ export class DownloadEngine {
    * Not for a ranged download: its readers' pieces go first by their own rule.
    */
   #endGame (now: number): void {
-    if (!this.#everyMissingAsked()) return
-    const held = this.#held!
-    const layout = this.#layout!
-    const missing: number[] = []
-    for (let i = 0; i < layout.pieces; i++) {
-      if (!held.has(i) && !this.#writing.has(i)) missing.push(i)
-    }
+    const missing = this.#missingAllAsked()
+    if (missing == null) return
     for (const i of missing) {
       const asked = this.#inflight[i]!
       if (asked.size >= MAX_HEDGED_COPIES) continue

@@ -5,6 +5,7 @@ import { streamPair } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { answer, readOneFrame } from '../src/request-response.js'
 import { FLUSH_REPORTS, SchedulerClient } from '../src/schedule.js'
+import type { SchedulerClientInit } from '../src/schedule.js'
 import type { SwarmNetwork } from '../src/network.js'
 import type { ScheduleRequest } from '@damselfly/protocol'
 import type { Logger, Stream } from '@libp2p/interface'
@@ -46,6 +47,13 @@ function slowScheduler (answerMs: number): { network: SwarmNetwork, beacons: () 
   return { network, beacons: () => beacons, mostUnanswered: () => mostUnanswered, requests }
 }
 
+/** A client of the scheduler played at `network`; each test gives its load, clock and silent time. */
+function newClient (network: SwarmNetwork, init: Pick<SchedulerClientInit, 'load' | 'held' | 'flushMs' | 'silentMs'>): SchedulerClient {
+  return new SchedulerClient({ network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, ...init })
+}
+
+const DIGEST = `sha256:${'ab'.repeat(32)}`
+
 describe('SchedulerClient', () => {
   let client: SchedulerClient | undefined
   afterEach(() => client?.stop())
@@ -55,7 +63,7 @@ describe('SchedulerClient', () => {
     // every 20 ms whatever was unanswered, each dropped after 40 ms, and the
     // scheduler that answered every one of them late was never reached
     const scheduler = slowScheduler(120)
-    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 400 })
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], flushMs: 20, silentMs: 400 })
     client.start()
     await new Promise(resolve => setTimeout(resolve, 700))
     expect(scheduler.mostUnanswered()).toBe(1)
@@ -67,9 +75,9 @@ describe('SchedulerClient', () => {
     const scheduler = slowScheduler(0)
     // a load that is new at every flush: it alone makes no flush due
     let bps = 0
-    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => ({ ...LOAD, uploadBps: bps++ }), held: () => [], flushMs: 20, silentMs: 800 })
+    client = newClient(scheduler.network, { load: () => ({ ...LOAD, uploadBps: bps++ }), held: () => [], flushMs: 20, silentMs: 800 })
     client.start()
-    const digest = `sha256:${'ab'.repeat(32)}`
+    const digest = DIGEST
     const parent = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
     const piece = (): void => client?.report({ type: 'piece', digest, parent, bytes: 1 << 20, ms: 250 })
     // a piece every 20 ms, about ten between flushes (fewer than a batch): one flush at the start, then one each 200 ms
@@ -95,10 +103,10 @@ describe('SchedulerClient', () => {
 
   it('sends its load, reports and blobs held with each question, and no flush while questions go', async () => {
     const scheduler = slowScheduler(0)
-    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
     client.start()
     await new Promise(resolve => setTimeout(resolve, 50))
-    const digest = `sha256:${'ab'.repeat(32)}`
+    const digest = DIGEST
     const [parent, candidate] = await Promise.all([0, 1].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
     const before = scheduler.requests.length
     // a question every 100 ms for 600 ms, a report before each, a blob newly held before the first
@@ -125,10 +133,10 @@ describe('SchedulerClient', () => {
   it('keeps flushing while its questions go unanswered in time, and so counts a slow scheduler as reachable', async () => {
     // each request answered after 150 ms; questions given up after 50 ms
     const scheduler = slowScheduler(150)
-    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], flushMs: 20, silentMs: 800 })
     client.start()
     await new Promise(resolve => setTimeout(resolve, 200))
-    const digest = `sha256:${'ab'.repeat(32)}`
+    const digest = DIGEST
     const before = scheduler.requests.length
     let late = 0
     for (let i = 0; i < 12; i++) {
@@ -144,7 +152,7 @@ describe('SchedulerClient', () => {
 
   it('counts a scheduler that answers no flush within half the silent time as gone', async () => {
     const scheduler = slowScheduler(10_000)
-    client = new SchedulerClient({ network: scheduler.network, schedulers: ['/ip4/127.0.0.1/tcp/1'], log: QUIET, load: () => LOAD, held: () => [], flushMs: 20, silentMs: 200 })
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], flushMs: 20, silentMs: 200 })
     client.start()
     await new Promise(resolve => setTimeout(resolve, 450))
     expect(client.reachable).toBe(false)
