@@ -181,7 +181,7 @@ function markdown (result) {
     ...(scheduled.length === 0
       ? []
       : [
-          'Requests a node sent its scheduler, by kind (median): flushes (its load beacon with reports and blobs held), rank and suggest questions (a suggest may carry candidates to rank), and lookups (holders asked where the DHT would be; a question and a lookup carry what a flush would).',
+          'Requests a node sent its scheduler, by kind (median): flushes (its load beacon with reports and blobs held), rank and suggest questions (a suggest may carry candidates to rank), and lookups (holders asked where the DHT would be; a question and a lookup carry what a flush would; questions a node\'s downloads ask at the same moment go in one request, counted by the first).',
           '',
           '| N | flush | rank | suggest | lookup |',
           '|---:|---:|---:|---:|---:|',

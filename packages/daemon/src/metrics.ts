@@ -31,7 +31,7 @@ export function registerDaemonMetrics (registry: Registry, swarm: Swarm, mirror?
   metric('damselfly_advice_asked_total', 'counter', 'Questions asked of the scheduler (rank, suggest).', [], () => [[{}, s.advice.asked]])
   metric('damselfly_advice_total', 'counter', 'Questions to the scheduler that ended, by how: answered in time, late (after 500 ms: the download went on meanwhile and took it when it came) or failed (no answer within 5 s).', ['result'],
     () => [[{ result: 'answered' }, s.advice.answered], [{ result: 'late' }, s.advice.late], [{ result: 'failed' }, s.advice.failed]])
-  metric('damselfly_schedule_requests_total', 'counter', 'Requests this node sent to schedulers, by kind: flushes (its load beacon with reports and blobs held), rank and suggest questions, and lookups (holders asked of it where the DHT would be).', ['kind'],
+  metric('damselfly_schedule_requests_total', 'counter', 'Requests this node sent to schedulers, by kind: flushes (its load beacon with reports and blobs held), rank and suggest questions, and lookups (holders asked of it where the DHT would be); a request with several questions counts once, by its first.', ['kind'],
     () => Object.entries(s.scheduleRequests).map(([kind, n]) => [{ kind }, n]))
   metric('damselfly_discarded_bytes_total', 'counter', 'Piece bytes received and thrown away because another parent delivered the piece first (hedged requests).', [], () => [[{}, s.bytesDiscarded]])
   metric('damselfly_pieces_verified_total', 'counter', 'Pieces verified and stored.', [], () => [[{}, s.piecesVerified]])

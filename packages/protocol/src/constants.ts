@@ -94,6 +94,8 @@ export const MAX_SCHEDULE_CANDIDATES = 256
 export const MAX_SCHEDULE_SUGGESTIONS = 64
 export const MAX_SCHEDULE_REPORTS = 1024
 export const MAX_SCHEDULE_DIGESTS = 1024
+/** Most further questions in one schedule request (and answers to them). */
+export const MAX_SCHEDULE_QUESTIONS = 8
 
 /** Most holders a BUSY answer names. */
 export const MAX_BUSY_HOLDERS = 8

@@ -1,4 +1,4 @@
-import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_SEED_RANGES, MAX_URL_LENGTH, MAX_PIECE_FRAME, MAX_BLOB_SIZE } from './constants.js'
+import { MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_DIGESTS, MAX_SCHEDULE_FRAME, MAX_SCHEDULE_QUESTIONS, MAX_SCHEDULE_REPORTS, MAX_SCHEDULE_SUGGESTIONS, MAX_PARTS_PER_FRAME, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECES, MAX_SEED_FRAME, MAX_SEED_RANGES, MAX_URL_LENGTH, MAX_PIECE_FRAME, MAX_BLOB_SIZE } from './constants.js'
 import { isDigest } from './digest.js'
 import { MalformedMessageError, MessageTooLargeError } from './errors.js'
 import { encodeVarint, readVarint } from './framing.js'
@@ -300,12 +300,15 @@ export function decodeScheduleRequest (buf: Uint8Array | Uint8ArrayList): Schedu
       dropped: MAX_SCHEDULE_DIGESTS,
       beacon$: { addrs: MAX_ADDRS },
       rank$: { candidates: MAX_SCHEDULE_CANDIDATES },
-      suggest$: { exclude: MAX_SCHEDULE_CANDIDATES }
+      suggest$: { exclude: MAX_SCHEDULE_CANDIDATES },
+      questions: MAX_SCHEDULE_QUESTIONS,
+      questions$: { rank$: { candidates: MAX_SCHEDULE_CANDIDATES }, suggest$: { exclude: MAX_SCHEDULE_CANDIDATES } }
     }
   }))
-  const digests = [...r.holding, ...r.dropped, ...r.reports.map(x => x.digest), ...r.rank != null ? [r.rank.digest] : [], ...r.suggest != null ? [r.suggest.digest] : []]
+  const asked = [r, ...r.questions]
+  const digests = [...r.holding, ...r.dropped, ...r.reports.map(x => x.digest), ...asked.flatMap(q => [q.rank?.digest, q.suggest?.digest]).filter(d => d != null)]
   for (const d of digests) if (!isDigest(d)) throw new MalformedMessageError('schedule request names an invalid digest')
-  if (r.suggest != null && r.suggest.limit > MAX_SCHEDULE_SUGGESTIONS) throw new MalformedMessageError(`schedule request asks for more than ${MAX_SCHEDULE_SUGGESTIONS} suggestions`)
+  if (asked.some(q => q.suggest != null && q.suggest.limit > MAX_SCHEDULE_SUGGESTIONS)) throw new MalformedMessageError(`schedule request asks for more than ${MAX_SCHEDULE_SUGGESTIONS} suggestions`)
   return r
 }
 
@@ -316,6 +319,12 @@ export function encodeScheduleResponse (r: Partial<ScheduleResponse>): Uint8Arra
 export function decodeScheduleResponse (buf: Uint8Array | Uint8ArrayList): ScheduleResponse {
   if (buf.byteLength > MAX_SCHEDULE_FRAME) throw new MessageTooLargeError(`schedule answer of ${buf.byteLength} bytes exceeds ${MAX_SCHEDULE_FRAME}`)
   return decodeWith('schedule answer', () => ScheduleResponse.decode(buf, {
-    limits: { ranked: MAX_SCHEDULE_CANDIDATES, suggested: MAX_SCHEDULE_SUGGESTIONS, suggested$: { addrs: MAX_ADDRS } }
+    limits: {
+      ranked: MAX_SCHEDULE_CANDIDATES,
+      suggested: MAX_SCHEDULE_SUGGESTIONS,
+      suggested$: { addrs: MAX_ADDRS },
+      answers: MAX_SCHEDULE_QUESTIONS,
+      answers$: { ranked: MAX_SCHEDULE_CANDIDATES, suggested: MAX_SCHEDULE_SUGGESTIONS, suggested$: { addrs: MAX_ADDRS } }
+    }
   }))
 }

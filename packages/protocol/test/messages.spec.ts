@@ -6,7 +6,8 @@ import {
   AccessQuery, ErrorMessage, MAX_ACCESS_FRAME, MAX_ADDRS, MAX_BUSY_HOLDERS, MAX_CHUNK_SIZE, MAX_GOSSIP_MESSAGE, MAX_HAVE_BATCH, MAX_PIECE_FRAME, MAX_PIECES, MAX_SEED_FRAME, MAX_SEED_RANGES, MAX_URL_LENGTH,
   decodeAnnounce, decodeBeacon, decodePieceFrame, decodeSeedRequest, decodeSeedResponse,
   encodeAnnounce, encodeBeacon, encodeFrame, encodePieceFrame, encodeSeedRequest, encodeSeedResponse,
-  decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery
+  decodeAccessAnswer, decodeAccessQuery, encodeAccessAnswer, encodeAccessQuery,
+  decodeScheduleRequest, decodeScheduleResponse, encodeScheduleRequest, encodeScheduleResponse, MAX_SCHEDULE_QUESTIONS, MAX_SCHEDULE_SUGGESTIONS
 } from '../src/index.js'
 import type { PieceFrame } from '../src/index.js'
 
@@ -348,5 +349,27 @@ describe('64-bit sizes', () => {
       expectError(() => decodeAccessQuery(new Uint8Array(MAX_ACCESS_FRAME + 1)), 'MessageTooLargeError')
       expectError(() => decodeAccessQuery(Uint8Array.from([0xff, 0xff])), 'MalformedMessageError')
     })
+  })
+})
+
+describe('schedule messages', () => {
+  const OTHER = `sha256:${'ab'.repeat(32)}`
+  const question = { suggest: { digest: OTHER, limit: 8, exclude: [] } }
+
+  it('round trip a request carrying further questions, and an answer to each', () => {
+    const req = decodeScheduleRequest(encodeScheduleRequest({ suggest: { digest: DIGEST, limit: 8, exclude: [] }, questions: [question, { rank: { digest: OTHER, candidates: [Uint8Array.of(1, 2)] } }] }))
+    expect(req.suggest?.digest).toBe(DIGEST)
+    expect(req.questions.map(q => [q.suggest?.digest, q.rank?.digest])).toEqual([[OTHER, undefined], [undefined, OTHER]])
+    const res = decodeScheduleResponse(encodeScheduleResponse({ ranked: [], suggested: [], answers: [{ ranked: [Uint8Array.of(1, 2)], suggested: [] }] }))
+    expect(res.answers).toHaveLength(1)
+    expect(res.answers[0]!.ranked).toEqual([Uint8Array.of(1, 2)])
+  })
+
+  it('reject more than MAX_SCHEDULE_QUESTIONS questions or answers, and a question with a bad digest or too large a limit', () => {
+    expectError(() => decodeScheduleRequest(encodeScheduleRequest({ questions: Array(MAX_SCHEDULE_QUESTIONS + 1).fill(question) })), 'MessageTooLargeError')
+    expect(decodeScheduleRequest(encodeScheduleRequest({ questions: Array(MAX_SCHEDULE_QUESTIONS).fill(question) })).questions).toHaveLength(MAX_SCHEDULE_QUESTIONS)
+    expectError(() => decodeScheduleRequest(encodeScheduleRequest({ questions: [{ rank: { digest: 'sha256:xyz', candidates: [] } }] })), 'MalformedMessageError')
+    expectError(() => decodeScheduleRequest(encodeScheduleRequest({ questions: [{ suggest: { digest: OTHER, limit: MAX_SCHEDULE_SUGGESTIONS + 1, exclude: [] } }] })), 'MalformedMessageError')
+    expectError(() => decodeScheduleResponse(encodeScheduleResponse({ answers: Array(MAX_SCHEDULE_QUESTIONS + 1).fill({ ranked: [], suggested: [] }) })), 'MessageTooLargeError')
   })
 })

@@ -8,7 +8,7 @@ import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import { localityShared } from './ranking.js'
 import type { ParentCandidate } from './ranking.js'
-import type { BlobDigest, ScheduleRequest } from '@damselfly/protocol'
+import type { BlobDigest, ScheduleQuestion, ScheduleRequest } from '@damselfly/protocol'
 import type { Logger } from '@libp2p/interface'
 
 /**
@@ -31,6 +31,10 @@ import type { Logger } from '@libp2p/interface'
 export const SCHEDULE_FLUSH_MS = 1000
 /** Reports that make a flush due (a parent's pieces, failures, closes). */
 export const FLUSH_REPORTS = 32
+/** Questions asked within this long of each other go in one request. */
+export const QUESTION_GATHER_MS = 20
+/** Questions in one request, at most (MAX_SCHEDULE_QUESTIONS allows more; the answers' frame bounds them). */
+export const QUESTIONS_PER_REQUEST = 4
 /** A blob newly held goes to the scheduler this soon, with whatever else comes meanwhile. */
 export const HOLDING_FLUSH_MS = 100
 /** A node whose flushes no scheduler answered for this long goes back to gossip for holders and beacons. */
@@ -45,6 +49,12 @@ const MAX_HOLDERS = 1000
 const RATE_WEIGHT = 0.2
 
 type Bytes = Uint8Array<ArrayBuffer>
+
+/** What the scheduler answers to one question: candidates in order, holders suggested. */
+interface ScheduleAnswerParts {
+  ranked: Bytes[]
+  suggested: Array<{ peer: Bytes, addrs: Bytes[] }>
+}
 
 export function peerIdBytes (peer: string): Bytes {
   return Uint8Array.from(peerIdFromString(peer).toMultihash().bytes)
@@ -146,7 +156,7 @@ export class ScheduleState {
   }
 
   /** Takes in one request from `peer`; returns the answer. */
-  handle (peer: string, req: ScheduleRequest): { ranked: Bytes[], suggested: Array<{ peer: Bytes, addrs: Bytes[] }> } {
+  handle (peer: string, req: ScheduleRequest): ScheduleAnswerParts & { answers: ScheduleAnswerParts[] } {
     this.counts.requests++
     if (req.beacon != null) {
       const b = req.beacon
@@ -164,11 +174,16 @@ export class ScheduleState {
       const outcome = r.outcome === ParentReportMessage.Outcome.PIECE ? 'piece' : r.outcome === ParentReportMessage.Outcome.FAILED ? 'failed' : 'closed'
       this.report(outcome === 'piece' ? { type: 'piece', digest: r.digest, parent, bytes: Number(r.bytes), ms: r.ms } : { type: outcome, digest: r.digest, parent })
     }
-    const suggested = req.suggest != null ? this.#suggest(req.suggest.digest, peer, req.suggest.exclude, req.suggest.limit) : []
+    // the request's own question first, then those it carries besides, each answered apart
+    return { ...this.#answer(peer, req), answers: req.questions.map(q => this.#answer(peer, q)) }
+  }
+
+  #answer (peer: string, q: ScheduleQuestion): ScheduleAnswerParts {
+    const suggested = q.suggest != null ? this.#suggest(q.suggest.digest, peer, q.suggest.exclude, q.suggest.limit) : []
     // asked to rank and to suggest at once: the holders named go in the order too
-    const ranked = req.rank != null ? this.#rank([...req.rank.candidates, ...suggested.map(s => s.peer)], this.#nodes.get(peer)?.load.locality).slice(0, MAX_SCHEDULE_CANDIDATES) : []
-    if (req.rank != null) this.counts.ranks++
-    if (req.suggest != null) this.counts.suggests++
+    const ranked = q.rank != null ? this.#rank([...q.rank.candidates, ...suggested.map(s => s.peer)], this.#nodes.get(peer)?.load.locality).slice(0, MAX_SCHEDULE_CANDIDATES) : []
+    if (q.rank != null) this.counts.ranks++
+    if (q.suggest != null) this.counts.suggests++
     return { ranked, suggested }
   }
 
@@ -358,6 +373,26 @@ interface SchedulerTarget {
   flushing: boolean
   /** When the last flush went, or the last question that was answered (Date.now() time). */
   sentAt: number
+  /** Questions waiting for the next request to it. */
+  pending: PendingQuestion[]
+  /** A request with questions is on its way: those asked meanwhile wait for it, and go together in the next. */
+  asking: boolean
+  /** Questions are gathered for a moment before they go (QUESTION_GATHER_MS). */
+  gathering?: ReturnType<typeof setTimeout>
+  /** It answered only the first question of a request (a scheduler older than `questions`): one question a request. */
+  single: boolean
+}
+
+/** The parts of an answer that answer one question. */
+type Answer = Pick<ReturnType<typeof decodeScheduleResponse>, 'ranked' | 'suggested'>
+
+/** A question on its way to a scheduler, with whom to tell the answer. */
+interface PendingQuestion {
+  question: ScheduleQuestion
+  kind: 'rank' | 'suggest' | 'lookup'
+  signal: AbortSignal
+  resolve(answer: Answer): void
+  reject(err: unknown): void
 }
 
 /**
@@ -387,7 +422,10 @@ export class SchedulerClient implements ParentAdvisor {
       holding: [],
       dropped: [],
       flushing: false,
-      sentAt: 0
+      sentAt: 0,
+      pending: [],
+      asking: false,
+      single: false
     }))
   }
 
@@ -409,6 +447,10 @@ export class SchedulerClient implements ParentAdvisor {
     clearInterval(this.#timer)
     clearTimeout(this.#flushSoon)
     this.#controller.abort()
+    for (const t of this.#targets) {
+      clearTimeout(t.gathering)
+      for (const q of t.pending.splice(0)) q.reject(new Error('the scheduler client stopped'))
+    }
   }
 
   /** The schedulers' peer ids, as far as known (from their addresses, or learnt on dialling them). */
@@ -453,8 +495,7 @@ export class SchedulerClient implements ParentAdvisor {
 
   async rank (digest: string, candidates: ParentCandidate[], options: { signal: AbortSignal }): Promise<string[]> {
     const target = this.#askable(digest)
-    this.#count('rank')
-    const res = await this.#question(target, { rank: rankPart(digest, candidates) }, options.signal)
+    const res = await this.#question(target, { rank: rankPart(digest, candidates) }, 'rank', options.signal)
     return peersOf(res.ranked)
   }
 
@@ -503,9 +544,9 @@ export class SchedulerClient implements ParentAdvisor {
   /** Holders, and with `rank` an order; `lookup`: asked in place of a DHT lookup (counted apart). */
   async suggest (digest: string, options: SuggestOptions & { lookup?: boolean }): Promise<Suggestions> {
     const target = this.#askable(digest)
-    this.#count(options.lookup === true ? 'lookup' : 'suggest')
     const suggest = { digest, limit: Math.min(options.limit, MAX_SCHEDULE_SUGGESTIONS), exclude: options.exclude.slice(0, MAX_SCHEDULE_CANDIDATES).map(peerIdBytes) }
-    const res = await this.#question(target, options.rank == null ? { suggest } : { suggest, rank: rankPart(digest, options.rank) }, options.signal)
+    const question = options.rank == null ? { suggest } : { suggest, rank: rankPart(digest, options.rank) }
+    const res = await this.#question(target, question, options.lookup === true ? 'lookup' : 'suggest', options.signal)
     const holders = res.suggested.flatMap(s => {
       try {
         return [{ peer: peerIdText(s.peer), addrs: addrsText(s.addrs) }]
@@ -517,27 +558,82 @@ export class SchedulerClient implements ParentAdvisor {
   }
 
   /**
-   * A question, with what waits for the scheduler (the load, reports,
-   * blobs held and dropped) in the same request: a flush then goes only
-   * when no question went for a while, and a node asking questions sends
-   * one request where two would go. Blobs held or dropped that do not get
-   * there wait for the next request; reports are soft state, not sent again.
+   * A question, answered when the next request to the blob's scheduler
+   * comes back. Questions asked within QUESTION_GATHER_MS, or while a
+   * request with questions is on its way, go together in one request (up
+   * to QUESTIONS_PER_REQUEST), with what waits for the scheduler (the load,
+   * reports, blobs held and dropped): a flush then goes only when no
+   * question went for a while. A node's downloads each asked apart, and a
+   * slow scheduler got more requests the slower it answered.
    */
-  async #question (target: SchedulerTarget, question: Partial<ScheduleRequest>, signal: AbortSignal): Promise<ReturnType<typeof decodeScheduleResponse>> {
-    const batch = this.#takeBatch(target)
-    try {
-      const res = await this.#send(target, { ...batch, ...question }, signal)
+  async #question (target: SchedulerTarget, question: ScheduleQuestion, kind: PendingQuestion['kind'], signal: AbortSignal): Promise<Answer> {
+    signal.throwIfAborted()
+    return await new Promise<Answer>((resolve, reject) => {
+      const gaveUp = (): void => {
+        // waiting still: it does not go at all
+        const i = target.pending.indexOf(q)
+        if (i >= 0) target.pending.splice(i, 1)
+        reject(signal.reason)
+      }
+      const q: PendingQuestion = {
+        question,
+        kind,
+        signal,
+        resolve: answer => { signal.removeEventListener('abort', gaveUp); resolve(answer) },
+        reject: err => { signal.removeEventListener('abort', gaveUp); reject(err) }
+      }
+      signal.addEventListener('abort', gaveUp, { once: true })
+      target.pending.push(q)
+      if (!target.asking) target.gathering ??= setTimeout(() => { this.#ask(target) }, QUESTION_GATHER_MS)
+    })
+  }
+
+  /** One request with the questions waiting (the first in its own fields, the rest in `questions`), then the next while more wait. */
+  #ask (t: SchedulerTarget): void {
+    clearTimeout(t.gathering)
+    t.gathering = undefined
+    const questions = t.pending.splice(0, t.single ? 1 : QUESTIONS_PER_REQUEST)
+    const first = questions[0]
+    if (first == null) return
+    t.asking = true
+    this.#count(first.kind)
+    const batch = this.#takeBatch(t)
+    // given up on by every question in it, the request is dropped too
+    const abandoned = new AbortController()
+    let waiting = questions.length
+    for (const q of questions) {
+      if (q.signal.aborted) waiting--
+      else q.signal.addEventListener('abort', () => { if (--waiting === 0) abandoned.abort() }, { once: true, signal: abandoned.signal })
+    }
+    if (waiting === 0) abandoned.abort()
+    // and never longer than half the silent time, as a flush
+    const signal = AbortSignal.any([abandoned.signal, AbortSignal.timeout(this.#silentMs / 2)])
+    this.#send(t, { ...batch, ...first.question, questions: questions.slice(1).map(q => q.question) }, signal).then(res => {
       this.#lastReached = Date.now()
       // answered: the flush it stood for is not due. One that failed does
       // not count: failed questions, one after another, would hold back the
       // flushes that find a slow scheduler still answering, and the node
       // would count it gone
-      target.sentAt = this.#lastReached
-      return res
-    } catch (err) {
-      this.#requeue(target, batch)
-      throw err
-    }
+      t.sentAt = this.#lastReached
+      first.resolve(res)
+      questions.slice(1).forEach((q, i) => {
+        const answer = res.answers[i]
+        if (answer != null) {
+          q.resolve(answer)
+          return
+        }
+        t.single = true
+        q.reject(new Error('the scheduler answered only the first question of the request'))
+      })
+    }, err => {
+      // reports are soft state, not sent again; blobs held or dropped wait for the next request
+      this.#requeue(t, batch)
+      for (const q of questions) q.reject(err)
+    }).finally(() => {
+      abandoned.abort()
+      t.asking = false
+      if (t.pending.length > 0) this.#ask(t)
+    })
   }
 
   /** The load now and what waits for the scheduler, taken off its queues. */
@@ -579,6 +675,8 @@ export class SchedulerClient implements ParentAdvisor {
       // (on a starved machine it then answered none within its deadline and
       // every node went back to gossip); it has half the silent time
       if (t.flushing) return
+      // questions about to go (QUESTION_GATHER_MS) carry what a flush would
+      if (t.gathering != null) return
       const due = t.holding.length > 0 || t.dropped.length > 0 || t.reports.length >= FLUSH_REPORTS
       if (!due && Date.now() - t.sentAt < this.#silentMs / 4) return
       t.flushing = true

@@ -7,6 +7,7 @@ import { answer, readOneFrame } from '../src/request-response.js'
 import { FLUSH_REPORTS, SchedulerClient } from '../src/schedule.js'
 import type { SchedulerClientInit } from '../src/schedule.js'
 import type { SwarmNetwork } from '../src/network.js'
+import type { ParentCandidate } from '../src/ranking.js'
 import type { ScheduleRequest } from '@damselfly/protocol'
 import type { Logger, Stream } from '@libp2p/interface'
 
@@ -18,7 +19,7 @@ const LOAD = { uploadBps: 0, activeUploads: 0, freeUploadSlots: 4, seed: false }
  * each request `answerMs` after it arrives, and counts the requests it holds
  * unanswered; it keeps every request.
  */
-function slowScheduler (answerMs: number): { network: SwarmNetwork, beacons: () => number, mostUnanswered: () => number, requests: ScheduleRequest[] } {
+function slowScheduler (answerMs: number, options: { firstQuestionOnly?: boolean } = {}): { network: SwarmNetwork, beacons: () => number, mostUnanswered: () => number, requests: ScheduleRequest[] } {
   const requests: ScheduleRequest[] = []
   let beacons = 0
   let unanswered = 0
@@ -31,8 +32,9 @@ function slowScheduler (answerMs: number): { network: SwarmNetwork, beacons: () 
     mostUnanswered = Math.max(mostUnanswered, unanswered)
     await new Promise(resolve => setTimeout(resolve, answerMs))
     unanswered--
-    // the candidates in the order given
-    await answer(stream, encodeScheduleResponse({ ranked: req.rank?.candidates ?? [], suggested: [] }), {}).catch(() => {})
+    // the candidates in the order given, for each question (only the request's own, as a scheduler older than `questions`)
+    const answers = options.firstQuestionOnly === true ? [] : req.questions.map(q => ({ ranked: q.rank?.candidates ?? [], suggested: [] }))
+    await answer(stream, encodeScheduleResponse({ ranked: req.rank?.candidates ?? [], suggested: [], answers }), {}).catch(() => {})
   }
   const network = {
     isConnected: () => true,
@@ -53,6 +55,24 @@ function newClient (network: SwarmNetwork, init: Pick<SchedulerClientInit, 'load
 }
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`
+
+async function peers (n: number): Promise<string[]> {
+  return await Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+}
+
+function rankable (peer: string): ParentCandidate {
+  return { peer, delivered: 0, failures: 0 }
+}
+
+/** Starts the client and waits until its first flush is answered: it asks nothing of a scheduler it has not reached. */
+async function started (c: SchedulerClient): Promise<void> {
+  c.start()
+  for (let i = 0; i < 100 && !c.reachable; i++) await new Promise(resolve => setTimeout(resolve, 10))
+}
+
+function rotate<T> (list: T[], by: number): T[] {
+  return [...list.slice(by), ...list.slice(0, by)]
+}
 
 describe('SchedulerClient', () => {
   let client: SchedulerClient | undefined
@@ -148,6 +168,65 @@ describe('SchedulerClient', () => {
     // 1.2 s with a flush due every 200 ms, one at a time, each answered in 150 ms
     expect(flushes.length).toBeGreaterThanOrEqual(3)
     expect(client.reachable).toBe(true)
+  })
+
+  it('asks what several downloads ask at once in one request, and gives each download its own answer', async () => {
+    const scheduler = slowScheduler(0)
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], silentMs: 800 })
+    await started(client)
+    const candidates = await peers(4)
+    const digests = [1, 2, 3, 4].map(i => `sha256:${String(i).repeat(64)}`)
+    // four downloads, each with candidates of its own in its own order
+    const orders = await Promise.all(digests.map(async (digest, i) => await client!.rank(digest, rotate(candidates, i).map(rankable), { signal: AbortSignal.timeout(1000) })))
+    for (let i = 0; i < 4; i++) expect(orders[i]).toEqual(rotate(candidates, i))
+    const asked = scheduler.requests.filter(r => r.rank != null)
+    expect(asked).toHaveLength(1)
+    expect(asked[0]!.rank?.digest).toBe(digests[0])
+    expect(asked[0]!.questions.map(q => q.rank?.digest)).toEqual(digests.slice(1))
+  })
+
+  it('holds questions asked while a request with questions is on its way, and sends them together in the next', async () => {
+    const scheduler = slowScheduler(150)
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], silentMs: 2000 })
+    await started(client)
+    const [candidate] = await peers(1)
+    const ask = async (digest: string): Promise<string[]> => await client!.rank(digest, [rankable(candidate!)], { signal: AbortSignal.timeout(1000) })
+    const first = ask(DIGEST)
+    await new Promise(resolve => setTimeout(resolve, 60))
+    // three more while the first is unanswered
+    const more = [1, 2, 3].map(async i => { await new Promise(resolve => setTimeout(resolve, i * 20)); return await ask(`sha256:${String(i).repeat(64)}`) })
+    expect(await Promise.all([first, ...more])).toEqual(Array(4).fill([candidate]))
+    expect(scheduler.mostUnanswered()).toBe(1)
+    expect(scheduler.requests.filter(r => r.rank != null).map(r => 1 + r.questions.length)).toEqual([1, 3])
+  })
+
+  it('does not send a question its download gave up on while it waited', async () => {
+    const scheduler = slowScheduler(150)
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], silentMs: 2000 })
+    await started(client)
+    const [candidate] = await peers(1)
+    const first = client.rank(DIGEST, [rankable(candidate!)], { signal: AbortSignal.timeout(1000) })
+    await new Promise(resolve => setTimeout(resolve, 60))
+    const other = `sha256:${'01'.repeat(32)}`
+    await expect(client.rank(other, [rankable(candidate!)], { signal: AbortSignal.timeout(30) })).rejects.toThrow()
+    expect(await first).toEqual([candidate])
+    await new Promise(resolve => setTimeout(resolve, 100))
+    const asked = scheduler.requests.filter(r => r.rank != null)
+    expect(asked).toHaveLength(1)
+    expect(asked[0]!.questions).toEqual([])
+  })
+
+  it('with a scheduler that answers only a request\'s own question, fails the others once and then asks one question a request', async () => {
+    const scheduler = slowScheduler(0, { firstQuestionOnly: true })
+    client = newClient(scheduler.network, { load: () => LOAD, held: () => [], silentMs: 800 })
+    await started(client)
+    const [candidate] = await peers(1)
+    const ask = async (digest: string): Promise<string[]> => await client!.rank(digest, [rankable(candidate!)], { signal: AbortSignal.timeout(1000) })
+    const other = `sha256:${'01'.repeat(32)}`
+    const once = await Promise.allSettled([ask(DIGEST), ask(other)])
+    expect(once.map(r => r.status)).toEqual(['fulfilled', 'rejected'])
+    expect(await Promise.all([ask(DIGEST), ask(other)])).toEqual([[candidate], [candidate]])
+    expect(scheduler.requests.filter(r => r.rank != null).map(r => r.questions.length)).toEqual([1, 0, 0])
   })
 
   it('counts a scheduler that answers no flush within half the silent time as gone', async () => {

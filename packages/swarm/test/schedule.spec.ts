@@ -106,4 +106,25 @@ describe('the scheduler\'s suggestions', () => {
     expect(ranked[0]).toBe(p[1]!)
     expect(ranked.slice(1).sort()).toEqual([p[0]!, p[2]!].sort())
   })
+
+  it('answers each question a request carries besides its own, in order, for its own blob', () => {
+    const state = new ScheduleState()
+    const other = `sha256:${'ef'.repeat(32)}`
+    state.handle(p[0]!, wire({ ...beacon(MiB, 0, 4), holding: [DIGEST] }))
+    state.handle(p[1]!, wire({ ...beacon(10 * MiB, 0, 4), holding: [other] }))
+    const res = state.handle(p[3]!, wire({
+      suggest: { digest: DIGEST, limit: 10, exclude: [] },
+      questions: [
+        { suggest: { digest: other, limit: 10, exclude: [] } },
+        { rank: { digest: other, candidates: [peerIdBytes(p[0]!), peerIdBytes(p[1]!)] } },
+        { suggest: { digest: other, limit: 10, exclude: [peerIdBytes(p[1]!)] } }
+      ]
+    }))
+    expect(res.suggested.map(s => peerIdText(s.peer))).toEqual([p[0]!])
+    expect(res.answers).toHaveLength(3)
+    expect(res.answers[0]!.suggested.map(s => peerIdText(s.peer))).toEqual([p[1]!])
+    expect(res.answers[1]!.ranked.map(peerIdText)).toEqual([p[1]!, p[0]!])
+    expect(res.answers[2]!.suggested).toEqual([])
+    expect(state.counts).toMatchObject({ requests: 3, suggests: 3, ranks: 1 })
+  })
 })

@@ -2984,6 +2984,7 @@ export interface ScheduleRequest {
   suggest?: SuggestRequest
   holding: string[]
   dropped: string[]
+  questions: ScheduleQuestion[]
 }
 
 export namespace ScheduleRequest {
@@ -3032,6 +3033,13 @@ export namespace ScheduleRequest {
           }
         }
 
+        if (obj.questions != null && obj.questions.length > 0) {
+          for (const value of obj.questions) {
+            w.uint32(58)
+            ScheduleQuestion.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -3039,7 +3047,8 @@ export namespace ScheduleRequest {
         const obj: any = {
           reports: [],
           holding: [],
-          dropped: []
+          dropped: [],
+          questions: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -3092,6 +3101,16 @@ export namespace ScheduleRequest {
               obj.dropped.push(reader.string())
               break
             }
+            case 7: {
+              if (opts.limits?.questions != null && obj.questions.length === opts.limits.questions) {
+                throw new MaxLengthError('Decode error - repeated field "questions" had too many elements')
+              }
+
+              obj.questions.push(ScheduleQuestion.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.questions$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3104,7 +3123,8 @@ export namespace ScheduleRequest {
         const obj = {
           reports: 0,
           holding: 0,
-          dropped: 0
+          dropped: 0,
+          questions: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -3179,6 +3199,24 @@ export namespace ScheduleRequest {
               }
 
               obj.dropped++
+
+              break
+            }
+            case 7: {
+              if (opts.limits?.questions != null && obj.questions === opts.limits.questions) {
+                throw new MaxLengthError('Streaming decode error - repeated field "questions" had too many elements')
+              }
+
+              for (const evt of ScheduleQuestion.codec().stream(reader, reader.uint32(), `${prefix}.questions[]`, {
+                limits: opts.limits?.questions$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.questions
+                }
+              }
+
+              obj.questions++
 
               break
             }
@@ -3294,6 +3332,36 @@ export namespace ScheduleRequest {
     value: string
   }
 
+  export interface ScheduleRequestQuestionsRankDigestFieldEvent {
+    field: '$.questions[].rank.digest'
+    value: string
+    index: number
+  }
+
+  export interface ScheduleRequestQuestionsRankCandidatesFieldEvent {
+    field: '$.questions[].rank.candidates[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleRequestQuestionsSuggestDigestFieldEvent {
+    field: '$.questions[].suggest.digest'
+    value: string
+    index: number
+  }
+
+  export interface ScheduleRequestQuestionsSuggestLimitFieldEvent {
+    field: '$.questions[].suggest.limit'
+    value: number
+    index: number
+  }
+
+  export interface ScheduleRequestQuestionsSuggestExcludeFieldEvent {
+    field: '$.questions[].suggest.exclude[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ScheduleRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ScheduleRequest.codec())
   }
@@ -3302,8 +3370,138 @@ export namespace ScheduleRequest {
     return decodeMessage(buf, ScheduleRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleRequest>): Generator<ScheduleRequestBeaconUploadBpsFieldEvent | ScheduleRequestBeaconActiveUploadsFieldEvent | ScheduleRequestBeaconFreeUploadSlotsFieldEvent | ScheduleRequestBeaconSeedFieldEvent | ScheduleRequestBeaconAddrsFieldEvent | ScheduleRequestBeaconLocalityFieldEvent | ScheduleRequestRankDigestFieldEvent | ScheduleRequestRankCandidatesFieldEvent | ScheduleRequestReportsDigestFieldEvent | ScheduleRequestReportsParentFieldEvent | ScheduleRequestReportsOutcomeFieldEvent | ScheduleRequestReportsBytesFieldEvent | ScheduleRequestReportsMsFieldEvent | ScheduleRequestSuggestDigestFieldEvent | ScheduleRequestSuggestLimitFieldEvent | ScheduleRequestSuggestExcludeFieldEvent | ScheduleRequestHoldingFieldEvent | ScheduleRequestDroppedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleRequest>): Generator<ScheduleRequestBeaconUploadBpsFieldEvent | ScheduleRequestBeaconActiveUploadsFieldEvent | ScheduleRequestBeaconFreeUploadSlotsFieldEvent | ScheduleRequestBeaconSeedFieldEvent | ScheduleRequestBeaconAddrsFieldEvent | ScheduleRequestBeaconLocalityFieldEvent | ScheduleRequestRankDigestFieldEvent | ScheduleRequestRankCandidatesFieldEvent | ScheduleRequestReportsDigestFieldEvent | ScheduleRequestReportsParentFieldEvent | ScheduleRequestReportsOutcomeFieldEvent | ScheduleRequestReportsBytesFieldEvent | ScheduleRequestReportsMsFieldEvent | ScheduleRequestSuggestDigestFieldEvent | ScheduleRequestSuggestLimitFieldEvent | ScheduleRequestSuggestExcludeFieldEvent | ScheduleRequestHoldingFieldEvent | ScheduleRequestDroppedFieldEvent | ScheduleRequestQuestionsRankDigestFieldEvent | ScheduleRequestQuestionsRankCandidatesFieldEvent | ScheduleRequestQuestionsSuggestDigestFieldEvent | ScheduleRequestQuestionsSuggestLimitFieldEvent | ScheduleRequestQuestionsSuggestExcludeFieldEvent> {
     return streamMessage(buf, ScheduleRequest.codec(), opts)
+  }
+}
+
+export interface ScheduleQuestion {
+  rank?: RankRequest
+  suggest?: SuggestRequest
+}
+
+export namespace ScheduleQuestion {
+  let _codec: Codec<ScheduleQuestion>
+
+  export const codec = (): Codec<ScheduleQuestion> => {
+    if (_codec == null) {
+      _codec = message<ScheduleQuestion>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.rank != null) {
+          w.uint32(10)
+          RankRequest.codec().encode(obj.rank, w)
+        }
+
+        if (obj.suggest != null) {
+          w.uint32(18)
+          SuggestRequest.codec().encode(obj.suggest, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.rank = RankRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.rank
+              })
+              break
+            }
+            case 2: {
+              obj.suggest = SuggestRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.suggest
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * RankRequest.codec().stream(reader, reader.uint32(), `${prefix}.rank`, {
+                limits: opts.limits?.rank
+              })
+
+              break
+            }
+            case 2: {
+              yield * SuggestRequest.codec().stream(reader, reader.uint32(), `${prefix}.suggest`, {
+                limits: opts.limits?.suggest
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ScheduleQuestionRankDigestFieldEvent {
+    field: '$.rank.digest'
+    value: string
+  }
+
+  export interface ScheduleQuestionRankCandidatesFieldEvent {
+    field: '$.rank.candidates[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleQuestionSuggestDigestFieldEvent {
+    field: '$.suggest.digest'
+    value: string
+  }
+
+  export interface ScheduleQuestionSuggestLimitFieldEvent {
+    field: '$.suggest.limit'
+    value: number
+  }
+
+  export interface ScheduleQuestionSuggestExcludeFieldEvent {
+    field: '$.suggest.exclude[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ScheduleQuestion>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ScheduleQuestion.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleQuestion>): ScheduleQuestion {
+    return decodeMessage(buf, ScheduleQuestion.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleQuestion>): Generator<ScheduleQuestionRankDigestFieldEvent | ScheduleQuestionRankCandidatesFieldEvent | ScheduleQuestionSuggestDigestFieldEvent | ScheduleQuestionSuggestLimitFieldEvent | ScheduleQuestionSuggestExcludeFieldEvent> {
+    return streamMessage(buf, ScheduleQuestion.codec(), opts)
   }
 }
 
@@ -3794,6 +3992,7 @@ export namespace ParentReport {
 export interface ScheduleResponse {
   ranked: Uint8Array<ArrayBuffer>[]
   suggested: Suggestion[]
+  answers: ScheduleAnswer[]
 }
 
 export namespace ScheduleResponse {
@@ -3802,6 +4001,219 @@ export namespace ScheduleResponse {
   export const codec = (): Codec<ScheduleResponse> => {
     if (_codec == null) {
       _codec = message<ScheduleResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.ranked != null && obj.ranked.length > 0) {
+          for (const value of obj.ranked) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.suggested != null && obj.suggested.length > 0) {
+          for (const value of obj.suggested) {
+            w.uint32(18)
+            Suggestion.codec().encode(value, w)
+          }
+        }
+
+        if (obj.answers != null && obj.answers.length > 0) {
+          for (const value of obj.answers) {
+            w.uint32(26)
+            ScheduleAnswer.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          ranked: [],
+          suggested: [],
+          answers: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.ranked != null && obj.ranked.length === opts.limits.ranked) {
+                throw new MaxLengthError('Decode error - repeated field "ranked" had too many elements')
+              }
+
+              obj.ranked.push(reader.bytes())
+              break
+            }
+            case 2: {
+              if (opts.limits?.suggested != null && obj.suggested.length === opts.limits.suggested) {
+                throw new MaxLengthError('Decode error - repeated field "suggested" had too many elements')
+              }
+
+              obj.suggested.push(Suggestion.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.suggested$
+              }))
+              break
+            }
+            case 3: {
+              if (opts.limits?.answers != null && obj.answers.length === opts.limits.answers) {
+                throw new MaxLengthError('Decode error - repeated field "answers" had too many elements')
+              }
+
+              obj.answers.push(ScheduleAnswer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.answers$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ranked: 0,
+          suggested: 0,
+          answers: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.ranked != null && obj.ranked === opts.limits.ranked) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ranked" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ranked[]`,
+                index: obj.ranked,
+                value: reader.bytes()
+              }
+
+              obj.ranked++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.suggested != null && obj.suggested === opts.limits.suggested) {
+                throw new MaxLengthError('Streaming decode error - repeated field "suggested" had too many elements')
+              }
+
+              for (const evt of Suggestion.codec().stream(reader, reader.uint32(), `${prefix}.suggested[]`, {
+                limits: opts.limits?.suggested$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.suggested
+                }
+              }
+
+              obj.suggested++
+
+              break
+            }
+            case 3: {
+              if (opts.limits?.answers != null && obj.answers === opts.limits.answers) {
+                throw new MaxLengthError('Streaming decode error - repeated field "answers" had too many elements')
+              }
+
+              for (const evt of ScheduleAnswer.codec().stream(reader, reader.uint32(), `${prefix}.answers[]`, {
+                limits: opts.limits?.answers$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.answers
+                }
+              }
+
+              obj.answers++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ScheduleResponseRankedFieldEvent {
+    field: '$.ranked[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleResponseSuggestedPeerFieldEvent {
+    field: '$.suggested[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ScheduleResponseSuggestedAddrsFieldEvent {
+    field: '$.suggested[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleResponseAnswersRankedFieldEvent {
+    field: '$.answers[].ranked[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ScheduleResponseAnswersSuggestedPeerFieldEvent {
+    field: '$.answers[].suggested[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ScheduleResponseAnswersSuggestedAddrsFieldEvent {
+    field: '$.answers[].suggested[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ScheduleResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ScheduleResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleResponse>): ScheduleResponse {
+    return decodeMessage(buf, ScheduleResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleResponse>): Generator<ScheduleResponseRankedFieldEvent | ScheduleResponseSuggestedPeerFieldEvent | ScheduleResponseSuggestedAddrsFieldEvent | ScheduleResponseAnswersRankedFieldEvent | ScheduleResponseAnswersSuggestedPeerFieldEvent | ScheduleResponseAnswersSuggestedAddrsFieldEvent> {
+    return streamMessage(buf, ScheduleResponse.codec(), opts)
+  }
+}
+
+export interface ScheduleAnswer {
+  ranked: Uint8Array<ArrayBuffer>[]
+  suggested: Suggestion[]
+}
+
+export namespace ScheduleAnswer {
+  let _codec: Codec<ScheduleAnswer>
+
+  export const codec = (): Codec<ScheduleAnswer> => {
+    if (_codec == null) {
+      _codec = message<ScheduleAnswer>((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
           w.fork()
         }
@@ -3918,34 +4330,34 @@ export namespace ScheduleResponse {
     return _codec
   }
 
-  export interface ScheduleResponseRankedFieldEvent {
+  export interface ScheduleAnswerRankedFieldEvent {
     field: '$.ranked[]'
     index: number
     value: Uint8Array<ArrayBuffer>
   }
 
-  export interface ScheduleResponseSuggestedPeerFieldEvent {
+  export interface ScheduleAnswerSuggestedPeerFieldEvent {
     field: '$.suggested[].peer'
     value: Uint8Array<ArrayBuffer>
     index: number
   }
 
-  export interface ScheduleResponseSuggestedAddrsFieldEvent {
+  export interface ScheduleAnswerSuggestedAddrsFieldEvent {
     field: '$.suggested[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
   }
 
-  export function encode (obj: Partial<ScheduleResponse>): Uint8Array<ArrayBuffer> {
-    return encodeMessage(obj, ScheduleResponse.codec())
+  export function encode (obj: Partial<ScheduleAnswer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ScheduleAnswer.codec())
   }
 
-  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleResponse>): ScheduleResponse {
-    return decodeMessage(buf, ScheduleResponse.codec(), opts)
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleAnswer>): ScheduleAnswer {
+    return decodeMessage(buf, ScheduleAnswer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleResponse>): Generator<ScheduleResponseRankedFieldEvent | ScheduleResponseSuggestedPeerFieldEvent | ScheduleResponseSuggestedAddrsFieldEvent> {
-    return streamMessage(buf, ScheduleResponse.codec(), opts)
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleAnswer>): Generator<ScheduleAnswerRankedFieldEvent | ScheduleAnswerSuggestedPeerFieldEvent | ScheduleAnswerSuggestedAddrsFieldEvent> {
+    return streamMessage(buf, ScheduleAnswer.codec(), opts)
   }
 }
 
