@@ -966,18 +966,18 @@ export class DownloadEngine {
 
   /**
    * With an advisor, holders from it while this download is short of
-   * parents, no candidate is ready for a place and it knows fewer than
-   * enough holders (as lookups without one), SUGGEST_GAP_MS apart
+   * parents and no candidate is ready for a place, SUGGEST_GAP_MS apart
    * (longer while it names nobody new), and not within that gap of a
    * lookup: it hears of every holder, and nodes that have one do not
    * announce their blobs on gossip. While a candidate is ready, holders are
    * asked for only with a question to rank (#rank): in a crowd each answer
    * names someone new, and a download asked once a second through its pull.
-   * Knowing enough, none ready, its holders were all busy: more names of a
-   * busy crowd did not help, and at N=30 these were half a node's requests.
+   * It goes on asking once it knows enough holders (lookups without an
+   * advisor stop there): in a crowd, a fresh sample finds holders with room
+   * that the known ones lack (bench/results/HISTORY.md, 2026-12-08).
    */
   #maybeAskSuggestions (now: number): void {
-    if (this.#env.advised !== true || !this.#suggestDue(now) || this.#anyReady(now) || this.#knowsEnoughHolders() || this.#missingAllAsked() != null) return
+    if (this.#env.advised !== true || !this.#suggestDue(now) || this.#anyReady(now) || this.#missingAllAsked() != null) return
     this.#ask(now, true, [])
   }
 

@@ -765,38 +765,6 @@ describe('the download engine and its advisor (the scheduler)', () => {
     expect(d.take('suggest')).toEqual([])
   })
 
-  it('asks it for no more holders while it knows enough, none of them ready for a place (as lookups without one), and again once it knows too few', () => {
-    // two places: four holders are enough
-    const d = new Drive({ maxParents: 2 }, { advised: true })
-    d.connected = ['seed']
-    d.seeds = ['seed']
-    d.engine.start()
-    d.engine.tick()
-    expect(d.take('suggest')).toHaveLength(1)
-    d.engine.suggested(['a', 'b', 'c', 'd'])
-    // each turns it away whenever asked (full): none is ready while it waits out its backoff
-    let suggests = 0
-    const turnAway = (): void => {
-      for (const c of d.take('connect')) d.engine.sessionClosed(c.peer, { kind: 'choke', message: 'full' })
-      suggests += d.take('suggest').length
-    }
-    for (let ms = 0; ms < 20_000; ms += 200) {
-      turnAway()
-      d.advance(200)
-    }
-    turnAway()
-    expect(suggests).toBe(0)
-    // two of them hold it no more: too few, and it asks
-    d.engine.withdrawn('c')
-    d.engine.withdrawn('d')
-    for (let ms = 0; ms < SUGGEST_GAP_MAX_MS; ms += 200) {
-      turnAway()
-      d.advance(200)
-    }
-    turnAway()
-    expect(suggests).toBeGreaterThanOrEqual(1)
-  })
-
   it('asks it for holders in place of lookups, a lookup when it does not answer (within the lookups\' own gap), and for nothing while a lookup runs', () => {
     // more places than the probe's answers fill
     const d = new Drive({ maxParents: 16 }, { advised: true })
