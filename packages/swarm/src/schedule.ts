@@ -8,7 +8,7 @@ import type { SwarmNetwork } from './network.js'
 import type { PeerPenalties } from './penalties.js'
 import { localityShared } from './ranking.js'
 import type { ParentCandidate } from './ranking.js'
-import type { BlobDigest, ScheduleQuestion, ScheduleRequest } from '@damselfly/protocol'
+import type { BlobDigest, ScheduleAnswer, ScheduleQuestion, ScheduleRequest, ScheduleResponse } from '@damselfly/protocol'
 import type { Logger } from '@libp2p/interface'
 
 /**
@@ -49,12 +49,6 @@ const MAX_HOLDERS = 1000
 const RATE_WEIGHT = 0.2
 
 type Bytes = Uint8Array<ArrayBuffer>
-
-/** What the scheduler answers to one question: candidates in order, holders suggested. */
-interface ScheduleAnswerParts {
-  ranked: Bytes[]
-  suggested: Array<{ peer: Bytes, addrs: Bytes[] }>
-}
 
 export function peerIdBytes (peer: string): Bytes {
   return Uint8Array.from(peerIdFromString(peer).toMultihash().bytes)
@@ -156,7 +150,7 @@ export class ScheduleState {
   }
 
   /** Takes in one request from `peer`; returns the answer. */
-  handle (peer: string, req: ScheduleRequest): ScheduleAnswerParts & { answers: ScheduleAnswerParts[] } {
+  handle (peer: string, req: ScheduleRequest): ScheduleResponse {
     this.counts.requests++
     if (req.beacon != null) {
       const b = req.beacon
@@ -178,7 +172,7 @@ export class ScheduleState {
     return { ...this.#answer(peer, req), answers: req.questions.map(q => this.#answer(peer, q)) }
   }
 
-  #answer (peer: string, q: ScheduleQuestion): ScheduleAnswerParts {
+  #answer (peer: string, q: ScheduleQuestion): ScheduleAnswer {
     const suggested = q.suggest != null ? this.#suggest(q.suggest.digest, peer, q.suggest.exclude, q.suggest.limit) : []
     // asked to rank and to suggest at once: the holders named go in the order too
     const ranked = q.rank != null ? this.#rank([...q.rank.candidates, ...suggested.map(s => s.peer)], this.#nodes.get(peer)?.load.locality).slice(0, MAX_SCHEDULE_CANDIDATES) : []
@@ -383,15 +377,12 @@ interface SchedulerTarget {
   single: boolean
 }
 
-/** The parts of an answer that answer one question. */
-type Answer = Pick<ReturnType<typeof decodeScheduleResponse>, 'ranked' | 'suggested'>
-
 /** A question on its way to a scheduler, with whom to tell the answer. */
 interface PendingQuestion {
   question: ScheduleQuestion
   kind: 'rank' | 'suggest' | 'lookup'
   signal: AbortSignal
-  resolve(answer: Answer): void
+  resolve(answer: ScheduleAnswer): void
   reject(err: unknown): void
 }
 
@@ -566,9 +557,9 @@ export class SchedulerClient implements ParentAdvisor {
    * question went for a while. A node's downloads each asked apart, and a
    * slow scheduler got more requests the slower it answered.
    */
-  async #question (target: SchedulerTarget, question: ScheduleQuestion, kind: PendingQuestion['kind'], signal: AbortSignal): Promise<Answer> {
+  async #question (target: SchedulerTarget, question: ScheduleQuestion, kind: PendingQuestion['kind'], signal: AbortSignal): Promise<ScheduleAnswer> {
     signal.throwIfAborted()
-    return await new Promise<Answer>((resolve, reject) => {
+    return await new Promise<ScheduleAnswer>((resolve, reject) => {
       const gaveUp = (): void => {
         // waiting still: it does not go at all
         const i = target.pending.indexOf(q)
@@ -598,14 +589,11 @@ export class SchedulerClient implements ParentAdvisor {
     t.asking = true
     this.#count(first.kind)
     const batch = this.#takeBatch(t)
-    // given up on by every question in it, the request is dropped too
+    // given up on by every question in it, the request is dropped too (one
+    // given up before it went left the queue then, see #question)
     const abandoned = new AbortController()
-    let waiting = questions.length
-    for (const q of questions) {
-      if (q.signal.aborted) waiting--
-      else q.signal.addEventListener('abort', () => { if (--waiting === 0) abandoned.abort() }, { once: true, signal: abandoned.signal })
-    }
-    if (waiting === 0) abandoned.abort()
+    const allGaveUp = (): void => { if (questions.every(q => q.signal.aborted)) abandoned.abort() }
+    for (const q of questions) q.signal.addEventListener('abort', allGaveUp, { once: true, signal: abandoned.signal })
     // and never longer than half the silent time, as a flush
     const signal = AbortSignal.any([abandoned.signal, AbortSignal.timeout(this.#silentMs / 2)])
     this.#send(t, { ...batch, ...first.question, questions: questions.slice(1).map(q => q.question) }, signal).then(res => {

@@ -4,7 +4,7 @@ import { decodeScheduleRequest, encodeScheduleResponse, MAX_SCHEDULE_FRAME } fro
 import { streamPair } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { answer, readOneFrame } from '../src/request-response.js'
-import { FLUSH_REPORTS, SchedulerClient } from '../src/schedule.js'
+import { FLUSH_REPORTS, SchedulerClient, ScheduleState } from '../src/schedule.js'
 import type { SchedulerClientInit } from '../src/schedule.js'
 import type { SwarmNetwork } from '../src/network.js'
 import type { ParentCandidate } from '../src/ranking.js'
@@ -14,12 +14,17 @@ import type { Logger, Stream } from '@libp2p/interface'
 const QUIET = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => QUIET }) as unknown as Logger
 const LOAD = { uploadBps: 0, activeUploads: 0, freeUploadSlots: 4, seed: false }
 
+/** The node whose client the tests run, as the scheduler knows it. */
+const CLIENT = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+
 /**
- * A scheduler played by the test over in-memory stream pairs: it answers
- * each request `answerMs` after it arrives, and counts the requests it holds
- * unanswered; it keeps every request.
+ * The scheduler's own state (ScheduleState) served over in-memory stream
+ * pairs, each request answered `answerMs` after it arrives; it counts the
+ * requests it holds unanswered and keeps every request. With
+ * `firstQuestionOnly` it answers as a scheduler older than `questions`.
  */
 function slowScheduler (answerMs: number, options: { firstQuestionOnly?: boolean } = {}): { network: SwarmNetwork, beacons: () => number, mostUnanswered: () => number, requests: ScheduleRequest[] } {
+  const state = new ScheduleState()
   const requests: ScheduleRequest[] = []
   let beacons = 0
   let unanswered = 0
@@ -32,9 +37,9 @@ function slowScheduler (answerMs: number, options: { firstQuestionOnly?: boolean
     mostUnanswered = Math.max(mostUnanswered, unanswered)
     await new Promise(resolve => setTimeout(resolve, answerMs))
     unanswered--
-    // the candidates in the order given, for each question (only the request's own, as a scheduler older than `questions`)
-    const answers = options.firstQuestionOnly === true ? [] : req.questions.map(q => ({ ranked: q.rank?.candidates ?? [], suggested: [] }))
-    await answer(stream, encodeScheduleResponse({ ranked: req.rank?.candidates ?? [], suggested: [], answers }), {}).catch(() => {})
+    // knowing nothing of the candidates, it answers them in the order given
+    const res = state.handle(CLIENT, req)
+    await answer(stream, encodeScheduleResponse(options.firstQuestionOnly === true ? { ...res, answers: [] } : res), {}).catch(() => {})
   }
   const network = {
     isConnected: () => true,
